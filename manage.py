@@ -1,0 +1,11 @@
+#!/usr/bin/env python
+"""Django's manage.py, for developers; operators use the `refuge` command."""
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refuge.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)

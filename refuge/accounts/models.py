@@ -1,0 +1,134 @@
+"""Organisations, staff accounts and their key material."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    """One NGO on this installation; nothing crosses between organisations."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    # Public half of the organisation recovery key; the private half exists only as
+    # m-of-n shares held by coordinators (DESIGN.md §5), never on the server.
+    recovery_public_key = models.BinaryField(max_length=32)
+    recovery_threshold = models.PositiveSmallIntegerField()
+    recovery_shares = models.PositiveSmallIntegerField()
+    created_on = models.DateField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    CASEWORKER = "caseworker", _("Caseworker")
+    INTAKE = "intake", _("Intake")
+    AUDITOR = "auditor", _("Auditor")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Roles whose members may be given case content; all of them need a second factor.
+CONTENT_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(username=username)
+
+
+class User(AbstractBaseUser):
+    """A staff account. Its X25519 private key is stored only wrapped (DESIGN.md §5)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
+    # Staff handles, not legal names: docs/threat-model.md lists them as clear metadata.
+    username = models.CharField(max_length=60, unique=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    language = models.CharField(max_length=8, default="en")
+    date_joined = models.DateField(auto_now_add=True)
+
+    public_key = models.BinaryField(max_length=32)
+    # Private key under an Argon2id key from the password, and under the personal
+    # recovery key shown once at enrolment. The server holds neither secret.
+    private_key_password_wrap = models.BinaryField()
+    private_key_recovery_wrap = models.BinaryField()
+    # TOTP secret sealed to the user's own public key: a database dump does not
+    # reveal it, and it is opened only after the password has unlocked the key.
+    totp_secret_sealed = models.BinaryField()
+    totp_last_step = models.BigIntegerField(default=0)
+    # Duress password: opens an empty workspace, locks the account, alerts
+    # coordinators (DESIGN.md §4, coerced caseworker). Empty when not set.
+    duress_password = models.CharField(max_length=200, blank=True, default="")
+
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_by_duress = models.BooleanField(default=False)
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "role"])]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_staff(self) -> bool:
+        return False
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return False
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return False
+
+    @property
+    def sees_content(self) -> bool:
+        return self.role in CONTENT_ROLES
+
+
+class Invitation(models.Model):
+    """A one-time enrolment link an administrator gives to a new member.
+
+    Only a hash of the token is stored, so a database dump cannot be used to
+    enrol an account.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    username = models.CharField(max_length=60)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    expires_at = models.DateTimeField()
+    used = models.BooleanField(default=False)
+
+
+class StaffSession(AbstractBaseSession):
+    """Server-side session row, tied to a user so all their sessions can be revoked.
+
+    It holds the user's private key only encrypted under a key that lives in the
+    browser's HttpOnly cookie (DESIGN.md §5): the row alone opens nothing.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, related_name="sessions")
+    started_at = models.DateTimeField(null=True)
+
+    @classmethod
+    def get_session_store_class(cls) -> type[Any]:
+        from refuge.accounts.sessions import SessionStore
+
+        return SessionStore

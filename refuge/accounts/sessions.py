@@ -1,0 +1,22 @@
+"""Session store whose rows know their user, so sessions can be revoked per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.utils import timezone
+
+
+class SessionStore(DBStore):
+    @classmethod
+    def get_model_class(cls) -> Any:
+        from refuge.accounts.models import StaffSession
+
+        return StaffSession
+
+    def create_model_instance(self, data: dict[str, Any]) -> Any:
+        obj = super().create_model_instance(data)
+        obj.user_id = data.get("_auth_user_id")
+        obj.started_at = data.get("refuge_started_at") and timezone.datetime.fromisoformat(data["refuge_started_at"])
+        return obj

@@ -1,0 +1,18 @@
+"""The one error type users see (STYLE.md #6)."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+
+
+class UserError(Exception):
+    """A refusal the user can act on: a stable code plus a translatable message."""
+
+    def __init__(self, code: str, message: str | Promise, *, field: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)

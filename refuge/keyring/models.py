@@ -1,0 +1,63 @@
+"""Keys and their wraps: who can open what (DESIGN.md §5, key hierarchy)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Purpose(models.TextChoices):
+    INTAKE_GROUP = "intake-group"  # X25519 keypair; new requests are sealed to its public half
+    RECORD = "record"  # symmetric key of one record (a request, a case, a compartment)
+    BLIND_INDEX = "blind-index"  # HMAC key of one searchable field
+
+
+class HolderKind(models.TextChoices):
+    USER = "user"  # sealed to a member's X25519 public key
+    RECOVERY = "recovery"  # sealed to the organisation recovery public key
+    SERVER = "server"  # wrapped under the server key kept outside the database
+
+
+class Key(models.Model):
+    """A 32-byte secret (symmetric key or private half of a keypair), never stored in clear.
+
+    The secret exists only inside its wraps. Destroying every wrap destroys the
+    key (crypto-shredding); `rotation_due` is set when a holder leaves.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="keys")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    # What the key is for, e.g. "case" or "blind-index:phone"; never personal data.
+    label = models.CharField(max_length=60, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    public_key = models.BinaryField(max_length=32, null=True, blank=True)
+    rotation_due = models.BooleanField(default=False)
+    created_on = models.DateField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "purpose", "label"])]
+
+
+class KeyWrap(models.Model):
+    """One holder's copy of a key, sealed so that only that holder can open it."""
+
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="wraps")
+    holder_kind = models.CharField(max_length=10, choices=HolderKind.choices)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="key_wraps"
+    )
+    key_version = models.PositiveIntegerField()
+    wrapped = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "holder"], name="one_wrap_per_user_holder"),
+            models.UniqueConstraint(
+                fields=["key", "holder_kind"],
+                condition=~models.Q(holder_kind="user"),
+                name="one_wrap_per_non_user_holder",
+            ),
+        ]

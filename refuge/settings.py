@@ -1,0 +1,205 @@
+"""Django settings for Refuge, read from the environment (docs/configuration.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+import dj_database_url
+
+from refuge.core.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("REFUGE_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
+SECRETS_DIR = DATA_DIR / "secrets"
+
+DEBUG = env_bool("REFUGE_DEBUG", False)
+ALLOWED_HOSTS = env_list("REFUGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+HTTPS = env_bool("REFUGE_HTTPS", False)
+
+
+def _required_secret(name: str, filename: str) -> bytes:
+    value = env_secret(name, SECRETS_DIR / filename)
+    if value is None:
+        raise ConfigurationError(
+            f"{name} is not set and {SECRETS_DIR / filename} does not exist: run `refuge init` first"
+        )
+    return value
+
+
+# Secrets live outside the database (DESIGN.md §5): a seized dump alone opens nothing.
+SECRET_KEY = _required_secret("REFUGE_SECRET_KEY", "secret_key").decode()
+REFUGE_RECEIPT_PEPPER = _required_secret("REFUGE_RECEIPT_PEPPER", "receipt_pepper")
+
+
+def _required_key(name: str, filename: str) -> bytes:
+    """A 32-byte key written in base64."""
+    raw = _required_secret(name, filename)
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise ConfigurationError(f"{name} must be 32 bytes written in base64") from None
+    if len(key) != 32:
+        raise ConfigurationError(f"{name} must be 32 bytes written in base64, not {len(key)} bytes")
+    return key
+
+
+# Wraps the blind-index keys that the server must use at submission time.
+REFUGE_SERVER_KEY = _required_key("REFUGE_SERVER_KEY", "server_key")
+# Ed25519 seed that signs audit checkpoints for an off-host witness.
+REFUGE_AUDIT_SIGNING_KEY = _required_key("REFUGE_AUDIT_SIGNING_KEY", "audit_signing_key")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "refuge.core",
+    "refuge.accounts",
+    "refuge.keyring",
+    "refuge.audit",
+    "refuge.workspace",
+]
+
+MIDDLEWARE = [
+    "refuge.core.middleware.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "refuge.accounts.middleware.KeyringMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "refuge.urls"
+WSGI_APPLICATION = "refuge.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'refuge.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + synchronous=FULL: no acknowledged write is lost on a crash (DESIGN.md §4).
+    # IMMEDIATE transactions take the write lock up front, so concurrent writers
+    # queue on busy_timeout instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+            "PRAGMA busy_timeout=30000; PRAGMA secure_delete=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ConfigurationError("DATABASE_URL must name a sqlite:// or postgres:// database")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS: list[str] = []  # login goes through refuge.accounts.actions only
+LOGIN_URL = "workspace:login"
+
+PASSWORD_HASHERS = ["refuge.accounts.hashers.RefugeArgon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Argon2id parameters for wrapping users' private keys (DESIGN.md §5: at least t=3, 64 MiB).
+REFUGE_KDF_OPSLIMIT = 3
+REFUGE_KDF_MEMLIMIT = 64 * 1024 * 1024
+
+LANGUAGE_CODE = env_str("REFUGE_LANGUAGE", "en")
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+
+# Sessions: short, server-side, in our own table so that an administrator can
+# revoke every session of a user (a seized or lost laptop).
+SESSION_ENGINE = "refuge.accounts.sessions"
+SESSION_IDLE_MINUTES = env_int("REFUGE_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60)
+SESSION_MAX_HOURS = env_int("REFUGE_SESSION_MAX_HOURS", 12, minimum=1, maximum=72)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# __Host- cookies: Secure, no Domain, Path=/ — browsers accept them on https and on
+# http://127.0.0.1 / localhost (a secure context), which is where the demo runs.
+SESSION_COOKIE_NAME = "__Host-refuge-session"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_NAME = "__Host-refuge-csrf"
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "refuge.core.views.csrf_failure"
+LANGUAGE_COOKIE_NAME = "__Host-refuge-lang"
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+KEY_COOKIE_NAME = "__Host-refuge-key"
+
+# Login throttling counts failures per account, never per requester IP.
+LOGIN_MAX_FAILURES = env_int("REFUGE_LOGIN_MAX_FAILURES", 5, minimum=1, maximum=100)
+LOGIN_LOCKOUT_MINUTES = env_int("REFUGE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("REFUGE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+CSRF_TRUSTED_ORIGINS = env_list("REFUGE_CSRF_TRUSTED_ORIGINS", [])
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# Logs never carry request bodies or personal data: only our own logger's lines and
+# Django's request errors (path and status, no body, no query string values).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"scrub": {"()": "refuge.core.logging.ScrubFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("REFUGE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "django.security": {"level": "WARNING"},
+    },
+}

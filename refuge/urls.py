@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("refuge.workspace.urls")),
+]
+
+handler400 = "refuge.core.views.bad_request"
+handler403 = "refuge.core.views.permission_denied"
+handler404 = "refuge.core.views.page_not_found"
+handler500 = "refuge.core.views.server_error"
