@@ -1,0 +1,95 @@
+"""Refuge's whole crypto surface: pure functions over bytes, no Django.
+
+This is the only package allowed to import nacl or shamir_mnemonic (STYLE.md #5);
+business code calls functions named for the business act, which call these.
+Every failure to open, verify or unwrap raises CryptoError, whatever the cause.
+"""
+
+from refuge.crypto.blind import (
+    blind_index,
+    normalise_document_number,
+    normalise_name,
+    normalise_phone,
+)
+from refuge.crypto.errors import CryptoError, InvalidReceipt
+from refuge.crypto.fields import associated_data, decrypt_field, encrypt_field
+from refuge.crypto.keys import (
+    KEY_BYTES,
+    KeyPair,
+    generate_keypair,
+    open_sealed,
+    public_key_of,
+    random_key,
+    seal_for,
+)
+from refuge.crypto.receipts import (
+    ReceiptSecrets,
+    derive_receipt_secrets,
+    new_receipt,
+    normalise_receipt,
+)
+from refuge.crypto.shares import combine_shares, recover_private_key, split_secret
+from refuge.crypto.signing import (
+    chain_hash,
+    generate_signing_keypair,
+    sha256_hex,
+    sign,
+    signing_public_key_of,
+    verify_signature,
+)
+from refuge.crypto.streams import CHUNK_BYTES, decrypt_stream, encrypt_stream
+from refuge.crypto.wrapping import (
+    PRODUCTION_KDF,
+    TEST_KDF,
+    KdfParams,
+    new_recovery_code,
+    recovery_key_from_code,
+    unwrap_with_key,
+    unwrap_with_password,
+    wrap_with_key,
+    wrap_with_password,
+)
+
+__all__ = [
+    "CHUNK_BYTES",
+    "KEY_BYTES",
+    "PRODUCTION_KDF",
+    "TEST_KDF",
+    "CryptoError",
+    "InvalidReceipt",
+    "KdfParams",
+    "KeyPair",
+    "ReceiptSecrets",
+    "associated_data",
+    "blind_index",
+    "chain_hash",
+    "combine_shares",
+    "decrypt_field",
+    "decrypt_stream",
+    "derive_receipt_secrets",
+    "encrypt_field",
+    "encrypt_stream",
+    "generate_keypair",
+    "generate_signing_keypair",
+    "new_receipt",
+    "new_recovery_code",
+    "normalise_document_number",
+    "normalise_name",
+    "normalise_phone",
+    "normalise_receipt",
+    "open_sealed",
+    "public_key_of",
+    "random_key",
+    "recover_private_key",
+    "recovery_key_from_code",
+    "seal_for",
+    "sha256_hex",
+    "sign",
+    "signing_public_key_of",
+    "split_secret",
+    "unwrap_with_key",
+    "unwrap_with_password",
+    "verify_signature",
+    "wrap_with_key",
+    "wrap_with_password",
+]
