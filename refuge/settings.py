@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "refuge.core.csrf.RefugeCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "refuge.accounts.middleware.KeyringMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -116,10 +116,21 @@ elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS: list[str] = []  # login goes through refuge.accounts.actions only
+# Login goes through refuge.accounts.actions.check_login only; this backend just
+# loads the user of an existing session.
+AUTHENTICATION_BACKENDS = ["refuge.accounts.backends.SessionOnlyBackend"]
+# auth.W004: usernames are unique per organisation, not per installation, so that
+# one organisation cannot probe another's account names.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# security.W003 looks for Django's CsrfViewMiddleware by name and misses our subclass
+# (refuge.core.csrf); refuge.E009 checks for CSRF protection instead.
+SILENCED_SYSTEM_CHECKS += ["security.W003"]
 LOGIN_URL = "workspace:login"
 
-PASSWORD_HASHERS = ["refuge.accounts.hashers.RefugeArgon2PasswordHasher"]
+# Django never hashes a Refuge password: the password is checked by unwrapping the
+# member's private key with Argon2id (refuge/accounts/login.py), and accounts carry
+# an unusable Django password. Django still wants a hasher named here.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -129,6 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Argon2id parameters for wrapping users' private keys (DESIGN.md §5: at least t=3, 64 MiB).
 REFUGE_KDF_OPSLIMIT = 3
 REFUGE_KDF_MEMLIMIT = 64 * 1024 * 1024
+# How many Argon2id runs may work at once in one process (each holds 64 MiB).
+REFUGE_KDF_CONCURRENCY = env_int("REFUGE_KDF_CONCURRENCY", 1, minimum=1, maximum=16)
 
 LANGUAGE_CODE = env_str("REFUGE_LANGUAGE", "en")
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
@@ -141,6 +154,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
+# Our static files are for our own pages only.
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # Sessions: short, server-side, in our own table so that an administrator can
 # revoke every session of a user (a seized or lost laptop).

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("refuge.workspace.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler400 = "refuge.core.views.bad_request"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -41,8 +41,7 @@ CONTENT_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
 
 
 class UserManager(BaseUserManager["User"]):
-    def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(username=username)
+    pass
 
 
 class User(AbstractBaseUser):
@@ -51,7 +50,8 @@ class User(AbstractBaseUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     # Staff handles, not legal names: docs/threat-model.md lists them as clear metadata.
-    username = models.CharField(max_length=60, unique=True)
+    # Unique per organisation only, so nobody can probe another organisation's names.
+    username = models.CharField(max_length=60)
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
     language = models.CharField(max_length=8, default="en")
@@ -66,21 +66,26 @@ class User(AbstractBaseUser):
     # reveal it, and it is opened only after the password has unlocked the key.
     totp_secret_sealed = models.BinaryField()
     totp_last_step = models.BigIntegerField(default=0)
+    # Set when the member has proved their authenticator works; until then no login.
+    totp_confirmed = models.BooleanField(default=False)
     # Duress password: opens an empty workspace, locks the account, alerts
-    # coordinators (DESIGN.md §4, coerced caseworker). Empty when not set.
-    duress_password = models.CharField(max_length=200, blank=True, default="")
+    # coordinators (DESIGN.md §4, coerced caseworker). Stored as a verifier of the
+    # Argon2id key derived with the password wrap's salt, so one Argon2id run per
+    # login checks both passwords. Empty when not set; cleared when the wrap changes.
+    duress_verifier = models.BinaryField(max_length=32, blank=True, default=b"")
 
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     locked_by_duress = models.BooleanField(default=False)
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     objects = UserManager()
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "role"])]
+        constraints = [models.UniqueConstraint(fields=["organisation", "username"], name="username_unique_per_org")]
 
     def __str__(self) -> str:
         return self.username
@@ -116,6 +121,9 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"invitation for {self.username}"
+
 
 class StaffSession(AbstractBaseSession):
     """Server-side session row, tied to a user so all their sessions can be revoked.
@@ -132,3 +140,23 @@ class StaffSession(AbstractBaseSession):
         from refuge.accounts.sessions import SessionStore
 
         return SessionStore
+
+
+class StaffAlert(models.Model):
+    """Something coordinators must see at once (a duress login, later missed check-ins).
+
+    Holds only ids and a kind: the alert itself must not carry case content.
+    """
+
+    class Kind(models.TextChoices):
+        DURESS_LOGIN = "duress", _("Duress login: the account was locked")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject_user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField()
+    resolved = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore as DBStore
-from django.utils import timezone
 
 
 class SessionStore(DBStore):
@@ -16,7 +16,8 @@ class SessionStore(DBStore):
         return StaffSession
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
-        obj = super().create_model_instance(data)
+        obj: Any = super().create_model_instance(data)
         obj.user_id = data.get("_auth_user_id")
-        obj.started_at = data.get("refuge_started_at") and timezone.datetime.fromisoformat(data["refuge_started_at"])
+        started = data.get("refuge_started_at")
+        obj.started_at = datetime.fromisoformat(started) if started else None
         return obj

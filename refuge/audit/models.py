@@ -25,6 +25,9 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["seq"]
 
+    def __str__(self) -> str:
+        return f"audit entry {self.seq} (code {self.code})"
+
 
 class AuditHead(models.Model):
     """Singleton row locked while appending, so concurrent writers chain in order."""
@@ -32,6 +35,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     entry_hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"audit head at entry {self.seq}"
 
 
 class AuditCheckpoint(models.Model):
@@ -45,3 +51,6 @@ class AuditCheckpoint(models.Model):
 
     class Meta:
         ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint at entry {self.seq}"

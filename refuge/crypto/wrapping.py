@@ -45,6 +45,7 @@ _PASSWORD_HEADER = struct.Struct(f">BIQ{SALT_BYTES}s")
 
 RECOVERY_CODE_SYMBOLS = 32  # 160 bits: beyond brute force without any stretching
 _RECOVERY_PERSON = b"refuge.recovery"
+_VERIFIER_PERSON = b"refuge.verifier"
 _RAW = nacl.encoding.RawEncoder
 
 
@@ -62,6 +63,11 @@ def wrap_with_password(secret: bytes, password: str, params: KdfParams) -> bytes
 
 def unwrap_with_password(blob: bytes, password: str) -> bytes:
     """Decrypt a password wrap; CryptoError on wrong password, tamper, absurd params."""
+    return unwrap_with_password_key(blob, derive_password_key(blob, password))
+
+
+def derive_password_key(blob: bytes, password: str) -> bytes:
+    """Run Argon2id over password with the salt and cost stored in a password wrap."""
     if len(blob) < _PASSWORD_HEADER.size:
         raise CryptoError("ciphertext did not open")
     version, opslimit, memlimit, salt = _PASSWORD_HEADER.unpack_from(blob)
@@ -69,8 +75,25 @@ def unwrap_with_password(blob: bytes, password: str) -> bytes:
     # Checked before Argon2 runs: a tampered row chooses these params, not us.
     if version != PASSWORD_FORMAT_V1 or not _params_are_sane(params):
         raise CryptoError("ciphertext did not open")
-    header = blob[: _PASSWORD_HEADER.size]
-    return _aead.unseal(_password_key(password, salt, params), header, blob, b"")
+    return _password_key(password, salt, params)
+
+
+def unwrap_with_password_key(blob: bytes, key: bytes) -> bytes:
+    """Decrypt a password wrap with a key from derive_password_key; CryptoError if wrong."""
+    if len(blob) < _PASSWORD_HEADER.size or len(key) != KEY_BYTES:
+        raise CryptoError("ciphertext did not open")
+    return _aead.unseal(key, blob[: _PASSWORD_HEADER.size], blob, b"")
+
+
+def password_verifier(key: bytes) -> bytes:
+    """A 32-byte check value of a derived password key (for the duress password).
+
+    Comparing verifiers lets one Argon2id run serve both "is this the password?"
+    (the unwrap) and "is this the duress password?", so neither shows in timing.
+    """
+    if len(key) != KEY_BYTES:
+        raise ValueError("password key must be 32 bytes")
+    return nacl.hash.blake2b(b"", digest_size=KEY_BYTES, key=key, person=_VERIFIER_PERSON, encoder=_RAW)
 
 
 def new_recovery_code() -> str:

@@ -40,6 +40,10 @@ class Key(models.Model):
     class Meta:
         indexes = [models.Index(fields=["organisation", "purpose", "label"])]
 
+    def __str__(self) -> str:
+        # Purpose, label and version only: labels never carry personal data.
+        return f"{self.purpose} key {self.label or self.pk} v{self.version}"
+
 
 class KeyWrap(models.Model):
     """One holder's copy of a key, sealed so that only that holder can open it."""
@@ -61,3 +65,6 @@ class KeyWrap(models.Model):
                 name="one_wrap_per_non_user_holder",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.holder_kind} wrap of key {self.key_id} v{self.key_version}"

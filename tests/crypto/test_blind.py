@@ -161,6 +161,8 @@ def test_spellings_of_one_name_get_one_blind_index() -> None:
 @pytest.mark.parametrize(
     ("key", "field", "value"),
     [(KEY, "legal_name", ""), (KEY, "", "ivan"), (KEY[:31], "legal_name", "ivan")],
+    # Fixed ids: the key is random per process, and xdist workers must agree on names.
+    ids=["empty-value", "empty-field", "short-key"],
 )
 def test_empty_values_and_bad_keys_are_never_indexed(key: bytes, field: str, value: str) -> None:
     with pytest.raises(ValueError):

@@ -13,11 +13,14 @@ from refuge.crypto import (
     TEST_KDF,
     CryptoError,
     KdfParams,
+    derive_password_key,
     new_recovery_code,
+    password_verifier,
     random_key,
     recovery_key_from_code,
     unwrap_with_key,
     unwrap_with_password,
+    unwrap_with_password_key,
     wrap_with_key,
     wrap_with_password,
 )
@@ -203,3 +206,25 @@ def test_a_key_wrap_fails_with_another_key_other_ad_or_truncation() -> None:
         unwrap_with_key(blob[:-1], SECRET, b"user:42")
     with pytest.raises(CryptoError):
         unwrap_with_key(blob, SECRET[:31], b"user:42")
+
+
+def test_one_derived_key_both_unwraps_and_checks_a_duress_verifier() -> None:
+    blob = wrap_with_password(SECRET, "the real one", TEST_KDF)
+    real_key = derive_password_key(blob, "the real one")
+    assert unwrap_with_password_key(blob, real_key) == SECRET
+    duress_key = derive_password_key(blob, "the duress one")
+    with pytest.raises(CryptoError):
+        unwrap_with_password_key(blob, duress_key)
+    # The verifier of the duress key matches only the duress password.
+    assert password_verifier(duress_key) == password_verifier(derive_password_key(blob, "the duress one"))
+    assert password_verifier(duress_key) != password_verifier(real_key)
+
+
+def test_a_derived_key_of_the_wrong_shape_or_a_short_blob_is_refused() -> None:
+    blob = wrap_with_password(SECRET, "pw", TEST_KDF)
+    with pytest.raises(CryptoError):
+        unwrap_with_password_key(blob, b"short")
+    with pytest.raises(CryptoError):
+        unwrap_with_password_key(b"\x21", random_key())
+    with pytest.raises(ValueError):
+        password_verifier(b"short")

@@ -1,0 +1,102 @@
+# Refuge: one command each (STYLE.md #13). `make help` lists the targets;
+# docs/development.md explains the test layers and the PostgreSQL harness.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install only when the lock changes: the stamp is newer than requirements.lock.
+INSTALLED := $(VENV)/.refuge-installed
+PYTEST := $(BIN)/pytest
+# Two cores on every machine (dev, CI): two xdist workers. `make test-fast XDIST=` runs serially.
+XDIST ?= -n 2
+PYTEST_ARGS ?=
+TEST_LOGS := var/test-logs
+
+FAST_MARKS := not browser and not postgres and not slow
+SQLITE_MARKS := not browser and not postgres
+PG_MARKS := not browser
+
+.PHONY: help install demo demo-codes test test-fast test-sqlite test-pg test-browser screenshots check messages bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.lock | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(INSTALLED)  ## create .venv (python3.11) and install the locked dependencies
+
+demo: $(INSTALLED)  ## init, load demo data and serve on 127.0.0.1:REFUGE_PORT (default 8000)
+	$(BIN)/refuge demo
+
+demo-codes: $(INSTALLED)  ## print the demo users' current TOTP codes (while make demo runs)
+	$(BIN)/refuge demo --codes
+
+# One layer of the suite: $(1) name, $(2) marker expression, $(3) extra arguments, $(4) environment.
+# pytest's own exit code is the result: 5 (no tests collected) fails like any other non-zero.
+define run_layer
+	@mkdir -p $(TEST_LOGS)
+	@echo "=== layer $(1): pytest -m \"$(2)\" $(strip $(3)) $(4)"
+	$(4) $(PYTEST) -m "$(2)" $(3) $(PYTEST_ARGS) 2>&1 | tee $(TEST_LOGS)/$(1).log
+endef
+
+test-fast: $(INSTALLED)  ## the quick loop: SQLite, no slow/browser/postgres tests
+	$(call run_layer,fast,$(FAST_MARKS),$(XDIST),REFUGE_TEST_DATABASE=sqlite)
+
+test-sqlite: $(INSTALLED)  ## the whole default suite on SQLite (slow tests included)
+	$(call run_layer,sqlite,$(SQLITE_MARKS),$(XDIST),REFUGE_TEST_DATABASE=sqlite)
+
+test-pg: $(INSTALLED)  ## the whole default suite again on a throwaway PostgreSQL cluster
+	$(call run_layer,postgres,$(PG_MARKS),$(XDIST),REFUGE_TEST_DATABASE=postgres)
+
+test-browser: $(INSTALLED)  ## the browser layer: Playwright driving Debian's chromium
+	$(call run_layer,browser,browser,,REFUGE_TEST_DATABASE=sqlite)
+
+screenshots: $(INSTALLED)  ## the browser layer, saving the pages it visits to docs/screenshots
+	REFUGE_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots REFUGE_TEST_DATABASE=sqlite $(PYTEST) -m browser $(PYTEST_ARGS)
+
+# Every layer runs even when an earlier one fails, then one summary line per layer.
+test: $(INSTALLED)  ## everything: SQLite, PostgreSQL, then the browser layer
+	@status=0; \
+	for layer in test-sqlite test-pg test-browser; do \
+	  $(MAKE) $$layer || status=1; \
+	done; \
+	echo; echo "=== test summary"; \
+	for log in sqlite postgres browser; do \
+	  printf '%-9s %s\n' "$$log" "$$(tail -n 1 $(TEST_LOGS)/$$log.log 2>/dev/null || echo 'did not run')"; \
+	done; \
+	exit $$status
+
+check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, migrations
+	@status=0; \
+	run() { echo "=== $$*"; "$$@" || { echo "FAILED: $$*"; status=1; }; }; \
+	run $(BIN)/ruff format --check .; \
+	run $(BIN)/ruff check .; \
+	run $(BIN)/mypy; \
+	run $(BIN)/bandit -q -r refuge -c pyproject.toml; \
+	run env DJANGO_SETTINGS_MODULE=refuge.test_settings $(BIN)/python manage.py makemigrations --check --dry-run; \
+	exit $$status
+
+# Compiled .mo files are committed, so a fresh checkout serves Russian without gettext.
+messages: $(INSTALLED)  ## update refuge/locale (en, ru) and compile the .mo files
+	mkdir -p refuge/locale
+	cd refuge && DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin makemessages \
+	  -l en -l ru --add-location=file --no-obsolete --ignore='migrations/*'
+	cd refuge && DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin compilemessages
+
+bench: $(INSTALLED)  ## run the benchmarks (bench/run.py, args in BENCH_ARGS) and rewrite BENCHMARKS.md
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py $(BENCH_ARGS); else echo "bench/run.py does not exist yet"; fi
+
+clean:  ## remove caches and test logs (keeps .venv and var/ data)
+	find . -path ./.venv -prune -o -type d -name __pycache__ -exec rm -rf {} +
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage htmlcov build $(TEST_LOGS)

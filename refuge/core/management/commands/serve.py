@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from refuge.core.env import env_int, env_str
+from refuge.core.server import serve
+
+
+class Command(BaseCommand):
+    help = "Run the web server (gunicorn) on REFUGE_HOST:REFUGE_PORT (default 127.0.0.1:8000)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=env_str("REFUGE_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=env_int("REFUGE_PORT", 8000, minimum=1, maximum=65535))
+        parser.add_argument("--workers", type=int, default=env_int("REFUGE_WORKERS", 2, minimum=1, maximum=64))
+        parser.add_argument("--threads", type=int, default=env_int("REFUGE_THREADS", 4, minimum=1, maximum=64))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write(f"Refuge is serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops it)")
+        self.stdout.flush()
+        serve(options["host"], options["port"], options["workers"], options["threads"])

@@ -1,0 +1,60 @@
+"""Run Refuge under gunicorn, configured for privacy: no access log (it would hold IPs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gunicorn.http.wsgi
+from gunicorn.app.base import BaseApplication
+
+
+def _without_server_header(default_headers: Any) -> Any:
+    def headers(self: Any) -> list[str]:
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    return headers
+
+
+# gunicorn has no setting for its `Server: gunicorn` header and writes it after the
+# application has run; naming the server software helps nobody but an attacker.
+gunicorn.http.wsgi.Response.default_headers = _without_server_header(gunicorn.http.wsgi.Response.default_headers)
+
+
+class RefugeServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from refuge.wsgi import application
+
+        return application
+
+
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until interrupted."""
+    RefugeServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            # No access log: requesters' addresses and paths must not be written down.
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "max_requests": 5000,
+            "max_requests_jitter": 500,
+            "limit_request_line": 4094,
+            "limit_request_fields": 60,
+            "limit_request_field_size": 8190,
+            # No control socket in $HOME: nothing outside the data directory.
+            "control_socket_disable": True,
+        }
+    ).run()

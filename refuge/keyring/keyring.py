@@ -1,0 +1,91 @@
+"""What the logged-in user can open during one request."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import TYPE_CHECKING
+
+from refuge.crypto import KEY_BYTES, CryptoError, open_sealed, public_key_of
+from refuge.keyring.models import HolderKind, Key, KeyWrap
+
+if TYPE_CHECKING:
+    from refuge.accounts.models import User
+
+
+class KeyNotHeld(Exception):
+    """The user holds no current wrap of this key, or their keyring is locked."""
+
+
+class Keyring:
+    """The user's unwrapped private key for one request, and the key secrets it opened.
+
+    Lives only in memory for one request; the private key arrives decrypted from the
+    session (DESIGN.md §5) and is never written anywhere by this class.
+    """
+
+    def __init__(self, user: User, private_key: bytes | None) -> None:
+        self.user = user
+        self._private_key = private_key
+        self._secrets: dict[tuple[uuid.UUID, int], bytes] = {}
+
+    @classmethod
+    def locked(cls, user: User) -> Keyring:
+        """A keyring that opens nothing: the duress workspace and unlocked-less sessions."""
+        return cls(user, None)
+
+    def __repr__(self) -> str:
+        # No key material in reprs: tracebacks and debug logs must not carry it.
+        state = "unlocked" if self.unlocked else "locked"
+        return f"<Keyring {self.user.pk} {state}, {len(self._secrets)} open>"
+
+    @property
+    def unlocked(self) -> bool:
+        """True if this keyring holds the user's private key."""
+        return self._private_key is not None
+
+    @property
+    def private_key(self) -> bytes | None:
+        """The user's own X25519 private key, to open what is sealed to the user alone."""
+        # Read-only and never persisted here: accounts needs it for the user's own sealed
+        # TOTP secret; keys of records are opened only through secret_for.
+        return self._private_key
+
+    def secret_for(self, key: Key) -> bytes:
+        """Open the user's own wrap of key (cached); KeyNotHeld if there is none to open.
+
+        A wrap that exists but does not open raises CryptoError: it was tampered with.
+        """
+        # The duress workspace and departed members open nothing, whatever wraps remain.
+        if self._private_key is None or not self.user.is_active:
+            raise KeyNotHeld(key.pk)
+        # Keys never cross organisations, even if a wrap were written by mistake.
+        if key.organisation_id != self.user.organisation_id:
+            raise KeyNotHeld(key.pk)
+        cached = self._secrets.get((key.pk, key.version))
+        if cached is not None:
+            return cached
+        wrap = (
+            KeyWrap.objects.filter(key_id=key.pk, holder_kind=HolderKind.USER, holder_id=self.user.pk)
+            .only("key_version", "wrapped")
+            .first()
+        )
+        # A wrap of an older version holds a secret that no longer encrypts anything
+        # current; treating it as held would hand out a retired key.
+        if wrap is None or wrap.key_version != key.version:
+            raise KeyNotHeld(key.pk)
+        secret = open_sealed(self._private_key, bytes(wrap.wrapped))
+        if len(secret) != KEY_BYTES:
+            raise CryptoError("sealed box did not open")
+        if key.public_key is not None and not hmac.compare_digest(public_key_of(secret), bytes(key.public_key)):
+            # Anyone can seal to a user's public key: for a keypair, a forged wrap is
+            # caught because its private half does not match the stored public half.
+            raise CryptoError("sealed box did not open")
+        self._secrets[(key.pk, key.version)] = secret
+        return secret
+
+    def private_key_for(self, key: Key) -> bytes:
+        """The private half of a keypair key (e.g. the intake group key)."""
+        if key.public_key is None:
+            raise ValueError("not a keypair key")
+        return self.secret_for(key)

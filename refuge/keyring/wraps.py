@@ -1,0 +1,90 @@
+"""Making and opening the wraps of one key: for users, for recovery, for the server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from refuge.crypto import (
+    KEY_BYTES,
+    CryptoError,
+    associated_data,
+    open_sealed,
+    seal_for,
+    unwrap_with_key,
+    wrap_with_key,
+)
+from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
+
+if TYPE_CHECKING:
+    from refuge.accounts.models import User
+
+
+def user_wrap(key: Key, secret: bytes, user: User) -> KeyWrap:
+    """An unsaved wrap of secret sealed to user's public key, at the key's version."""
+    return KeyWrap(
+        key=key,
+        holder_kind=HolderKind.USER,
+        holder=user,
+        key_version=key.version,
+        wrapped=seal_for(bytes(user.public_key), secret),
+    )
+
+
+def recovery_wrap(key: Key, secret: bytes) -> KeyWrap:
+    """An unsaved wrap sealed to the organisation recovery key, whose private half is offline."""
+    return KeyWrap(
+        key=key,
+        holder_kind=HolderKind.RECOVERY,
+        key_version=key.version,
+        wrapped=seal_for(bytes(key.organisation.recovery_public_key), secret),
+    )
+
+
+def server_wrap(key: Key, secret: bytes) -> KeyWrap:
+    """An unsaved wrap under REFUGE_SERVER_KEY: blind-index keys only (docs/keys.md)."""
+    # Only blind-index keys may be opened by the server without a user: any other key
+    # wrapped this way would be readable by whoever seizes the running server.
+    if key.purpose != Purpose.BLIND_INDEX:
+        raise ValueError("only blind-index keys are wrapped for the server")
+    return KeyWrap(
+        key=key,
+        holder_kind=HolderKind.SERVER,
+        key_version=key.version,
+        wrapped=wrap_with_key(secret, settings.REFUGE_SERVER_KEY, _server_ad(key)),
+    )
+
+
+def open_server_wrap(wrap: KeyWrap, key: Key) -> bytes:
+    """Open a server wrap with REFUGE_SERVER_KEY; CryptoError if tampered with or moved."""
+    return _checked(unwrap_with_key(bytes(wrap.wrapped), settings.REFUGE_SERVER_KEY, _server_ad(key)))
+
+
+def open_recovery_wrap(wrap: KeyWrap, recovery_private_key: bytes) -> bytes:
+    """Open a recovery wrap with the rebuilt organisation recovery private key."""
+    return _checked(open_sealed(recovery_private_key, bytes(wrap.wrapped)))
+
+
+def all_wraps(key: Key, secret: bytes, members: Iterable[User]) -> list[KeyWrap]:
+    """Every wrap a key at its current version must have: members, recovery, server if needed."""
+    # The recovery wrap always: with it every key has a holder outside the team, so
+    # nothing is lost when the whole team leaves (DESIGN.md §4, nothing lost).
+    wraps = [user_wrap(key, secret, member) for member in members]
+    wraps.append(recovery_wrap(key, secret))
+    if key.purpose == Purpose.BLIND_INDEX:
+        wraps.append(server_wrap(key, secret))
+    return wraps
+
+
+def _server_ad(key: Key) -> bytes:
+    """Bind a server wrap to its key and version, so it cannot be copied to another key."""
+    return associated_data("keyring_keywrap", "server", str(key.pk), key.version)
+
+
+def _checked(secret: bytes) -> bytes:
+    """Refuse a secret of the wrong length: only a tampered wrap yields one."""
+    if len(secret) != KEY_BYTES:
+        raise CryptoError("ciphertext did not open")
+    return secret

@@ -1,0 +1,196 @@
+"""The `refuge` command as an operator uses it: real processes, production settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import REFUGE, refuge_env, run_refuge
+
+pytestmark = pytest.mark.slow
+
+
+def _refuge(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [REFUGE, *args], env=refuge_env(data_dir), capture_output=True, text=True, timeout=180, input=stdin, check=False
+    )
+
+
+def test_refuge_help_lists_every_command(tmp_path: Path) -> None:
+    result = _refuge(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("init", "serve", "demo", "createorg", "createuser", "audit", "check"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), command
+
+
+def test_an_unknown_command_is_refused_with_the_list(tmp_path: Path) -> None:
+    result = _refuge(tmp_path, "launch")
+    assert result.returncode == 2
+    assert "unknown command" in result.stderr
+
+
+def test_init_creates_private_secret_files_and_a_wal_database(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    secrets = data_dir / "secrets"
+    assert sorted(p.name for p in secrets.iterdir()) == [
+        "audit_signing_key",
+        "receipt_pepper",
+        "secret_key",
+        "server_key",
+    ]
+    assert all(p.stat().st_mode & 0o077 == 0 for p in secrets.iterdir())
+    first = {p.name: p.read_bytes() for p in secrets.iterdir()}
+    run_refuge(data_dir, "init")  # safe to run again: secrets are never replaced
+    assert first == {p.name: p.read_bytes() for p in secrets.iterdir()}
+    header = (data_dir / "refuge.sqlite3").read_bytes()[:20]
+    assert header[18:20] == b"\x02\x02", "the database file must be in WAL mode"
+
+
+def test_demo_sets_up_the_organisation_and_prints_working_logins(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    result = run_refuge(data_dir, "demo", "--no-serve", "--port", "8765")
+    assert "http://127.0.0.1:8765/login/" in result.stdout
+    for username in ("coordinator", "caseworker-anna", "caseworker-boris", "intake", "auditor", "admin"):
+        assert username in result.stdout
+    logins = json.loads((data_dir / "demo" / "logins.json").read_text())
+    codes = run_refuge(data_dir, "demo", "--codes").stdout
+    assert re.search(r"^coordinator\s+\d{6}$", codes, re.MULTILINE)
+    # Running the demo again keeps the same organisation and logins.
+    again = run_refuge(data_dir, "demo", "--no-serve")
+    assert logins["users"][0]["totp_secret"] in again.stdout
+
+
+def test_createorg_prints_shares_and_a_coordinator_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    (tmp_path / "pw").write_text("a-long-coordinator-pass\n")
+    result = run_refuge(
+        data_dir,
+        "createorg",
+        "--name",
+        "North",
+        "--slug",
+        "north",
+        "--coordinator",
+        "anna",
+        "--password-file",
+        str(tmp_path / "pw"),
+        "--threshold",
+        "3",
+        "--shares",
+        "5",
+    )
+    assert len(re.findall(r"share \d: \w+( \w+){19,}", result.stdout)) == 5
+    assert "TOTP secret:" in result.stdout and "personal recovery key:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--slug", "Not A Slug"], "lowercase latin letters"),
+        (["--slug", "x"], "lowercase latin letters"),
+        (["--name", ""], "name of up to 200"),
+        (["--coordinator", "Анна"], "lowercase latin letters"),
+        (["--threshold", "4", "--shares", "3"], "threshold"),
+        (["--threshold", "two"], "invalid int value"),
+    ],
+    ids=["spaces", "short", "empty-name", "cyrillic-user", "threshold", "not-a-number"],
+)
+def test_createorg_refuses_bad_input_clearly_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    (tmp_path / "pw").write_text("a-long-coordinator-pass\n")
+    base = {"--name": "North", "--slug": "north", "--coordinator": "anna", "--password-file": str(tmp_path / "pw")}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    result = _refuge(data_dir, "createorg", *[item for pair in base.items() for item in pair])
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    listing = _refuge(
+        data_dir,
+        "manage",
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from refuge.accounts.models import Organisation as O, User as U; print(O.objects.count(), U.objects.count())",
+    )
+    assert listing.stdout.split() == ["0", "0"]
+
+
+def test_createorg_refuses_a_weak_password_and_an_unreadable_file(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    (tmp_path / "weak").write_text("short\n")
+    weak = _refuge(
+        data_dir,
+        "createorg",
+        "--name",
+        "N",
+        "--slug",
+        "north",
+        "--coordinator",
+        "anna",
+        "--password-file",
+        str(tmp_path / "weak"),
+    )
+    assert weak.returncode != 0 and "too short" in weak.stderr
+    (tmp_path / "binary").write_bytes(b"\xff\xfe\x00bad")
+    binary = _refuge(
+        data_dir,
+        "createorg",
+        "--name",
+        "N",
+        "--slug",
+        "north",
+        "--coordinator",
+        "anna",
+        "--password-file",
+        str(tmp_path / "binary"),
+    )
+    assert binary.returncode != 0 and "cannot read a password" in binary.stderr
+    missing = _refuge(
+        data_dir,
+        "createorg",
+        "--name",
+        "N",
+        "--slug",
+        "north",
+        "--coordinator",
+        "anna",
+        "--password-file",
+        str(tmp_path / "nope"),
+    )
+    assert missing.returncode != 0 and "cannot read a password" in missing.stderr
+
+
+def test_createuser_adds_a_member_and_refuses_duplicates_and_unknown_orgs(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    (tmp_path / "pw").write_text("a-long-member-password\n")
+    pw = str(tmp_path / "pw")
+    run_refuge(
+        data_dir, "createorg", "--name", "North", "--slug", "north", "--coordinator", "anna", "--password-file", pw
+    )
+    created = run_refuge(
+        data_dir, "createuser", "--org", "north", "--username", "boris", "--role", "caseworker", "--password-file", pw
+    )
+    assert "TOTP secret:" in created.stdout
+    duplicate = _refuge(
+        data_dir, "createuser", "--org", "north", "--username", "boris", "--role", "caseworker", "--password-file", pw
+    )
+    assert duplicate.returncode != 0 and "already used" in duplicate.stderr
+    unknown = _refuge(
+        data_dir, "createuser", "--org", "nowhere", "--username", "x1", "--role", "caseworker", "--password-file", pw
+    )
+    assert unknown.returncode != 0 and "no organisation" in unknown.stderr
+    bad_role = _refuge(
+        data_dir, "createuser", "--org", "north", "--username", "x1", "--role", "king", "--password-file", pw
+    )
+    assert bad_role.returncode != 0 and "invalid choice" in bad_role.stderr

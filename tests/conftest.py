@@ -1,0 +1,27 @@
+"""Root fixtures: the test databases. Personas live in tests/personas.py.
+
+tests/harness.py (loaded before Django) has already chosen the database and the data
+directory; this file only shapes the test databases that pytest-django creates.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Put the SQLite test database in a file, one per xdist worker.
+
+    Django would otherwise test against an in-memory database, where WAL and
+    synchronous=FULL do not apply: the suite must run the production pragmas.
+    On PostgreSQL, pytest-django's own test_<name>_gw<n> databases are used.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        database.setdefault("TEST", {})["NAME"] = str(settings.DATA_DIR / f"test-{worker}.sqlite3")
