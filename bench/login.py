@@ -4,7 +4,7 @@ For each database, a child process (bench/_login_child.py) with production setti
 creates an organisation with the `refuge` command, then measures:
 
 - in process: `check_login` (Argon2id unwrap of the private key at t=3, 64 MiB, then
-  the sealed TOTP secret and the code), its pieces, and Django's stock Argon2
+  the sealed TOTP secret and the code), its pieces, and Django's stock PBKDF2
   `check_password` as the baseline of an ordinary Django login;
 - over HTTP against `refuge serve` (one gunicorn worker, its default 4 threads):
   GET + POST /login/ as a new browser would, one login at a time and then 4 at once;

@@ -15,6 +15,7 @@ from django.test import Client
 
 from refuge.accounts import totp
 from refuge.accounts.actions import Enrolment, do_create_member, do_create_organisation
+from refuge.accounts.login import share_group_keys
 from refuge.accounts.models import Organisation, Role, User
 
 
@@ -85,7 +86,7 @@ class World:
 def world(db: None) -> World:
     north, alice, shares = make_organisation("north", "alice")
     south, charlie, _ = make_organisation("south", "charlie")
-    return World(
+    world = World(
         north=north,
         south=south,
         north_shares=shares,
@@ -97,6 +98,9 @@ def world(db: None) -> World:
         adam=make_member(north, "adam", Role.ADMINISTRATOR),
         charlie=charlie,
     )
+    # What Alice's first login does: share the intake key with colleagues who need it.
+    share_group_keys(alice.user, alice.private_key)
+    return world
 
 
 def log_in(client: Client, persona: Persona) -> None:

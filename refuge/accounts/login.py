@@ -120,7 +120,7 @@ def check_login(*, organisation_slug: str, username: str, password: str, code: s
             object_type="user",
             object_id=user.id,
         )
-    _share_group_keys(user, private)
+    share_group_keys(user, private)
     return LoginResult(user=user, private_key=private)
 
 
@@ -166,7 +166,7 @@ def _duress_login(user: User) -> LoginResult:
     return LoginResult(user=user, private_key=None)
 
 
-def _share_group_keys(user: User, private: bytes) -> None:
+def share_group_keys(user: User, private: bytes) -> None:
     """A holder of the intake group key wraps it for colleagues who joined since."""
     if user.role not in GROUP_KEY_ROLES:
         return

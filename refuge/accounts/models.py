@@ -21,6 +21,9 @@ class Organisation(models.Model):
     # m-of-n shares held by coordinators (DESIGN.md §5), never on the server.
     recovery_public_key = models.BinaryField(max_length=32)
     recovery_threshold = models.PositiveSmallIntegerField()
+    # A shared role mailbox (not a person's address) that gets content-free notices
+    # such as "2 new requests". Empty: no e-mail is sent.
+    notification_email = models.EmailField(blank=True, default="")
     recovery_shares = models.PositiveSmallIntegerField()
     created_on = models.DateField(auto_now_add=True)
 

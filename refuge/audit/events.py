@@ -30,5 +30,12 @@ class AuditEvent(IntEnum):
     # Organisation (3xx)
     ORGANISATION_CREATED = 300
     RECOVERY_KEY_VERIFIED = 301
+    # Intake (4xx): ids only; never what a request or message says
+    REQUEST_RECEIVED = 400
+    REQUESTER_MESSAGE_RECEIVED = 401
+    REQUEST_REPLIED = 402
+    REQUEST_STATUS_CHANGED = 403
+    REQUEST_OPENED = 404
+    REQUEST_MARKED_PLANT = 405
     # Audit itself (9xx)
     CHECKPOINT_SIGNED = 900

@@ -46,6 +46,7 @@ _PASSWORD_HEADER = struct.Struct(f">BIQ{SALT_BYTES}s")
 RECOVERY_CODE_SYMBOLS = 32  # 160 bits: beyond brute force without any stretching
 _RECOVERY_PERSON = b"refuge.recovery"
 _VERIFIER_PERSON = b"refuge.verifier"
+_SUBKEY_PERSON = b"refuge.subkey"
 _RAW = nacl.encoding.RawEncoder
 
 
@@ -111,6 +112,14 @@ def recovery_key_from_code(code: str) -> bytes:
     # The code has full entropy, so a keyed hash suffices; the personalisation keeps
     # this key distinct from any other use of the same bytes.
     return nacl.hash.blake2b(b"", digest_size=KEY_BYTES, key=raw, person=_RECOVERY_PERSON, encoder=_RAW)
+
+
+def derive_subkey(master: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose from a master key (keyed BLAKE2b, purpose as message)."""
+    if len(master) != KEY_BYTES or not purpose:
+        raise ValueError("derive_subkey needs a 32-byte master key and a purpose")
+    # Distinct purposes give independent keys: one leaked subkey reveals no other.
+    return nacl.hash.blake2b(purpose.encode(), digest_size=KEY_BYTES, key=master, person=_SUBKEY_PERSON, encoder=_RAW)
 
 
 def wrap_with_key(secret: bytes, key: bytes, ad: bytes = b"") -> bytes:

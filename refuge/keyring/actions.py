@@ -16,7 +16,7 @@ from refuge.accounts.models import Organisation, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
-from refuge.crypto import KEY_BYTES, CryptoError, generate_keypair, public_key_of, random_key
+from refuge.crypto import KEY_BYTES, CryptoError, generate_keypair, open_sealed, public_key_of, random_key, seal_for
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.registry import (
@@ -40,12 +40,15 @@ def do_create_key(
     label: str = "",
     members: Iterable[User] = (),
     keypair: bool = False,
+    groups: Iterable[Key] = (),
+    requester_public_key: bytes | None = None,
 ) -> tuple[Key, bytes]:
-    """Create a key wrapped for members and recovery (and the server for blind indexes)."""
+    """Create a key wrapped for members, groups, a requester and recovery (and the server for blind indexes)."""
     purpose = Purpose(purpose)
     _check_actor(actor, organisation.pk)
     holders = _unique(members)
-    if purpose == Purpose.BLIND_INDEX and (holders or keypair):
+    groups = list(groups)
+    if purpose == Purpose.BLIND_INDEX and (holders or keypair or groups or requester_public_key):
         # The server computes every blind index; a member holding the key could only
         # use it to test guesses against a seized dump ("is Ivan Petrov a requester?").
         raise ValueError("blind-index keys are held by the server and recovery only")
@@ -58,7 +61,7 @@ def do_create_key(
         secret, public = random_key(), None
     with transaction.atomic():
         key = Key.objects.create(organisation=organisation, purpose=purpose, label=label, public_key=public)
-        KeyWrap.objects.bulk_create(all_wraps(key, secret, holders))
+        KeyWrap.objects.bulk_create(all_wraps(key, secret, holders, groups, requester_public_key))
         _audit(AuditEvent.KEY_CREATED, actor, key)
     return key, secret
 
@@ -129,8 +132,18 @@ def do_rotate_key(*, actor: User, keyring: Keyring, key: Key) -> Key:
             )
             if _member_problem(locked.organisation_id, user) is None
         ]
+        old_wraps = KeyWrap.objects.filter(key=locked, key_version=old.version)
+        groups = [
+            wrap.holder_key
+            for wrap in old_wraps.filter(holder_kind=HolderKind.GROUP).select_related("holder_key")
+            if wrap.holder_key is not None and wrap.holder_key.public_key is not None
+        ]
+        requester = old_wraps.filter(holder_kind=HolderKind.REQUESTER).first()
+        requester_public = bytes(requester.holder_public_key) if requester and requester.holder_public_key else None
         KeyWrap.objects.filter(key=locked).delete()
-        KeyWrap.objects.bulk_create(all_wraps(locked, new_secret, holders))
+        KeyWrap.objects.bulk_create(all_wraps(locked, new_secret, holders, groups, requester_public))
+        if locked.public_key is not None:
+            _reseal_group_wraps(locked, old_secret, new_secret)
         _audit(AuditEvent.KEY_ROTATED, actor, locked)
     _sync(key, locked)
     return locked
@@ -234,6 +247,17 @@ def _reencrypt_rows(old: Key, old_secret: bytes, new: Key, new_secret: bytes) ->
                 changed.append(column)
             if changed:
                 row.save(update_fields=changed)
+
+
+def _reseal_group_wraps(group: Key, old_private: bytes, new_private: bytes) -> None:
+    """After a group keypair rotates, seal every key it holds to its new public half."""
+    # Otherwise a departed intake member's copy of the old group key would still open
+    # every request sealed to the group.
+    new_public = public_key_of(new_private)
+    for wrap in KeyWrap.objects.select_for_update().filter(holder_kind=HolderKind.GROUP, holder_key=group):
+        secret = open_sealed(old_private, bytes(wrap.wrapped))
+        wrap.wrapped = seal_for(new_public, secret)
+        wrap.save(update_fields=["wrapped"])
 
 
 def _is_empty(value: bytes | memoryview | None) -> bool:

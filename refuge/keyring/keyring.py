@@ -72,9 +72,10 @@ class Keyring:
         )
         # A wrap of an older version holds a secret that no longer encrypts anything
         # current; treating it as held would hand out a retired key.
-        if wrap is None or wrap.key_version != key.version:
-            raise KeyNotHeld(key.pk)
-        secret = open_sealed(self._private_key, bytes(wrap.wrapped))
+        if wrap is not None and wrap.key_version == key.version:
+            secret = open_sealed(self._private_key, bytes(wrap.wrapped))
+        else:
+            secret = self._through_group(key)
         if len(secret) != KEY_BYTES:
             raise CryptoError("sealed box did not open")
         if key.public_key is not None and not hmac.compare_digest(public_key_of(secret), bytes(key.public_key)):
@@ -83,6 +84,21 @@ class Keyring:
             raise CryptoError("sealed box did not open")
         self._secrets[(key.pk, key.version)] = secret
         return secret
+
+    def _through_group(self, key: Key) -> bytes:
+        """Open key through a group keypair the user holds (e.g. a request via the intake key)."""
+        for wrap in KeyWrap.objects.filter(
+            key_id=key.pk, holder_kind=HolderKind.GROUP, key_version=key.version
+        ).select_related("holder_key"):
+            group = wrap.holder_key
+            if group is None or group.public_key is None:
+                continue
+            try:
+                group_private = self.secret_for(group)
+            except KeyNotHeld:
+                continue
+            return open_sealed(group_private, bytes(wrap.wrapped))
+        raise KeyNotHeld(key.pk)
 
     def private_key_for(self, key: Key) -> bytes:
         """The private half of a keypair key (e.g. the intake group key)."""

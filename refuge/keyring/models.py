@@ -18,6 +18,8 @@ class HolderKind(models.TextChoices):
     USER = "user"  # sealed to a member's X25519 public key
     RECOVERY = "recovery"  # sealed to the organisation recovery public key
     SERVER = "server"  # wrapped under the server key kept outside the database
+    GROUP = "group"  # sealed to a group keypair (the intake group key) held by its members
+    REQUESTER = "requester"  # sealed to the public key a requester derives from their receipt
 
 
 class Key(models.Model):
@@ -53,6 +55,11 @@ class KeyWrap(models.Model):
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="key_wraps"
     )
+    # For GROUP wraps: the keypair key whose members can open this wrap.
+    holder_key = models.ForeignKey(Key, on_delete=models.CASCADE, null=True, blank=True, related_name="held_wraps")
+    # For REQUESTER wraps: the receipt-derived public key (reveals nothing of the receipt),
+    # kept so that a rotation can seal the new secret to the requester again.
+    holder_public_key = models.BinaryField(max_length=32, null=True, blank=True)
     key_version = models.PositiveIntegerField()
     wrapped = models.BinaryField()
 

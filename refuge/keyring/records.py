@@ -15,7 +15,7 @@ from refuge.keyring.registry import (
     registrations,
     seal_column,
 )
-from refuge.keyring.wraps import open_server_wrap
+from refuge.keyring.wraps import open_requester_wrap, open_server_wrap
 
 if TYPE_CHECKING:
     from refuge.accounts.models import Organisation, User
@@ -30,6 +30,7 @@ __all__ = [
     "open_sealed_column",
     "register_encrypted",
     "registrations",
+    "requester_secret_for",
     "seal_column",
     "server_secret_for",
 ]
@@ -45,6 +46,14 @@ def server_secret_for(key: Key) -> bytes:
     if wrap is None or wrap.key_version != key.version:
         raise KeyNotHeld(key.pk)
     return open_server_wrap(wrap, key)
+
+
+def requester_secret_for(key: Key, requester_private_key: bytes) -> bytes:
+    """Open a requester's wrap of a record key with the key derived from their receipt."""
+    wrap = KeyWrap.objects.filter(key_id=key.pk, holder_kind=HolderKind.REQUESTER).first()
+    if wrap is None or wrap.key_version != key.version:
+        raise KeyNotHeld(key.pk)
+    return open_requester_wrap(wrap, requester_private_key)
 
 
 def intake_group_key(organisation: Organisation) -> Key:

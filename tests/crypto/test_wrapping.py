@@ -14,6 +14,7 @@ from refuge.crypto import (
     CryptoError,
     KdfParams,
     derive_password_key,
+    derive_subkey,
     new_recovery_code,
     password_verifier,
     random_key,
@@ -228,3 +229,15 @@ def test_a_derived_key_of_the_wrong_shape_or_a_short_blob_is_refused() -> None:
         unwrap_with_password_key(b"\x21", random_key())
     with pytest.raises(ValueError):
         password_verifier(b"short")
+
+
+def test_subkeys_differ_per_purpose_and_master_and_are_stable() -> None:
+    master = random_key()
+    assert derive_subkey(master, "portal-cookie") == derive_subkey(master, "portal-cookie")
+    assert derive_subkey(master, "portal-cookie") != derive_subkey(master, "other")
+    assert derive_subkey(master, "portal-cookie") != derive_subkey(random_key(), "portal-cookie")
+    assert len(derive_subkey(master, "x")) == 32
+    with pytest.raises(ValueError):
+        derive_subkey(b"short", "x")
+    with pytest.raises(ValueError):
+        derive_subkey(master, "")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from refuge.accounts import totp
 from refuge.accounts.actions import do_create_member, do_create_organisation
+from refuge.accounts.login import share_group_keys
 from refuge.accounts.models import Organisation, Role
 from refuge.core.env import env_int, env_str
 
@@ -73,6 +74,8 @@ class Command(BaseCommand):
                 actor=None, organisation=setup.organisation, username=username, role=role, password=_password(username)
             )
             secrets[username] = enrolment.totp_secret
+        # As the coordinator's first login would: share the intake key with intake.
+        share_group_keys(setup.coordinator.user, setup.coordinator.private_key)
         return {
             "organisation": DEMO_SLUG,
             "recovery_shares": setup.recovery_shares,

@@ -1,0 +1,284 @@
+"""Every write of the intake: submissions, requester messages, team replies, status.
+
+The flow at submission (DESIGN.md §5, docs/keys.md): a fresh record key encrypts
+the request; it is sealed to the organisation's intake group key, to the public
+key derived from the requester's receipt and to the recovery key. The receipt is
+shown once and never stored; after the response the server can read nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refuge.accounts.models import Organisation, User
+from refuge.audit.actions import record
+from refuge.audit.events import AuditEvent
+from refuge.core.errors import UserError
+from refuge.crypto import (
+    blind_index,
+    derive_receipt_secrets,
+    encrypt_stream,
+    new_receipt,
+    normalise_document_number,
+    normalise_name,
+    normalise_phone,
+    random_key,
+)
+from refuge.intake import notify
+from refuge.intake.models import HelpRequest, RequesterStatus, RequestFile, RequestIndex, RequestMessage
+from refuge.intake.uploads import CleanUpload
+from refuge.keyring.actions import do_create_key
+from refuge.keyring.keyring import Keyring
+from refuge.keyring.models import Key, Purpose
+from refuge.keyring.records import do_ensure_blind_index_key, encrypt_column, intake_group_key, server_secret_for
+
+MAX_MESSAGE_CHARS = 10_000
+# Requester messages per request per hour: enough to talk, too few to flood a team.
+MAX_REQUESTER_MESSAGES_PER_HOUR = 20
+MAX_FILES_PER_REQUEST = 30
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+# Which answers feed which blind index, and how each is normalised first.
+INDEXED_FIELDS = {
+    "name": normalise_name,
+    "phone": normalise_phone,
+    "document_number": normalise_document_number,
+}
+
+
+def this_hour() -> datetime:
+    """Now, rounded down to the hour: requester times are never kept more exactly."""
+    return timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Submission:
+    request: HelpRequest
+    # Shown to the requester once; nothing from which it can be rebuilt is stored.
+    receipt: str
+
+
+def do_submit_request(
+    *,
+    organisation: Organisation,
+    answers: dict[str, Any],
+    urgency: str,
+    language: str,
+    uploads: Sequence[CleanUpload] = (),
+) -> Submission:
+    """Store a new request encrypted so that only intake, the requester and recovery can open it."""
+    receipt = new_receipt()
+    derived = derive_receipt_secrets(receipt, settings.REFUGE_RECEIPT_PEPPER)
+    indexes = _blind_indexes(organisation, answers)
+    now = this_hour()
+    with transaction.atomic():
+        group = intake_group_key(organisation)
+        key, secret = do_create_key(
+            actor=None,
+            organisation=organisation,
+            purpose=Purpose.RECORD,
+            label="request",
+            groups=[group],
+            requester_public_key=derived.keypair.public,
+        )
+        request = HelpRequest(
+            organisation=organisation,
+            reference=_new_reference(),
+            lookup_id=derived.lookup_id.hex(),
+            key=key,
+            urgency=urgency,
+            language=language,
+            received_at=now,
+            last_activity_at=now,
+        )
+        encrypt_column(request, "content", json.dumps(answers, ensure_ascii=False), secret, key)
+        request.save(force_insert=True)
+        RequestIndex.objects.bulk_create(
+            RequestIndex(request=request, organisation=organisation, field=field, digest=digest)
+            for field, digest in indexes
+        )
+        for upload in uploads:
+            _store_file(request, key, secret, upload, message=None)
+        record(
+            AuditEvent.REQUEST_RECEIVED,
+            actor_id=None,
+            organisation_id=organisation.id,
+            object_type="request",
+            object_id=request.id,
+        )
+        # Content-free, and only once the request is safely stored.
+        transaction.on_commit(lambda: notify.new_request(organisation.id))
+    return Submission(request=request, receipt=receipt)
+
+
+def _blind_indexes(organisation: Organisation, answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, digest) for every identifying answer that normalises to something."""
+    found = []
+    for field, normalise in INDEXED_FIELDS.items():
+        value = answers.get(field)
+        if not isinstance(value, str):
+            continue
+        normalised = normalise(value)
+        if not normalised:
+            continue
+        key = do_ensure_blind_index_key(actor=None, organisation=organisation, field=field)
+        found.append((field, blind_index(server_secret_for(key), field, normalised)))
+    return found
+
+
+def _new_reference() -> str:
+    # 30 bits: unique enough for staff to say aloud; uniqueness is enforced anyway.
+    return "R-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+
+
+def _store_file(
+    request: HelpRequest, key: Key, secret: bytes, upload: CleanUpload, message: RequestMessage | None
+) -> RequestFile:
+    """Encrypt one sanitised upload in chunks under a fresh file key."""
+    stored = RequestFile(
+        request=request, message=message, key=key, kind=upload.kind, size=len(upload.data), created_at=this_hour()
+    )
+    file_key = random_key()
+    sink = io.BytesIO()
+    # The file id is bound in: a ciphertext moved to another file row fails to open.
+    encrypt_stream(file_key, io.BytesIO(upload.data), sink, ad=str(stored.pk).encode())
+    stored.data = sink.getvalue()
+    encrypt_column(stored, "file_key", file_key, secret, key)
+    encrypt_column(stored, "name", upload.name, secret, key)
+    encrypt_column(stored, "removed", json.dumps(list(upload.removed)), secret, key)
+    stored.save(force_insert=True)
+    return stored
+
+
+def do_requester_message(
+    *, request: HelpRequest, secret: bytes, body: str, uploads: Sequence[CleanUpload] = ()
+) -> RequestMessage:
+    """A message (and files) from the requester, who proved the receipt to get `secret`."""
+    body = (body or "").strip()
+    if not body and not uploads:
+        raise UserError("empty_message", _("Write a message or choose a file."), field="body")
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise UserError("message_too_long", _("The message is too long: at most 10,000 characters."), field="body")
+    with transaction.atomic():
+        locked = HelpRequest.objects.select_for_update().select_related("key").get(pk=request.pk)
+        recent = locked.messages.filter(from_requester=True, created_at__gte=this_hour()).count()
+        if recent >= MAX_REQUESTER_MESSAGES_PER_HOUR:
+            raise UserError(
+                "too_many_messages", _("You have sent many messages this hour. Please wait a little and try again.")
+            )
+        if locked.files.count() + len(uploads) > MAX_FILES_PER_REQUEST:
+            raise UserError(
+                "too_many_files", _("This request already has as many files as it can hold."), field="files"
+            )
+        message = _new_message(locked, locked.key, secret, body, from_requester=True, author=None)
+        for upload in uploads:
+            _store_file(locked, locked.key, secret, upload, message=message)
+        locked.awaiting_team = True
+        locked.last_activity_at = this_hour()
+        locked.save(update_fields=["awaiting_team", "last_activity_at"])
+        record(
+            AuditEvent.REQUESTER_MESSAGE_RECEIVED,
+            actor_id=None,
+            organisation_id=locked.organisation_id,
+            object_type="request",
+            object_id=locked.id,
+        )
+        transaction.on_commit(lambda: notify.requester_message(locked.organisation_id))
+    return message
+
+
+def _new_message(
+    request: HelpRequest, key: Key, secret: bytes, body: str, *, from_requester: bool, author: User | None
+) -> RequestMessage:
+    # Callers hold the request row locked, so positions cannot collide.
+    position = request.messages.count()
+    message = RequestMessage(
+        request=request,
+        key=key,
+        from_requester=from_requester,
+        author=author,
+        created_at=this_hour(),
+        position=position,
+    )
+    encrypt_column(message, "body", body, secret, key)
+    message.save(force_insert=True)
+    return message
+
+
+def do_reply(*, actor: User, keyring: Keyring, request: HelpRequest, body: str) -> RequestMessage:
+    """A team member's reply: readable by the requester and the team only."""
+    body = (body or "").strip()
+    if not body:
+        raise UserError("empty_message", _("Write a reply first."), field="body")
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise UserError("message_too_long", _("The message is too long: at most 10,000 characters."), field="body")
+    with transaction.atomic():
+        locked = HelpRequest.objects.select_for_update().select_related("key").get(pk=request.pk)
+        secret = keyring.secret_for(locked.key)
+        message = _new_message(locked, locked.key, secret, body, from_requester=False, author=actor)
+        locked.awaiting_team = False
+        if locked.status in {RequesterStatus.RECEIVED, RequesterStatus.REVIEWING}:
+            locked.status = RequesterStatus.REPLIED
+        locked.last_activity_at = this_hour()
+        locked.save(update_fields=["awaiting_team", "status", "last_activity_at"])
+        record(
+            AuditEvent.REQUEST_REPLIED,
+            actor_id=actor.id,
+            organisation_id=locked.organisation_id,
+            object_type="request",
+            object_id=locked.id,
+        )
+    return message
+
+
+def do_set_status(*, actor: User, request: HelpRequest, status: str) -> None:
+    """Change what the requester sees as the state of their request."""
+    if status not in RequesterStatus.values:
+        raise UserError("bad_status", _("Choose one of the statuses."), field="status")
+    with transaction.atomic():
+        HelpRequest.objects.filter(pk=request.pk).update(status=status)
+        record(
+            AuditEvent.REQUEST_STATUS_CHANGED,
+            actor_id=actor.id,
+            organisation_id=request.organisation_id,
+            object_type="request",
+            object_id=request.id,
+        )
+    request.status = status
+
+
+def do_mark_possible_plant(*, actor: User, request: HelpRequest, suspected: bool) -> None:
+    """Flag (or unflag) a request that may come from someone posing as a requester."""
+    with transaction.atomic():
+        HelpRequest.objects.filter(pk=request.pk).update(possible_plant=suspected)
+        record(
+            AuditEvent.REQUEST_MARKED_PLANT,
+            actor_id=actor.id,
+            organisation_id=request.organisation_id,
+            object_type="request",
+            object_id=request.id,
+        )
+    request.possible_plant = suspected
+
+
+def do_record_read(*, actor: User, request: HelpRequest) -> None:
+    """Audit that a member decrypted a request (who read what, never what it said)."""
+    with transaction.atomic():
+        record(
+            AuditEvent.REQUEST_OPENED,
+            actor_id=actor.id,
+            organisation_id=request.organisation_id,
+            object_type="request",
+            object_id=request.id,
+        )

@@ -1,0 +1,163 @@
+"""Requests for help, their messages and files, and what makes duplicates findable.
+
+Everything a requester writes is encrypted under the request's own record key
+(DESIGN.md §5), which is held by the intake group key, by the requester's
+receipt-derived key and by the organisation recovery key — never by the server.
+What stays in clear is listed in docs/threat-model.md with its reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from refuge.keyring.records import register_encrypted
+
+
+class Urgency(models.TextChoices):
+    DANGER_NOW = "now", _("I am in danger right now")
+    WEEKS = "weeks", _("Within the next weeks")
+    NOT_URGENT = "later", _("Not urgent")
+
+
+# Triage order: danger first.
+URGENCY_RANK = {Urgency.DANGER_NOW: 0, Urgency.WEEKS: 1, Urgency.NOT_URGENT: 2}
+
+
+class RequesterStatus(models.TextChoices):
+    """What the requester is shown; chosen by the organisation, never automatic guesses."""
+
+    RECEIVED = "received", _("Received")
+    REVIEWING = "reviewing", _("Being reviewed")
+    REPLIED = "replied", _("We replied")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("We are not able to help")
+
+
+@register_encrypted(key_field="key", columns=("content",))
+class HelpRequest(models.Model):
+    """One request for help, as submitted through the portal."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="requests")
+    # Staff-facing short code (random, unrelated to the receipt): "R-7K2M9Q".
+    reference = models.CharField(max_length=12, unique=True)
+    # Keyed hash of the receipt with the pepper kept outside the database: finds the
+    # request from a receipt, but neither a dump nor staff can turn it into the receipt.
+    lookup_id = models.CharField(max_length=64, unique=True)
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    content = models.BinaryField()
+    urgency = models.CharField(max_length=8, choices=Urgency.choices)
+    status = models.CharField(max_length=12, choices=RequesterStatus.choices, default=RequesterStatus.RECEIVED)
+    language = models.CharField(max_length=8, default="en")
+    # Rounded down to the hour: staff need order and age, nobody needs the minute.
+    received_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    # The requester wrote last and nobody has answered yet.
+    awaiting_team = models.BooleanField(default=True)
+    possible_plant = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "status", "urgency", "received_at"]),
+            models.Index(fields=["organisation", "awaiting_team"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+@register_encrypted(key_field="key", columns=("body",))
+class RequestMessage(models.Model):
+    """A message between the requester and the team, encrypted under the request's key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="messages")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    from_requester = models.BooleanField()
+    author = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    body = models.BinaryField()
+    created_at = models.DateTimeField()  # to the hour
+    # Order within the conversation (times are only kept to the hour).
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["request", "position"], name="one_message_per_position")]
+
+    def __str__(self) -> str:
+        return f"message {self.pk}"
+
+
+@register_encrypted(key_field="key", columns=("file_key", "name", "removed"))
+class RequestFile(models.Model):
+    """An uploaded document, metadata stripped, encrypted in chunks under its own file key.
+
+    The file key is encrypted under the request's record key, so rotating the
+    record key re-encrypts 32 bytes per file, not the file.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="files")
+    message = models.ForeignKey(RequestMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="files")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    file_key = models.BinaryField()
+    name = models.BinaryField()
+    # What was removed before encryption (e.g. "GPS position"), shown to the requester.
+    removed = models.BinaryField()
+    kind = models.CharField(max_length=8)  # jpeg, png, webp, pdf: which viewer to offer
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()  # secretstream ciphertext under file_key
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"file {self.pk}"
+
+
+class RequestIndex(models.Model):
+    """Blind index of one identifying value of a request (name, phone, document number).
+
+    A keyed hash over the normalised, transliterated value: equal values meet, so
+    intake sees "possibly the same person" without anyone reading other requests.
+    """
+
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="indexes")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "field", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.field} index"
+
+
+class QuestionKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    CHOICE = "choice", _("Choice")
+    YES_NO = "yesno", _("Yes or no")
+    DATE = "date", _("Date")
+
+
+class IntakeQuestion(models.Model):
+    """An organisation's own question on the request form (no code change needed)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=8, choices=QuestionKind.choices)
+    label_en = models.CharField(max_length=300)
+    label_ru = models.CharField(max_length=300)
+    # For choice questions: [{"en": "...", "ru": "..."}, ...]
+    choices = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label_en

@@ -1,0 +1,93 @@
+"""Reading requests: lists (metadata only) and decryption of the one being shown."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from refuge.accounts.models import Organisation
+from refuge.crypto import decrypt_stream
+from refuge.intake.models import URGENCY_RANK, HelpRequest, RequestFile, RequestIndex, RequestMessage
+from refuge.keyring.records import decrypt_column, decrypt_text
+
+
+def inbox(organisation: Organisation) -> QuerySet[HelpRequest]:
+    """Open requests, most urgent and oldest first; decrypts nothing."""
+    rank = Case(*[When(urgency=u, then=Value(r)) for u, r in URGENCY_RANK.items()], output_field=IntegerField())
+    return (
+        HelpRequest.objects.filter(organisation=organisation)
+        .exclude(status__in=["accepted", "declined"])
+        .annotate(rank=rank)
+        .order_by("rank", "received_at", "reference")
+    )
+
+
+def possible_duplicates(request: HelpRequest) -> list[HelpRequest]:
+    """Other requests of the organisation sharing a blind index with this one."""
+    digests = RequestIndex.objects.filter(request=request).values_list("field", "digest")
+    matches: set[Any] = set()
+    for field_name, digest in digests:
+        matches.update(
+            RequestIndex.objects.filter(organisation_id=request.organisation_id, field=field_name, digest=digest)
+            .exclude(request=request)
+            .values_list("request_id", flat=True)
+        )
+    return list(HelpRequest.objects.filter(pk__in=matches).order_by("received_at"))
+
+
+def duplicate_counts(requests: list[HelpRequest]) -> dict[Any, list[str]]:
+    """For a page of requests: each one's possible duplicates, by reference."""
+    return {request.pk: [other.reference for other in possible_duplicates(request)] for request in requests}
+
+
+def read_answers(request: HelpRequest, secret: bytes) -> dict[str, Any]:
+    """The requester's answers, decrypted."""
+    answers: dict[str, Any] = json.loads(decrypt_text(request, "content", secret, request.key))
+    return answers
+
+
+@dataclass(frozen=True)
+class ShownMessage:
+    message: RequestMessage
+    text: str
+    files: list[ShownFile]
+
+
+@dataclass(frozen=True)
+class ShownFile:
+    file: RequestFile
+    name: str
+    removed: list[str]
+
+
+def read_messages(request: HelpRequest, secret: bytes) -> list[ShownMessage]:
+    """The conversation, oldest first, with each message's files."""
+    files_by_message: dict[Any, list[ShownFile]] = {}
+    for shown in read_files(request, secret):
+        files_by_message.setdefault(shown.file.message_id, []).append(shown)
+    return [
+        ShownMessage(message, decrypt_text(message, "body", secret, request.key), files_by_message.get(message.pk, []))
+        for message in request.messages.all()
+    ]
+
+
+def read_files(request: HelpRequest, secret: bytes) -> list[ShownFile]:
+    """Names and removed-metadata notes of every file (not their content)."""
+    return [
+        ShownFile(
+            f, decrypt_text(f, "name", secret, request.key), json.loads(decrypt_text(f, "removed", secret, request.key))
+        )
+        for f in request.files.defer("data").order_by("created_at", "id")
+    ]
+
+
+def read_file_content(stored: RequestFile, secret: bytes) -> bytes:
+    """Decrypt one file's content (CryptoError if tampered with or truncated)."""
+    file_key = decrypt_column(stored, "file_key", secret, stored.key)
+    sink = io.BytesIO()
+    decrypt_stream(file_key, io.BytesIO(bytes(stored.data)), sink, ad=str(stored.pk).encode())
+    return sink.getvalue()
