@@ -12,6 +12,7 @@ COMMANDS = {
     "createorg": "create an organisation, its recovery key shares and first coordinator",
     "createuser": "create a staff account (prints its TOTP secret and recovery key once)",
     "audit": "audit log: verify | checkpoint | export",
+    "recovery": "organisation recovery key: verify that shares rebuild it",
     "check": "run system checks (add --deploy for production checks)",
     "manage": "any other Django management command",
 }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -177,6 +179,9 @@ CSRF_COOKIE_NAME = "__Host-refuge-csrf"
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
+# A browser-session cookie, not a year-long one: a seized phone keeps no trace of a
+# visit once the browser is closed (DESIGN.md §1, phones seized at checkpoints).
+CSRF_COOKIE_AGE = None
 CSRF_FAILURE_VIEW = "refuge.core.views.csrf_failure"
 LANGUAGE_COOKIE_NAME = "__Host-refuge-lang"
 LANGUAGE_COOKIE_SECURE = True
@@ -224,3 +229,68 @@ LOGGING = {
         "django.security": {"level": "WARNING"},
     },
 }
+
+# --- Requester portal (refuge/requester; docs/configuration.md "Requester portal") ------------
+# Everything the public portal reads. Values are checked here so that a typo stops the start
+# instead of quietly sending requesters somewhere unexpected.
+_ONION_ORIGIN = re.compile(r"^(https?://[a-z2-7]{56}\.onion)(?:/.*)?$")
+
+
+def _portal_onion_origin(raw: str) -> str:
+    """The onion origin for the Onion-Location header ("" when unset)."""
+    value = raw.strip().lower()
+    if not value:
+        return ""
+    match = _ONION_ORIGIN.match(value)
+    if match is None:
+        raise ConfigurationError(
+            f"REFUGE_ONION_LOCATION must look like http://<56 letters a-z and digits 2-7>.onion, not {raw!r}"
+        )
+    return match.group(1)
+
+
+def _portal_exit_url(raw: str) -> str:
+    """An absolute http(s) address with no spaces or quotes: it is written into every portal page."""
+    value = raw.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or re.search(r"[\s\"'<>]", value):
+        raise ConfigurationError(f"REFUGE_QUICK_EXIT_URL must be an absolute https:// address, not {raw!r}")
+    return value
+
+
+# Where "Leave quickly" goes: a common, harmless site that is reachable where requesters live
+# (bbc.com is blocked in Russia; a blocked address in the history would draw attention).
+REFUGE_QUICK_EXIT_URL = _portal_exit_url(env_str("REFUGE_QUICK_EXIT_URL", "https://www.wikipedia.org/"))
+# Tor Browser offers the onion address to visitors of the clearnet portal.
+REFUGE_ONION_LOCATION = _portal_onion_origin(env_str("REFUGE_ONION_LOCATION", ""))
+# Idle lifetime of the requester's browser-session token (renewed by every portal page).
+REFUGE_PORTAL_SESSION_MINUTES = env_int("REFUGE_PORTAL_SESSION_MINUTES", 30, minimum=5, maximum=240)
+# Submissions per organisation per minute per process: a flood is slowed, never tracked.
+REFUGE_SUBMISSIONS_PER_MINUTE = env_int("REFUGE_SUBMISSIONS_PER_MINUTE", 3000, minimum=1, maximum=1_000_000)
+# What the landing page promises: "someone reads your request within N days".
+REFUGE_PORTAL_ANSWER_DAYS = env_int("REFUGE_PORTAL_ANSWER_DAYS", 3, minimum=1, maximum=30)
+# --- end of requester portal ----------------------------------------------------------------
+
+# --- Mail notices (docs/operations.md, "Mail notices") --------------------------------
+# Content-free notices ("2 new requests") to each organisation's role mailbox, sent by
+# a background thread (refuge/intake/notify.py). No SMTP host: no mail at all.
+EMAIL_HOST = env_str("REFUGE_SMTP_HOST", "").strip()
+EMAIL_USE_SSL = env_bool("REFUGE_SMTP_SSL", False)
+EMAIL_USE_TLS = env_bool("REFUGE_SMTP_STARTTLS", not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ConfigurationError("set REFUGE_SMTP_STARTTLS or REFUGE_SMTP_SSL, not both")
+EMAIL_PORT = env_int("REFUGE_SMTP_PORT", 465 if EMAIL_USE_SSL else 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("REFUGE_SMTP_USER", "")
+_smtp_password = env_secret("REFUGE_SMTP_PASSWORD")
+try:
+    EMAIL_HOST_PASSWORD = _smtp_password.decode() if _smtp_password else ""
+except UnicodeDecodeError:
+    raise ConfigurationError("REFUGE_SMTP_PASSWORD must be UTF-8 text") from None
+# The sender thread waits at most this long for a mail server that does not answer.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env_str("REFUGE_MAIL_FROM", "").strip()
+if EMAIL_HOST and not DEFAULT_FROM_EMAIL:
+    raise ConfigurationError("REFUGE_MAIL_FROM must be set when REFUGE_SMTP_HOST is")
+# Events are collected this long after the first one, then sent as one notice.
+REFUGE_NOTIFY_MIN_INTERVAL_SECONDS = env_int("REFUGE_NOTIFY_MIN_INTERVAL_SECONDS", 300, minimum=0, maximum=86_400)
+# --- end of mail notices -------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("refuge.workspace.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("r/", include("refuge.requester.urls")),
 ]
 
 handler400 = "refuge.core.views.bad_request"

@@ -46,6 +46,8 @@ from refuge.keyring.models import Purpose
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+# Portal paths under /r/ that an organisation's short name would shadow.
+RESERVED_SLUGS = frozenset({"status", "leave", "request", "ask", "static", "i18n"})
 INVITATION_DAYS = 7
 # Associated data for the recovery wrap, so it cannot be swapped with another blob.
 RECOVERY_WRAP_AD = b"refuge:user-private-key:recovery"
@@ -142,6 +144,8 @@ def do_create_organisation(
         raise UserError("bad_name", _("Give the organisation a name of up to 200 characters."), field="name")
     if not SLUG_RE.fullmatch(slug):
         raise UserError("bad_slug", _("Use 2–60 lowercase latin letters, digits or dashes."), field="slug")
+    if slug in RESERVED_SLUGS:
+        raise UserError("reserved_slug", _("This short name is reserved by Refuge; choose another."), field="slug")
     if not 1 <= threshold <= shares <= 16:
         raise UserError("bad_threshold", _("The threshold must be between 1 and the number of shares (at most 16)."))
     recovery = generate_keypair()
@@ -418,3 +422,61 @@ def _require_same_org_admin(actor: User, member: User) -> None:
     # second wall in case an action is called from elsewhere.
     if actor.organisation_id != member.organisation_id or actor.role not in {Role.ADMINISTRATOR, Role.COORDINATOR}:
         raise UserError("not_allowed", _("This action is not allowed."))
+
+
+def do_verify_recovery_shares(*, organisation: Organisation, shares: list[str]) -> None:
+    """Check that shares rebuild the organisation recovery key; the key is then forgotten."""
+    from refuge.crypto import recover_private_key
+
+    if len(shares) > 32 or any(len(share) > 1000 for share in shares):
+        raise UserError("bad_shares", _("That is more than any set of shares can be."))
+    try:
+        # recover_private_key compares the rebuilt key with the stored public half.
+        recover_private_key(shares, bytes(organisation.recovery_public_key))
+    except CryptoError:
+        raise UserError(
+            "shares_do_not_match",
+            _(
+                "These shares do not rebuild this organisation's recovery key (too few, mistyped, or from another organisation)."
+            ),
+        ) from None
+    with transaction.atomic():
+        record(
+            AuditEvent.RECOVERY_KEY_VERIFIED,
+            actor_id=None,
+            organisation_id=organisation.id,
+            object_type="organisation",
+            object_id=organisation.id,
+        )
+
+
+MAX_EMAIL_CHARS = 254
+
+
+def do_set_notification_email(*, actor: User, email: str) -> None:
+    """Set (or clear, with "") the role mailbox that gets content-free notices."""
+    from django.core.validators import validate_email
+
+    # Coordinators only: the address decides where notices about requesters go.
+    if actor.role != Role.COORDINATOR:
+        raise UserError("not_allowed", _("This action is not allowed."))
+    email = (email or "").strip()
+    if email:
+        try:
+            if len(email) > MAX_EMAIL_CHARS:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            raise UserError(
+                "bad_email", _("Enter an e-mail address such as intake@example.org."), field="email"
+            ) from None
+    with transaction.atomic():
+        Organisation.objects.filter(pk=actor.organisation_id).update(notification_email=email)
+        # The address itself stays out of the log: ids and codes only (docs/audit.md).
+        record(
+            AuditEvent.ORGANISATION_SETTINGS_CHANGED,
+            actor_id=actor.id,
+            organisation_id=actor.organisation_id,
+            object_type="organisation",
+            object_id=actor.organisation_id,
+        )

@@ -184,3 +184,15 @@ def share_group_keys(user: User, private: bytes) -> None:
         except UserError:
             # A colleague who cannot receive it yet (e.g. enrolment unfinished).
             continue
+
+
+def do_log_out(*, actor: User) -> None:
+    """Audit that a member ended their session (the session itself is deleted by the view)."""
+    with transaction.atomic():
+        record(
+            AuditEvent.LOGGED_OUT,
+            actor_id=actor.id,
+            organisation_id=actor.organisation_id,
+            object_type="user",
+            object_id=actor.id,
+        )

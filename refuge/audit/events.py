@@ -30,6 +30,7 @@ class AuditEvent(IntEnum):
     # Organisation (3xx)
     ORGANISATION_CREATED = 300
     RECOVERY_KEY_VERIFIED = 301
+    ORGANISATION_SETTINGS_CHANGED = 302
     # Intake (4xx): ids only; never what a request or message says
     REQUEST_RECEIVED = 400
     REQUESTER_MESSAGE_RECEIVED = 401

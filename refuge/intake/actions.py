@@ -242,6 +242,13 @@ def do_reply(*, actor: User, keyring: Keyring, request: HelpRequest, body: str) 
     return message
 
 
+def do_decline(*, actor: User, keyring: Keyring, request: HelpRequest, message: str) -> None:
+    """Decline a request: a kind message and the "not able to help" status, together or not at all."""
+    with transaction.atomic():
+        do_reply(actor=actor, keyring=keyring, request=request, body=message)
+        do_set_status(actor=actor, request=request, status=RequesterStatus.DECLINED)
+
+
 def do_set_status(*, actor: User, request: HelpRequest, status: str) -> None:
     """Change what the requester sees as the state of their request."""
     if status not in RequesterStatus.values:

@@ -39,9 +39,28 @@ def possible_duplicates(request: HelpRequest) -> list[HelpRequest]:
     return list(HelpRequest.objects.filter(pk__in=matches).order_by("received_at"))
 
 
-def duplicate_counts(requests: list[HelpRequest]) -> dict[Any, list[str]]:
-    """For a page of requests: each one's possible duplicates, by reference."""
-    return {request.pk: [other.reference for other in possible_duplicates(request)] for request in requests}
+def duplicates_of_page(requests: list[HelpRequest]) -> dict[Any, list[HelpRequest]]:
+    """For a page of requests: each one's possible duplicates, in three queries whatever the page size."""
+    if not requests:
+        return {}
+    own = RequestIndex.objects.filter(request__in=requests).values_list("request_id", "field", "digest")
+    by_value: dict[tuple[str, str], set[Any]] = {}
+    for request_id, field_name, digest in own:
+        by_value.setdefault((field_name, digest), set()).add(request_id)
+    matches = RequestIndex.objects.filter(
+        organisation_id=requests[0].organisation_id, digest__in={digest for _field, digest in by_value}
+    ).values_list("request_id", "field", "digest")
+    other_ids: dict[Any, set[Any]] = {request.pk: set() for request in requests}
+    for other_id, field_name, digest in matches:
+        for request_id in by_value.get((field_name, digest), ()):
+            if other_id != request_id:
+                other_ids[request_id].add(other_id)
+    wanted = set().union(*other_ids.values())
+    others = {r.pk: r for r in HelpRequest.objects.filter(pk__in=wanted).only("id", "reference", "received_at")}
+    return {
+        request_id: sorted((others[i] for i in ids if i in others), key=lambda r: (r.received_at, r.reference))
+        for request_id, ids in other_ids.items()
+    }
 
 
 def read_answers(request: HelpRequest, secret: bytes) -> dict[str, Any]:

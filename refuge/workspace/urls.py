@@ -1,6 +1,6 @@
 from django.urls import path
 
-from refuge.workspace.views import account, home, members
+from refuge.workspace.views import account, home, intake, members, organisation
 
 app_name = "workspace"
 
@@ -17,4 +17,16 @@ urlpatterns = [
     path("account/sessions/revoke/", account.revoke_own_sessions_view, name="revoke_own_sessions"),
     path("members/", members.members_view, name="members"),
     path("members/<uuid:member_id>/<slug:action>/", members.member_action_view, name="member_action"),
+]
+
+# Intake inbox and organisation settings.
+urlpatterns += [
+    path("requests/", intake.inbox_view, name="intake_inbox"),
+    path("requests/<uuid:request_id>/", intake.detail_view, name="intake_request"),
+    path("requests/<uuid:request_id>/reply/", intake.reply_view, name="intake_reply"),
+    path("requests/<uuid:request_id>/status/", intake.status_view, name="intake_status"),
+    path("requests/<uuid:request_id>/decline/", intake.decline_view, name="intake_decline"),
+    path("requests/<uuid:request_id>/plant/", intake.plant_view, name="intake_plant"),
+    path("requests/<uuid:request_id>/files/<uuid:file_id>/", intake.file_view, name="intake_file"),
+    path("organisation/", organisation.organisation_view, name="organisation"),
 ]

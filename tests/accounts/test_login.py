@@ -105,6 +105,7 @@ def test_logging_out_destroys_the_session(world: World, client: Client) -> None:
     log_in(client, world.alice)
     client.post("/logout/")
     assert not StaffSession.objects.filter(user=world.alice.user).exists()
+    assert AuditEntry.objects.filter(code=AuditEvent.LOGGED_OUT, actor_id=world.alice.user.id).exists()
     assert client.get("/").status_code == 302
 
 

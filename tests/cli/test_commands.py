@@ -60,6 +60,7 @@ def test_demo_sets_up_the_organisation_and_prints_working_logins(tmp_path: Path)
     logins = json.loads((data_dir / "demo" / "logins.json").read_text())
     codes = run_refuge(data_dir, "demo", "--codes").stdout
     assert re.search(r"^coordinator\s+\d{6}$", codes, re.MULTILINE)
+    assert len(logins["receipts"]) == 6
     # Running the demo again keeps the same organisation and logins.
     again = run_refuge(data_dir, "demo", "--no-serve")
     assert logins["users"][0]["totp_secret"] in again.stdout
@@ -94,12 +95,13 @@ def test_createorg_prints_shares_and_a_coordinator_once(tmp_path: Path) -> None:
     [
         (["--slug", "Not A Slug"], "lowercase latin letters"),
         (["--slug", "x"], "lowercase latin letters"),
+        (["--slug", "status"], "reserved"),
         (["--name", ""], "name of up to 200"),
         (["--coordinator", "Анна"], "lowercase latin letters"),
         (["--threshold", "4", "--shares", "3"], "threshold"),
         (["--threshold", "two"], "invalid int value"),
     ],
-    ids=["spaces", "short", "empty-name", "cyrillic-user", "threshold", "not-a-number"],
+    ids=["spaces", "short", "reserved", "empty-name", "cyrillic-user", "threshold", "not-a-number"],
 )
 def test_createorg_refuses_bad_input_clearly_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
     data_dir = tmp_path / "var"
@@ -194,3 +196,30 @@ def test_createuser_adds_a_member_and_refuses_duplicates_and_unknown_orgs(tmp_pa
         data_dir, "createuser", "--org", "north", "--username", "x1", "--role", "king", "--password-file", pw
     )
     assert bad_role.returncode != 0 and "invalid choice" in bad_role.stderr
+
+
+def test_recovery_verify_accepts_enough_shares_and_refuses_too_few_or_wrong_ones(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    (tmp_path / "pw").write_text("a-long-coordinator-pass\n")
+    pw = str(tmp_path / "pw")
+    north = run_refuge(
+        data_dir, "createorg", "--name", "North", "--slug", "north", "--coordinator", "anna", "--password-file", pw
+    )
+    south = run_refuge(
+        data_dir, "createorg", "--name", "South", "--slug", "south", "--coordinator", "sam", "--password-file", pw
+    )
+    shares = re.findall(r"share \d+: (.+)", north.stdout)
+    other = re.findall(r"share \d+: (.+)", south.stdout)
+    ok = _refuge(data_dir, "recovery", "verify", "--org", "north", stdin="\n".join(shares[1:]) + "\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    too_few = _refuge(data_dir, "recovery", "verify", "--org", "north", stdin=shares[0] + "\n")
+    assert too_few.returncode != 0
+    assert "do not rebuild" in too_few.stderr
+    wrong_org = _refuge(data_dir, "recovery", "verify", "--org", "north", stdin="\n".join(other[:2]) + "\n")
+    assert wrong_org.returncode != 0
+    assert "do not rebuild" in wrong_org.stderr
+    garbage = _refuge(data_dir, "recovery", "verify", "--org", "north", stdin="\xff not words at all\n")
+    assert garbage.returncode != 0
+    assert "Traceback" not in garbage.stderr

@@ -40,3 +40,11 @@ def test_a_foreign_origin_is_refused_even_with_a_token() -> None:
 
 def test_a_post_without_the_token_is_refused() -> None:
     assert _post("null", "same-origin", with_token=False) == 403
+
+
+def test_no_cookie_outlives_the_browser_session() -> None:
+    # A persistent cookie on a seized phone would show that Refuge was visited.
+    response = Client().get("/login/")
+    for cookie in response.cookies.values():
+        assert not cookie["expires"], cookie.key
+        assert not cookie["max-age"], cookie.key

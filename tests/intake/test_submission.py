@@ -81,3 +81,32 @@ def test_requests_are_received_to_the_hour_only(world: World) -> None:
     request = _submit(world).request
     assert request.received_at.minute == 0
     assert request.received_at.second == 0
+
+
+def test_the_inbox_finds_duplicates_for_a_whole_page_in_a_few_queries(
+    world: World, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from refuge.intake.queries import duplicates_of_page, inbox
+
+    first = _submit(world)
+    second = _submit(world, {"what_happened": "again", "name": "Ivanov Yuriy"})
+    others = [
+        "Anna Lebedeva",
+        "Boris Orlov",
+        "Vera Kuznetsova",
+        "Gleb Popov",
+        "Daria Volkova",
+        "Egor Morozov",
+        "Zoya Novikova",
+        "Ilya Fedorov",
+        "Kira Mikhailova",
+        "Lev Sokolov",
+    ]
+    for name in others:
+        _submit(world, {"what_happened": "other", "name": name})
+    page = list(inbox(world.north))
+    with django_assert_max_num_queries(3):
+        found = duplicates_of_page(page)
+    assert [r.pk for r in found[second.request.pk]] == [first.request.pk]
+    assert [r.pk for r in found[first.request.pk]] == [second.request.pk]
+    assert sum(len(v) for v in found.values()) == 2

@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from refuge.accounts import actions
-from refuge.accounts.login import LoginResult, check_login
+from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
@@ -58,6 +58,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        do_log_out(actor=member(request))
     end_session(request)
     messages.info(request, _("You are logged out."))
     return redirect("workspace:login")

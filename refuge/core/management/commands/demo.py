@@ -12,6 +12,7 @@ from refuge.accounts import totp
 from refuge.accounts.actions import do_create_member, do_create_organisation
 from refuge.accounts.login import share_group_keys
 from refuge.accounts.models import Organisation, Role
+from refuge.core.demo_data import create_demo_requests
 from refuge.core.env import env_int, env_str
 
 DEMO_SLUG = "demo"
@@ -69,16 +70,22 @@ class Command(BaseCommand):
             coordinator_password=_password("coordinator"),
         )
         secrets = {"coordinator": setup.coordinator.totp_secret}
+        enrolments = {}
         for username, role in DEMO_USERS[1:]:
             enrolment = do_create_member(
                 actor=None, organisation=setup.organisation, username=username, role=role, password=_password(username)
             )
             secrets[username] = enrolment.totp_secret
+            enrolments[username] = enrolment
         # As the coordinator's first login would: share the intake key with intake.
         share_group_keys(setup.coordinator.user, setup.coordinator.private_key)
+        intake = enrolments["intake"]
+        submissions = create_demo_requests(setup.organisation, intake.user, intake.private_key)
         return {
             "organisation": DEMO_SLUG,
             "recovery_shares": setup.recovery_shares,
+            # Demo only: receipts are never stored by a real installation.
+            "receipts": [submission.receipt for submission in submissions],
             "users": [
                 {"username": u, "role": str(r), "password": _password(u), "totp_secret": secrets[u]}
                 for u, r in DEMO_USERS
@@ -92,6 +99,11 @@ class Command(BaseCommand):
         for user in logins["users"]:
             self.stdout.write(
                 f"  {user['username']:<17} {user['role']:<14} password {user['password']:<30} TOTP secret {user['totp_secret']}"
+            )
+        if logins.get("receipts"):
+            self.stdout.write(
+                f"\n{len(logins['receipts'])} invented requests are waiting in the intake inbox. The requester portal is at "
+                f"{url}r/{logins['organisation']}/ ; a demo receipt to check a request with: {logins['receipts'][0]}"
             )
         self.stdout.write(
             "\nThe code field wants the 6-digit code of an authenticator app set up with the TOTP secret,\n"

@@ -1,0 +1,104 @@
+"""The requester's portal session: one encrypted cookie, nothing stored on the server.
+
+After a requester proves their receipt, the browser gets `__Host-refuge-portal`:
+request id, the receipt-derived private key and an expiry, encrypted (AEAD) under a
+key derived from the server key. It is a browser-session cookie (no Max-Age), so it
+goes when the browser closes or when the requester presses "Leave". The receipt
+itself is never put in a cookie, an address, a later page or a log.
+
+A seized phone holds the cookie only until then, and it opens nothing without the
+server key; a seized server holds no sessions at all (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from refuge.crypto import CryptoError, derive_subkey, unwrap_with_key, wrap_with_key
+from refuge.intake.access import RequesterAccess
+from refuge.intake.models import HelpRequest
+from refuge.keyring.keyring import KeyNotHeld
+from refuge.keyring.records import requester_secret_for
+
+COOKIE_NAME = "__Host-refuge-portal"
+_AD = b"refuge:portal-session"
+# request id (16 bytes) · private key (32 bytes) · expiry in Unix seconds (8 bytes)
+_LAYOUT = struct.Struct(">16s32sQ")
+# A cookie longer than this is not ours: refuse it before decoding anything.
+_MAX_COOKIE_CHARS = 400
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """A requester whose token opened: their request and its record-key secret."""
+
+    request: HelpRequest
+    secret: bytes = field(repr=False)
+    private_key: bytes = field(repr=False)
+
+
+def _key() -> bytes:
+    return derive_subkey(settings.REFUGE_SERVER_KEY, "portal-session")
+
+
+def _seal(request_id: uuid.UUID, private_key: bytes) -> str:
+    expires = int(time.time()) + settings.REFUGE_PORTAL_SESSION_MINUTES * 60
+    blob = wrap_with_key(_LAYOUT.pack(request_id.bytes, private_key, expires), _key(), _AD)
+    return base64.urlsafe_b64encode(blob).decode().rstrip("=")
+
+
+def _unseal(value: str) -> tuple[uuid.UUID, bytes] | None:
+    """(request id, private key) from a token that opens and has not expired; else None."""
+    if not value or len(value) > _MAX_COOKIE_CHARS:
+        return None
+    try:
+        blob = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        request_id, private_key, expires = _LAYOUT.unpack(unwrap_with_key(blob, _key(), _AD))
+    except (binascii.Error, ValueError, CryptoError, struct.error):
+        return None
+    if expires < time.time():
+        return None
+    return uuid.UUID(bytes=request_id), private_key
+
+
+def open_portal_session(request: HttpRequest) -> PortalSession | None:
+    """The requester's session from their cookie, or None (absent, expired, forged, or key gone)."""
+    opened = _unseal(request.COOKIES.get(COOKIE_NAME, ""))
+    if opened is None:
+        return None
+    request_id, private_key = opened
+    help_request = HelpRequest.objects.select_related("key", "organisation").filter(pk=request_id).first()
+    if help_request is None:
+        return None
+    try:
+        secret = requester_secret_for(help_request.key, private_key)
+    except (KeyNotHeld, CryptoError):
+        # Shredded or rotated away from the requester: the same as no session.
+        return None
+    return PortalSession(request=help_request, secret=secret, private_key=private_key)
+
+
+def keep_portal_session(response: HttpResponse, session: PortalSession | RequesterAccess) -> None:
+    """Set (or renew) the cookie: every portal page pushes the expiry forward."""
+    response.set_cookie(
+        COOKIE_NAME,
+        _seal(session.request.pk, session.private_key),
+        # No max_age: a browser-session cookie, gone when the browser closes.
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def end_portal_session(response: HttpResponse) -> None:
+    """Tell the browser to forget the token ("Leave", or one that no longer opens)."""
+    response.delete_cookie(COOKIE_NAME, path="/", samesite="Strict")

@@ -1,0 +1,16 @@
+"""The requester portal, under /r/ (refuge/urls.py). Fixed paths come before the organisation's."""
+
+from django.urls import path
+
+from refuge.requester.views import ask, request, session
+
+app_name = "requester"
+
+urlpatterns = [
+    path("status/", session.status_view, name="status"),
+    path("leave/", session.leave_view, name="leave"),
+    path("request/", request.request_view, name="request"),
+    path("request/sent/", request.request_view, {"sent": True}, name="request_sent"),
+    path("<slug:org_slug>/", ask.landing_view, name="landing"),
+    path("<slug:org_slug>/ask/", ask.ask_view, name="ask"),
+]

@@ -1,0 +1,60 @@
+"""An organisation's landing page and its request form; the receipt is the form's answer."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from refuge.core.errors import UserError
+from refuge.core.forms import add_user_error
+from refuge.requester.access import access_portal_organisation
+from refuge.requester.actions import do_send_request
+from refuge.requester.forms import RequestForm
+from refuge.requester.queries import portal_questions
+from refuge.requester.upload_handler import memory_uploads
+from refuge.requester.views.common import file_note, portal_view, render_portal
+
+
+@portal_view
+def landing_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organisation = access_portal_organisation(org_slug)
+    context = {
+        "organisation": organisation,
+        "answer_days": settings.REFUGE_PORTAL_ANSWER_DAYS,
+        "onion_location": settings.REFUGE_ONION_LOCATION,
+    }
+    return render_portal(request, "requester/landing.html", context)
+
+
+@portal_view
+@memory_uploads
+# Everything in this form is about a person at risk: none of it may reach an error report.
+@sensitive_post_parameters()
+@sensitive_variables()
+def ask_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organisation = access_portal_organisation(org_slug)
+    posted = request.method == "POST"
+    form = RequestForm(
+        request.POST if posted else None, request.FILES if posted else None, questions=portal_questions(organisation)
+    )
+    if posted and form.is_valid():
+        try:
+            submission = do_send_request(
+                organisation=organisation,
+                token_digest=form.token_digest(),
+                answers=form.answers(),
+                urgency=form.cleaned_data["urgency"],
+                language=(get_language() or "en")[:8],
+                uploads=form.cleaned_data["files"],
+            )
+        except UserError as error:
+            add_user_error(form, error)
+        else:
+            # Shown once, in this response only: never in an address, a cookie or a later page.
+            files = [file_note(upload.name, upload.removed) for upload in form.cleaned_data["files"]]
+            context = {"receipt_groups": submission.receipt.split("-"), "files": files}
+            return render_portal(request, "requester/receipt.html", {"organisation": organisation, **context})
+    context = {"organisation": organisation, "form": form}
+    return render_portal(request, "requester/ask.html", context, status=400 if form.errors else 200)

@@ -1,0 +1,98 @@
+"""Forms of the intake inbox and the organisation settings: parse and bound input; actions decide."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from refuge.accounts.actions import MAX_EMAIL_CHARS
+from refuge.core.forms import CleanCharField
+from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.models import RequesterStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+_TOO_LONG = _("The message is too long: at most 10,000 characters.")
+
+# What a requester reads when the organisation cannot help. Kind and generic on
+# purpose: it must not say why (that could tell a plant what we check), and the
+# member can make it personal before sending.
+DECLINE_MESSAGE = _(
+    "Thank you for trusting us with your request. We have read it carefully, and we are "
+    "sorry: we are not able to help you ourselves. This is not a judgement of you or of "
+    "what you told us. If you can, please look for other organisations that help people "
+    "in your situation. Keep yourself safe."
+)
+
+
+def _message_field(label: StrOrPromise, required_message: StrOrPromise, help_text: StrOrPromise) -> CleanCharField:
+    """A message to the requester: errors in the action's own words, the typed text kept on error."""
+    return CleanCharField(
+        label=label,
+        max_length=MAX_MESSAGE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": required_message, "max_length": _TOO_LONG},
+        help_text=help_text,
+    )
+
+
+class ReplyForm(forms.Form):
+    body = _message_field(
+        _("Your reply"),
+        _("Write a reply first."),
+        _("The requester reads it when they next open their request with their receipt."),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status the requester sees"),
+        choices=RequesterStatus.choices,
+        error_messages={
+            "required": _("Choose one of the statuses."),
+            "invalid_choice": _("Choose one of the statuses."),
+        },
+        help_text=_(
+            "“Accepted” only changes what the requester sees: it does not open a case. "
+            "Opening a case from a request comes in a later version."
+        ),
+    )
+
+
+class DeclineForm(forms.Form):
+    message = _message_field(
+        _("Message to the requester"),
+        _("Write a message to the requester first."),
+        _("Sent with the status “We are not able to help”. Change it as you see fit."),
+    )
+
+
+class PlantForm(forms.Form):
+    """Mark or unmark a request as possibly coming from someone posing as a requester."""
+
+    suspected = forms.TypedChoiceField(
+        choices=[("yes", "yes"), ("no", "no")],
+        coerce=lambda value: value == "yes",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This action is not allowed."),
+            "invalid_choice": _("This action is not allowed."),
+        },
+    )
+
+
+class NotificationEmailForm(forms.Form):
+    email = CleanCharField(
+        label=_("Mailbox for notices"),
+        required=False,
+        max_length=MAX_EMAIL_CHARS,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "A shared role mailbox, not a person's own address. It gets a short notice such as "
+            "“2 new requests since the last notice” — never a name, a reference or what anyone "
+            "wrote. Leave it empty to send no e-mail."
+        ),
+    )

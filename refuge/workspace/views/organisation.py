@@ -1,0 +1,35 @@
+"""Coordinators' settings of their own organisation (today: the mailbox for notices)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from refuge.accounts import actions
+from refuge.accounts.models import Role
+from refuge.core.errors import UserError
+from refuge.core.forms import add_user_error
+from refuge.intake.notify import mail_configured
+from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.forms_intake import NotificationEmailForm
+
+
+@staff_view()
+def organisation_view(request: HttpRequest) -> HttpResponse:
+    user = member(request)
+    if user.role != Role.COORDINATOR:
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    form = NotificationEmailForm(data, initial={"email": user.organisation.notification_email})
+    if data is not None and form.is_valid():
+        try:
+            actions.do_set_notification_email(actor=user, email=form.cleaned_data["email"])
+        except UserError as error:
+            add_user_error(form, error)
+        else:
+            messages.success(request, _("The organisation settings are saved."))
+            return redirect("workspace:organisation")
+    context = {"form": form, "mail_configured": mail_configured()}
+    return render(request, "workspace/organisation.html", context, status=400 if form.errors else 200)

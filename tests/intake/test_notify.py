@@ -1,0 +1,341 @@
+"""Notices reach the role mailbox through a real SMTP server, say only counts, and never hold up a requester."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import override_settings
+
+from refuge.accounts.models import Organisation
+from refuge.intake import notify
+from refuge.intake.access import access_by_receipt
+from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from tests.personas import World
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MAILBOX = "intake@north.example"
+SENDER = "notices@refuge.example"
+ANSWERS = {
+    "what_happened": "Kadyrovtsy detained my brother on Tuesday",
+    "where_now": "Nazran",
+    "name": "Ахмед Умаров",
+    "phone": "+7 928 555-01-02",
+}
+
+
+@dataclass
+class Received:
+    to: list[str]
+    sender: str
+    subject: str
+    body: str
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server on loopback received."""
+
+    port: int
+    messages: list[Received] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls it by this name
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        body = parsed.get_body(preferencelist=("plain",))
+        self.messages.append(
+            Received(
+                to=list(envelope.rcpt_tos),
+                sender=envelope.mail_from,
+                subject=str(parsed["Subject"]),
+                body=body.get_content() if body is not None else "",
+            )
+        )
+        return "250 Message accepted"
+
+    def wait_for(self, count: int, seconds: float = 10.0) -> list[Received]:
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _mail_settings(port: int, interval: float = 0, **extra: Any) -> override_settings:
+    values = {
+        # pytest-django swaps in the in-memory backend; these tests want the real thing.
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+        "EMAIL_TIMEOUT": 2,
+        "DEFAULT_FROM_EMAIL": SENDER,
+        "REFUGE_NOTIFY_MIN_INTERVAL_SECONDS": interval,
+    }
+    return override_settings(**(values | extra))
+
+
+@pytest.fixture
+def notifier(monkeypatch: pytest.MonkeyPatch) -> Iterator[notify.Notifier]:
+    """A fresh sender for each test, so no notice waiting from one test reaches another's server."""
+    fresh = notify.Notifier()
+    monkeypatch.setattr(notify, "_notifier", fresh)
+    yield fresh
+    fresh.shutdown(timeout=5)
+
+
+def _start_smtp(port: int) -> tuple[Mailbox, Controller]:
+    mailbox = Mailbox(port=port)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return mailbox, controller
+
+
+@pytest.fixture
+def smtp(notifier: notify.Notifier) -> Iterator[Mailbox]:
+    mailbox, controller = _start_smtp(_free_port())
+    yield mailbox
+    # Stop the sender first: nothing may arrive at a server that is going away.
+    notifier.shutdown(timeout=5)
+    controller.stop()
+
+
+@pytest.fixture
+def with_mailbox(world: World) -> World:
+    Organisation.objects.filter(pk=world.north.pk).update(notification_email=MAILBOX)
+    return world
+
+
+def _submit(world: World, answers: dict[str, str] | None = None) -> Submission:
+    return do_submit_request(organisation=world.north, answers=answers or ANSWERS, urgency="now", language="en")
+
+
+def _timed(act: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = act()
+    return result, time.monotonic() - started
+
+
+def test_a_submission_sends_one_content_free_notice_to_the_role_mailbox(with_mailbox: World, smtp: Mailbox) -> None:
+    with _mail_settings(smtp.port):
+        submission = _submit(with_mailbox)
+        received = smtp.wait_for(1)
+        time.sleep(0.5)
+    assert len(smtp.messages) == 1
+    notice = received[0]
+    assert notice.to == [MAILBOX]
+    assert notice.sender == SENDER
+    assert "1 new request since the last notice." in notice.body
+    text = notice.subject + notice.body
+    forbidden = [submission.request.reference, submission.receipt, "north", "North Rainbow"]
+    forbidden += [word for value in ANSWERS.values() for word in value.split() if len(word) > 3]
+    assert [word for word in forbidden if word.lower() in text.lower()] == []
+
+
+def test_quick_submissions_are_counted_in_one_notice(with_mailbox: World, smtp: Mailbox) -> None:
+    with _mail_settings(smtp.port, interval=1):
+        for _ in range(3):
+            _submit(with_mailbox)
+        received = smtp.wait_for(1)
+        time.sleep(1.2)
+    assert len(smtp.messages) == 1
+    assert "3 new requests since the last notice." in received[0].body
+
+
+def test_requester_messages_are_counted_in_the_same_notice(with_mailbox: World, smtp: Mailbox) -> None:
+    with _mail_settings(smtp.port, interval=1):
+        submission = _submit(with_mailbox)
+        access = access_by_receipt(submission.receipt)
+        do_requester_message(request=access.request, secret=access.secret, body="They are looking for me")
+        received = smtp.wait_for(1)
+        time.sleep(1.2)
+    assert len(smtp.messages) == 1
+    assert "1 new request since the last notice." in received[0].body
+    assert "1 new message from a requester since the last notice." in received[0].body
+    assert "looking" not in received[0].body
+
+
+def test_no_mail_is_sent_when_the_organisation_set_no_mailbox(world: World, smtp: Mailbox, notifier) -> None:  # type: ignore[no-untyped-def]
+    with _mail_settings(smtp.port):
+        _submit(world)
+        time.sleep(0.5)
+    assert smtp.messages == []
+    assert notifier._thread is None  # not even a sender thread
+
+
+def test_no_mail_is_sent_when_no_smtp_server_is_configured(with_mailbox: World, smtp: Mailbox, notifier) -> None:  # type: ignore[no-untyped-def]
+    with _mail_settings(smtp.port, EMAIL_HOST=""):
+        _submit(with_mailbox)
+        time.sleep(0.5)
+    assert smtp.messages == []
+    assert notifier._thread is None
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A server that accepts connections and never says a word (a hung mail server)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield int(server.getsockname()[1])
+    server.close()
+
+
+@pytest.mark.parametrize("server", ["refusing", "silent"])
+def test_a_mail_server_that_is_down_neither_fails_nor_slows_a_submission(
+    with_mailbox: World,
+    notifier: notify.Notifier,
+    silent_port: int,
+    caplog: pytest.LogCaptureFixture,
+    server: str,
+) -> None:
+    port = _free_port() if server == "refusing" else silent_port
+    caplog.set_level(logging.WARNING, logger="refuge.intake.notify")
+    with _mail_settings(port, EMAIL_TIMEOUT=1):
+        _submit(with_mailbox)  # warm-up: the first submission creates the blind-index keys
+        submission, seconds = _timed(lambda: _submit(with_mailbox))
+        deadline = time.monotonic() + 10
+        while "could not send a notice" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert submission.request.pk is not None
+    assert seconds < 1.0, f"a submission took {seconds:.2f} s while the mail server was {server}"
+    assert "could not send a notice" in caplog.text
+    assert MAILBOX not in caplog.text
+
+
+def test_a_failed_notice_is_retried_with_its_counts(
+    with_mailbox: World, notifier: notify.Notifier, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Long enough that the second submission surely joins the waiting batch before
+    # the retry, even on a loaded CI machine (a shorter wait made this flaky).
+    monkeypatch.setattr(notify, "RETRY_SECONDS", 2.0)
+    port = _free_port()
+    with _mail_settings(port):
+        _submit(with_mailbox)
+        deadline = time.monotonic() + 10
+        while "could not send a notice" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        mailbox, controller = _start_smtp(port)
+        try:
+            _submit(with_mailbox)
+            received = mailbox.wait_for(1)
+            notifier.shutdown(timeout=5)
+        finally:
+            controller.stop()
+    assert len(received) == 1
+    assert "2 new requests since the last notice." in received[0].body
+
+
+def test_waiting_notices_are_sent_when_the_process_exits(with_mailbox: World, smtp: Mailbox, notifier) -> None:  # type: ignore[no-untyped-def]
+    with _mail_settings(smtp.port, interval=300):
+        _submit(with_mailbox)
+        time.sleep(0.3)
+        assert smtp.messages == []
+        notifier.shutdown(timeout=5)
+        received = smtp.wait_for(1)
+    assert len(received) == 1
+    assert "1 new request since the last notice." in received[0].body
+
+
+def test_a_full_queue_drops_a_notice_with_a_log_line_that_names_no_one(
+    with_mailbox: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    held = notify.Notifier(max_queued=1)
+    monkeypatch.setattr(held, "_ensure_running", lambda: None)  # a sender busy elsewhere
+    caplog.set_level(logging.WARNING, logger="refuge.intake.notify")
+    with _mail_settings(_free_port()):
+        held.notice(with_mailbox.north.id, notify.REQUESTS)
+        held.notice(with_mailbox.north.id, notify.REQUESTS)
+    assert "the notice queue is full: one notice was dropped" in caplog.text
+    assert MAILBOX not in caplog.text
+    assert str(with_mailbox.north.id) not in caplog.text
+
+
+def test_notice_wording_is_only_counts() -> None:
+    subject, body = notify.compose(requests=2, messages=1)
+    assert subject == "Refuge: new activity"
+    assert body.splitlines()[:2] == [
+        "2 new requests since the last notice.",
+        "1 new message from a requester since the last notice.",
+    ]
+    assert "new message" not in notify.compose(requests=1, messages=0)[1]
+
+
+def test_the_sender_thread_is_a_daemon_so_a_hung_server_cannot_block_exit(
+    with_mailbox: World, smtp: Mailbox, notifier
+) -> None:  # type: ignore[no-untyped-def]
+    with _mail_settings(smtp.port):
+        _submit(with_mailbox)
+        smtp.wait_for(1)
+    senders = [thread for thread in threading.enumerate() if thread.name == "refuge-notices"]
+    assert senders and all(thread.daemon for thread in senders)
+
+
+def _settings_with(**variables: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh interpreter with these mail variables (and no others)."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("REFUGE_SMTP", "REFUGE_MAIL"))
+    }
+    script = (
+        "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", f"import refuge.test_settings; {script}"],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "refuge.test_settings", **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+STARTS = True
+REFUSED = False
+
+
+@pytest.mark.parametrize(
+    ("variables", "starts", "output"),
+    [
+        ({}, STARTS, " 587 True False"),
+        (
+            {"REFUGE_SMTP_HOST": "mail.example.org", "REFUGE_MAIL_FROM": SENDER},
+            STARTS,
+            "mail.example.org 587 True False",
+        ),
+        (
+            {"REFUGE_SMTP_HOST": "m.example", "REFUGE_MAIL_FROM": SENDER, "REFUGE_SMTP_SSL": "on"},
+            STARTS,
+            "m.example 465 False True",
+        ),
+        ({"REFUGE_SMTP_HOST": "mail.example.org"}, REFUSED, "REFUGE_MAIL_FROM must be set when REFUGE_SMTP_HOST is"),
+        ({"REFUGE_SMTP_SSL": "yes", "REFUGE_SMTP_STARTTLS": "yes"}, REFUSED, "not both"),
+        ({"REFUGE_SMTP_PORT": "0"}, REFUSED, "REFUGE_SMTP_PORT must be at least 1"),
+        ({"REFUGE_NOTIFY_MIN_INTERVAL_SECONDS": "soon"}, REFUSED, "must be a whole number"),
+    ],
+)
+def test_mail_settings_are_read_from_the_environment_and_mistakes_stop_the_start(
+    variables: dict[str, str], starts: bool, output: str
+) -> None:
+    result = _settings_with(**variables)
+    assert output in result.stdout + result.stderr
+    assert (result.returncode == 0) is starts

@@ -1,0 +1,20 @@
+"""Requester portal tests: personas, and per-process budgets reset so tests do not share them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from refuge.intake import access
+from refuge.requester.limits import submissions
+from tests.personas import client_for, world  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def fresh_budgets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh receipt look-up budget and submission budget for every test."""
+    monkeypatch.setattr(access, "_lookups", access._Throttle(100_000))
+    submissions.reset()
+    yield
+    submissions.reset()
