@@ -9,7 +9,8 @@ Name normalisation, so common romanisations of one Russian name meet:
   2. Transliterate to ASCII with unidecode (Юрий -> iurii, Наталья -> natal'ia).
   3. Drop apostrophes and quotes (soft and hard signs, O'Neil); every other non-letter
      separates words, so "Anna-Maria" is the two words anna, maria.
-  4. Rewrite each word with _NAME_RULES, in order, then collapse doubled letters.
+  4. Rewrite each word with _NAME_RULES, in order, then collapse doubled letters;
+     repeat until the word no longer changes (so normalising twice changes nothing).
   5. Sort the words, so "Ivanov Ivan" equals "Ivan Ivanov".
 
 Known merges (accepted: a false duplicate is checked by a person, a missed duplicate may
@@ -100,10 +101,18 @@ def blind_index(key: bytes, field: str, normalised: str) -> str:
 
 
 def _name_skeleton(word: str) -> str:
-    """Apply the ordered rewrite rules to one lowercase ASCII word."""
-    for old, new in _NAME_RULES:
-        word = word.replace(old, new)
-    return _DOUBLED.sub(r"\1", word)
+    """Apply the ordered rewrite rules to one lowercase ASCII word until nothing changes."""
+    # One pass is not enough: collapsing "iie" to "ie" makes a new "ie" to rewrite.
+    # Repeating until stable makes spellings meet whatever order rules fire in;
+    # "x" -> "ks" is the only rule that lengthens a word and nothing makes a new "x",
+    # so every pass after the first shortens the word or ends the loop.
+    while True:
+        before = word
+        for old, new in _NAME_RULES:
+            word = word.replace(old, new)
+        word = _DOUBLED.sub(r"\1", word)
+        if word == before:
+            return word
 
 
 def _to_ascii(text: str) -> str:

@@ -1,7 +1,7 @@
 """Blind indexes over normalised names, phones and document numbers."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from refuge.crypto import (
@@ -79,6 +79,7 @@ def test_a_name_normalises_to_sorted_lowercase_ascii_words() -> None:
 
 @settings(deadline=None)
 @given(any_text)
+@example("IIE")  # found by hypothesis: one pass of the rules left a new "ie" behind
 def test_name_normalisation_never_crashes_and_is_idempotent(text: str) -> None:
     once = normalise_name(text)
     assert normalise_name(once) == once

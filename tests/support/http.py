@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import re
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 
 
@@ -39,11 +40,38 @@ class LoopbackClient:
     def request(
         self, method: str, path: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None
     ) -> Response:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        all_headers = {"Host": f"{self.host}:{self.port}", **(headers or {})}
-        if body is not None:
-            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-            all_headers["Referer"] = f"http://{self.host}:{self.port}{path}"
+        all_headers = dict(headers or {})
+        if data is None:
+            return self.raw(method, path, None, all_headers)
+        all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return self.raw(method, path, urllib.parse.urlencode(data).encode(), all_headers)
+
+    def post_multipart(
+        self, path: str, fields: dict[str, str | list[str]], files: list[tuple[str, str, bytes]]
+    ) -> Response:
+        """POST a multipart form (fields, and files as (field, file name, content)) as a browser would."""
+        boundary = "----refuge-test-" + uuid.uuid4().hex
+        parts: list[bytes] = []
+        for name, value in fields.items():
+            for item in value if isinstance(value, list) else [value]:
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                    + item.encode()
+                    + b"\r\n"
+                )
+        for name, filename, content in files:
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            parts.append(head.encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.raw("POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    def raw(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Response:
+        """Send a prepared body (e.g. multipart) with this client's cookies."""
+        all_headers = {
+            "Host": f"{self.host}:{self.port}",
+            "Referer": f"http://{self.host}:{self.port}{path}",
+            **headers,
+        }
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
