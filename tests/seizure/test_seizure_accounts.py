@@ -56,6 +56,10 @@ def test_nothing_secret_is_readable_in_what_a_seizure_yields(tmp_path: Path) -> 
     recovery_code = re.search(r"personal recovery key:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
     shares = re.findall(r"share \d+: (.+)", created.stdout)
 
+    # Another open connection (a backup tool, a second process) keeps SQLite from
+    # folding the WAL back and deleting it, so the seizure always includes a WAL.
+    holder = sqlite3.connect(data_dir / "refuge.sqlite3")
+    holder.execute("SELECT count(*) FROM sqlite_master").fetchone()
     with running_server(data_dir) as server:
         client = LoopbackClient("127.0.0.1", server.port)
         _login(client, "coord", FIRST_PASSWORD, secret)
@@ -94,6 +98,7 @@ def test_nothing_secret_is_readable_in_what_a_seizure_yields(tmp_path: Path) -> 
     # checkpoint and delete the WAL, which is exactly what a seizure keeps.
     seized = tmp_path / "seized"
     shutil.copytree(data_dir, seized)
+    holder.close()
 
     database = seized / "refuge.sqlite3"
     assert Path(f"{database}-wal").exists(), "the WAL must be part of what is searched"

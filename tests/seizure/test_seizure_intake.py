@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pikepdf
@@ -120,6 +121,10 @@ def test_nothing_a_requester_or_the_team_wrote_is_readable_after_a_seizure(tmp_p
     )
     secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
 
+    # Another open connection (a backup tool, a second process) keeps SQLite from
+    # folding the WAL back and deleting it, so the seizure always includes a WAL.
+    holder = sqlite3.connect(data_dir / "refuge.sqlite3")
+    holder.execute("SELECT count(*) FROM sqlite_master").fetchone()
     with running_server(data_dir) as server:
         requester = LoopbackClient("127.0.0.1", server.port)
         receipt = _submit(requester)
@@ -128,6 +133,7 @@ def test_nothing_a_requester_or_the_team_wrote_is_readable_after_a_seizure(tmp_p
         server.kill()
     seized = tmp_path / "seized"
     shutil.copytree(data_dir, seized)
+    holder.close()
     assert Path(f"{seized / 'refuge.sqlite3'}-wal").exists(), "the WAL must be part of what is searched"
 
     canaries: dict[str, str | bytes] = {

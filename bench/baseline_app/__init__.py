@@ -1,0 +1,1 @@
+"""The intake flow with encryption switched off: the baseline of bench/intake.py (benchmark build only)."""
