@@ -19,7 +19,7 @@ from refuge.accounts import totp
 from refuge.crypto import unwrap_with_password
 from tests.support.http import LoopbackClient
 from tests.support.seizure import find_canaries, seized_files
-from tests.support.server import run_refuge, running_server
+from tests.support.server import initialised_organisation, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -37,24 +37,8 @@ def _login(client: LoopbackClient, username: str, password: str, secret: str) ->
 
 
 def test_nothing_secret_is_readable_in_what_a_seizure_yields(tmp_path: Path) -> None:
-    data_dir = tmp_path / "var"
-    run_refuge(data_dir, "init")
-    (tmp_path / "pw").write_text(FIRST_PASSWORD + "\n")
-    created = run_refuge(
-        data_dir,
-        "createorg",
-        "--name",
-        "Canary Org",
-        "--slug",
-        "canary",
-        "--coordinator",
-        "coord",
-        "--password-file",
-        str(tmp_path / "pw"),
-    )
-    secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
-    recovery_code = re.search(r"personal recovery key:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
-    shares = re.findall(r"share \d+: (.+)", created.stdout)
+    org = initialised_organisation(tmp_path, slug="canary", coordinator="coord", password=FIRST_PASSWORD)
+    data_dir, secret, recovery_code, shares = org.data_dir, org.totp_secret, org.recovery_code, org.shares
 
     # Another open connection (a backup tool, a second process) keeps SQLite from
     # folding the WAL back and deleting it, so the seizure always includes a WAL.

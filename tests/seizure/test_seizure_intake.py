@@ -22,7 +22,7 @@ import pytest
 from refuge.accounts import totp
 from tests.support.http import LoopbackClient
 from tests.support.seizure import find_canaries, seized_files
-from tests.support.server import run_refuge, running_server
+from tests.support.server import initialised_organisation, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -104,22 +104,8 @@ def _come_back_and_answer(requester: LoopbackClient, receipt: str) -> None:
 
 
 def test_nothing_a_requester_or_the_team_wrote_is_readable_after_a_seizure(tmp_path: Path) -> None:
-    data_dir = tmp_path / "var"
-    run_refuge(data_dir, "init")
-    (tmp_path / "pw").write_text(PASSWORD + "\n")
-    created = run_refuge(
-        data_dir,
-        "createorg",
-        "--name",
-        "Canary Org",
-        "--slug",
-        "canary",
-        "--coordinator",
-        "coord",
-        "--password-file",
-        str(tmp_path / "pw"),
-    )
-    secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
+    org = initialised_organisation(tmp_path, slug="canary", coordinator="coord", password=PASSWORD)
+    data_dir, secret = org.data_dir, org.totp_secret
 
     # Another open connection (a backup tool, a second process) keeps SQLite from
     # folding the WAL back and deleting it, so the seizure always includes a WAL.

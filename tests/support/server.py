@@ -89,3 +89,41 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"the server did not answer on port {port} within {timeout} s")
+
+
+@dataclass
+class CreatedOrganisation:
+    """What `refuge createorg` printed once: the coordinator's secrets and the shares."""
+
+    data_dir: Path
+    stdout: str
+    totp_secret: str
+    recovery_code: str
+    shares: list[str]
+
+
+def initialised_organisation(tmp_path: Path, *, slug: str, coordinator: str, password: str) -> CreatedOrganisation:
+    """`refuge init` and `refuge createorg` in a fresh data directory, as an operator would."""
+    import re
+
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    password_file = tmp_path / f"{slug}-password"
+    password_file.write_text(password + "\n")
+    created = run_refuge(
+        data_dir,
+        "createorg",
+        "--name",
+        f"{slug.title()} Org",
+        "--slug",
+        slug,
+        "--coordinator",
+        coordinator,
+        "--password-file",
+        str(password_file),
+    )
+    secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout)
+    recovery = re.search(r"personal recovery key:\s+(\S+)", created.stdout)
+    assert secret is not None and recovery is not None, created.stdout
+    shares = re.findall(r"share \d+: (.+)", created.stdout)
+    return CreatedOrganisation(data_dir, created.stdout, secret.group(1), recovery.group(1), shares)
