@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import REFUGE, refuge_env, run_refuge
+from tests.support.server import REFUGE, initialised_organisation, refuge_env, run_refuge
 
 pytestmark = pytest.mark.slow
 
@@ -130,56 +130,20 @@ def test_createorg_refuses_a_weak_password_and_an_unreadable_file(tmp_path: Path
     data_dir = tmp_path / "var"
     run_refuge(data_dir, "init")
     (tmp_path / "weak").write_text("short\n")
-    weak = _refuge(
-        data_dir,
-        "createorg",
-        "--name",
-        "N",
-        "--slug",
-        "north",
-        "--coordinator",
-        "anna",
-        "--password-file",
-        str(tmp_path / "weak"),
-    )
-    assert weak.returncode != 0 and "too short" in weak.stderr
     (tmp_path / "binary").write_bytes(b"\xff\xfe\x00bad")
-    binary = _refuge(
-        data_dir,
-        "createorg",
-        "--name",
-        "N",
-        "--slug",
-        "north",
-        "--coordinator",
-        "anna",
-        "--password-file",
-        str(tmp_path / "binary"),
-    )
-    assert binary.returncode != 0 and "cannot read a password" in binary.stderr
-    missing = _refuge(
-        data_dir,
-        "createorg",
-        "--name",
-        "N",
-        "--slug",
-        "north",
-        "--coordinator",
-        "anna",
-        "--password-file",
-        str(tmp_path / "nope"),
-    )
-    assert missing.returncode != 0 and "cannot read a password" in missing.stderr
+    expected = {"weak": "too short", "binary": "cannot read a password", "nope": "cannot read a password"}
+    for file_name, message in expected.items():
+        args = ["--name", "N", "--slug", "north", "--coordinator", "anna", "--password-file", str(tmp_path / file_name)]
+        result = _refuge(data_dir, "createorg", *args)
+        assert result.returncode != 0, file_name
+        assert message in result.stderr, file_name
 
 
 def test_createuser_adds_a_member_and_refuses_duplicates_and_unknown_orgs(tmp_path: Path) -> None:
-    data_dir = tmp_path / "var"
-    run_refuge(data_dir, "init")
-    (tmp_path / "pw").write_text("a-long-member-password\n")
-    pw = str(tmp_path / "pw")
-    run_refuge(
-        data_dir, "createorg", "--name", "North", "--slug", "north", "--coordinator", "anna", "--password-file", pw
-    )
+    data_dir = initialised_organisation(
+        tmp_path, slug="north", coordinator="anna", password="a-long-member-password"
+    ).data_dir
+    pw = str(tmp_path / "north-password")
     created = run_refuge(
         data_dir, "createuser", "--org", "north", "--username", "boris", "--role", "caseworker", "--password-file", pw
     )
