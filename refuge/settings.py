@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "refuge.keyring",
     "refuge.audit",
     "refuge.intake",
+    "refuge.relocation",
+    "refuge.cases",
+    "refuge.shelter",
     "refuge.requester",
     "refuge.workspace",
 ]

@@ -1,0 +1,91 @@
+"""The only ways views reach cases and people: the same 404 for missing and not yours.
+
+Who sees what (DESIGN.md §4, need-to-know):
+- team members read a case's content (they hold its key);
+- coordinators see every case of their organisation as metadata (reference, stage,
+  priority, dates, team, pseudonyms) and read content only where they are on the team;
+- everyone else — caseworkers and intake members of other teams, auditors,
+  administrators, other organisations — gets 404.
+Compartments need more: a wrap of the compartment's own key (see `holds_key`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from refuge.accounts.models import Role, User
+from refuge.cases.models import Case, Compartment, Person, TeamMember
+from refuge.keyring.models import HolderKind, Key, KeyWrap
+
+CASE_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    case: Case
+    # True for team members; False for a coordinator seeing metadata only.
+    member: bool
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """Cases whose metadata the user may list."""
+    if user.role == Role.COORDINATOR:
+        return Case.objects.filter(organisation_id=user.organisation_id)
+    if user.role in CASE_ROLES:
+        return Case.objects.filter(organisation_id=user.organisation_id, team__user=user)
+    return Case.objects.none()
+
+
+def is_team_member(user: User, case: Case) -> bool:
+    return TeamMember.objects.filter(case=case, user=user).exists()
+
+
+def access_case(user: User, case_id: uuid.UUID | str, *, content: bool = True) -> CaseAccess:
+    """The case if the user may see it (content: only as a team member); else 404."""
+    if user.role not in CASE_ROLES or not user.is_active:
+        raise Http404
+    try:
+        wanted = uuid.UUID(str(case_id))
+    except ValueError:
+        raise Http404 from None
+    case = (
+        Case.objects.select_related("key", "pathway", "request")
+        .filter(pk=wanted, organisation_id=user.organisation_id)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    member = is_team_member(user, case)
+    if member or (not content and user.role == Role.COORDINATOR):
+        return CaseAccess(case, member)
+    raise Http404
+
+
+def access_person(user: User, case: Case, person_id: uuid.UUID | str) -> Person:
+    """A person of a case the user already reached with `access_case`; else 404."""
+    try:
+        wanted = uuid.UUID(str(person_id))
+    except ValueError:
+        raise Http404 from None
+    person = Person.objects.select_related("key").filter(pk=wanted, case=case).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def holds_key(user: User, key: Key) -> bool:
+    """True if the user holds a current wrap of the key (the compartment test)."""
+    return KeyWrap.objects.filter(key=key, holder_kind=HolderKind.USER, holder=user, key_version=key.version).exists()
+
+
+def compartment_holders(compartment: Compartment) -> set[uuid.UUID]:
+    """Ids of the members who hold the compartment's current key."""
+    return set(
+        KeyWrap.objects.filter(
+            key_id=compartment.key_id, holder_kind=HolderKind.USER, key_version=compartment.key.version
+        ).values_list("holder_id", flat=True)
+    )

@@ -1,0 +1,361 @@
+"""Cases, the people in them, their compartments, and the work done on them.
+
+Keys (DESIGN.md §5, docs/keys.md): every case has its own record key, held by the
+members of its team and by the organisation recovery key. Notes, tasks, expenses'
+notes, timeline details and documents are encrypted under it. Each compartment of a
+person (legal identity, SOGIESC, medical, contacts) has a key of its own, held only
+by the members granted that compartment (and recovery). What stays in clear — stage,
+priority, dates to the day, pseudonyms, amounts — is listed with its reason in
+docs/threat-model.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from refuge.keyring.records import register_encrypted
+
+
+class Priority(models.TextChoices):
+    """UNHCR levels; each implies how soon the person should be safe."""
+
+    EMERGENCY = "emergency", _("Emergency")
+    URGENT = "urgent", _("Urgent")
+    NORMAL = "normal", _("Normal")
+
+
+# Days from opening (or from raising the priority) to the due date: UNHCR targets of
+# about 7 days, 6 weeks and 12 months (DOMAIN.md).
+PRIORITY_DUE_DAYS = {Priority.EMERGENCY: 7, Priority.URGENT: 42, Priority.NORMAL: 365}
+PRIORITY_RANK = {Priority.EMERGENCY: 0, Priority.URGENT: 1, Priority.NORMAL: 2}
+
+
+class Stage(models.TextChoices):
+    NEW = "new", _("New")
+    SCREENING = "screening", _("Screening")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    SHELTERED = "sheltered", _("Sheltered")
+    DOCUMENTS = "documents", _("Documents")
+    APPLYING = "applying", _("Applying")
+    TRAVEL = "travel", _("Travel")
+    ARRIVED = "arrived", _("Arrived")
+    CLOSED = "closed", _("Closed")
+
+
+class ClosingReason(models.TextChoices):
+    # "Lost contact" is deliberately not here: it is an alarm on an open case.
+    RELOCATED = "relocated", _("Relocated")
+    SELF_RELOCATED = "self_relocated", _("Relocated on their own")
+    WITHDREW = "withdrew", _("Withdrew")
+    INELIGIBLE = "ineligible", _("Not eligible")
+    REFERRED = "referred", _("Referred elsewhere")
+
+
+class Currency(models.TextChoices):
+    EUR = "EUR", "EUR"
+    USD = "USD", "USD"
+    RUB = "RUB", "RUB"
+    GEL = "GEL", "GEL"
+    AMD = "AMD", "AMD"
+    KZT = "KZT", "KZT"
+    TRY = "TRY", "TRY"
+    CAD = "CAD", "CAD"
+
+
+@register_encrypted(key_field="key", columns=("summary",))
+class Case(models.Model):
+    """One case: a request accepted for help, carried to arrival or closing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="cases")
+    # Staff-facing code, random, unrelated to the request reference: "C-4QX7PM".
+    reference = models.CharField(max_length=12, unique=True)
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    request = models.OneToOneField(
+        "intake.HelpRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="case"
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.NEW)
+    closing_reason = models.CharField(max_length=16, choices=ClosingReason.choices, blank=True, default="")
+    # An alarm, not a stage: the person stopped answering (DOMAIN.md, "lost contact").
+    lost_contact_since = models.DateField(null=True, blank=True)
+    pathway = models.ForeignKey(
+        "relocation.Pathway", on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
+    )
+    opened_on = models.DateField()
+    due_on = models.DateField()
+    stage_changed_on = models.DateField()
+    last_activity_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    budget = models.PositiveIntegerField(null=True, blank=True)  # whole units of `currency`
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
+    # The case narrative (at first, the request as the requester wrote it).
+    summary = models.BinaryField()
+    # Bumped by every edit of the case's own fields: a form carries the version it was
+    # read at, so two caseworkers never silently overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "due_on"]),
+            models.Index(fields=["organisation", "stage", "due_on"]),
+            models.Index(fields=["organisation", "priority", "due_on"]),
+            models.Index(fields=["organisation", "opened_on"]),
+            models.Index(fields=["organisation", "pathway"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in {Stage.CLOSED, Stage.DECLINED}
+
+
+class TeamMember(models.Model):
+    """A member on a case's team: holds the case key. Only actions write this table."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_teams")
+    lead = models.BooleanField(default=False)
+    added_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="one_team_row_per_member")]
+        indexes = [models.Index(fields=["user", "case"])]
+
+    def __str__(self) -> str:
+        return f"team member {self.user_id} of {self.case_id}"
+
+
+class PersonRole(models.TextChoices):
+    REQUESTER = "requester", _("Requester")
+    FAMILY = "family", _("Family member")
+    PARTNER = "partner", _("Partner")
+    CHILD = "child", _("Child")
+    OTHER = "other", _("Travelling with them")
+
+
+@register_encrypted(key_field="key", columns=("details",))
+class Person(models.Model):
+    """Someone a case helps, known everywhere by a pseudonym; who they are is in compartments."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="people")
+    # Generated words and digits ("Birch 4821"): safe to say aloud and to show in lists.
+    pseudonym = models.CharField(max_length=40)
+    role = models.CharField(max_length=10, choices=PersonRole.choices)
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    # Non-identifying working notes under the case key (languages, how they are doing).
+    details = models.BinaryField()
+    added_on = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "pseudonym"], name="pseudonym_unique_per_org"),
+        ]
+        indexes = [models.Index(fields=["organisation", "pseudonym"])]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class CompartmentKind(models.TextChoices):
+    IDENTITY = "identity", _("Legal identity")
+    SOGIESC = "sogiesc", _("SOGIESC")
+    MEDICAL = "medical", _("Medical and psychological needs")
+    CONTACTS = "contacts", _("Contacts and threats")
+
+
+@register_encrypted(key_field="key", columns=("content",))
+class Compartment(models.Model):
+    """One separately keyed part of a person's file, readable only by those granted it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="compartments")
+    kind = models.CharField(max_length=10, choices=CompartmentKind.choices)
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    content = models.BinaryField()  # JSON, shape per kind (refuge/cases/compartments.py)
+    updated_on = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "kind"], name="one_compartment_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} compartment of {self.person_id}"
+
+
+class CaseIndex(models.Model):
+    """Blind index of one identifying value of a person (name, phone, document number).
+
+    The same server-held keys as the intake's RequestIndex, so one search finds
+    requests and cases, and nobody decrypts anything to search.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="indexes")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="indexes")
+    field = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "field", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.field} index"
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", _("Case opened")
+    STAGE = "stage", _("Stage changed")
+    PRIORITY = "priority", _("Priority changed")
+    EDITED = "edited", _("Case details changed")
+    TEAM_ADDED = "team_added", _("Added to the team")
+    TEAM_REMOVED = "team_removed", _("Removed from the team")
+    PERSON_ADDED = "person_added", _("Person added")
+    COMPARTMENT = "compartment", _("Compartment changed")
+    COMPARTMENT_SHARED = "comp_shared", _("Compartment shared")
+    NOTE = "note", _("Note added")
+    TASK = "task", _("Task added")
+    TASK_DONE = "task_done", _("Task done")
+    EXPENSE = "expense", _("Expense recorded")
+    MESSAGE = "message", _("Message to the requester")
+    DOCUMENT = "document", _("Document added")
+    PLACED = "placed", _("Placed in a shelter")
+    PLACEMENT_ENDED = "placement_end", _("Left a shelter")
+    LOST_CONTACT = "lost_contact", _("Contact lost")
+    CONTACT_BACK = "contact_back", _("Contact restored")
+    KEYS_ROTATED = "rotated", _("Case keys rotated")
+
+
+@register_encrypted(key_field="key", columns=("detail",))
+class CaseEvent(models.Model):
+    """One line of a case's timeline; the detail (e.g. which stage) is under the case key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=14, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField()
+    detail = models.BinaryField()  # JSON
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} event"
+
+
+@register_encrypted(key_field="key", columns=("body",))
+class Note(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"
+
+
+class TaskKind(models.TextChoices):
+    TASK = "task", _("Task")
+    APPOINTMENT = "appointment", _("Appointment")
+
+
+@register_encrypted(key_field="key", columns=("title",))
+class Task(models.Model):
+    """Something to do by a date, by someone on the team. The title is under the case key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=TaskKind.choices, default=TaskKind.TASK)
+    title = models.BinaryField()
+    due_on = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    done_on = models.DateField(null=True, blank=True)
+    created_on = models.DateField()
+    # Set for tasks made from a document's expiry date, so saving the compartment again
+    # updates its task instead of adding another: "<compartment id>:<document field>".
+    source = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        ordering = ["done_on", "due_on", "created_on"]
+        indexes = [
+            models.Index(fields=["organisation", "done_on", "due_on"]),
+            models.Index(fields=["owner", "done_on", "due_on"]),
+            models.Index(fields=["case", "source"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.pk}"
+
+
+class ExpenseCategory(models.TextChoices):
+    TRAVEL = "travel", _("Travel")
+    HOUSING = "housing", _("Housing")
+    FOOD = "food", _("Food")
+    MEDICAL = "medical", _("Medical")
+    DOCUMENTS = "documents", _("Documents")
+    VISA_FEES = "visa_fees", _("Visa fees")
+
+
+@register_encrypted(key_field="key", columns=("note",))
+class Expense(models.Model):
+    """Money spent on a case: category, amount and day in clear (reports), the note encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="expenses")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=10, choices=ExpenseCategory.choices)
+    amount = models.PositiveIntegerField()  # whole units of the case's currency
+    spent_on = models.DateField()
+    note = models.BinaryField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-spent_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"expense {self.pk}"
+
+
+@register_encrypted(key_field="key", columns=("file_key", "name", "removed"))
+class CaseDocument(models.Model):
+    """A document the team attached, sanitised like requester uploads, encrypted in chunks."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    file_key = models.BinaryField()
+    name = models.BinaryField()
+    removed = models.BinaryField()
+    kind = models.CharField(max_length=8)
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"document {self.pk}"

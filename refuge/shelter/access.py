@@ -1,0 +1,52 @@
+"""Who sees the shelter register: coordinators, and caseworkers of the people placed there.
+
+Everyone else gets 404 for every shelter, as if it did not exist. Placing a person
+needs only the coded names and free places (see `placeable_shelters`): city, rules,
+occupants and the address stay behind the register's door.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from refuge.accounts.models import Role, User
+from refuge.cases.access import CASE_ROLES
+from refuge.shelter.models import Shelter
+
+
+def can_manage_shelters(user: User) -> bool:
+    return user.role == Role.COORDINATOR and user.is_active
+
+
+def visible_shelters(user: User) -> QuerySet[Shelter]:
+    """The shelters whose register entry the user may open."""
+    if can_manage_shelters(user):
+        return Shelter.objects.filter(organisation_id=user.organisation_id)
+    if user.role in CASE_ROLES and user.is_active:
+        return Shelter.objects.filter(
+            organisation_id=user.organisation_id,
+            placements__ended_on__isnull=True,
+            placements__case__team__user=user,
+        ).distinct()
+    return Shelter.objects.none()
+
+
+def placeable_shelters(user: User) -> QuerySet[Shelter]:
+    """Active shelters a team member may place someone in (coded name and capacity only)."""
+    if user.role not in CASE_ROLES or not user.is_active:
+        return Shelter.objects.none()
+    return Shelter.objects.filter(organisation_id=user.organisation_id, active=True)
+
+
+def access_shelter(user: User, shelter_id: uuid.UUID | str) -> Shelter:
+    try:
+        wanted = uuid.UUID(str(shelter_id))
+    except ValueError:
+        raise Http404 from None
+    shelter = visible_shelters(user).select_related("key").filter(pk=wanted).first()
+    if shelter is None:
+        raise Http404
+    return shelter
