@@ -30,3 +30,10 @@ urlpatterns += [
     path("requests/<uuid:request_id>/files/<uuid:file_id>/", intake.file_view, name="intake_file"),
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]
+
+# Cases: list, one case and what is done on it (refuge/workspace/views/cases.py).
+urlpatterns += []
+
+# Accepting requests, people and their compartments, shelters
+# (refuge/workspace/views/accept.py, people.py, shelters.py).
+urlpatterns += []
