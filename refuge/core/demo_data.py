@@ -125,3 +125,101 @@ def create_demo_requests(organisation: Organisation, intake: User, intake_privat
     do_set_status(actor=intake, request=submissions[2].request, status="reviewing")
     do_mark_possible_plant(actor=intake, request=submissions[4].request, suspected=True)
     return submissions
+
+
+def create_demo_cases(
+    *,
+    organisation: Organisation,
+    coordinator: User,
+    coordinator_key: bytes,
+    caseworker: User,
+    caseworker_key: bytes,
+    intake: User,
+    intake_key: bytes,
+    submissions: list[Submission],
+) -> None:
+    """Accept two requests into cases and give them a few days of work: people, passports, a shelter, tasks."""
+    # Imported here: the demo command imports this module for requests alone as well.
+    from refuge.cases import actions as cases
+    from refuge.cases.models import Compartment, Person, PersonRole, Priority, Stage
+    from refuge.relocation.models import Pathway
+    from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
+
+    intake_ring = Keyring(intake, intake_key)
+    worker = Keyring(caseworker, caseworker_key)
+    coordinator_ring = Keyring(coordinator, coordinator_key)
+    first = cases.do_accept_request(
+        actor=intake,
+        keyring=intake_ring,
+        request=submissions[0].request,
+        team=[caseworker, coordinator],
+        priority=Priority.EMERGENCY,
+    )
+    second = cases.do_accept_request(
+        actor=intake,
+        keyring=intake_ring,
+        request=submissions[-1].request,
+        team=[caseworker],
+        priority=Priority.NORMAL,
+    )
+    shelter = do_create_shelter(
+        actor=coordinator,
+        details=ShelterDetails(
+            code_name="Linden",
+            capacity=4,
+            city="Ереван",
+            rules="Не сообщать адрес никому. Звонить куратору перед выходом.",
+            address="ул. Вымышленная, 1, кв. 2",
+        ),
+    )
+    person = Person.objects.get(case=first, role=PersonRole.REQUESTER)
+    identity = Compartment.objects.get(person=person, kind="identity")
+    cases.do_save_compartment(
+        actor=caseworker,
+        keyring=worker,
+        person=person,
+        kind="identity",
+        data={
+            "legal_name": "Юрий Иванов",
+            "phone": "+7 928 555-01-17",
+            "internal_passport_number": "8203 551177",
+            "international_passport_number": "75 5512345",
+            "international_passport_expiry": "2027-03-01",
+        },
+        version=identity.version,
+    )
+    cases.do_add_person(
+        actor=caseworker, keyring=worker, case=first, role=PersonRole.PARTNER, details="Едет вместе, свой паспорт."
+    )
+    do_place_person(
+        actor=coordinator,
+        keyring=coordinator_ring,
+        person=person,
+        shelter=shelter,
+        starts_on=first.opened_on,
+        planned_until=None,
+    )
+    cases.do_add_task(
+        actor=caseworker,
+        keyring=worker,
+        case=first,
+        title="Записать на приём в посольство Германии",
+        due_on=first.opened_on,
+        owner=caseworker,
+    )
+    cases.do_add_note(
+        actor=caseworker, keyring=worker, case=first, body="Первый звонок: в безопасности, нужен врач (колено)."
+    )
+    cases.do_change_stage(actor=caseworker, keyring=worker, case=first, stage=Stage.SHELTERED, version=first.version)
+    pathway = Pathway.objects.filter(country="Germany").first()
+    cases.do_edit_case(
+        actor=caseworker,
+        keyring=worker,
+        case=second,
+        version=second.version,
+        priority=Priority.NORMAL,
+        pathway=pathway,
+        budget=1500,
+        currency="EUR",
+        summary="Хочет в Германию; загранпаспорт есть. Проверить §22.",
+    )

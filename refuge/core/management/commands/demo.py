@@ -12,7 +12,7 @@ from refuge.accounts import totp
 from refuge.accounts.actions import do_create_member, do_create_organisation
 from refuge.accounts.login import share_group_keys
 from refuge.accounts.models import Organisation, Role
-from refuge.core.demo_data import create_demo_requests
+from refuge.core.demo_data import create_demo_cases, create_demo_requests
 from refuge.core.env import env_int, env_str
 
 DEMO_SLUG = "demo"
@@ -81,6 +81,16 @@ class Command(BaseCommand):
         share_group_keys(setup.coordinator.user, setup.coordinator.private_key)
         intake = enrolments["intake"]
         submissions = create_demo_requests(setup.organisation, intake.user, intake.private_key)
+        create_demo_cases(
+            organisation=setup.organisation,
+            coordinator=setup.coordinator.user,
+            coordinator_key=setup.coordinator.private_key,
+            caseworker=enrolments["caseworker-anna"].user,
+            caseworker_key=enrolments["caseworker-anna"].private_key,
+            intake=intake.user,
+            intake_key=intake.private_key,
+            submissions=submissions,
+        )
         return {
             "organisation": DEMO_SLUG,
             "recovery_shares": setup.recovery_shares,
@@ -102,7 +112,8 @@ class Command(BaseCommand):
             )
         if logins.get("receipts"):
             self.stdout.write(
-                f"\n{len(logins['receipts'])} invented requests are waiting in the intake inbox. The requester portal is at "
+                f"\n{len(logins['receipts'])} invented requests: two are open cases of caseworker-anna, the others wait in the "
+                f"intake inbox. The requester portal is at "
                 f"{url}r/{logins['organisation']}/ ; a demo receipt to check a request with: {logins['receipts'][0]}"
             )
         self.stdout.write(
