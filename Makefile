@@ -21,7 +21,7 @@ FAST_MARKS := not browser and not postgres and not slow
 SQLITE_MARKS := not browser and not postgres
 PG_MARKS := not browser
 
-.PHONY: help install demo demo-codes test test-fast test-sqlite test-pg test-browser screenshots check messages bench clean
+.PHONY: help install demo demo-codes test test-fast test-sqlite test-pg test-browser crash screenshots check messages bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -62,6 +62,20 @@ test-pg: $(INSTALLED)  ## the whole default suite again on a throwaway PostgreSQ
 test-browser: $(INSTALLED)  ## the browser layer: Playwright driving Debian's chromium
 	$(call run_layer,browser,browser,,REFUGE_TEST_DATABASE=sqlite)
 
+# The crash suite's long run (docs/development.md, "Crash suite"): SQLite, then PostgreSQL, each
+# even if the first failed. Its short run is part of test-sqlite and test-pg. REFUGE_CRASH_CYCLES,
+# REFUGE_CRASH_SECONDS, REFUGE_CRASH_CLIENTS and REFUGE_CRASH_SEED override the defaults below.
+crash: $(INSTALLED)  ## the long crash suite: many kill -9 cycles on SQLite, then on PostgreSQL
+	@mkdir -p $(TEST_LOGS)
+	@status=0; \
+	for db in sqlite postgres; do \
+	  echo "=== crash suite on $$db: pytest -m crash"; \
+	  REFUGE_TEST_DATABASE=$$db REFUGE_CRASH_CYCLES=$${REFUGE_CRASH_CYCLES:-40} REFUGE_CRASH_SECONDS=$${REFUGE_CRASH_SECONDS:-8} \
+	    $(PYTEST) -m crash -o log_cli=true --log-cli-level=INFO $(PYTEST_ARGS) 2>&1 | tee $(TEST_LOGS)/crash-$$db.log \
+	    || status=1; \
+	done; \
+	exit $$status
+
 screenshots: $(INSTALLED)  ## the browser layer, saving the pages it visits to docs/screenshots
 	REFUGE_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots REFUGE_TEST_DATABASE=sqlite $(PYTEST) -m browser $(PYTEST_ARGS)
 
@@ -77,13 +91,14 @@ test: $(INSTALLED)  ## everything: SQLite, PostgreSQL, then the browser layer
 	done; \
 	exit $$status
 
-check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, migrations
+check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, semgrep rules, migrations
 	@status=0; \
 	run() { echo "=== $$*"; "$$@" || { echo "FAILED: $$*"; status=1; }; }; \
 	run $(BIN)/ruff format --check .; \
 	run $(BIN)/ruff check .; \
 	run $(BIN)/mypy; \
 	run $(BIN)/bandit -q -r refuge -c pyproject.toml; \
+	run .semgrep/check $(BIN)/semgrep; \
 	run env DJANGO_SETTINGS_MODULE=refuge.test_settings $(BIN)/python manage.py makemigrations --check --dry-run; \
 	exit $$status
 

@@ -15,7 +15,7 @@ from refuge.intake.actions import do_requester_message, do_submit_request
 from refuge.intake.models import RequesterStatus
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.records import decrypt_text
-from tests.personas import Persona, World, world  # noqa: F401
+from tests.personas import Persona, World
 
 ANSWERS = {
     "what_happened": "Police came to the flat CANARY-NARRATIVE",
@@ -76,7 +76,9 @@ def test_a_request_is_accepted_once(world: World, accepted: Case) -> None:
 
 
 def test_a_member_added_later_sees_the_case_but_not_the_compartment(world: World, accepted: Case) -> None:
-    actions.do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bella.user)
+    actions.do_add_team_member(
+        actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bella.user
+    )
     case = Case.objects.select_related("key").get(pk=accepted.pk)
     assert read_summary(case, ring(world.bella).secret_for(case.key))["name"] == "Иван Петров"
     identity = Compartment.objects.select_related("key").get(person__case=case)
@@ -110,7 +112,9 @@ def test_removing_a_member_rotates_what_they_could_read(world: World, accepted: 
 
 
 def test_the_last_member_cannot_leave_the_team(world: World, accepted: Case) -> None:
-    actions.do_remove_team_member(actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bob.user)
+    actions.do_remove_team_member(
+        actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bob.user
+    )
     with pytest.raises(UserError) as refused:
         actions.do_remove_team_member(
             actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.alice.user
