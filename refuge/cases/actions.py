@@ -36,6 +36,7 @@ from refuge.cases.models import (
     ClosingReason,
     Compartment,
     CompartmentKind,
+    Currency,
     EventKind,
     Expense,
     ExpenseCategory,
@@ -232,6 +233,9 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
         if TeamMember.objects.filter(case=locked).count() <= 1:
             raise UserError("last_member", _("A case needs at least one member on its team. Add someone else first."))
         row.delete()
+        # Opened before any wrap goes: a member leaving on their own still needs it for the timeline.
+        secret, opened_version = keyring.secret_for(locked.key), locked.key.version
+        leaving = member.pk == actor.pk
         keys = [locked.key]
         if locked.request is not None:
             keys.append(locked.request.key)
@@ -240,15 +244,22 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
             if not KeyWrap.objects.filter(key=key, holder_kind=HolderKind.USER, holder=member).exists():
                 continue
             key_actions.do_revoke_key(actor=actor, key=key, member=member)
-            if holds_key(actor, key):
+            # A member leaving never makes the new keys (they would know them): the
+            # keys stay rotation_due for the rest of the team to rotate.
+            if not leaving and holds_key(actor, key):
                 key_actions.do_rotate_key(actor=actor, keyring=keyring, key=key)
                 removal.rotated.append(key)
             else:
                 removal.pending.append(key)
         if row.lead and not TeamMember.objects.filter(case=locked, lead=True).exists():
-            TeamMember.objects.filter(case=locked, user=actor).update(lead=True)
+            # Whoever removed the lead leads now; a lead who left hands over to the longest on the team.
+            heirs = TeamMember.objects.filter(case=locked)
+            heir = heirs.order_by("added_on", "pk").first() if leaving else heirs.filter(user=actor).first()
+            if heir is not None:
+                TeamMember.objects.filter(pk=heir.pk).update(lead=True)
         fresh = Case.objects.select_related("key").get(pk=locked.pk)
-        secret = keyring.secret_for(fresh.key)
+        if fresh.key.version != opened_version:
+            secret = keyring.secret_for(fresh.key)
         touch(fresh)
         add_event(fresh, secret, EventKind.TEAM_REMOVED, actor, {"member": member.username})
         if removal.rotated:
@@ -315,14 +326,16 @@ def do_edit_case(
     pathway: Pathway | None,
     budget: int | None,
     currency: str,
-    summary: str,
+    summary: str | None,
 ) -> None:
-    """Change a case's priority (and so its due date), pathway, budget and summary."""
+    """Change a case's priority (and so its due date), pathway, budget and summary (None: keep it)."""
     _check_on_team(actor, case)
     priority = _priority(priority)
     if budget is not None and not 0 <= budget <= MAX_AMOUNT:
         raise UserError("bad_amount", _("Enter an amount between 0 and 10,000,000."), field="budget")
-    if len(summary) > MAX_SUMMARY_CHARS:
+    if currency not in Currency.values:
+        raise UserError("bad_currency", _("Choose a currency."), field="currency")
+    if summary is not None and len(summary) > MAX_SUMMARY_CHARS:
         raise UserError("too_long", _("The summary is too long: at most 50,000 characters."), field="summary")
     with transaction.atomic():
         locked = _lock_case(case)
@@ -339,7 +352,11 @@ def do_edit_case(
         if budget != locked.budget or currency != locked.currency:
             changes["budget"] = [budget, currency]
             locked.budget, locked.currency = budget, currency
-        encrypt_column(locked, "summary", summary, secret, locked.key)
+        if summary is not None:
+            # Stored as {"text": …}: JSON like the answers a case starts with, so a summary
+            # that happens to look like JSON is never mistaken for them.
+            text = json.dumps({"text": summary}, ensure_ascii=False)
+            encrypt_column(locked, "summary", text, secret, locked.key)
         _save_versioned(locked, ["priority", "due_on", "pathway", "budget", "currency", "summary"])
         kind = EventKind.PRIORITY if set(changes) == {"priority"} else EventKind.EDITED
         add_event(locked, secret, kind, actor, changes)
@@ -460,6 +477,7 @@ def do_save_compartment(
             _derive_from_compartment(actor, compartment, content, case_secret)
         touch(case)
         add_event(case, case_secret, EventKind.COMPARTMENT, actor, {"pseudonym": person.pseudonym, "kind": kind})
+        _audit(AuditEvent.COMPARTMENT_WRITTEN, actor, "compartment", compartment.pk)
     return compartment
 
 
@@ -561,6 +579,13 @@ def do_revoke_compartment(*, actor: User, keyring: Keyring, compartment: Compart
     with transaction.atomic():
         key_actions.do_revoke_key(actor=actor, key=compartment.key, member=member)
         key_actions.do_rotate_key(actor=actor, keyring=keyring, key=compartment.key)
+        add_event(
+            case,
+            keyring.secret_for(case.key),
+            EventKind.COMPARTMENT_UNSHARED,
+            actor,
+            {"pseudonym": compartment.person.pseudonym, "kind": compartment.kind, "member": member.username},
+        )
         _audit(AuditEvent.COMPARTMENT_UNSHARED, actor, "compartment", compartment.pk)
 
 

@@ -107,6 +107,12 @@ class Case(models.Model):
             models.Index(fields=["organisation", "priority", "due_on"]),
             models.Index(fields=["organisation", "opened_on"]),
             models.Index(fields=["organisation", "pathway"]),
+            # The lost-contact alarm: few rows, read on every coordinator's home page.
+            models.Index(
+                fields=["organisation", "lost_contact_since"],
+                name="case_lost_contact_idx",
+                condition=models.Q(lost_contact_since__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,6 +229,7 @@ class EventKind(models.TextChoices):
     PERSON_ADDED = "person_added", _("Person added")
     COMPARTMENT = "compartment", _("Compartment changed")
     COMPARTMENT_SHARED = "comp_shared", _("Compartment shared")
+    COMPARTMENT_UNSHARED = "comp_unshared", _("Compartment taken back")
     NOTE = "note", _("Note added")
     TASK = "task", _("Task added")
     TASK_DONE = "task_done", _("Task done")
@@ -298,7 +305,8 @@ class Task(models.Model):
     source = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
-        ordering = ["done_on", "due_on", "created_on"]
+        # Open tasks first on every database (PostgreSQL sorts NULLs last by default).
+        ordering = [models.F("done_on").asc(nulls_first=True), models.F("due_on").asc(nulls_last=True), "created_on"]
         indexes = [
             models.Index(fields=["organisation", "done_on", "due_on"]),
             models.Index(fields=["owner", "done_on", "due_on"]),

@@ -143,12 +143,11 @@ def people_of_page(cases: list[Case]) -> dict[Any, list[Person]]:
 
 
 def read_summary(case: Case, secret: bytes) -> Any:
-    """The case narrative: the request's answers (a dict) or the team's own text."""
-    text = decrypt_text(case, "summary", secret, case.key)
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    """The case narrative: the request's answers (a dict) or the team's own text (a str)."""
+    stored = json.loads(decrypt_text(case, "summary", secret, case.key))
+    if isinstance(stored, dict) and set(stored) == {"text"}:
+        return str(stored["text"])
+    return stored
 
 
 @dataclass(frozen=True)

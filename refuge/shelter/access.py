@@ -14,7 +14,8 @@ from django.http import Http404
 
 from refuge.accounts.models import Role, User
 from refuge.cases.access import CASE_ROLES
-from refuge.shelter.models import Shelter
+from refuge.cases.models import TeamMember
+from refuge.shelter.models import Placement, Shelter
 
 
 def can_manage_shelters(user: User) -> bool:
@@ -50,3 +51,23 @@ def access_shelter(user: User, shelter_id: uuid.UUID | str) -> Shelter:
     if shelter is None:
         raise Http404
     return shelter
+
+
+def access_placement(user: User, placement_id: uuid.UUID | str) -> Placement:
+    """A stay the user may end: a coordinator's organisation's, or one of the user's cases; else 404."""
+    if user.role not in CASE_ROLES or not user.is_active:
+        raise Http404
+    try:
+        wanted = uuid.UUID(str(placement_id))
+    except ValueError:
+        raise Http404 from None
+    placement = (
+        Placement.objects.select_related("shelter", "person", "case")
+        .filter(pk=wanted, organisation_id=user.organisation_id)
+        .first()
+    )
+    if placement is None:
+        raise Http404
+    if not can_manage_shelters(user) and not TeamMember.objects.filter(case_id=placement.case_id, user=user).exists():
+        raise Http404
+    return placement

@@ -56,8 +56,8 @@ class StatusForm(forms.Form):
             "invalid_choice": _("Choose one of the statuses."),
         },
         help_text=_(
-            "“Accepted” only changes what the requester sees: it does not open a case. "
-            "Opening a case from a request comes in a later version."
+            "This only changes what the requester sees: it does not open a case. "
+            "To open one, use “Accept and open a case”."
         ),
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from refuge.workspace.views import account, home, intake, members, organisation
+from refuge.workspace.views import accept, account, cases, home, intake, members, organisation, people, shelters
 
 app_name = "workspace"
 
@@ -32,8 +32,47 @@ urlpatterns += [
 ]
 
 # Cases: list, one case and what is done on it (refuge/workspace/views/cases.py).
-urlpatterns += []
+urlpatterns += [
+    path("cases/", cases.case_list_view, name="case_list"),
+    path("cases/<uuid:case_id>/", cases.case_detail_view, name="case_detail"),
+    path("cases/<uuid:case_id>/edit/", cases.case_edit_view, name="case_edit"),
+    path("cases/<uuid:case_id>/stage/", cases.case_stage_view, name="case_stage"),
+    path("cases/<uuid:case_id>/lost-contact/", cases.case_lost_contact_view, name="case_lost_contact"),
+    path("cases/<uuid:case_id>/team/", cases.case_team_add_view, name="case_team_add"),
+    path("cases/<uuid:case_id>/team/<uuid:member_id>/remove/", cases.case_team_remove_view, name="case_team_remove"),
+    path("cases/<uuid:case_id>/rotate/", cases.case_rotate_view, name="case_rotate"),
+    path("cases/<uuid:case_id>/notes/", cases.case_note_view, name="case_note"),
+    path("cases/<uuid:case_id>/tasks/", cases.case_task_add_view, name="case_task_add"),
+    path("cases/<uuid:case_id>/tasks/<uuid:task_id>/done/", cases.case_task_done_view, name="case_task_done"),
+    path("cases/<uuid:case_id>/expenses/", cases.case_expense_view, name="case_expense"),
+    path("cases/<uuid:case_id>/documents/", cases.case_document_upload_view, name="case_document_upload"),
+    path("cases/<uuid:case_id>/documents/<uuid:document_id>/", cases.case_document_view, name="case_document"),
+    path("cases/<uuid:case_id>/messages/", cases.case_message_view, name="case_message"),
+    path(
+        "cases/<uuid:case_id>/messages/files/<uuid:file_id>/",
+        cases.case_request_file_view,
+        name="case_request_file",
+    ),
+]
 
 # Accepting requests, people and their compartments, shelters
 # (refuge/workspace/views/accept.py, people.py, shelters.py).
-urlpatterns += []
+_person = "cases/<uuid:case_id>/people/<uuid:person_id>/"
+urlpatterns += [
+    path("requests/<uuid:request_id>/accept/", accept.accept_view, name="intake_accept"),
+    path("cases/<uuid:case_id>/people/add/", people.person_add_view, name="person_add"),
+    path(_person, people.person_detail_view, name="person_detail"),
+    # "edit" and "place" before the compartment kinds: they are not kinds.
+    path(_person + "edit/", people.person_edit_view, name="person_edit"),
+    path(_person + "place/", people.person_place_view, name="person_place"),
+    path(_person + "<slug:kind>/", people.compartment_view, name="compartment"),
+    path(_person + "<slug:kind>/share/", people.compartment_share_view, name="compartment_share"),
+    path(
+        _person + "<slug:kind>/unshare/<uuid:member_id>/", people.compartment_unshare_view, name="compartment_unshare"
+    ),
+    path("placements/<uuid:placement_id>/end/", people.placement_end_view, name="placement_end"),
+    path("shelters/", shelters.shelter_list_view, name="shelter_list"),
+    path("shelters/new/", shelters.shelter_new_view, name="shelter_new"),
+    path("shelters/<uuid:shelter_id>/", shelters.shelter_detail_view, name="shelter_detail"),
+    path("shelters/<uuid:shelter_id>/edit/", shelters.shelter_edit_view, name="shelter_edit"),
+]

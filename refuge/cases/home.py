@@ -1,0 +1,135 @@
+"""What needs a member today: the queries behind the workspace home page.
+
+Each list is bounded (`LIMIT`) and answered with one query through an index, so the
+page costs about the same with 100 or 100,000 cases: cases by (organisation,
+priority, due_on), tasks by (owner, done_on, due_on), stays by (organisation,
+ended_on, planned_until), and "on my team" as one probe of (user, case) per row.
+Lists decrypt nothing; the only text decrypted is the title of each task shown,
+under its case key, for a member on that case's team (`task_titles`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from refuge.accounts.models import Role, User
+from refuge.cases.models import Case, Priority, Task, TaskKind, TeamMember
+from refuge.cases.queries import CLOSED_STAGES
+from refuge.crypto import CryptoError
+from refuge.intake.access import can_read_requests
+from refuge.intake.queries import inbox
+from refuge.keyring.keyring import KeyNotHeld, Keyring
+from refuge.keyring.records import decrypt_text
+from refuge.shelter.models import Placement
+
+log = logging.getLogger(__name__)
+
+LIMIT = 20
+TASK_HORIZON_DAYS = 7
+APPOINTMENT_HORIZON_DAYS = 14
+
+
+def _sees_whole_organisation(user: User) -> bool:
+    # Coordinators supervise every case of their organisation (metadata only).
+    return user.role == Role.COORDINATOR
+
+
+def _on_my_team(user: User, case_field: str = "pk") -> Exists:
+    """True for rows whose case has the user on its team: one index probe per row, (user, case)."""
+    return Exists(TeamMember.objects.filter(user=user, case_id=OuterRef(case_field)))
+
+
+def _cases_in_scope(user: User) -> QuerySet[Case]:
+    cases = Case.objects.filter(organisation_id=user.organisation_id).exclude(stage__in=CLOSED_STAGES)
+    if _sees_whole_organisation(user):
+        return cases
+    # Driven from the member's own team rows ((user, case) index): a few hundred at most,
+    # where probing every emergency case of the organisation would be thousands.
+    return cases.filter(pk__in=TeamMember.objects.filter(user=user).values("case_id"))
+
+
+def emergency_cases(user: User) -> list[Case]:
+    """Open emergency cases (coordinators: of the organisation; others: of their teams), earliest due first."""
+    # Ordered by due_on alone, so the (organisation, priority, due_on) index gives the
+    # order and the scan stops at LIMIT rows.
+    cases = _cases_in_scope(user).filter(priority=Priority.EMERGENCY)
+    return list(cases.order_by("due_on")[:LIMIT])
+
+
+def lost_contact_cases(user: User) -> list[Case]:
+    """Open cases whose person stopped answering: an alarm, never a closing (DOMAIN.md)."""
+    cases = _cases_in_scope(user).filter(lost_contact_since__isnull=False)
+    return list(cases.order_by("lost_contact_since")[:LIMIT])
+
+
+def awaiting_reply_cases(user: User) -> list[Case]:
+    """Cases of the member's teams where the requester wrote and nobody has answered yet."""
+    cases = Case.objects.filter(
+        _on_my_team(user), organisation_id=user.organisation_id, request__awaiting_team=True
+    ).exclude(stage__in=CLOSED_STAGES)
+    return list(cases.select_related("request").order_by("request__last_activity_at")[:LIMIT])
+
+
+def requests_awaiting_reply(user: User) -> int:
+    """Open requests in the inbox waiting for a first or next answer from intake."""
+    if not can_read_requests(user):
+        return 0
+    return inbox(user.organisation).filter(awaiting_team=True).count()
+
+
+def _my_open_tasks(user: User, kind: str) -> QuerySet[Task]:
+    # (owner, done_on, due_on) index: owner = user, done_on IS NULL, then due_on in order.
+    # A member taken off a team keeps no access to its tasks: the team check is per row.
+    return Task.objects.filter(
+        _on_my_team(user, "case_id"), owner=user, done_on__isnull=True, due_on__isnull=False, kind=kind
+    )
+
+
+def my_tasks(user: User, today: datetime.date) -> list[Task]:
+    """The member's open tasks that are overdue or due within a week, earliest first."""
+    horizon = today + datetime.timedelta(days=TASK_HORIZON_DAYS)
+    tasks = _my_open_tasks(user, TaskKind.TASK).filter(due_on__lte=horizon)
+    return list(tasks.select_related("case", "key").order_by("due_on")[:LIMIT])
+
+
+def upcoming_appointments(user: User, today: datetime.date) -> list[Task]:
+    """The member's appointments from today to two weeks ahead, soonest first."""
+    horizon = today + datetime.timedelta(days=APPOINTMENT_HORIZON_DAYS)
+    tasks = _my_open_tasks(user, TaskKind.APPOINTMENT).filter(due_on__gte=today, due_on__lte=horizon)
+    return list(tasks.select_related("case", "key").order_by("due_on")[:LIMIT])
+
+
+def overdue_stays(user: User, today: datetime.date) -> list[Placement]:
+    """People still in a shelter after their planned date (coordinators: all; others: their cases)."""
+    stays = Placement.objects.filter(
+        organisation_id=user.organisation_id, ended_on__isnull=True, planned_until__lt=today
+    )
+    if not _sees_whole_organisation(user):
+        stays = stays.filter(_on_my_team(user, "case_id"))
+    return list(stays.select_related("person", "case", "shelter").order_by("planned_until")[:LIMIT])
+
+
+@dataclass(frozen=True)
+class ShownTask:
+    task: Task
+    # None when the title could not be opened (key not held, or altered data).
+    title: str | None
+
+
+def task_titles(tasks: list[Task], keyring: Keyring) -> list[ShownTask]:
+    """Decrypt the titles of the tasks shown, and nothing else."""
+    shown = []
+    for task in tasks:
+        try:
+            title: str | None = decrypt_text(task, "title", keyring.secret_for(task.key), task.key)
+        except KeyNotHeld:
+            title = None
+        except CryptoError:
+            log.error("task %s did not decrypt; it may have been tampered with", task.pk)
+            title = None
+        shown.append(ShownTask(task, title))
+    return shown

@@ -1,0 +1,179 @@
+"""Drive every case feature with canaries, in a production-settings process (see test_seizure_cases.py).
+
+Run as `refuge manage shell -c "from tests.seizure.drive_cases import main; main()"` with
+SEIZURE_PASSWORD and SEIZURE_TOTP naming the coordinator's secrets. Writes go through the
+real actions (the same functions the workspace views call); prints the ids the test needs
+as one JSON line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+
+import pikepdf
+
+from refuge.accounts import totp
+from refuge.accounts.actions import do_create_member
+from refuge.accounts.login import check_login, share_group_keys
+from refuge.accounts.models import Organisation, Role, User
+from refuge.cases import actions as cases
+from refuge.cases.models import Compartment, Person, Priority, Stage
+from refuge.intake.actions import do_submit_request
+from refuge.intake.uploads import sanitise_upload
+from refuge.keyring.keyring import Keyring
+from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
+
+CANARIES = {
+    "narrative": "CANARY-case-narrative-beaten-at-checkpoint-61f0",
+    "legal name": "CANARY Ахмед Дудаев",
+    "passport": "CANARY-75-4412-009",
+    "internal passport": "CANARY-8203-771100",
+    "registered address": "CANARY-Grozny-Lenina-12-kv-4",
+    "orientation": "CANARY-orientation-gay-55d1",
+    "medical": "CANARY-medical-broken-ribs-0a8c",
+    "relative": "CANARY-uncle-Magomed-threatens",
+    "threat details": "CANARY-perpetrator-Kadyrov-police-unit-9bb2",
+    "note": "CANARY-note-he-changed-phones-3e71",
+    "task": "CANARY-task-call-embassy-Vilnius-7f10",
+    "expense note": "CANARY-expense-bus-ticket-Nalchik",
+    "document name": "CANARY-asylum-letter-e1c4",
+    "document content": "CANARY-document-page-text-5aa3",
+    "message": "CANARY-message-we-found-a-flat-88b0",
+    "person details": "CANARY-partner-Islam-travels-along",
+    "shelter city": "CANARY-Yerevan-Arabkir",
+    "shelter rules": "CANARY-rules-never-open-door-after-22",
+    "shelter address": "CANARY-Komitas-street-44-flat-9",
+    "request name": "CANARY Тимур Ахмедов",
+    "request phone": "+7 999 111-22-33",
+}
+
+
+def _pdf(text: str) -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.pages[0].Contents = pdf.make_stream(f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode())
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def main() -> None:
+    organisation = Organisation.objects.get(slug="canary")
+    login = check_login(
+        organisation_slug="canary",
+        username="coord",
+        password=os.environ["SEIZURE_PASSWORD"],
+        code=totp.code_at(os.environ["SEIZURE_TOTP"]),
+    )
+    assert login.private_key is not None
+    coordinator = login.user
+    intake = do_create_member(
+        actor=None, organisation=organisation, username="ivan", role=Role.INTAKE, password="ivan-canary-pass"
+    )
+    worker = do_create_member(
+        actor=None, organisation=organisation, username="bob", role=Role.CASEWORKER, password="bob-canary-pass"
+    )
+    share_group_keys(coordinator, login.private_key)
+    submission = do_submit_request(
+        organisation=organisation,
+        answers={
+            "what_happened": CANARIES["narrative"],
+            "name": CANARIES["request name"],
+            "phone": CANARIES["request phone"],
+        },
+        urgency="now",
+        language="ru",
+    )
+    bob = Keyring(worker.user, worker.private_key)
+    coord = Keyring(coordinator, login.private_key)
+    case = cases.do_accept_request(
+        actor=intake.user,
+        keyring=Keyring(intake.user, intake.private_key),
+        request=submission.request,
+        team=[coordinator, worker.user],
+        priority=Priority.EMERGENCY,
+    )
+    person = Person.objects.get(case=case)
+    identity = Compartment.objects.get(person=person, kind="identity")
+    cases.do_save_compartment(
+        actor=worker.user,
+        keyring=bob,
+        person=person,
+        kind="identity",
+        data={
+            "legal_name": CANARIES["legal name"],
+            "international_passport_number": CANARIES["passport"],
+            "internal_passport_number": CANARIES["internal passport"],
+            "international_passport_expiry": "2027-05-01",
+            "registered_address": CANARIES["registered address"],
+        },
+        version=identity.version,
+    )
+    for kind, data in (
+        ("sogiesc", {"sexual_orientation": CANARIES["orientation"]}),
+        ("medical", {"medical_needs": CANARIES["medical"]}),
+        (
+            "contacts",
+            {
+                "contacts": [
+                    {"name": CANARIES["relative"], "relation": "threat", "details": CANARIES["threat details"]},
+                ]
+            },
+        ),
+    ):
+        cases.do_save_compartment(actor=worker.user, keyring=bob, person=person, kind=kind, data=data, version=None)
+    partner = cases.do_add_person(
+        actor=worker.user, keyring=bob, case=case, role="partner", details=CANARIES["person details"]
+    )
+    cases.do_add_note(actor=worker.user, keyring=bob, case=case, body=CANARIES["note"])
+    cases.do_add_task(
+        actor=worker.user,
+        keyring=bob,
+        case=case,
+        title=CANARIES["task"],
+        due_on=datetime.date.today(),
+        owner=worker.user,
+    )
+    cases.do_add_expense(
+        actor=worker.user,
+        keyring=bob,
+        case=case,
+        category="travel",
+        amount=40,
+        spent_on=datetime.date.today(),
+        note=CANARIES["expense note"],
+    )
+    upload = sanitise_upload(CANARIES["document name"] + ".pdf", io.BytesIO(_pdf(CANARIES["document content"])))
+    cases.do_add_document(actor=worker.user, keyring=bob, case=case, upload=upload)
+    cases.do_message_requester(actor=worker.user, keyring=bob, case=case, body=CANARIES["message"])
+    shelter = do_create_shelter(
+        actor=coordinator,
+        details=ShelterDetails(
+            code_name="Linden",
+            capacity=3,
+            city=CANARIES["shelter city"],
+            rules=CANARIES["shelter rules"],
+            address=CANARIES["shelter address"],
+        ),
+    )
+    do_place_person(
+        actor=coordinator,
+        keyring=coord,
+        person=person,
+        shelter=shelter,
+        starts_on=datetime.date.today(),
+        planned_until=None,
+    )
+    cases.do_change_stage(actor=worker.user, keyring=bob, case=case, stage=Stage.SHELTERED, version=case.version)
+    # Bob leaves the team: every key he held is rotated, re-encrypting all of the above.
+    cases.do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
+    # The test logs the coordinator in again within the same 30 s step: let the code count once more.
+    User.objects.filter(pk=coordinator.pk).update(totp_last_step=0)
+    print(  # noqa: T201 - the test reads this line from the output
+        json.dumps(
+            {"case": str(case.pk), "person": str(person.pk), "partner": str(partner.pk), "shelter": str(shelter.pk)}
+        )
+    )

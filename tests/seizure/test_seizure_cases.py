@@ -1,0 +1,78 @@
+"""Seized at rest, cases: nothing of a case, its people, their compartments or its shelter is readable.
+
+A production-settings process drives every case feature through the real actions with
+a canary in every sensitive field and file (tests/seizure/drive_cases.py): the narrative,
+legal name, passport numbers, registered address, SOGIESC, medical needs, a perpetrator
+in the contact graph, notes, tasks, expenses, a document's name and content, a message to
+the requester, a shelter's city, rules and address; then a team member is removed, which
+rotates every key. A real server then serves the pages that decrypt all of it to the
+coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from refuge.accounts import totp
+from tests.seizure.drive_cases import CANARIES
+from tests.support.http import LoopbackClient
+from tests.support.seizure import find_canaries, seized_files
+from tests.support.server import initialised_organisation, run_refuge, running_server
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "canary-org-coordinator-pass"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
+    org = initialised_organisation(tmp_path, slug="canary", coordinator="coord", password=PASSWORD)
+    data_dir = org.data_dir
+    holder = sqlite3.connect(data_dir / "refuge.sqlite3")
+    holder.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    driven = run_refuge(
+        data_dir,
+        "manage",
+        "shell",
+        "-c",
+        "from tests.seizure.drive_cases import main; main()",
+        SEIZURE_PASSWORD=PASSWORD,
+        SEIZURE_TOTP=org.totp_secret,
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    )
+    ids = json.loads(driven.stdout.strip().splitlines()[-1])
+    with running_server(data_dir) as server:
+        staff = LoopbackClient("127.0.0.1", server.port)
+        login = staff.post_form(
+            "/login/",
+            {
+                "organisation": "canary",
+                "username": "coord",
+                "password": PASSWORD,
+                "code": totp.code_at(org.totp_secret),
+            },
+        )
+        assert login.status == 302
+        case_page = staff.get(reverse("workspace:case_detail", args=[ids["case"]]))
+        assert case_page.status == 200
+        assert CANARIES["note"] in case_page.text, "the coordinator on the team reads the case decrypted"
+        assert CANARIES["narrative"] in case_page.text
+        for kind in ("identity", "sogiesc", "medical", "contacts"):
+            page = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], kind]))
+            assert page.status == 200
+        shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
+        assert CANARIES["shelter rules"] in shelter.text
+        server.kill()
+    seized = tmp_path / "seized"
+    shutil.copytree(data_dir, seized)
+    holder.close()
+    assert Path(f"{seized / 'refuge.sqlite3'}-wal").exists(), "the WAL must be part of what is searched"
+    canaries: dict[str, str | bytes] = dict(CANARIES)
+    assert find_canaries(seized_files(seized), canaries) == []
