@@ -65,6 +65,9 @@ class ThrowawayCluster:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="refuge-pg-")))
     port: int = 5432  # only names the socket file: nothing listens on TCP
     started: bool = False
+    # Added to (or overriding) the settings written by start(), e.g. the crash suite's
+    # unsafe negative control (tests/support/crash_postgres.py). Empty for the test suite.
+    extra_settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -117,6 +120,7 @@ class ThrowawayCluster:
             "max_connections": "60",
             "shared_buffers": "64MB",
             "log_min_messages": "warning",
+            **self.extra_settings,
         }
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write("\n# refuge test harness\n")

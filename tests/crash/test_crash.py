@@ -1,0 +1,154 @@
+"""The crash suite: no acknowledged write is lost on kill -9 (DESIGN.md §4 "Nothing lost", §7 Durability).
+
+The harness is tests/support/crash.py (docs/development.md, "Crash suite"): the real
+server, and on PostgreSQL the real database server, killed with SIGKILL at random
+moments under concurrent requesters, restarted, and checked after every kill.
+
+Each test runs on the database of its layer, like tests/load: SQLite in `make
+test-sqlite`, a PostgreSQL cluster of its own in `make test-pg`. This is the short run;
+`make crash` runs the long one (REFUGE_CRASH_CYCLES and friends, read by the harness).
+
+The negative control runs the same harness against a server made unsafe on purpose
+(test code only): PostgreSQL with `synchronous_commit = off`, SQLite behind a middleware
+that answers before it commits. It must report lost acknowledged writes; if it did not,
+the durability test above it would prove nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from tests.harness import requested_database
+from tests.support.crash import CONTROL_CYCLES, CrashConfig, CrashReport, CrashSuite, SqliteDatabase
+from tests.support.crash_ops import OPERATIONS
+
+pytestmark = [pytest.mark.slow, pytest.mark.crash]
+logger = logging.getLogger(__name__)
+
+
+def _time_limit() -> float:
+    """A minute per cycle besides its load: a hung cycle fails the test, a long run (make crash) has time."""
+    config = CrashConfig.from_env("sqlite")
+    return max(config.cycles, CONTROL_CYCLES) * (60.0 + config.seconds)
+
+
+TIME_LIMIT = _time_limit()
+
+
+def _run(tmp_path: Path, record_property: Callable[[str, object], None], *, unsafe: bool) -> CrashReport:
+    report = CrashSuite(tmp_path, CrashConfig.from_env(requested_database(), unsafe=unsafe)).run()
+    # Shown with `-o log_cli=true --log-cli-level=INFO` (make crash does), and kept in the JUnit XML.
+    logger.info("%s", report.summary())
+    record_property("crash", report.summary())
+    assert not report.client_errors, f"the harness's clients failed:\n{report.summary()}"
+    return report
+
+
+@pytest.mark.timeout(TIME_LIMIT)
+def test_no_acknowledged_write_is_lost_or_half_written_across_repeated_kill_9(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    report = _run(tmp_path, record_property, unsafe=False)
+    summary = report.summary()
+
+    assert len(report.cycles) == report.config.cycles, summary
+    assert [cycle.problems for cycle in report.cycles] == [0] * len(report.cycles), summary
+    assert report.problem_count() == 0, summary
+    assert report.audit.startswith("OK:"), summary
+    # The run did what it claims: every operation was acknowledged many times, and the
+    # kills cut writes off mid-request (their fate unknown to the client, then checked).
+    for name in OPERATIONS:
+        assert report.counts.get(f"{name}:acked", 0) >= report.config.cycles, summary
+    assert sum(v for k, v in report.counts.items() if k.endswith(":unknown")) > 0, summary
+    if requested_database() == "postgres":
+        assert report.kills["database"] > 0, summary
+
+
+@pytest.mark.timeout(TIME_LIMIT)
+def test_negative_control_an_unsafe_setting_loses_acknowledged_writes_and_the_suite_finds_them(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    report = _run(tmp_path, record_property, unsafe=True)
+    summary = report.summary()
+
+    assert report.problem_count("acknowledged") > 0, (
+        f"the negative control lost nothing the suite could see:\n{summary}"
+    )
+    # Both unsafe settings lose whole transactions and nothing else: what comes back after
+    # the crash is consistent, only the newest acknowledged writes are missing.
+    assert report.problem_count() == report.problem_count("acknowledged"), summary
+    assert report.audit.startswith("OK:"), summary
+
+
+def test_the_checks_see_what_a_bad_crash_would_leave(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """The verifier's other half: half-written rows, not only lost ones, are reported.
+
+    A clean SQLite run (the harness's own database, on either layer: this checks the
+    checks), then the database is damaged the way a torn write would: a key loses its
+    recovery wrap, a file loses its last bytes, a message disappears from the middle of
+    a conversation, an audit entry goes missing. Each must be named.
+    """
+    suite = CrashSuite(tmp_path, CrashConfig("sqlite", cycles=2, seconds=4.0, seed=20261125))
+    report = suite.run()
+    logger.info("%s", report.summary())
+    assert report.problem_count() == 0 and not report.client_errors, report.summary()
+
+    with closing(sqlite3.connect(suite.data_dir / "refuge.sqlite3")) as db, db:
+        cut = _with_messages(db)
+        truncated = _with_file(db, other_than=cut)
+        references = [row[0] for row in db.execute("SELECT reference FROM intake_helprequest ORDER BY reference")]
+        unwrapped = next(reference for reference in references if reference not in {truncated, cut})
+        db.execute(
+            "DELETE FROM keyring_keywrap WHERE holder_kind = 'recovery' AND key_id = "
+            "(SELECT key_id FROM intake_helprequest WHERE reference = ?)",
+            [unwrapped],
+        )
+        db.execute(
+            "UPDATE intake_requestfile SET data = substr(data, 1, length(data) - 100) WHERE id = "
+            "(SELECT f.id FROM intake_requestfile f JOIN intake_helprequest r ON r.id = f.request_id "
+            "WHERE r.reference = ? LIMIT 1)",
+            [truncated],
+        )
+        db.execute(
+            "DELETE FROM intake_requestmessage WHERE position = 0 AND request_id = "
+            "(SELECT id FROM intake_helprequest WHERE reference = ?)",
+            [cut],
+        )
+        db.execute("DELETE FROM audit_auditentry WHERE seq = (SELECT max(seq) - 1 FROM audit_auditentry)")
+
+    verified = suite.verify(SqliteDatabase(unsafe=False))
+    found = "\n".join(f"[{p['kind']}] {p['message']}" for p in verified["problems"])
+    record_property("crash-damage", found)
+    assert f"request {unwrapped} does not open with the team's key: ValueError: its key has wraps" in found, found
+    assert f"request {truncated} does not open with the team's key: CryptoError" in found, found
+    assert f"request {cut}: message positions [1" in found, found
+    assert f"request {cut}: " in found and "requester messages but" in found, found
+    assert "[audit]" in found, found
+    assert "[acknowledged]" in found, found
+
+
+def _with_file(db: sqlite3.Connection, *, other_than: str) -> str:
+    row = db.execute(
+        "SELECT r.reference FROM intake_requestfile f JOIN intake_helprequest r ON r.id = f.request_id "
+        "WHERE r.reference != ? ORDER BY r.reference LIMIT 1",
+        [other_than],
+    ).fetchone()
+    assert row is not None, "the run stored no file"
+    return str(row[0])
+
+
+def _with_messages(db: sqlite3.Connection) -> str:
+    row = db.execute(
+        "SELECT r.reference FROM intake_requestmessage m JOIN intake_helprequest r ON r.id = m.request_id "
+        "GROUP BY r.id HAVING count(*) >= 2 ORDER BY r.reference LIMIT 1"
+    ).fetchone()
+    assert row is not None, "the run stored no conversation of two messages"
+    return str(row[0])

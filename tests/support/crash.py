@@ -1,0 +1,531 @@
+"""The crash suite's harness: real processes, concurrent clients, SIGKILL at random moments, then checks.
+
+One run (`CrashSuite(...).run()`), as docs/development.md ("Crash suite") describes it:
+
+1. A fresh data directory, `refuge init` and `refuge createorg`, on SQLite (a file in the
+   data directory) or on a PostgreSQL cluster of the run's own (tests/support/crash_postgres.py),
+   which may be killed without harming the rest of the test session.
+2. Each cycle: start `refuge serve` (gunicorn, production settings, 2 workers), wait until
+   it answers, then let `clients` threads write through it as requesters do (the
+   operations of tests/support/crash_ops.py: submit a request, send a message, upload
+   files), each attempt written into the ledger before it is sent and marked with what
+   came back. After a random 1/3..1 × `seconds` the server's whole process group is
+   killed with SIGKILL, on PostgreSQL usually the database's too (in random order, a
+   random instant apart), while clients are mid-request. Then the clients stop, the
+   database is started again (crash recovery), and the verifier
+   (tests/support/crash_verify.py) checks everything written so far, in a process of
+   its own. The next cycle's server first opens a few acknowledged requests through the
+   portal, as their requesters would.
+3. At the end, `refuge audit verify` must pass.
+
+The short run is what CI runs (tests/crash); `make crash` runs the long one:
+REFUGE_CRASH_CYCLES, REFUGE_CRASH_SECONDS, REFUGE_CRASH_CLIENTS and REFUGE_CRASH_SEED
+change the defaults below. A failing run prints its seed; the same seed replays the same
+kill moments and the same data, though not the same interleaving of threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from tests.support.crash_ops import (
+    ACKED,
+    IN_FLIGHT,
+    TRANSPORT_ERRORS,
+    UNKNOWN,
+    Attempt,
+    CrashClient,
+    choose_operation,
+)
+from tests.support.http import LoopbackClient
+from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, running_server
+
+ROOT = Path(__file__).resolve().parents[2]
+ORGANISATION = "crash"
+COORDINATOR = "coord"
+# The short run (CI). REFUGE_CRASH_* override them for `make crash`.
+DEFAULT_CYCLES = 6
+DEFAULT_SECONDS = 3.0
+DEFAULT_CLIENTS = 8
+# The negative controls stop at the first cycle that shows damage; this many cycles at most.
+CONTROL_CYCLES = 8
+SPOT_CHECKS = 4
+# A client pauses this long after a write that was not acknowledged (the server may be down).
+PAUSE_AFTER_FAILURE = 0.05
+SERVER_READY_SECONDS = 90.0
+VERIFY_TIMEOUT = 900
+
+
+def _env_number(name: str, default: float, kind: type = int) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+@dataclass
+class CrashConfig:
+    database: str  # "sqlite" or "postgres"
+    cycles: int = DEFAULT_CYCLES
+    seconds: float = DEFAULT_SECONDS  # the longest a cycle's load runs before the kill
+    clients: int = DEFAULT_CLIENTS
+    seed: int = 0
+    # The negative control: the unsafe setting of crash_unsafe.py (SQLite) or crash_postgres.py.
+    unsafe: bool = False
+    stop_on_damage: bool = False
+    workers: int = 2
+
+    @classmethod
+    def from_env(cls, database: str, *, unsafe: bool = False) -> CrashConfig:
+        cycles = CONTROL_CYCLES if unsafe else _env_number("REFUGE_CRASH_CYCLES", DEFAULT_CYCLES)
+        return cls(
+            database=database,
+            cycles=cycles,
+            seconds=_env_number("REFUGE_CRASH_SECONDS", DEFAULT_SECONDS, float),
+            clients=_env_number("REFUGE_CRASH_CLIENTS", DEFAULT_CLIENTS),
+            seed=_env_number("REFUGE_CRASH_SEED", secrets.randbelow(2**31) + 1),
+            unsafe=unsafe,
+            stop_on_damage=unsafe,
+        )
+
+
+# --- the database: what is killed besides the server, and how it comes back ---------------------
+
+
+class Database(Protocol):
+    killable: bool
+
+    def env(self) -> dict[str, str]: ...
+    def kill(self) -> None: ...
+    def restart(self) -> None: ...
+    def close(self) -> None: ...
+    def describe(self) -> str: ...
+
+
+class SqliteDatabase:
+    """The data directory's refuge.sqlite3 (WAL, synchronous=FULL): it dies with the server."""
+
+    killable = False
+
+    def __init__(self, *, unsafe: bool) -> None:
+        self.unsafe = unsafe
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def kill(self) -> None:
+        raise AssertionError("SQLite runs inside the server's processes")
+
+    def restart(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        if self.unsafe:
+            return "SQLite (WAL, synchronous=FULL) behind a server that acknowledges before it commits"
+        return "SQLite (WAL, synchronous=FULL)"
+
+
+class PostgresDatabase:
+    """A cluster of the run's own: killed with the server, restarted with crash recovery."""
+
+    killable = True
+
+    def __init__(self, *, unsafe: bool) -> None:
+        from tests.support.crash_postgres import CrashableCluster
+
+        self.cluster = CrashableCluster.create(unsafe=unsafe)
+        try:
+            self.url = self.cluster.create_database("refuge_crash")
+        except BaseException:
+            self.cluster.stop()
+            raise
+
+    def env(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.url}
+
+    def kill(self) -> None:
+        self.cluster.kill()
+
+    def restart(self) -> None:
+        self.cluster.restart()
+
+    def close(self) -> None:
+        self.cluster.stop()
+
+    def describe(self) -> str:
+        from tests.support.crash_postgres import UNSAFE_SETTINGS
+
+        unsafe = ", ".join(f"{k}={v}" for k, v in self.cluster.extra_settings.items() if k in UNSAFE_SETTINGS)
+        return f"PostgreSQL ({unsafe})" if unsafe else "PostgreSQL (fsync, synchronous_commit on)"
+
+
+# --- the ledger and the clients -----------------------------------------------------------------
+
+
+class Ledger:
+    """Every attempt of the run, in the order they began."""
+
+    def __init__(self) -> None:
+        self.attempts: list[Attempt] = []
+        self.client_errors: list[str] = []
+        self._lock = threading.Lock()
+
+    def begin(self, client: CrashClient, op: str, cycle: int) -> Attempt:
+        attempt = Attempt(serial=client.next_serial(), op=op, client=client.number, cycle=cycle)
+        with self._lock:
+            self.attempts.append(attempt)
+        return attempt
+
+    def settle(self) -> None:
+        """After the clients stopped: a write still in flight has an unknown fate."""
+        for attempt in self.attempts:
+            if attempt.status == IN_FLIGHT:
+                attempt.status, attempt.detail = UNKNOWN, "in flight when the clients stopped"
+
+    def acknowledged(self, **where: Any) -> list[Attempt]:
+        return [a for a in self.attempts if a.status == ACKED and all(getattr(a, k) == v for k, v in where.items())]
+
+
+class ClientPool:
+    """The client threads of one cycle; they write until stopped (the server dies under them)."""
+
+    def __init__(self, clients: list[CrashClient], ledger: Ledger, cycle: int, port: int) -> None:
+        self.clients, self.ledger, self.cycle = clients, ledger, cycle
+        self.stopping = threading.Event()
+        for client in clients:
+            client.port = port
+        self.threads = [threading.Thread(target=self._loop, args=(c,), daemon=True) for c in clients]
+
+    def start(self) -> ClientPool:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+            if thread.is_alive():
+                raise AssertionError("a crash-suite client did not stop within 120 s")
+        self.ledger.settle()
+
+    def _loop(self, client: CrashClient) -> None:
+        while not self.stopping.is_set():
+            operation = choose_operation(client)
+            attempt = self.ledger.begin(client, operation.name, self.cycle)
+            try:
+                operation.perform(client, attempt)
+            except Exception as error:  # noqa: BLE001 - a bug of the harness fails the run, after the cycle
+                self.ledger.client_errors.append(f"{attempt.op} {attempt.serial}: {type(error).__name__}: {error}")
+                if attempt.status == IN_FLIGHT:
+                    attempt.status = UNKNOWN
+            if attempt.status != ACKED:
+                time.sleep(PAUSE_AFTER_FAILURE)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cycle:
+    number: int
+    load_seconds: float
+    kills: list[str]
+    acknowledged: int  # writes acknowledged during this cycle
+    cut_off: int  # writes whose answer never came (the kill, or the database, cut them off)
+    problems: int  # problems the checks after this cycle found
+    seconds: float
+    # Where the cycle's time went: server start, load (and the kill), database recovery, checks.
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.began = self.last = time.monotonic()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        return time.monotonic() - self.began
+
+
+@dataclass
+class CrashReport:
+    config: CrashConfig
+    database: str
+    cycles: list[Cycle] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    client_errors: list[str] = field(default_factory=list)
+    audit: str = ""
+    seconds: float = 0.0
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(c.acknowledged for c in self.cycles)
+
+    def problem_count(self, *kinds: str) -> int:
+        return sum(v for k, v in self.counts.items() if k.startswith("problem:") and (not kinds or k[8:] in kinds))
+
+    @property
+    def kills(self) -> Counter[str]:
+        return Counter(kill for cycle in self.cycles for kill in cycle.kills)
+
+    def summary(self) -> str:
+        ops = sorted({key.split(":")[0] for key in self.counts if ":" in key and not key.startswith("problem:")})
+        lines = [
+            f"crash suite on {self.database}: {len(self.cycles)} kill cycles in {self.seconds:.0f} s, "
+            f"seed {self.config.seed}, {self.config.clients} clients",
+            "  kills: " + ", ".join(f"{what} ×{n}" for what, n in sorted(self.kills.items())),
+        ]
+        for op in ops:
+            parts = [
+                f"{self.counts.get(f'{op}:{status}', 0)} {status}"
+                for status in ("acked", "unknown", "refused", "unsent")
+            ]
+            stored = self.counts.get(f"{op}:unknown:stored", 0)
+            lines.append(f"  {op}: {', '.join(parts)} ({stored} of the unknown were stored, whole)")
+        lines.append(f"  stored writes: {self.counts.get('stored writes', 0)}; audit: {self.audit or 'not run'}")
+        for cycle in self.cycles:
+            lines.append(
+                f"  cycle {cycle.number}: load {cycle.load_seconds:.1f} s, killed {' then '.join(cycle.kills)}, "
+                f"{cycle.acknowledged} acknowledged, {cycle.cut_off} cut off, {cycle.problems} problems, "
+                f"{cycle.seconds:.1f} s ("
+                + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cycle.phases.items())
+                + ")"
+            )
+        total = self.problem_count()
+        lines.append(f"  problems: {total}" + (" — " + self._problem_kinds() if total else ""))
+        lines += [f"    [{p['kind']}] {p['message']}" for p in self.problems[:25]]
+        lines += [f"  client error: {error}" for error in self.client_errors[:10]]
+        return "\n".join(lines)
+
+    def _problem_kinds(self) -> str:
+        return ", ".join(f"{k[8:]} {v}" for k, v in sorted(self.counts.items()) if k.startswith("problem:"))
+
+
+class CrashSuite:
+    """One run: set up, cycle (load, kill, restart, verify), report. See the module docstring."""
+
+    def __init__(self, workdir: Path, config: CrashConfig) -> None:
+        self.workdir, self.config = workdir, config
+        self.data_dir = workdir / "var"
+        self.rng = random.Random(config.seed)
+        self.ledger = Ledger()
+        self.clients = [
+            CrashClient(number, random.Random(f"{config.seed}-{number}"), ORGANISATION)
+            for number in range(config.clients)
+        ]
+        self.password = secrets.token_urlsafe(18)
+        self.shares: list[str] = []
+        self.totp_secret = ""
+        self.portal_problems: list[dict[str, str]] = []
+        self.database_kills = 0
+
+    def run(self) -> CrashReport:
+        started = time.monotonic()
+        database: Database = (
+            PostgresDatabase(unsafe=self.config.unsafe)
+            if self.config.database == "postgres"
+            else SqliteDatabase(unsafe=self.config.unsafe)
+        )
+        report = CrashReport(self.config, database.describe())
+        try:
+            self._set_up(database)
+            for number in range(1, self.config.cycles + 1):
+                cycle = self._cycle(number, database, report)
+                report.cycles.append(cycle)
+                if self.ledger.client_errors or (cycle.problems and self.config.stop_on_damage):
+                    break
+            report.audit = self._audit_verify(database, report)
+        finally:
+            report.client_errors = list(self.ledger.client_errors)
+            report.seconds = time.monotonic() - started
+            database.close()
+        return report
+
+    def _set_up(self, database: Database) -> None:
+        env = database.env()
+        run_refuge(self.data_dir, "init", **env)
+        password_file = self.workdir / "password"
+        password_file.write_text(self.password + "\n")
+        created = run_refuge(
+            self.data_dir, "createorg", "--name", "Crash", "--slug", ORGANISATION, "--coordinator", COORDINATOR,
+            "--password-file", str(password_file), **env,
+        )  # fmt: skip
+        self.shares = re.findall(r"share \d+: (.+)", created.stdout)
+        secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout)
+        # Kept for operations that log in as staff (case edits): see docs/development.md.
+        self.totp_secret = secret.group(1) if secret else ""
+        assert self.shares, created.stdout
+
+    def _server_env(self, database: Database) -> dict[str, str]:
+        env = {
+            **database.env(),
+            # The portal's flood brakes would refuse part of the load on purpose; not what is tested here.
+            "REFUGE_SUBMISSIONS_PER_MINUTE": "1000000",
+            "REFUGE_RECEIPT_LOOKUPS_PER_MINUTE": "100000",
+        }
+        if self.config.unsafe and self.config.database == "sqlite":
+            from tests.support.crash_unsafe import UNSAFE_SETTINGS_MODULE
+
+            env.update({"DJANGO_SETTINGS_MODULE": UNSAFE_SETTINGS_MODULE, "PYTHONPATH": str(ROOT)})
+        return env
+
+    def _cycle(self, number: int, database: Database, report: CrashReport) -> Cycle:
+        clock = _Clock()
+        acknowledged_before = len(self.ledger.acknowledged())
+        with running_server(self.data_dir, workers=self.config.workers, **self._server_env(database)) as server:
+            self._wait_until_serving(server)
+            clock.lap("start")
+            portal = [dict(p, message=f"cycle {number}: {p['message']}") for p in self._spot_check(server.port)]
+            pool = ClientPool(self.clients, self.ledger, number, server.port).start()
+            load = self.rng.uniform(self.config.seconds / 3, self.config.seconds)
+            time.sleep(load)
+            kills = self._crash(server, database, last=number == self.config.cycles)
+            pool.stop()
+            clock.lap("load")
+        if "database" in kills:
+            database.restart()
+            clock.lap("recovery")
+        # The verifier looks at everything written so far: its findings replace the last ones.
+        verified = self.verify(database)
+        clock.lap("checks")
+        self.portal_problems += portal
+        report.problems = self.portal_problems + verified["problems"]
+        report.counts = dict(
+            Counter(verified["counts"]) + Counter(f"problem:{p['kind']}" for p in self.portal_problems)
+        )
+        found = sum(v for k, v in verified["counts"].items() if k.startswith("problem:")) + len(portal)
+        acknowledged = len(self.ledger.acknowledged()) - acknowledged_before
+        cut_off = sum(1 for a in self.ledger.attempts if a.cycle == number and a.status == UNKNOWN)
+        return Cycle(number, load, kills, acknowledged, cut_off, found, clock.total(), clock.laps)
+
+    def _wait_until_serving(self, server: ServerProcess) -> None:
+        """Until the workers answer a page (the port opens before they have loaded Django)."""
+        browser = LoopbackClient("127.0.0.1", server.port, timeout=10.0)
+        deadline = time.monotonic() + SERVER_READY_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                if browser.get(f"/r/{ORGANISATION}/").status == 200:
+                    return
+            except TRANSPORT_ERRORS:
+                pass
+            time.sleep(0.1)
+        log = server.log_path.read_text(errors="replace")[-3000:]
+        raise AssertionError(f"the server did not serve within {SERVER_READY_SECONDS:.0f} s:\n{log}")
+
+    def _crash(self, server: ServerProcess, database: Database, *, last: bool) -> list[str]:
+        """SIGKILL the server's process group, and on PostgreSQL usually the database's too.
+
+        On PostgreSQL: the server alone (a quarter of the cycles), or both in either order
+        a random instant apart (the database first half the time: the server then sees its
+        database vanish mid-request). The last cycle kills the database if none did yet.
+        """
+        if not database.killable:
+            plan = ["server"]
+        elif self.config.unsafe:
+            # What the control is about: the database dies holding acknowledged commits.
+            plan = ["database", "server"]
+        else:
+            plans = [["server"], ["server", "database"], ["database", "server"], ["database", "server"]]
+            if last and not self.database_kills:
+                plans = plans[1:]
+            plan = self.rng.choice(plans)
+        self.database_kills += plan.count("database")
+        for step, what in enumerate(plan):
+            if step and not self.config.unsafe:
+                time.sleep(self.rng.uniform(0.0, 0.3))
+            if what == "server":
+                server.kill()
+            else:
+                database.kill()
+        return plan
+
+    def _spot_check(self, port: int) -> list[dict[str, str]]:
+        """A few acknowledged requests opened through the restarted portal, their messages on the page."""
+        problems = []
+        submitted = self.ledger.acknowledged(op="submit")
+        for attempt in self.rng.sample(submitted, min(SPOT_CHECKS, len(submitted))):
+            browser = LoopbackClient("127.0.0.1", port, timeout=30.0)
+            expected = [a.serial for a in self.ledger.acknowledged(receipt=attempt.receipt) if a.op != "submit"]
+            try:
+                entered = browser.post_form("/r/status/", {"receipt": attempt.receipt})
+                page = browser.get("/r/request/") if entered.status == 302 else entered
+            except TRANSPORT_ERRORS as error:
+                problems.append({"kind": "error", "message": f"portal: {type(error).__name__}: {error}"})
+                continue
+            if entered.status != 302 or page.status != 200:
+                problems.append(
+                    {
+                        "kind": "acknowledged",
+                        "message": f"portal: request {attempt.serial} does not open with its receipt",
+                    }
+                )
+                continue
+            missing = [serial for serial in expected if f"Message {serial}:" not in page.text]
+            if missing:
+                problems.append(
+                    {"kind": "acknowledged", "message": f"portal: request {attempt.serial} lacks messages {missing}"}
+                )
+        return problems
+
+    def verify(self, database: Database) -> dict[str, Any]:
+        """Run tests/support/crash_verify.py on the database as the crash left it."""
+        spec = {
+            "org": ORGANISATION,
+            "coordinator": COORDINATOR,
+            "password": self.password,
+            "shares": self.shares,
+            "attempts": [asdict(attempt) for attempt in self.ledger.attempts],
+        }
+        given, output = self.workdir / "verify-input.json", self.workdir / "verify-output.json"
+        given.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        output.unlink(missing_ok=True)
+        env = refuge_env(self.data_dir, **database.env(), REFUGE_RECEIPT_LOOKUPS_PER_MINUTE="100000")
+        completed = subprocess.run(
+            [sys.executable, "-m", "tests.support.crash_verify", str(given), str(output)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=VERIFY_TIMEOUT, check=False,
+        )  # fmt: skip
+        if completed.returncode != 0 or not output.exists():
+            message = f"the verifier failed ({completed.returncode}): {completed.stderr[-2000:]}"
+            return {"problems": [{"kind": "error", "message": message}], "counts": {"problem:error": 1}}
+        result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+        return result
+
+    def _audit_verify(self, database: Database, report: CrashReport) -> str:
+        """`refuge audit verify` on the database after the last crash."""
+        completed = subprocess.run(
+            [REFUGE, "audit", "verify"], env=refuge_env(self.data_dir, **database.env()),
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        out = (completed.stdout.strip().splitlines() or [completed.stderr.strip()])[-1]
+        if completed.returncode != 0:
+            report.problems.append({"kind": "audit", "message": f"refuge audit verify: {out}"})
+            report.counts["problem:audit"] = report.counts.get("problem:audit", 0) + 1
+        return out
