@@ -48,7 +48,7 @@ class ShelterForm(forms.Form):
         rows=3,
         help_text=_(
             "Under its own key: only coordinators, and the members a coordinator gives it to, can read it. "
-            "Two safe houses were found by persecutors: give it only to whoever must go there."
+            "Persecutors look for safe houses: give it only to whoever must go there."
         ),
     )
 
