@@ -752,7 +752,7 @@ def _check_on_team(actor: User, case: Case) -> None:
 
 
 def _lock_case(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("key", "request__key").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("key", "request__key").get(pk=case.pk)
 
 
 def _check_version(locked: Case, version: int) -> None:

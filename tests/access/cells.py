@@ -15,6 +15,7 @@ OWN = "own"
 class Expect(enum.Enum):
     ALLOWED = "allowed"  # 2xx, 3xx or a form error (400): never 403, 404, 405 or 5xx
     NOT_FOUND = "404"  # the same page as an address that does not exist; nothing written
+    FORBIDDEN = "403"  # a refusal page of the route's own (spec.Reach.forbidden); nothing written
     LOG_IN = "login"  # a redirect to the staff login; nothing written
 
 
@@ -64,15 +65,25 @@ def _scopes(spec: Spec) -> list[str]:
     return [OWN] + [f"{arg}={scope}" for arg, value in spec.args.items() for scope in value.foreign]
 
 
+def _staff_expect(spec: Staff, method: str, role: str | None, scope: str) -> Expect:
+    if role not in spec.roles_for(method):
+        return Expect.NOT_FOUND
+    if scope == OWN:
+        return Expect.ALLOWED
+    reach = spec.reach.get(scope)
+    if reach is None or role not in reach.roles:
+        return Expect.NOT_FOUND
+    return Expect.FORBIDDEN if method in reach.forbidden else Expect.ALLOWED
+
+
 def _staff_cells(name: str, spec: Staff) -> list[Cell]:
     cells = []
     for method in spec.methods:
         for actor in STAFF_ACTORS:
             for scope in _scopes(spec):
-                allowed = ACTORS[actor].role in spec.roles and scope == OWN
-                cells.append(Cell(name, method, actor, scope, Expect.ALLOWED if allowed else Expect.NOT_FOUND))
+                cells.append(Cell(name, method, actor, scope, _staff_expect(spec, method, ACTORS[actor].role, scope)))
         of_organisation = any(arg.of_organisation for arg in spec.args.values())
-        outsider_allowed = ACTORS["outsider"].role in spec.roles and not of_organisation
+        outsider_allowed = ACTORS["outsider"].role in spec.roles_for(method) and not of_organisation
         cells.append(Cell(name, method, "outsider", OWN, Expect.ALLOWED if outsider_allowed else Expect.NOT_FOUND))
         cells.append(Cell(name, method, "duress", OWN, Expect.ALLOWED if spec.duress else Expect.NOT_FOUND))
         cells += [Cell(name, method, actor, OWN, Expect.LOG_IN) for actor in ("anonymous", "requester")]

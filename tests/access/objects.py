@@ -9,21 +9,44 @@ would vanish before the next cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from refuge.accounts.actions import do_invite_member
 from refuge.accounts.login import share_group_keys
 from refuge.accounts.models import Organisation, Role, User
+from refuge.cases import actions as case_actions
+from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
 from refuge.intake.actions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
-from tests.personas import World, make_member, make_organisation
+from refuge.keyring.keyring import Keyring
+from refuge.shelter import actions as shelter_actions
+from refuge.shelter.models import Placement, Shelter
+from tests.personas import Persona, World, make_member, make_organisation
 
 T = TypeVar("T")
 
 ANSWERS = {"what_happened": "Police came to my flat", "where_now": "Makhachkala", "contact": "Signal after 20:00"}
 PDF = b"%PDF-1.4\n% a scanned passport, metadata already removed\n%%EOF\n"
+# What only a case's team may read (its summary, its tasks), and only holders of the medical
+# compartment: pages that show a case's outline or who holds a compartment must not contain them.
+CASE_CONTENT = "CANARY-CASE-CONTENT"
+MEDICAL_CONTENT = "CANARY-MEDICAL-CONTENT"
+# A request that becomes a case: its identity answers fill the requester's identity compartment.
+CASE_ANSWERS = {
+    **ANSWERS,
+    "what_happened": f"Police came to my flat {CASE_CONTENT}",
+    "name": "Ivan Petrov",
+    "phone": "+7 900 123 45 67",
+    "document_number": "4510 123456",
+}
+
+# The cases of the access world (see `Objects.case`).
+OWN_CASE = "own"
+OTHER_TEAM_CASE = "other-team"
+STAY_ENDED = "stay-ended"
 
 
 def build_world() -> World:
@@ -66,13 +89,17 @@ class Objects:
 
     # --- intake -------------------------------------------------------------------------
 
-    def submission(self, org: str, which: str = "first") -> Submission:
+    def submission(self, org: str, which: str = "first", answers: Mapping[str, str] = ANSWERS) -> Submission:
         """A request sent to `org` through the portal's action, with one PDF attached."""
         upload = CleanUpload(kind="pdf", data=PDF, name="scan.pdf")
         return self.once(
             f"submission:{org}:{which}",
             lambda: do_submit_request(
-                organisation=self.organisation(org), answers=ANSWERS, urgency="now", language="en", uploads=[upload]
+                organisation=self.organisation(org),
+                answers=dict(answers),
+                urgency="now",
+                language="en",
+                uploads=[upload],
             ),
         )
 
@@ -99,4 +126,185 @@ class Objects:
         return self.once(
             f"invitation:{org}",
             lambda: do_invite_member(actor=coordinator.user, username=f"new-{org}", role=Role.CASEWORKER),
+        )
+
+    def olga(self) -> Persona:
+        """A north caseworker nobody logs in as: the whole team of north's other-team case."""
+        return self.once("persona:olga", lambda: make_member(self.world.north, "olga", Role.CASEWORKER))
+
+    # --- cases (refuge/cases/actions.py) ----------------------------------------------------
+
+    def persona(self, name: str) -> Persona:
+        return self.olga() if name == "olga" else getattr(self.world, name)
+
+    def ring(self, name: str) -> Keyring:
+        """The member's keyring, as a logged-in request of theirs would have it."""
+        persona = self.persona(name).refresh()
+        return Keyring(persona.user, persona.private_key)
+
+    def case(self, org: str, which: str = OWN_CASE) -> Case:
+        """A request of `org` (with a PDF) accepted into a case, through the real actions.
+
+        north "own": its team is Alice, Bob and Ivan (every staff actor with a case role),
+        Tara (a holder of the identity compartment nobody logs in as) and Bella, from whom the
+        identity compartment was taken back, who then wrote the medical one only she holds.
+        north "other-team": a case of the same organisation whose team is Olga alone.
+        south "own": Charlie's, for the other-organisation scopes.
+        """
+        return self.once(f"case:{org}:{which}", lambda: self._open_case(org, which))
+
+    def _open_case(self, org: str, which: str) -> Case:
+        request = self.submission(org, f"case-{which}", CASE_ANSWERS).request
+        if org == "south":
+            acceptor, team = "charlie", [self.world.charlie.user]
+        elif which == OWN_CASE:
+            world = self.world
+            acceptor = "ivan"
+            team = [world.alice.user, world.bob.user, world.ivan.user, self.member("north"), world.bella.user]
+        else:
+            acceptor, team = "ivan", [self.olga().user]
+        case = case_actions.do_accept_request(
+            actor=self.persona(acceptor).refresh().user,
+            keyring=self.ring(acceptor),
+            request=request,
+            team=team,
+            priority=Priority.URGENT,
+        )
+        return Case.objects.select_related("key", "request__key").get(pk=case.pk)
+
+    def _maker(self, org: str, which: str) -> str:
+        """Who of the case's team makes its objects."""
+        if org == "south":
+            return "charlie"
+        return "bob" if which == OWN_CASE else "olga"
+
+    def task(self, org: str, which: str = OWN_CASE) -> Task:
+        def make() -> Task:
+            name = self._maker(org, which)
+            return case_actions.do_add_task(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=self.case(org, which),
+                title=f"Call the lawyer {CASE_CONTENT}",
+                due_on=None,
+                owner=None,
+            )
+
+        return self.once(f"task:{org}:{which}", make)
+
+    def case_document(self, org: str, which: str = OWN_CASE) -> CaseDocument:
+        def make() -> CaseDocument:
+            name = self._maker(org, which)
+            return case_actions.do_add_document(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=self.case(org, which),
+                upload=CleanUpload(kind="pdf", data=PDF, name="passport.pdf"),
+            )
+
+        return self.once(f"document:{org}:{which}", make)
+
+    def case_request_file(self, org: str, which: str = OWN_CASE) -> RequestFile:
+        """The file the requester sent with the request the case was opened from."""
+        return self.once(f"case-file:{org}:{which}", lambda: self.case(org, which).request.files.get())
+
+    def person(self, org: str, which: str = OWN_CASE) -> Person:
+        """The requester of the case (staying in a shelter now once `placement` was made)."""
+
+        def find() -> Person:
+            case = self.case(org, which)
+            person = Person.objects.select_related("key").get(case=case, role=PersonRole.REQUESTER)
+            person.case = case
+            return person
+
+        return self.once(f"person:{org}:{which}", find)
+
+    def compartment_kind(self, held: str) -> str:
+        """A compartment kind of north's own requester: "held" by every actor, "not-held", "not-created"."""
+        if held == "held":
+            return CompartmentKind.IDENTITY
+        if held == "not-created":
+            return CompartmentKind.SOGIESC
+        return self.once("compartment:north:not-held", self._medical_of_bella)
+
+    def _medical_of_bella(self) -> str:
+        """Alice takes the identity compartment back from Bella, who then writes the medical one."""
+        person, bella = self.person("north"), self.world.bella.refresh().user
+        identity = Compartment.objects.select_related("key").get(person=person, kind=CompartmentKind.IDENTITY)
+        identity.person = person
+        case_actions.do_revoke_compartment(
+            actor=self.world.alice.refresh().user, keyring=self.ring("alice"), compartment=identity, member=bella
+        )
+        case_actions.do_save_compartment(
+            actor=bella,
+            keyring=self.ring("bella"),
+            person=person,
+            kind=CompartmentKind.MEDICAL,
+            data={"medication": f"Insulin {MEDICAL_CONTENT}"},
+            version=None,
+        )
+        return CompartmentKind.MEDICAL
+
+    def identity_holder(self) -> User:
+        """On the own case's team, holding its identity compartment, and no actor: Tara."""
+        self.case("north")
+        return self.member("north")
+
+    def team_member_without_identity(self) -> User:
+        """On the own case's team without its identity compartment: Bella."""
+        self.compartment_kind("not-held")
+        return self.world.bella.user
+
+    # --- shelters (refuge/shelter/actions.py) -----------------------------------------------
+
+    def shelter(self, org: str, which: str = OWN_CASE) -> Shelter:
+        coordinator = "alice" if org == "north" else "charlie"
+        return self.once(
+            f"shelter:{org}:{which}",
+            lambda: shelter_actions.do_create_shelter(
+                actor=self.persona(coordinator).refresh().user,
+                details=shelter_actions.ShelterDetails(f"{org}-{which}", 4, "Tbilisi", "No visitors", "12 Linden St"),
+            ),
+        )
+
+    def placement(self, org: str, which: str = OWN_CASE) -> Placement:
+        """The case's requester staying, from today, in the shelter of the same name.
+
+        North's own requester left the "stay-ended" shelter yesterday first; Alice places
+        them, so that (holding the shelter's key) she gives it to the whole team.
+        """
+
+        def make() -> Placement:
+            if (org, which) == ("north", OWN_CASE):
+                self.shelter_of_ended_stay()
+            name = "alice" if (org, which) == ("north", OWN_CASE) else self._maker(org, which)
+            return self._place(name, self.person(org, which), self.shelter(org, which), datetime.date.today())
+
+        return self.once(f"placement:{org}:{which}", make)
+
+    def shelter_of_ended_stay(self) -> Shelter:
+        """A north shelter where the own case's requester stayed until yesterday: nobody of theirs is there now."""
+
+        def make() -> Shelter:
+            today = datetime.date.today()
+            shelter = self.shelter("north", STAY_ENDED)
+            stay = self._place("bob", self.person("north"), shelter, today - datetime.timedelta(days=10))
+            shelter_actions.do_end_placement(
+                actor=self.world.bob.refresh().user,
+                keyring=self.ring("bob"),
+                placement=stay,
+                ended_on=today - datetime.timedelta(days=1),
+            )
+            return shelter
+
+        return self.once(f"shelter:north:{STAY_ENDED}:left", make)
+
+    def _place(self, name: str, person: Person, shelter: Shelter, starts_on: datetime.date) -> Placement:
+        return shelter_actions.do_place_person(
+            actor=self.persona(name).refresh().user,
+            keyring=self.ring(name),
+            person=person,
+            shelter=shelter,
+            starts_on=starts_on,
+            planned_until=None,
         )

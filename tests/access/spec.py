@@ -9,6 +9,10 @@ every cell route × actor × scope and asserts its answer:
   exist, even to an allowed role; a login redirect to anyone not logged in (requesters
   included); 404 under a duress session unless `duress=True`. A refused request writes
   nothing, and its 404 page is the same as for an address that does not exist.
+- a `Staff` route may let some of its roles reach a foreign value all the same (`Reach`):
+  a coordinator off a case's team sees its metadata, a coordinator opens any shelter of the
+  organisation, a team member not holding a compartment sees who holds it (and is refused
+  its form with a 403 of its own, writing nothing).
 - a `Public` route (login, enrolment, the requester portal) answers everyone, and 404 for
   every foreign value of its arguments (an unknown organisation slug, an unknown token).
 
@@ -23,14 +27,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from refuge.accounts.models import Role
-from tests.access.objects import Objects
+from tests.access.objects import CASE_CONTENT, MEDICAL_CONTENT, OTHER_TEAM_CASE, STAY_ENDED, Objects
 
 # Foreign scopes: the value an allowed role must still get 404 for.
 OTHER_ORGANISATION = "other-organisation"
-# For case routes once case teams exist: a case of the actor's organisation whose team the
-# actor is not in (bob is the caseworker actor; put him in one team and the object in another).
-OTHER_TEAM = "other-team"
+# A case of the actor's organisation whose team the actor is not in, or what belongs to it
+# (its stay, the shelter only its people live in): every actor with a case role is on the
+# team of north's own case, and none of them on this one (tests/access/objects.py).
+OTHER_TEAM = OTHER_TEAM_CASE
 MISSING = "missing"
+# An id of the right kind and organisation, under the id of a case it does not belong to.
+OF_ANOTHER_CASE = "of-another-case"
 
 Make = Callable[[Objects], object]
 
@@ -46,15 +53,36 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class Reach:
+    """Roles of the route that still get an answer for one foreign value of an argument."""
+
+    roles: frozenset[str]
+    # Methods that answer these roles with a refusal page of their own (403) instead: the
+    # value is theirs to know about but not to change. Such a refusal writes nothing either.
+    forbidden: tuple[str, ...] = ()
+    # What the answer must not contain even so (content behind a key these roles do not hold).
+    hides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Staff:
     """A workspace route behind staff_view: the roles that may use it, 404 for the rest."""
 
-    roles: frozenset[str]
+    # The same roles for every method, or the roles of each method (GET reads, POST changes).
+    roles: frozenset[str] | Mapping[str, frozenset[str]]
     args: Mapping[str, Arg] = field(default_factory=dict)
     # POST-only routes list ("POST",); a refused POST must also leave every table as it was.
     methods: tuple[str, ...] = ("GET",)
     # Only the empty home page exists under a duress session.
     duress: bool = False
+    # Foreign scopes ("<argument>=<scope>") that some of the roles still reach; every other
+    # foreign scope is a 404 for everyone.
+    reach: Mapping[str, Reach] = field(default_factory=dict)
+
+    def roles_for(self, method: str) -> frozenset[str]:
+        if isinstance(self.roles, frozenset):
+            return self.roles
+        return self.roles[method]
 
 
 @dataclass(frozen=True)
@@ -73,6 +101,8 @@ EVERY_ROLE = frozenset(Role.values)
 MANAGERS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
 READS_REQUESTS = frozenset({Role.COORDINATOR, Role.INTAKE})
 COORDINATORS = frozenset({Role.COORDINATOR})
+# Who may be on a case team (refuge/cases/access.py CASE_ROLES): content is for team members only.
+CASE_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
 
 
 def _missing_uuid(objects: Objects) -> uuid.UUID:
@@ -105,6 +135,111 @@ ENROLMENT_TOKEN = Arg(
 )
 # Every organisation's portal is public; an unknown slug looks like any missing page.
 ORG_SLUG = Arg(own=lambda o: "north", foreign={MISSING: lambda o: "no-such-organisation"}, of_organisation=False)
+
+# Cases (refuge/workspace/views/cases.py): north's own case has every case-role actor on its team.
+CASE_ID = Arg(
+    own=lambda o: o.case("north").pk,
+    foreign={
+        OTHER_TEAM: lambda o: o.case("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.case("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+TASK_ID = Arg(
+    own=lambda o: o.task("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.task("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+DOCUMENT_ID = Arg(
+    own=lambda o: o.case_document("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.case_document("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.case_document("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# A file the requester sent with the request the case was opened from.
+CASE_FILE_ID = Arg(
+    own=lambda o: o.case_request_file("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.case_request_file("north", OTHER_TEAM_CASE).pk,
+        # A file of a request of north still in the intake inbox, of no case at all.
+        "of-a-request-in-intake": lambda o: o.request_file("north").pk,
+        OTHER_ORGANISATION: lambda o: o.case_request_file("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# Someone on the own case's team (Tara, an identity holder nobody logs in as), to take off it.
+TEAM_MEMBER_ID = Arg(
+    own=lambda o: o.identity_holder().pk,
+    foreign={
+        "not-on-the-team": lambda o: o.olga().user.pk,
+        OTHER_ORGANISATION: lambda o: o.member("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+PERSON_ID = Arg(
+    own=lambda o: o.person("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.person("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.person("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# The own requester's compartments: identity is held by every case-role actor; only Bella
+# holds the medical one; no sogiesc one was made; "passport" is no kind at all.
+NOT_HELD = "not-held"
+NOT_CREATED = "not-created"
+KIND = Arg(
+    own=lambda o: o.compartment_kind("held"),
+    foreign={
+        NOT_HELD: lambda o: o.compartment_kind(NOT_HELD),
+        NOT_CREATED: lambda o: o.compartment_kind(NOT_CREATED),
+        "unknown-kind": lambda o: "passport",
+    },
+    of_organisation=False,
+)
+# A holder of the identity compartment to take it back from (Tara).
+HOLDER_ID = Arg(
+    own=lambda o: o.identity_holder().pk,
+    foreign={
+        # On the team without the identity compartment (Bella: it was taken back from her).
+        "not-a-holder": lambda o: o.team_member_without_identity().pk,
+        OTHER_ORGANISATION: lambda o: o.member("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# Stays: the own requester's now; the other team's requester's; south's.
+PLACEMENT_ID = Arg(
+    own=lambda o: o.placement("north").pk,
+    foreign={
+        OTHER_TEAM: lambda o: o.placement("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.placement("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# Shelters: where the own requester stays now; where only the other team's requester stays;
+# where someone of the own case stayed and has left; south's.
+SHELTER_ID = Arg(
+    own=lambda o: o.placement("north").shelter_id,
+    foreign={
+        OTHER_TEAM: lambda o: o.placement("north", OTHER_TEAM_CASE).shelter_id,
+        STAY_ENDED: lambda o: o.shelter_of_ended_stay().pk,
+        OTHER_ORGANISATION: lambda o: o.placement("south").shelter_id,
+        MISSING: _missing_uuid,
+    },
+)
+
+CASE = {"case_id": CASE_ID}
+# A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
+OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
+PERSON = {"case_id": CASE_ID, "person_id": PERSON_ID}
+COMPARTMENT = {**PERSON, "kind": KIND}
+# A coordinator opens every shelter of the organisation, whoever stays there.
+ANY_SHELTER = {f"shelter_id={OTHER_TEAM}": Reach(COORDINATORS), f"shelter_id={STAY_ENDED}": Reach(COORDINATORS)}
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -145,4 +280,67 @@ ROUTES: dict[str, Spec] = {
     "requester:request_sent": Public(),
     "requester:landing": Public(args={"org_slug": ORG_SLUG}),
     "requester:ask": Public(args={"org_slug": ORG_SLUG}, methods=("GET", "POST")),
+    # Cases (cases.py): team members read and change a case (access_case); auditors and
+    # administrators have no cases; a coordinator off the team sees the case's metadata only.
+    "workspace:case_list": Staff(CASE_ROLES),
+    "workspace:case_detail": Staff(CASE_ROLES, args=CASE, reach=OUTLINE),
+    "workspace:case_edit": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:case_stage": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_lost_contact": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_team_add": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_team_remove": Staff(
+        CASE_ROLES, args={**CASE, "member_id": TEAM_MEMBER_ID}, methods=("GET", "POST")
+    ),
+    "workspace:case_rotate": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_note": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_task_add": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_task_done": Staff(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
+    "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
+    "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    # Accepting a request (accept.py): whoever reads requests (access_request).
+    "workspace:intake_accept": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("GET", "POST")),
+    # People and compartments (people.py): team members only (access_case, access_person).
+    "workspace:person_add": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:person_detail": Staff(CASE_ROLES, args=PERSON),
+    "workspace:person_edit": Staff(CASE_ROLES, args=PERSON, methods=("GET", "POST")),
+    "workspace:person_place": Staff(CASE_ROLES, args=PERSON, methods=("POST",)),
+    # A team member sees who holds a compartment they do not hold, not a word of it, and
+    # may not change it; a kind not made yet is theirs to create.
+    "workspace:compartment": Staff(
+        CASE_ROLES,
+        args=COMPARTMENT,
+        methods=("GET", "POST"),
+        reach={
+            f"kind={NOT_HELD}": Reach(CASE_ROLES, forbidden=("POST",), hides=(MEDICAL_CONTENT,)),
+            f"kind={NOT_CREATED}": Reach(CASE_ROLES),
+        },
+    ),
+    # Only holders share and take back a compartment; 404 for a kind not held or not made.
+    "workspace:compartment_share": Staff(CASE_ROLES, args=COMPARTMENT, methods=("POST",)),
+    "workspace:compartment_unshare": Staff(
+        CASE_ROLES, args={**COMPARTMENT, "member_id": HOLDER_ID}, methods=("GET", "POST")
+    ),
+    # Ending a stay (access_placement): the case's team, or any coordinator of the organisation.
+    "workspace:placement_end": Staff(
+        CASE_ROLES,
+        args={"placement_id": PLACEMENT_ID},
+        methods=("GET", "POST"),
+        reach={f"placement_id={OTHER_TEAM}": Reach(COORDINATORS)},
+    ),
+    # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
+    # intake open a shelter where someone of their cases stays now, and only read it.
+    "workspace:shelter_list": Staff(CASE_ROLES),
+    "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:shelter_detail": Staff(
+        {"GET": CASE_ROLES, "POST": COORDINATORS},
+        args={"shelter_id": SHELTER_ID},
+        methods=("GET", "POST"),
+        reach=ANY_SHELTER,
+    ),
+    "workspace:shelter_edit": Staff(
+        COORDINATORS, args={"shelter_id": SHELTER_ID}, methods=("GET", "POST"), reach=ANY_SHELTER
+    ),
 }

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.http import HttpResponse
+from django.urls import reverse
 
+from refuge.cases.models import Compartment
+from refuge.cases.queries import read_compartment
 from tests.access.cells import Cell, Expect, all_cells
 from tests.access.conftest import AccessWorld, Writes
-from tests.access.spec import ROUTES, Staff
+from tests.access.objects import CASE_CONTENT, MEDICAL_CONTENT
+from tests.access.spec import NOT_HELD, ROUTES, Staff
 from tests.personas import without_tokens
 
 CELLS = all_cells()
@@ -28,6 +32,13 @@ def _explain(cell: Cell, access: AccessWorld, response: HttpResponse) -> str:
     return f"{cell}: {access.url(cell)} answered {response.status_code} {where}, expected {cell.expect.value}"
 
 
+def _hidden(cell: Cell) -> tuple[str, ...]:
+    """What the answer must not show: content behind a key the actor does not hold (spec.Reach.hides)."""
+    spec = ROUTES[cell.route]
+    reach = spec.reach.get(cell.scope) if isinstance(spec, Staff) else None
+    return reach.hides if reach is not None else ()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("cell", CELLS, ids=str)
 def test_the_route_answers_as_the_spec_says(cell: Cell, access: AccessWorld) -> None:
@@ -35,6 +46,8 @@ def test_the_route_answers_as_the_spec_says(cell: Cell, access: AccessWorld) -> 
     with connection.execute_wrapper(writes):
         response = _send(access, cell)
     status, location = response.status_code, response.get("Location", "")
+    shown = [text for text in _hidden(cell) if text.encode() in response.content]
+    assert not shown, f"{cell}: the answer shows what it must not: {shown}"
     if cell.expect is Expect.ALLOWED:
         assert status < 500 and status not in REFUSED, _explain(cell, access, response)
         if cell.method == "GET" and isinstance(ROUTES[cell.route], Staff):
@@ -43,6 +56,8 @@ def test_the_route_answers_as_the_spec_says(cell: Cell, access: AccessWorld) -> 
         return
     if cell.expect is Expect.LOG_IN:
         assert status == 302 and location.endswith("/login/"), _explain(cell, access, response)
+    elif cell.expect is Expect.FORBIDDEN:
+        assert status == 403, _explain(cell, access, response)
     else:
         assert status == 404, _explain(cell, access, response)
         spec = ROUTES[cell.route]
@@ -51,3 +66,16 @@ def test_the_route_answers_as_the_spec_says(cell: Cell, access: AccessWorld) -> 
             expected_page = access.not_found_page(cell.actor, access.url(cell))
             assert without_tokens(response.content) == expected_page, f"{cell}: its 404 differs from a missing page's"
     assert not writes.statements, f"{cell}: a refused request wrote: {writes.statements}"
+
+
+@pytest.mark.django_db
+def test_what_is_hidden_is_there_to_hide(access: AccessWorld) -> None:
+    """The texts `Reach.hides` looks for are on the pages of those who may read them."""
+    objects = access.objects
+    case = objects.case("north")
+    page = access.client("coordinator").get(reverse("workspace:case_detail", args=[case.pk]))
+    assert page.status_code == 200 and CASE_CONTENT.encode() in page.content
+    medical = Compartment.objects.select_related("key").get(
+        person=objects.person("north"), kind=objects.compartment_kind(NOT_HELD)
+    )
+    assert MEDICAL_CONTENT in read_compartment(medical, objects.ring("bella"))["medication"]

@@ -36,6 +36,25 @@ def test_the_spec_fills_every_argument_of_every_route() -> None:
     assert not wrong, wrong
 
 
+def test_every_reach_names_a_scope_of_its_route() -> None:
+    # A misspelt scope would silently leave its cells at 404.
+    wrong = []
+    for name, spec in ROUTES.items():
+        if not isinstance(spec, Staff):
+            continue
+        scopes = {f"{arg}={scope}" for arg, value in spec.args.items() for scope in value.foreign}
+        wrong += [f"{name}: {scope}" for scope in spec.reach if scope not in scopes]
+        wrong += [
+            f"{name}: {method} in reach but not a method of the route"
+            for reach in spec.reach.values()
+            for method in reach.forbidden
+            if method not in spec.methods
+        ]
+        if not isinstance(spec.roles, frozenset) and set(spec.roles) != set(spec.methods):
+            wrong.append(f"{name}: roles for {sorted(spec.roles)}, but its methods are {spec.methods}")
+    assert not wrong, wrong
+
+
 def _view(request: HttpRequest, case_id: str) -> HttpResponse:
     return HttpResponse()
 
