@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from refuge.accounts.models import User
 from refuge.cases.access import visible_cases
@@ -27,12 +27,14 @@ from refuge.cases.models import (
     Person,
     Stage,
     Task,
+    TeamMember,
 )
 from refuge.crypto import blind_index, decrypt_stream
 from refuge.intake.actions import INDEXED_FIELDS
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Key, Purpose
 from refuge.keyring.records import decrypt_column, decrypt_text, server_secret_for
+from refuge.shelter.models import Placement
 
 CLOSED_STAGES = (Stage.CLOSED, Stage.DECLINED)
 MAX_SEARCH_CHARS = 200
@@ -57,7 +59,13 @@ class CaseFilters:
 
 
 def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySet[Case]:
-    """The cases the user may list, narrowed by filters, most pressing (earliest due) first."""
+    """The cases the user may list, narrowed by filters, most pressing (earliest due) first.
+
+    Built for 100,000 cases (BENCHMARKS.md): filters are subqueries rather than joins, so
+    no DISTINCT is needed; broad filters are answered from `case_list_idx` alone, narrow
+    ones (team, overdue tasks, lost contact, search) start from their own indexes; the
+    encrypted summary and the pathway's long texts are not loaded.
+    """
     cases = visible_cases(user)
     if filters.stage == "all":
         pass
@@ -67,12 +75,14 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySe
         cases = cases.exclude(stage__in=CLOSED_STAGES)
     if filters.priority:
         cases = cases.filter(priority=filters.priority)
+    # Narrow filters are subqueries the database can start from (their own indexes).
     if filters.mine:
-        cases = cases.filter(team__user=user)
+        cases = cases.filter(pk__in=TeamMember.objects.filter(user=user).values("case_id"))
     if filters.member is not None:
-        cases = cases.filter(team__user_id=filters.member)
+        cases = cases.filter(pk__in=TeamMember.objects.filter(user_id=filters.member).values("case_id"))
     if filters.shelter is not None:
-        cases = cases.filter(placements__shelter_id=filters.shelter, placements__ended_on__isnull=True)
+        stays = Placement.objects.filter(case=OuterRef("pk"), shelter_id=filters.shelter, ended_on__isnull=True)
+        cases = cases.filter(Exists(stays))
     if filters.pathway is not None:
         cases = cases.filter(pathway_id=filters.pathway)
     if filters.opened_from is not None:
@@ -80,35 +90,56 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySe
     if filters.opened_to is not None:
         cases = cases.filter(opened_on__lte=filters.opened_to)
     if filters.lost_contact:
-        cases = cases.filter(lost_contact_since__isnull=False)
+        alarms = Case.objects.filter(organisation_id=user.organisation_id, lost_contact_since__isnull=False)
+        cases = cases.filter(pk__in=alarms.values("pk"))
     if filters.overdue:
-        overdue_tasks = Task.objects.filter(case=OuterRef("pk"), done_on__isnull=True, due_on__lt=today)
-        cases = cases.filter(Exists(overdue_tasks))
+        overdue_tasks = Task.objects.filter(
+            organisation_id=user.organisation_id, done_on__isnull=True, due_on__lt=today
+        ).values("case_id")
+        cases = cases.filter(pk__in=overdue_tasks)
     if filters.q:
         cases = cases.filter(pk__in=search_case_ids(user, filters.q))
-    return cases.select_related("pathway").distinct().order_by("due_on", "reference")
+    return (
+        cases.select_related("pathway")
+        .defer("summary", *(f"pathway__{name}" for name in _PATHWAY_LONG_TEXTS))
+        .order_by("due_on", "reference")
+    )
 
 
-def search_case_ids(user: User, text: str) -> QuerySet[Any]:
-    """Ids of the organisation's cases matching a reference, a pseudonym, or exactly a name, phone or document number."""
+_PATHWAY_LONG_TEXTS = (
+    "legal_basis",
+    "who_applies",
+    "requirements",
+    "typical_processing_time",
+    "in_country_eligible",
+    "notes",
+    "sources",
+)
+# A search names a person or a case: more matches than this are not a useful answer.
+MAX_SEARCH_MATCHES = 500
+
+
+def search_case_ids(user: User, text: str) -> list[Any]:
+    """Ids of the organisation's cases matching a reference, a pseudonym (or its start), or exactly
+    a name, phone or document number; each kind is one indexed query."""
     text = text.strip()[:MAX_SEARCH_CHARS]
     organisation_id = user.organisation_id
-    match = Q(pk__in=Person.objects.filter(organisation_id=organisation_id, pseudonym__iexact=text).values("case_id"))
-    match |= Q(reference__iexact=text)
-    if len(text) >= 3:
-        match |= Q(
-            pk__in=Person.objects.filter(organisation_id=organisation_id, pseudonym__istartswith=text).values("case_id")
-        )
-    digests = index_digests(organisation_id, text)
-    if digests:
-        match |= Q(
-            pk__in=CaseIndex.objects.filter(
-                organisation_id=organisation_id,
-                field__in=[f for f, _d in digests],
-                digest__in=[d for _f, d in digests],
-            ).values("case_id")
-        )
-    return Case.objects.filter(organisation_id=organisation_id).filter(match).values("pk")
+    found: set[Any] = set(
+        Case.objects.filter(organisation_id=organisation_id, reference=text.upper()).values_list("pk", flat=True)
+    )
+    # Pseudonyms are a capitalised word and digits ("Birch 48213"): searched as a range
+    # over the (organisation, pseudonym) index, which LIKE could not use.
+    prefix = " ".join(text.split()).capitalize()
+    people = Person.objects.filter(organisation_id=organisation_id)
+    if len(prefix) >= 3:
+        people = people.filter(pseudonym__gte=prefix, pseudonym__lt=prefix + "\U0010ffff")
+    else:
+        people = people.filter(pseudonym=prefix)
+    found.update(people.values_list("case_id", flat=True)[:MAX_SEARCH_MATCHES])
+    for field_name, digest in index_digests(organisation_id, text):
+        matches = CaseIndex.objects.filter(organisation_id=organisation_id, field=field_name, digest=digest)
+        found.update(matches.values_list("case_id", flat=True)[:MAX_SEARCH_MATCHES])
+    return sorted(found, key=str)[:MAX_SEARCH_MATCHES]
 
 
 def index_digests(organisation_id: Any, text: str) -> list[tuple[str, str]]:

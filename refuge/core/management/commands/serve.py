@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from refuge.core.db_maintenance import refresh_planner_statistics
 from refuge.core.env import env_int, env_str
 from refuge.core.server import serve
 
@@ -18,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=env_int("REFUGE_THREADS", 4, minimum=1, maximum=64))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Before the workers start: the planner's statistics (docs/operations.md).
+        refresh_planner_statistics()
         self.stdout.write(f"Refuge is serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops it)")
         self.stdout.flush()
         serve(options["host"], options["port"], options["workers"], options["threads"])
