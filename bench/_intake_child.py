@@ -58,9 +58,9 @@ TARGET_CLIENTS = 64
 DEFAULT_CLIENTS = [1, 16, TARGET_CLIENTS]
 WARM_UP = 3.0
 PATHS = {"encrypted": f"/r/{ORGANISATION}/ask/", "baseline": f"/bench/{ORGANISATION}/ask/"}
-# The per-process flood brake would refuse part of the load on purpose: the benchmark
-# measures what the server can take, so it is lifted (REFUGE_SUBMISSIONS_PER_MINUTE).
-SERVER_ENV = {"REFUGE_SUBMISSIONS_PER_MINUTE": "1000000"}
+# The per-process flood brake (REFUGE_SUBMISSIONS_PER_MINUTE) stays at its default: 250/s in
+# any one worker, the target itself, so the benchmark measures the server as shipped.
+SERVER_ENV: dict[str, str] = {}
 PROFILE_QUIET = 100
 PROFILE_LOADED_SECONDS = 15.0
 VERIFY_SAMPLE = 20
@@ -229,25 +229,42 @@ ACTIONS = {
 }
 
 
+# The encrypted action's work before its transaction, subtracted to time the transaction alone.
+PREPARE = ("refuge.requester.actions", "prepare_submission")
+
+
 @contextmanager
 def timed_action(flow: str, seconds: list[float]) -> Iterator[None]:
-    """Time every call of the flow's action (its whole transaction) without a profiler."""
+    """Time every call of the flow's transaction (the action less its preparation) without a profiler."""
     module_name, name = ACTIONS[flow]
     module = importlib.import_module(module_name)
     action = getattr(module, name)
+    prepare_module = importlib.import_module(PREPARE[0])
+    prepare = getattr(prepare_module, PREPARE[1])
+    prepared: list[float] = []
+
+    def timed_prepare(**kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return prepare(**kwargs)
+        finally:
+            prepared.append(time.perf_counter() - start)
 
     def timed(**kwargs: Any) -> Any:
+        prepared.clear()
         start = time.perf_counter()
         try:
             return action(**kwargs)
         finally:
-            seconds.append(time.perf_counter() - start)
+            seconds.append(time.perf_counter() - start - sum(prepared))
 
     setattr(module, name, timed)
+    setattr(prepare_module, PREPARE[1], timed_prepare)
     try:
         yield
     finally:
         setattr(module, name, action)
+        setattr(prepare_module, PREPARE[1], prepare)
 
 
 def profile(flow: str, path: str, *, count: int | None, seconds: float | None) -> tuple[dict[str, Any], list[Sent]]:
@@ -328,8 +345,9 @@ def breakdown(stats: pstats.Stats, walls: list[float], flow: str) -> dict[str, A
             if caller_file.endswith(caller_end) and caller_name == caller
         )
 
+    prepare = cumulative("refuge/intake/actions.py", "prepare_submission")
     write = (
-        cumulative("refuge/requester/actions.py", "do_send_request")
+        cumulative("refuge/requester/actions.py", "do_send_request") - prepare
         if flow == "encrypted"
         else cumulative("bench/baseline_app/actions.py", "do_send_plain_request")
     )
@@ -345,13 +363,16 @@ def breakdown(stats: pstats.Stats, walls: list[float], flow: str) -> dict[str, A
         "audit": cumulative("refuge/audit/actions.py", "record"),
         # SELECT … FOR UPDATE: on PostgreSQL these wait for every other submission's transaction.
         "audit_lock": called_from("get_or_create", "refuge/audit/actions.py", "record"),
-        "organisation_lock": called_from("get", "refuge/keyring/actions.py", "do_ensure_blind_index_key"),
+        "prepare": prepare,
+        "organisation_lock": cumulative("refuge/keyring/records.py", "do_ensure_blind_index_key"),
         "receipt": cumulative("refuge/crypto/receipts.py", "derive_receipt_secrets"),
-        "blind_indexes": cumulative("refuge/intake/actions.py", "_blind_indexes"),
-        "record_key": cumulative("refuge/keyring/actions.py", "do_create_key"),
+        "keys": cumulative("refuge/keyring/records.py", "intake_keys"),
+        "blind_indexes": cumulative("refuge/crypto/blind.py", "blind_index"),
+        "record_key": cumulative("refuge/keyring/actions.py", "prepare_key"),
+        "store_key": cumulative("refuge/keyring/actions.py", "do_store_key"),
         "encrypt_content": cumulative("refuge/keyring/registry.py", "encrypt_column"),
         "form": cumulative("django/forms/forms.py", "full_clean"),
-        "render": cumulative("django/shortcuts.py", "render"),
+        "render": cumulative("refuge/requester/views/pages.py", "render_receipt"),
     }
     kinds = dict.fromkeys(
         ["argon2", "sealed_box", "keypair", "aead", "other_crypto", "hashlib", "driver", "django", "refuge", "other"],

@@ -14,6 +14,7 @@ from refuge.requester.forms import RequestForm
 from refuge.requester.queries import portal_questions
 from refuge.requester.upload_handler import memory_uploads
 from refuge.requester.views.common import portal_view, render_portal
+from refuge.requester.views.pages import render_blank_form, render_receipt
 
 
 @portal_view
@@ -22,11 +23,13 @@ from refuge.requester.views.common import portal_view, render_portal
 @sensitive_variables()
 def plain_ask_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     organisation = access_portal_organisation(org_slug)
-    posted = request.method == "POST"
-    form = RequestForm(
-        request.POST if posted else None, request.FILES if posted else None, questions=portal_questions(organisation)
-    )
-    if posted and form.is_valid():
+    questions = portal_questions(organisation)
+    if request.method != "POST":
+        # The same kept page as the portal's (refuge/requester/views/pages.py): the baseline
+        # differs from the encrypted flow in its cryptography only.
+        return render_blank_form(request, organisation, questions, lambda: RequestForm(questions=questions))
+    form = RequestForm(request.POST, request.FILES, questions=questions)
+    if form.is_valid():
         try:
             receipt = do_send_plain_request(
                 organisation=organisation,
@@ -38,7 +41,6 @@ def plain_ask_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         except UserError as error:
             add_user_error(form, error)
         else:
-            context = {"organisation": organisation, "receipt_groups": receipt.split("-"), "files": []}
-            return render_portal(request, "requester/receipt.html", context)
+            return render_receipt(request, organisation, receipt)
     context = {"organisation": organisation, "form": form}
     return render_portal(request, "requester/ask.html", context, status=400 if form.errors else 200)

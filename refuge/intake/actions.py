@@ -12,7 +12,7 @@ import io
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,10 +38,17 @@ from refuge.crypto import (
 from refuge.intake import notify
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestFile, RequestIndex, RequestMessage
 from refuge.intake.uploads import CleanUpload
-from refuge.keyring.actions import do_create_key
+from refuge.keyring.actions import NewKey, do_store_key, prepare_key
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import Key, Purpose
-from refuge.keyring.records import do_ensure_blind_index_key, encrypt_column, intake_group_key, server_secret_for
+from refuge.keyring.models import HolderKind, Key, Purpose
+from refuge.keyring.records import (
+    encrypt_column,
+    group_key_unchanged,
+    insert_new_rows,
+    intake_group_key,
+    intake_keys,
+)
+from refuge.keyring.wraps import group_wrap
 
 MAX_MESSAGE_CHARS = 10_000
 # Requester messages per request per hour: enough to talk, too few to flood a team.
@@ -69,6 +76,20 @@ class Submission:
     receipt: str
 
 
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A request encrypted and ready to store: everything but the INSERTs (`prepare_submission`)."""
+
+    organisation: Organisation
+    receipt: str = field(repr=False)
+    request: HelpRequest = field(repr=False)
+    record_key: NewKey = field(repr=False)
+    # The intake group key the record key was sealed to, as read before the transaction.
+    group: Key = field(repr=False)
+    indexes: list[RequestIndex] = field(repr=False)
+    files: list[RequestFile] = field(repr=False)
+
+
 def do_submit_request(
     *,
     organisation: Organisation,
@@ -78,62 +99,100 @@ def do_submit_request(
     uploads: Sequence[CleanUpload] = (),
 ) -> Submission:
     """Store a new request encrypted so that only intake, the requester and recovery can open it."""
+    prepared = prepare_submission(
+        organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
+    )
+    with transaction.atomic():
+        return store_submission(prepared)
+
+
+def prepare_submission(
+    *,
+    organisation: Organisation,
+    answers: dict[str, Any],
+    urgency: str,
+    language: str,
+    uploads: Sequence[CleanUpload] = (),
+) -> PreparedSubmission:
+    """Everything a submission computes and reads, done before its transaction begins.
+
+    The receipt and what is derived from it, the blind indexes, the record key sealed to
+    the intake group, the requester and recovery, the encrypted answers and files: all
+    of it is CPU work and reads, so the transaction that follows (`store_submission`)
+    holds the database's write lock (SQLite) or its row locks (PostgreSQL) only for its
+    INSERTs. Nothing here is written; the secrets live in this object until it is stored
+    and then go out of scope with it.
+    """
     receipt = new_receipt()
     derived = derive_receipt_secrets(receipt, settings.REFUGE_RECEIPT_PEPPER)
-    indexes = _blind_indexes(organisation, answers)
+    wanted = _normalised_identifiers(answers)
+    # One query for the group key and the blind-index keys (each secret opened once per process).
+    keys = intake_keys(organisation, wanted)
+    group = keys.group
+    digests = [(name, blind_index(keys.blind_index[name], name, value)) for name, value in wanted.items()]
+    record_key = prepare_key(
+        actor=None,
+        organisation=organisation,
+        purpose=Purpose.RECORD,
+        label="request",
+        groups=[group],
+        requester_public_key=derived.keypair.public,
+    )
+    key, secret = record_key.key, record_key.secret
     now = this_hour()
-    with transaction.atomic():
+    request = HelpRequest(
+        organisation=organisation,
+        reference=_new_reference(),
+        lookup_id=derived.lookup_id.hex(),
+        key=key,
+        urgency=urgency,
+        language=language,
+        received_at=now,
+        last_activity_at=now,
+    )
+    encrypt_column(request, "content", json.dumps(answers, ensure_ascii=False), secret, key)
+    indexes = [
+        RequestIndex(request=request, organisation=organisation, field=name, digest=digest) for name, digest in digests
+    ]
+    files = [_encrypted_file(request, key, secret, upload, message=None) for upload in uploads]
+    return PreparedSubmission(organisation, receipt, request, record_key, group, indexes, files)
+
+
+def store_submission(prepared: PreparedSubmission) -> Submission:
+    """Write a prepared submission: INSERTs and one audit entry (inside the caller's transaction)."""
+    organisation, request, record_key = prepared.organisation, prepared.request, prepared.record_key
+    if not group_key_unchanged(prepared.group):
+        # The intake group key was rotated or shredded since it was read: seal to what
+        # the group holds now, so intake can still open the request.
         group = intake_group_key(organisation)
-        key, secret = do_create_key(
-            actor=None,
-            organisation=organisation,
-            purpose=Purpose.RECORD,
-            label="request",
-            groups=[group],
-            requester_public_key=derived.keypair.public,
-        )
-        request = HelpRequest(
-            organisation=organisation,
-            reference=_new_reference(),
-            lookup_id=derived.lookup_id.hex(),
-            key=key,
-            urgency=urgency,
-            language=language,
-            received_at=now,
-            last_activity_at=now,
-        )
-        encrypt_column(request, "content", json.dumps(answers, ensure_ascii=False), secret, key)
-        request.save(force_insert=True)
-        RequestIndex.objects.bulk_create(
-            RequestIndex(request=request, organisation=organisation, field=field, digest=digest)
-            for field, digest in indexes
-        )
-        for upload in uploads:
-            _store_file(request, key, secret, upload, message=None)
-        record(
-            AuditEvent.REQUEST_RECEIVED,
-            actor_id=None,
-            organisation_id=organisation.id,
-            object_type="request",
-            object_id=request.id,
-        )
-        # Content-free, and only once the request is safely stored.
-        transaction.on_commit(lambda: notify.new_request(organisation.id))
-    return Submission(request=request, receipt=receipt)
+        record_key.wraps[:] = [
+            group_wrap(record_key.key, record_key.secret, group) if wrap.holder_kind == HolderKind.GROUP else wrap
+            for wrap in record_key.wraps
+        ]
+    # Its audit entry is this request's REQUEST_RECEIVED below (docs/audit.md).
+    do_store_key(record_key, actor=None, audited_by_caller=True)
+    insert_new_rows([request])
+    insert_new_rows(prepared.indexes)
+    insert_new_rows(prepared.files)
+    record(
+        AuditEvent.REQUEST_RECEIVED,
+        actor_id=None,
+        organisation_id=organisation.id,
+        object_type="request",
+        object_id=request.id,
+    )
+    # Content-free, and only once the request is safely stored.
+    transaction.on_commit(lambda: notify.new_request(organisation.id))
+    return Submission(request=request, receipt=prepared.receipt)
 
 
-def _blind_indexes(organisation: Organisation, answers: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, digest) for every identifying answer that normalises to something."""
-    found = []
-    for field, normalise in INDEXED_FIELDS.items():
-        value = answers.get(field)
-        if not isinstance(value, str):
-            continue
-        normalised = normalise(value)
-        if not normalised:
-            continue
-        key = do_ensure_blind_index_key(actor=None, organisation=organisation, field=field)
-        found.append((field, blind_index(server_secret_for(key), field, normalised)))
+def _normalised_identifiers(answers: dict[str, Any]) -> dict[str, str]:
+    """Field → normalised value, for every identifying answer that normalises to something."""
+    found = {}
+    for name, normalise in INDEXED_FIELDS.items():
+        value = answers.get(name)
+        if isinstance(value, str) and (normalised := normalise(value)):
+            found[name] = normalised
     return found
 
 
@@ -142,10 +201,10 @@ def _new_reference() -> str:
     return "R-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
 
 
-def _store_file(
+def _encrypted_file(
     request: HelpRequest, key: Key, secret: bytes, upload: CleanUpload, message: RequestMessage | None
 ) -> RequestFile:
-    """Encrypt one sanitised upload in chunks under a fresh file key."""
+    """One sanitised upload encrypted in chunks under a fresh file key; not saved yet."""
     stored = RequestFile(
         request=request, message=message, key=key, kind=upload.kind, size=len(upload.data), created_at=this_hour()
     )
@@ -157,6 +216,14 @@ def _store_file(
     encrypt_column(stored, "file_key", file_key, secret, key)
     encrypt_column(stored, "name", upload.name, secret, key)
     encrypt_column(stored, "removed", json.dumps(list(upload.removed)), secret, key)
+    return stored
+
+
+def _store_file(
+    request: HelpRequest, key: Key, secret: bytes, upload: CleanUpload, message: RequestMessage | None
+) -> RequestFile:
+    """Encrypt one sanitised upload in chunks under a fresh file key, and save it."""
+    stored = _encrypted_file(request, key, secret, upload, message)
     stored.save(force_insert=True)
     return stored
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hmac
 import re
 import uuid
@@ -19,6 +20,7 @@ from refuge.core.errors import UserError
 from refuge.crypto import KEY_BYTES, CryptoError, generate_keypair, open_sealed, public_key_of, random_key, seal_for
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
+from refuge.keyring.records import insert_new_rows
 from refuge.keyring.registry import (
     decrypt_column,
     encrypt_column,
@@ -32,7 +34,16 @@ _FIELD_NAME = re.compile(r"[a-z0-9_]{1,48}")
 _KEY_FIELDS = ("version", "public_key", "rotation_due")
 
 
-def do_create_key(
+@dataclasses.dataclass(frozen=True)
+class NewKey:
+    """A key made and wrapped for its holders but not yet written (see `prepare_key`)."""
+
+    key: Key
+    secret: bytes = dataclasses.field(repr=False)
+    wraps: list[KeyWrap] = dataclasses.field(repr=False)
+
+
+def prepare_key(
     *,
     actor: User | None,
     organisation: Organisation,
@@ -42,8 +53,13 @@ def do_create_key(
     keypair: bool = False,
     groups: Iterable[Key] = (),
     requester_public_key: bytes | None = None,
-) -> tuple[Key, bytes]:
-    """Create a key wrapped for members, groups, a requester and recovery (and the server for blind indexes)."""
+) -> NewKey:
+    """Check the holders, make the secret and seal its wraps, without touching the database.
+
+    The crypto runs before the caller's transaction begins, so that a transaction that
+    holds a lock (SQLite's one write lock, PostgreSQL's row locks) spends its time on
+    INSERTs only. `do_store_key` writes the result.
+    """
     purpose = Purpose(purpose)
     _check_actor(actor, organisation.pk)
     holders = _unique(members)
@@ -59,11 +75,52 @@ def do_create_key(
         secret, public = pair.private, pair.public
     else:
         secret, public = random_key(), None
-    with transaction.atomic():
-        key = Key.objects.create(organisation=organisation, purpose=purpose, label=label, public_key=public)
-        KeyWrap.objects.bulk_create(all_wraps(key, secret, holders, groups, requester_public_key))
-        _audit(AuditEvent.KEY_CREATED, actor, key)
-    return key, secret
+    # The id is made here (uuid4), so the wraps can name their key before it is saved.
+    key = Key(organisation=organisation, purpose=purpose, label=label, public_key=public)
+    return NewKey(key, secret, all_wraps(key, secret, holders, groups, requester_public_key))
+
+
+def do_store_key(new: NewKey, *, actor: User | None, audited_by_caller: bool = False) -> Key:
+    """Write a prepared key and its wraps, with a KEY_CREATED entry unless the caller's entry stands for it.
+
+    `audited_by_caller=True` is for an action whose own audit entry, written in the same
+    transaction, names the object the key was made for (docs/audit.md: a request's
+    REQUEST_RECEIVED stands for the creation of its record key).
+    """
+    # No savepoint inside a caller's transaction: a failure here fails the whole action anyway.
+    with transaction.atomic(savepoint=False):
+        insert_new_rows([new.key])
+        insert_new_rows(new.wraps)
+        if not audited_by_caller:
+            _audit(AuditEvent.KEY_CREATED, actor, new.key)
+    return new.key
+
+
+def do_create_key(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    purpose: Purpose | str,
+    label: str = "",
+    members: Iterable[User] = (),
+    keypair: bool = False,
+    groups: Iterable[Key] = (),
+    requester_public_key: bytes | None = None,
+    audited_by_caller: bool = False,
+) -> tuple[Key, bytes]:
+    """Create a key wrapped for members, groups, a requester and recovery (and the server for blind indexes)."""
+    new = prepare_key(
+        actor=actor,
+        organisation=organisation,
+        purpose=purpose,
+        label=label,
+        members=members,
+        keypair=keypair,
+        groups=groups,
+        requester_public_key=requester_public_key,
+    )
+    do_store_key(new, actor=actor, audited_by_caller=audited_by_caller)
+    return new.key, new.secret
 
 
 def do_grant_key(*, actor: User, keyring: Keyring, key: Key, member: User) -> KeyWrap:
@@ -212,15 +269,23 @@ def do_recover_key_with_recovery(*, actor: User, key: Key, recovery_private_key:
 
 
 def do_ensure_blind_index_key(*, actor: User | None, organisation: Organisation, field: str) -> Key:
-    """Return the organisation's blind-index key for field, creating it the first time."""
+    """Return the organisation's blind-index key for field, creating it the first time.
+
+    Organisations get their keys when they are created (refuge.accounts.actions); this
+    is the fallback for older ones and new fields, and locks only when the key is missing.
+    """
     if not _FIELD_NAME.fullmatch(field):
         raise ValueError("field must be 1-48 characters of a-z, 0-9 and _")
     label = f"blind-index:{field}"
+    keys = Key.objects.filter(organisation=organisation, purpose=Purpose.BLIND_INDEX, label=label)
+    existing = keys.first()
+    if existing is not None:
+        return existing
     with transaction.atomic():
         # Locking the organisation row serialises first uses: two keys for one field
-        # would split its index so duplicates were missed.
+        # would split its index so duplicates were missed. Checked again under the lock.
         Organisation.objects.select_for_update().get(pk=organisation.pk)
-        existing = Key.objects.filter(organisation=organisation, purpose=Purpose.BLIND_INDEX, label=label).first()
+        existing = keys.first()
         if existing is not None:
             return existing
         key, _secret = do_create_key(actor=actor, organisation=organisation, purpose=Purpose.BLIND_INDEX, label=label)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import functools
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import connection, models
+from django.db.models.sql import InsertQuery
 
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
@@ -22,11 +33,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "blind_index_key",
+    "blind_index_secrets",
     "decrypt_column",
     "decrypt_text",
     "do_ensure_blind_index_key",
     "encrypt_column",
+    "group_key_unchanged",
+    "insert_new_rows",
     "intake_group_key",
+    "intake_keys",
     "open_sealed_column",
     "register_encrypted",
     "registrations",
@@ -45,7 +60,196 @@ def server_secret_for(key: Key) -> bytes:
     wrap = KeyWrap.objects.filter(key_id=key.pk, holder_kind=HolderKind.SERVER).first()
     if wrap is None or wrap.key_version != key.version:
         raise KeyNotHeld(key.pk)
-    return open_server_wrap(wrap, key)
+    return _opened_server_wrap(bytes(wrap.wrapped), key.pk, key.version, lambda: key)
+
+
+@dataclasses.dataclass(frozen=True)
+class IntakeKeys:
+    """What a submission needs of its organisation's keys (`intake_keys`)."""
+
+    # The live intake group key: new requests are sealed to its public half.
+    group: Key
+    # Field → blind-index secret, for the fields asked for.
+    blind_index: dict[str, bytes] = dataclasses.field(repr=False)
+
+
+def intake_keys(organisation: Organisation, fields: Iterable[str]) -> IntakeKeys:
+    """The intake group key and the blind-index secrets of these fields, in one query when all exist.
+
+    Key.DoesNotExist if the organisation has no live group key (see `blind_index_secrets`
+    for the blind-index keys).
+    """
+    rows = _organisation_keys(organisation)
+    # A shredded group key keeps its row but loses its public half: never seal to it.
+    groups = [row for row in rows if row.purpose == Purpose.INTAKE_GROUP and row.public_key is not None]
+    # None, or (never expected) several: the ORM's own lookup raises the error that says which.
+    group = groups[0].key(organisation) if len(groups) == 1 else intake_group_key(organisation)
+    return IntakeKeys(group, _blind_index_secrets(organisation, fields, rows))
+
+
+def blind_index_secrets(organisation: Organisation, fields: Iterable[str]) -> dict[str, bytes]:
+    """The organisation's blind-index secrets for these fields, in one query when the keys exist.
+
+    Every call asks the database which keys and server wraps exist *now*: a shredded key
+    has no wrap left (and usually no row), so it is never used again; only the opening of
+    a wrap that was just read is remembered (`_opened_server_wrap`). A field without a key
+    gets one (`do_ensure_blind_index_key`, which locks only then); a key that exists
+    without a current server wrap raises KeyNotHeld, as `server_secret_for` does.
+    """
+    return _blind_index_secrets(organisation, fields, _organisation_keys(organisation))
+
+
+def _blind_index_secrets(organisation: Organisation, fields: Iterable[str], rows: list[_KeyRow]) -> dict[str, bytes]:
+    labels = {f"blind-index:{name}": name for name in fields}
+    found: dict[str, bytes] = {}
+    for row in rows:
+        name = labels.get(row.label)
+        if row.purpose == Purpose.BLIND_INDEX and name and row.wrapped is not None and row.wrap_version == row.version:
+            found[name] = _opened_server_wrap(
+                row.wrapped, row.id, row.version, functools.partial(row.key, organisation)
+            )
+    for name in labels.values():
+        if name not in found:
+            found[name] = server_secret_for(
+                do_ensure_blind_index_key(actor=None, organisation=organisation, field=name)
+            )
+    return found
+
+
+# The columns of Key read by _organisation_keys, in the model's field order (Key.from_db).
+_KEY_COLUMNS = ["id", "organisation_id", "purpose", "label", "version", "public_key"]
+# Plain SQL on purpose: these run on every submission, and building the same queries with the
+# ORM cost several times what the database took to answer them. Table and column names are
+# the models' own (keyring_key, keyring_keywrap); tests/keyring check the answers against the ORM.
+_ORGANISATION_KEYS_SQL = (
+    "SELECT k.id, k.purpose, k.label, k.version, k.public_key, w.key_version, w.wrapped "
+    "FROM keyring_key k LEFT JOIN keyring_keywrap w ON w.key_id = k.id AND w.holder_kind = %s "
+    "WHERE k.organisation_id = %s AND k.purpose IN (%s, %s)"
+)
+_GROUP_KEY_SQL = "SELECT public_key FROM keyring_key WHERE id = %s AND version = %s"
+
+
+class _KeyRow(NamedTuple):
+    """One row of _organisation_keys: a key, and its server wrap if it has one."""
+
+    id: uuid.UUID
+    purpose: str
+    label: str
+    version: int
+    public_key: bytes | None
+    wrap_version: int | None
+    wrapped: bytes | None
+
+    def key(self, organisation: Organisation) -> Key:
+        """The Key, as the ORM would load it (fields not read here are deferred: loaded if asked for)."""
+        values = [self.id, organisation.pk, self.purpose, self.label, self.version, self.public_key]
+        key = Key.from_db(connection.alias, _KEY_COLUMNS, values)
+        key.organisation = organisation
+        return key
+
+
+def _organisation_keys(organisation: Organisation) -> list[_KeyRow]:
+    """The organisation's intake group and blind-index keys, each with its server wrap (or None)."""
+    organisation_id = Key._meta.get_field("organisation").get_db_prep_value(organisation.pk, connection)
+    params = [HolderKind.SERVER.value, organisation_id, Purpose.INTAKE_GROUP.value, Purpose.BLIND_INDEX.value]
+    with connection.cursor() as cursor:
+        cursor.execute(_ORGANISATION_KEYS_SQL, params)
+        rows = cursor.fetchall()
+    return [
+        _KeyRow(
+            uuid.UUID(str(key_id)),
+            purpose,
+            label,
+            int(version),
+            _bytes(public_key),
+            None if wrap_version is None else int(wrap_version),
+            _bytes(wrapped),
+        )
+        for key_id, purpose, label, version, public_key, wrap_version, wrapped in rows
+    ]
+
+
+def _bytes(value: bytes | memoryview | None) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def group_key_unchanged(group: Key) -> bool:
+    """True if the group key is still at the version and public half it was read with (one cheap read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_GROUP_KEY_SQL, [Key._meta.pk.get_db_prep_value(group.pk, connection), group.version])
+        row = cursor.fetchone()
+    return row is not None and row[0] is not None and bytes(row[0]) == bytes(group.public_key or b"")
+
+
+def insert_new_rows(rows: Sequence[models.Model]) -> None:
+    """INSERT new rows of one model in one statement: what `bulk_create` does, for the submission path.
+
+    Every field's value is prepared exactly as Django's own INSERT prepares it (`pre_save`,
+    then `get_db_prep_save`), so defaults, `auto_now_add` and encodings are the same; only
+    the SQL is built once per model and process instead of for every call, which on this
+    path cost more than the INSERTs themselves. Auto-increment ids are left to the database
+    and not read back; no signals are sent (as with `bulk_create`). Inside the caller's
+    transaction, like any write.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    if any(type(row) is not model for row in rows):
+        raise ValueError("insert_new_rows takes rows of one model")
+    fields, sql = _insert_statement(model)
+    params = [[field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    for row in rows:
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
+@functools.cache
+def _insert_statement(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], str]:
+    """The model's one-row INSERT, as Django's own compiler writes it (built once per model and process)."""
+    fields = [field for field in model._meta.concrete_fields if not isinstance(field, models.AutoField)]
+    query = InsertQuery(model)
+    # A throwaway instance only shapes the statement: its values are not kept.
+    query.insert_values(fields, [model()])
+    [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
+    return fields, sql
+
+
+# Opened server wraps, by everything their opening depends on: the key's id and version,
+# the wrap's ciphertext and the server key. A pure function's memo: it can only return
+# what opening that very wrap would, and callers pass only wraps they just read from the
+# database, so a shredded (deleted) wrap is never answered from here. Blind-index keys
+# are the ones the server may open by itself anyway (docs/keys.md); the memo saves the
+# AEAD, not an access check. Bounded: cleared when full.
+_MAX_OPENED_WRAPS = 1024
+_opened: dict[tuple[uuid.UUID, int, bytes, bytes], bytes] = {}
+_opened_lock = threading.Lock()
+
+
+def _opened_server_wrap(wrapped: bytes, key_id: uuid.UUID, version: int, key: Callable[[], Key]) -> bytes:
+    """Open a server wrap of key `key_id` at `version` (`key()` gives the Key, only when it must be opened)."""
+    server_key = hashlib.blake2b(settings.REFUGE_SERVER_KEY, digest_size=16).digest()
+    memo_key = (key_id, version, wrapped, server_key)
+    secret = _opened.get(memo_key)
+    if secret is None:
+        opened_key = key()
+        wrap = KeyWrap(key=opened_key, holder_kind=HolderKind.SERVER, key_version=version, wrapped=wrapped)
+        secret = open_server_wrap(wrap, opened_key)
+        with _opened_lock:
+            if len(_opened) >= _MAX_OPENED_WRAPS:
+                _opened.clear()
+            _opened[memo_key] = secret
+    return secret
+
+
+def forget_opened_wraps(**_kwargs: object) -> None:
+    """Empty the memo of opened server wraps (tests; a changed REFUGE_SERVER_KEY)."""
+    with _opened_lock:
+        _opened.clear()
+
+
+setting_changed.connect(forget_opened_wraps, dispatch_uid="refuge.keyring.records.forget_opened_wraps")
 
 
 def requester_secret_for(key: Key, requester_private_key: bytes) -> bytes:

@@ -7,17 +7,24 @@ not spent; if the token was spent, nothing is written.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Organisation
 from refuge.core.errors import UserError
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request, this_hour
+from refuge.intake.actions import (
+    Submission,
+    do_requester_message,
+    prepare_submission,
+    store_submission,
+    this_hour,
+)
 from refuge.intake.models import HelpRequest, RequestMessage
 from refuge.intake.uploads import CleanUpload
 from refuge.requester.form_tokens import FORM_TOKEN_HOURS
@@ -31,13 +38,30 @@ ALREADY_SENT_REQUEST = _(
 ALREADY_SENT_MESSAGE = _("This message was already sent. You can see it in the conversation below.")
 
 
+# Rows of tokens too old to be accepted are deleted at most this often per process: the
+# purge is housekeeping (an expired token is refused by its signature, row or not), so it
+# need not cost every submission a DELETE inside the write transaction.
+PURGE_EVERY_SECONDS = 600.0
+_next_purge = 0.0
+_SPEND_SQL = "INSERT INTO requester_usedformnonce (digest, used_at) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING"
+
+
 def _spend_form_token(digest: str, already_sent: Promise) -> None:
     """Record the token, or refuse if it was used before (inside the caller's transaction)."""
+    global _next_purge
     now = this_hour()
-    # Tokens older than this are refused by their signature, so their rows can go.
-    UsedFormNonce.objects.filter(used_at__lt=now - timedelta(hours=FORM_TOKEN_HOURS + 1)).delete()
-    _, created = UsedFormNonce.objects.get_or_create(digest=digest, defaults={"used_at": now})
-    if not created:
+    if time.monotonic() >= _next_purge:
+        _next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        # Tokens older than this are refused by their signature, so their rows can go.
+        UsedFormNonce.objects.filter(used_at__lt=now - timedelta(hours=FORM_TOKEN_HOURS + 1)).delete()
+    # The unique digest decides: a second copy inserts nothing (no read first, so two copies
+    # racing on PostgreSQL cannot both pass a check; the second waits for the first to commit).
+    # Plain SQL: ON CONFLICT DO NOTHING needs no savepoint, and this runs on every form sent.
+    used_at = UsedFormNonce._meta.get_field("used_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_SPEND_SQL, [digest, used_at])
+        inserted = cursor.rowcount
+    if inserted != 1:
         raise UserError("form_already_sent", already_sent)
 
 
@@ -53,11 +77,13 @@ def do_send_request(
     """A request from the portal form, refused if this form was already sent or the portal is flooded."""
     if not submissions.allow(organisation.pk):
         raise UserError("busy", _("We are receiving many requests right now. Please try again in a minute."))
+    # The crypto and the reads first: the transaction below only writes (refuge/intake/actions.py).
+    prepared = prepare_submission(
+        organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
+    )
     with transaction.atomic():
         _spend_form_token(token_digest, ALREADY_SENT_REQUEST)
-        return do_submit_request(
-            organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
-        )
+        return store_submission(prepared)
 
 
 def do_send_message(

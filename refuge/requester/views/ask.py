@@ -15,6 +15,7 @@ from refuge.requester.forms import RequestForm
 from refuge.requester.queries import portal_questions
 from refuge.requester.upload_handler import memory_uploads
 from refuge.requester.views.common import file_note, portal_view, render_portal
+from refuge.requester.views.pages import render_blank_form, render_receipt
 
 
 @portal_view
@@ -35,11 +36,11 @@ def landing_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 @sensitive_variables()
 def ask_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     organisation = access_portal_organisation(org_slug)
-    posted = request.method == "POST"
-    form = RequestForm(
-        request.POST if posted else None, request.FILES if posted else None, questions=portal_questions(organisation)
-    )
-    if posted and form.is_valid():
+    questions = portal_questions(organisation)
+    if request.method != "POST":
+        return render_blank_form(request, organisation, questions, lambda: RequestForm(questions=questions))
+    form = RequestForm(request.POST, request.FILES, questions=questions)
+    if form.is_valid():
         try:
             submission = do_send_request(
                 organisation=organisation,
@@ -54,7 +55,6 @@ def ask_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         else:
             # Shown once, in this response only: never in an address, a cookie or a later page.
             files = [file_note(upload.name, upload.removed) for upload in form.cleaned_data["files"]]
-            context = {"receipt_groups": submission.receipt.split("-"), "files": files}
-            return render_portal(request, "requester/receipt.html", {"organisation": organisation, **context})
+            return render_receipt(request, organisation, submission.receipt, files)
     context = {"organisation": organisation, "form": form}
     return render_portal(request, "requester/ask.html", context, status=400 if form.errors else 200)

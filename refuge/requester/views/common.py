@@ -31,15 +31,19 @@ def portal_view(view: View) -> View:
     return wrapper
 
 
-def render_portal(
-    request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
-) -> HttpResponse:
-    """Render a portal page; the layout needs the quick-exit address and the session length."""
-    shared = {
+def portal_context() -> dict[str, Any]:
+    """What the layout of every portal page needs: the quick-exit address and the session length."""
+    return {
         "quick_exit_url": settings.REFUGE_QUICK_EXIT_URL,
         "session_minutes": settings.REFUGE_PORTAL_SESSION_MINUTES,
     }
-    return render(request, template, {**shared, **(context or {})}, status=status)
+
+
+def render_portal(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HttpResponse:
+    """Render a portal page (refuge/requester/views/pages.py keeps the two busiest ones)."""
+    return render(request, template, {**portal_context(), **(context or {})}, status=status)
 
 
 @dataclass(frozen=True)
