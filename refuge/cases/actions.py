@@ -65,7 +65,7 @@ from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import do_ensure_blind_index_key, encrypt_column, server_secret_for
 from refuge.relocation.models import Pathway
 
-MAX_NOTE_CHARS = 20_000
+MAX_CASE_NOTE_CHARS = 20_000
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 50_000
 MAX_TEAM = 30
@@ -388,7 +388,7 @@ def do_add_person(*, actor: User, keyring: Keyring, case: Case, role: str, detai
     _check_on_team(actor, case)
     if role not in PersonRole.values:
         raise UserError("bad_role", _("Choose who this person is."), field="role")
-    details = _text(details, MAX_NOTE_CHARS, "details")
+    details = _text(details, MAX_CASE_NOTE_CHARS, "details")
     with transaction.atomic():
         locked = _lock_case(case)
         if Person.objects.filter(case=locked).count() >= MAX_PEOPLE_PER_CASE:
@@ -407,7 +407,7 @@ def do_edit_person(*, actor: User, keyring: Keyring, person: Person, role: str, 
     _check_on_team(actor, case)
     if role not in PersonRole.values:
         raise UserError("bad_role", _("Choose who this person is."), field="role")
-    details = _text(details, MAX_NOTE_CHARS, "details")
+    details = _text(details, MAX_CASE_NOTE_CHARS, "details")
     with transaction.atomic():
         locked = Person.objects.select_for_update().select_related("key").get(pk=person.pk)
         if locked.version != version:
@@ -599,7 +599,7 @@ def do_record_compartment_read(*, actor: User, compartment: Compartment) -> None
 
 def do_add_note(*, actor: User, keyring: Keyring, case: Case, body: str) -> Note:
     _check_on_team(actor, case)
-    body = _text(body, MAX_NOTE_CHARS, "body", required=_("Write the note first."))
+    body = _text(body, MAX_CASE_NOTE_CHARS, "body", required=_("Write the note first."))
     with transaction.atomic():
         secret = keyring.secret_for(case.key)
         note = Note(case=case, key=case.key, author=actor, created_at=timezone.now())

@@ -19,7 +19,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
-from refuge.cases.actions import MAX_AMOUNT, MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from refuge.cases.actions import MAX_AMOUNT, MAX_CASE_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from refuge.cases.models import ClosingReason, Currency, ExpenseCategory, Priority, Stage, TaskKind
 from refuge.cases.queries import MAX_SEARCH_CHARS
 from refuge.core.errors import UserError
@@ -318,7 +318,7 @@ class TeamAddForm(forms.Form):
 class NoteForm(forms.Form):
     body = _text(
         _("Note"),
-        MAX_NOTE_CHARS,
+        MAX_CASE_NOTE_CHARS,
         required=True,
         required_message=_("Write the note first."),
         widget=_textarea(5),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
-from refuge.cases.actions import MAX_NOTE_CHARS
+from refuge.cases.actions import MAX_CASE_NOTE_CHARS
 from refuge.cases.compartments import CONTACT_FIELDS, FIELDS, MAX_CONTACTS, RELATIONS, Field
 from refuge.cases.models import PersonRole, Priority
 from refuge.core.forms import CleanCharField
@@ -159,7 +159,7 @@ _ROLE = {
 def _details_field() -> CleanCharField:
     return text_field(
         _("Working notes"),
-        MAX_NOTE_CHARS,
+        MAX_CASE_NOTE_CHARS,
         rows=5,
         help_text=_(
             "Languages, how they are doing, what they need next. Nothing that identifies them: "

@@ -33,8 +33,16 @@ DOC = Path(refuge.__file__).resolve().parent.parent / "docs" / "limits.md"
 LIMIT_NAME = re.compile(r"^MAX_[A-Z0-9_]+$")
 # Modules whose MAX_ constants bound what arrives from outside: the upload package (every
 # submodule, so a limit not re-exported is still found), intake's actions, the portal's
-# forms and the accounts' actions.
-MODULES = ["refuge.intake.actions", "refuge.requester.forms", "refuge.accounts.actions"]
+# forms, the accounts' actions, and the cases and shelter write paths.
+MODULES = [
+    "refuge.intake.actions",
+    "refuge.requester.forms",
+    "refuge.accounts.actions",
+    "refuge.cases.actions",
+    "refuge.cases.compartments",
+    "refuge.cases.queries",
+    "refuge.shelter.actions",
+]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,
     "MAX_FILES_PER_UPLOAD": MAX_FILES_PER_UPLOAD,
