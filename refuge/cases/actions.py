@@ -56,7 +56,7 @@ from refuge.crypto import blind_index, encrypt_stream, random_key
 from refuge.intake import actions as intake_actions
 from refuge.intake.access import can_read_requests
 from refuge.intake.actions import INDEXED_FIELDS, MAX_MESSAGE_CHARS
-from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
+from refuge.intake.models import HelpRequest, RequesterStatus
 from refuge.intake.queries import read_answers
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring import actions as key_actions
@@ -133,11 +133,8 @@ def do_accept_request(
         }
         if identity:
             _create_compartment(actor, person, CompartmentKind.IDENTITY, identity, members, secret)
-        # The request's duplicate hints follow the person: the same digests, nothing decrypted.
-        CaseIndex.objects.bulk_create(
-            CaseIndex(organisation=case.organisation, case=case, person=person, field=row.field, digest=row.digest)
-            for row in RequestIndex.objects.filter(request=locked)
-        )
+        # The identity compartment just written indexed the same name, phone and document
+        # number the request was indexed by: search finds the person as intake did.
         # The team talks with the requester from now on; intake lets go of the request.
         for member in members:
             key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)

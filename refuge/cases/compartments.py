@@ -115,7 +115,9 @@ def clean_content(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if field.kind == "date":
             cleaned[field.name] = _clean_date(field, value)
         else:
-            cleaned[field.name] = _clean_text(field, value)
+            text = _clean_text(field, value)
+            if text:  # whitespace only is left out like an empty field
+                cleaned[field.name] = text
     return cleaned
 
 
@@ -156,7 +158,7 @@ def _clean_contacts(entries: Any) -> list[dict[str, str]]:
         if not name:
             continue
         relation = entry.get("relation", "")
-        if relation not in RELATIONS:
+        if not isinstance(relation, str) or relation not in RELATIONS:
             raise UserError("bad_relation", _("Choose how this contact is related."), field="relation")
         details = _clean_text(CONTACT_FIELDS[2], entry.get("details", "") or "")
         cleaned.append({"name": name, "relation": relation, "details": details})

@@ -26,7 +26,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, _("Something went wrong"), _("Nothing was saved. Please try again in a moment."))
+    return _error(
+        request,
+        500,
+        _("Something went wrong"),
+        _(
+            "Please try again in a moment. If you were saving something, open the page again first "
+            "to see whether it was saved."
+        ),
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -94,7 +94,9 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     A clean SQLite run (the harness's own database, on either layer: this checks the
     checks), then the database is damaged the way a torn write would: a key loses its
     recovery wrap, a file loses its last bytes, a message disappears from the middle of
-    a conversation, an audit entry goes missing. Each must be named.
+    a conversation, an audit entry goes missing; in the cases, a note loses its row, a
+    compartment goes back a version, a case key loses a team member's wrap, a person
+    loses their blind indexes, a timeline loses an entry. Each must be named.
     """
     suite = CrashSuite(tmp_path, CrashConfig("sqlite", cycles=2, seconds=4.0, seed=20261125))
     report = suite.run()
@@ -123,6 +125,7 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             [cut],
         )
         db.execute("DELETE FROM audit_auditentry WHERE seq = (SELECT max(seq) - 1 FROM audit_auditentry)")
+        damaged_cases = _damage_cases(db)
 
     verified = suite.verify(SqliteDatabase(unsafe=False))
     found = "\n".join(f"[{p['kind']}] {p['message']}" for p in verified["problems"])
@@ -133,6 +136,55 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"request {cut}: " in found and "requester messages but" in found, found
     assert "[audit]" in found, found
     assert "[acknowledged]" in found, found
+    noted, rolled, kind, unwrapped_case, unindexed, unopened = damaged_cases
+    assert f"case {noted}: " in found and "'NOTE_ADDED' audit entries" in found, found
+    assert f"case {rolled}, {kind} compartment, version" in found and "is stored, but not as it was sent" in found
+    assert f"case {rolled}, {kind} compartment: " in found and "'COMPARTMENT_WRITTEN' audit entries" in found, found
+    assert f"case {unwrapped_case} does not open with the team's key: ValueError: its key is wrapped for 2" in found
+    assert f"case {unindexed}, identity compartment: blind indexes" in found, found
+    assert f"case {unopened}: timeline entries" in found, found
+
+
+def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]:
+    """Five cases damaged five ways (see the test); their references, and the kind of the compartment."""
+    row = db.execute(
+        "SELECT c.reference FROM cases_note n JOIN cases_case c ON c.id = n.case_id ORDER BY c.reference LIMIT 1"
+    ).fetchone()
+    assert row is not None, "the run stored no note"
+    noted = str(row[0])
+    db.execute(
+        "DELETE FROM cases_note WHERE id = (SELECT n.id FROM cases_note n JOIN cases_case c ON c.id = n.case_id "
+        "WHERE c.reference = ? LIMIT 1)",
+        [noted],
+    )
+    row = db.execute(
+        "SELECT c.reference, m.kind, m.id FROM cases_compartment m JOIN cases_person p ON p.id = m.person_id "
+        "JOIN cases_case c ON c.id = p.case_id WHERE m.version > 1 AND c.reference != ? ORDER BY c.reference LIMIT 1",
+        [noted],
+    ).fetchone()
+    assert row is not None, "the run edited no compartment"
+    rolled, kind = str(row[0]), str(row[1])
+    db.execute("UPDATE cases_compartment SET version = version - 1 WHERE id = ?", [row[2]])
+    others = [
+        str(reference)
+        for (reference,) in db.execute("SELECT reference FROM cases_case ORDER BY reference")
+        if reference not in {noted, rolled}
+    ]
+    unwrapped, unindexed, unopened = others[:3]
+    db.execute(
+        "DELETE FROM keyring_keywrap WHERE id = (SELECT w.id FROM keyring_keywrap w "
+        "JOIN cases_case c ON c.key_id = w.key_id JOIN accounts_user u ON u.id = w.holder_id "
+        "WHERE c.reference = ? AND w.holder_kind = 'user' AND u.username != 'coord' LIMIT 1)",
+        [unwrapped],
+    )
+    db.execute(
+        "DELETE FROM cases_caseindex WHERE case_id = (SELECT id FROM cases_case WHERE reference = ?)", [unindexed]
+    )
+    db.execute(
+        "DELETE FROM cases_caseevent WHERE kind = 'opened' AND case_id = (SELECT id FROM cases_case WHERE reference = ?)",
+        [unopened],
+    )
+    return noted, rolled, kind, unwrapped, unindexed, unopened
 
 
 def _with_file(db: sqlite3.Connection, *, other_than: str) -> str:

@@ -4,18 +4,21 @@ One run (`CrashSuite(...).run()`), as docs/development.md ("Crash suite") descri
 
 1. A fresh data directory, `refuge init` and `refuge createorg`, on SQLite (a file in the
    data directory) or on a PostgreSQL cluster of the run's own (tests/support/crash_postgres.py),
-   which may be killed without harming the rest of the test session.
+   which may be killed without harming the rest of the test session. Then, in a
+   production-settings process running while the first server starts, a caseworker
+   account per client and a case per caseworker (crash_ops.set_up_cases); once the
+   server answers, every caseworker logs in (their sessions outlive the kills).
 2. Each cycle: start `refuge serve` (gunicorn, production settings, 2 workers), wait until
-   it answers, then let `clients` threads write through it as requesters do (the
-   operations of tests/support/crash_ops.py: submit a request, send a message, upload
-   files), each attempt written into the ledger before it is sent and marked with what
-   came back. After a random 1/3..1 × `seconds` the server's whole process group is
+   it answers, then let `clients` threads write through it as requesters and caseworkers
+   do (the operations of tests/support/crash_ops.py: submit a request, send a message,
+   upload files; add a note or a task to a case, save a compartment, edit the case), each
+   attempt written into the ledger before it is sent and marked with what came back. After a random 1/3..1 × `seconds` the server's whole process group is
    killed with SIGKILL, on PostgreSQL usually the database's too (in random order, a
    random instant apart), while clients are mid-request. Then the clients stop, the
    database is started again (crash recovery), and the verifier
    (tests/support/crash_verify.py) checks everything written so far, in a process of
    its own. The next cycle's server first opens a few acknowledged requests through the
-   portal, as their requesters would.
+   portal, as their requesters would, and a few cases through the workspace.
 3. At the end, `refuge audit verify` must pass.
 
 The short run is what CI runs (tests/crash); `make crash` runs the long one:
@@ -46,8 +49,11 @@ from tests.support.crash_ops import (
     TRANSPORT_ERRORS,
     UNKNOWN,
     Attempt,
+    CaseTarget,
     CrashClient,
+    StaffAccount,
     choose_operation,
+    log_in,
 )
 from tests.support.http import LoopbackClient
 from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, running_server
@@ -62,6 +68,7 @@ DEFAULT_CLIENTS = 8
 # The negative controls stop at the first cycle that shows damage; this many cycles at most.
 CONTROL_CYCLES = 8
 SPOT_CHECKS = 4
+CASE_SPOT_CHECKS = 2
 # A client pauses this long after a write that was not acknowledged (the server may be down).
 PAUSE_AFTER_FAILURE = 0.05
 SERVER_READY_SECONDS = 90.0
@@ -92,6 +99,10 @@ class CrashConfig:
     unsafe: bool = False
     stop_on_damage: bool = False
     workers: int = 2
+    # Caseworkers editing cases besides the requesters. Not in the SQLite negative control: its
+    # server holds the write lock half a second after every write, so eight logins (and every
+    # page a caseworker opens, which writes an audit entry) would take most of its run.
+    cases: bool = True
 
     @classmethod
     def from_env(cls, database: str, *, unsafe: bool = False) -> CrashConfig:
@@ -104,6 +115,7 @@ class CrashConfig:
             seed=_env_number("REFUGE_CRASH_SEED", secrets.randbelow(2**31) + 1),
             unsafe=unsafe,
             stop_on_damage=unsafe,
+            cases=not (unsafe and database == "sqlite"),
         )
 
 
@@ -297,7 +309,9 @@ class CrashReport:
         return Counter(kill for cycle in self.cycles for kill in cycle.kills)
 
     def summary(self) -> str:
-        ops = sorted({key.split(":")[0] for key in self.counts if ":" in key and not key.startswith("problem:")})
+        ops = sorted(
+            {key.split(":")[0] for key in self.counts if ":" in key and not key.startswith(("problem:", "answered "))}
+        )
         lines = [
             f"crash suite on {self.database}: {len(self.cycles)} kill cycles in {self.seconds:.0f} s, "
             f"seed {self.config.seed}, {self.config.clients} clients",
@@ -310,6 +324,10 @@ class CrashReport:
             ]
             stored = self.counts.get(f"{op}:unknown:stored", 0)
             lines.append(f"  {op}: {', '.join(parts)} ({stored} of the unknown were stored, whole)")
+        answered = sorted({key.split(":")[0] for key in self.counts if key.startswith("answered ")})
+        for answer in answered:
+            stored, absent = self.counts.get(f"{answer}:stored", 0), self.counts.get(f"{answer}:absent", 0)
+            lines.append(f"  {answer}: {stored} of {stored + absent} were stored (whole)")
         lines.append(f"  stored writes: {self.counts.get('stored writes', 0)}; audit: {self.audit or 'not run'}")
         for cycle in self.cycles:
             lines.append(
@@ -329,6 +347,14 @@ class CrashReport:
         return ", ".join(f"{k[8:]} {v}" for k, v in sorted(self.counts.items()) if k.startswith("problem:"))
 
 
+@dataclass
+class _VerifierRun:
+    """tests/support/crash_verify.py running in a process of its own, and the file it answers in."""
+
+    process: subprocess.Popen[str]
+    output: Path
+
+
 class CrashSuite:
     """One run: set up, cycle (load, kill, restart, verify), report. See the module docstring."""
 
@@ -344,6 +370,9 @@ class CrashSuite:
         self.password = secrets.token_urlsafe(18)
         self.shares: list[str] = []
         self.totp_secret = ""
+        # What the set-up of the cases wrote (crash_ops.case_baseline), for the verifier.
+        self.case_baseline: dict[str, Any] = {}
+        self._setting_up: _VerifierRun | None = None
         self.portal_problems: list[dict[str, str]] = []
         self.database_kills = 0
 
@@ -364,6 +393,9 @@ class CrashSuite:
                     break
             report.audit = self._audit_verify(database, report)
         finally:
+            if self._setting_up is not None and self._setting_up.process.poll() is None:
+                self._setting_up.process.kill()
+                self._setting_up.process.communicate()
             report.client_errors = list(self.ledger.client_errors)
             report.seconds = time.monotonic() - started
             database.close()
@@ -380,9 +412,53 @@ class CrashSuite:
         )  # fmt: skip
         self.shares = re.findall(r"share \d+: (.+)", created.stdout)
         secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout)
-        # Kept for operations that log in as staff (case edits): see docs/development.md.
         self.totp_secret = secret.group(1) if secret else ""
         assert self.shares, created.stdout
+        if not self.config.cases:
+            return
+        # The caseworkers and their cases: made while the first server starts (see _finish_set_up).
+        spec = {
+            "org": ORGANISATION,
+            "coordinator": COORDINATOR,
+            "password": self.password,
+            "shares": self.shares,
+            "workers": [f"worker{client.number}" for client in self.clients],
+        }
+        self._setting_up = self._start_verifier(database, spec, "set-up", "--set-up")
+
+    def _finish_set_up(self, port: int) -> None:
+        """A caseworker account per client and the cases they edit (crash_ops.set_up_cases), then
+        every caseworker logged in, before the first load (their sessions outlive the kills)."""
+        if self._setting_up is None:
+            return
+        opened, self._setting_up = self._finish_verifier(self._setting_up), None
+        if "cases" not in opened:
+            raise AssertionError(f"the cases could not be opened: {opened['problems'][0]['message']}")
+        for client, account in zip(self.clients, opened["accounts"], strict=True):
+            client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
+        for case in opened["cases"]:
+            target = CaseTarget(case["case"], case["person"], case["compartments"], [tuple(m) for m in case["team"]])
+            for number in case["workers"]:
+                self.clients[number].cases.append(target)
+        self.case_baseline = opened["baseline"]
+        failures = []
+
+        def log_in_one(client: CrashClient) -> None:
+            try:
+                failed = log_in(client, port)
+            except Exception as error:  # noqa: BLE001 - a refused login is a harness error, reported as one
+                failed = f"{type(error).__name__}: {error}"
+            if failed:
+                failures.append(f"{client.staff.username if client.staff else client.number}: {failed}")
+
+        threads = [threading.Thread(target=log_in_one, args=(client,)) for client in self.clients if client.staff]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        if failures:
+            # The server must have taken every login: nothing kills it yet.
+            self.ledger.client_errors += [f"login before the first load: {failure}" for failure in failures]
 
     def _server_env(self, database: Database) -> dict[str, str]:
         env = {
@@ -402,8 +478,10 @@ class CrashSuite:
         acknowledged_before = len(self.ledger.acknowledged())
         with running_server(self.data_dir, workers=self.config.workers, **self._server_env(database)) as server:
             self._wait_until_serving(server)
+            self._finish_set_up(server.port)
             clock.lap("start")
-            portal = [dict(p, message=f"cycle {number}: {p['message']}") for p in self._spot_check(server.port)]
+            checked = self._spot_check(server.port) + self._spot_check_cases(server.port)
+            portal = [dict(p, message=f"cycle {number}: {p['message']}") for p in checked]
             pool = ClientPool(self.clients, self.ledger, number, server.port).start()
             load = self.rng.uniform(self.config.seconds / 3, self.config.seconds)
             time.sleep(load)
@@ -495,6 +573,45 @@ class CrashSuite:
                 )
         return problems
 
+    def _spot_check_cases(self, port: int) -> list[dict[str, str]]:
+        """A few cases opened by a caseworker through the restarted workspace, their latest edit on the page.
+
+        Only where the latest edit is sure: the acknowledged edit of the highest version among
+        the edits that may have been stored (acknowledged or cut off); a later one would have
+        needed a higher version. Its caseworker's session must have outlived the kill.
+        """
+        problems = []
+        latest: dict[str, Attempt] = {}
+        for attempt in self.ledger.attempts:
+            if attempt.op != "case_edit" or attempt.status not in (ACKED, UNKNOWN) or not attempt.payload:
+                continue
+            best = latest.get(attempt.payload["case"])
+            if (
+                best is None
+                or attempt.payload["version"] > best.payload["version"]
+                or (attempt.payload["version"] == best.payload["version"] and attempt.status == ACKED)
+            ):
+                latest[attempt.payload["case"]] = attempt
+        sure = [attempt for _case, attempt in sorted(latest.items()) if attempt.status == ACKED]
+        for attempt in self.rng.sample(sure, min(CASE_SPOT_CHECKS, len(sure))):
+            client = self.clients[attempt.client]
+            if client.staff is None or not client.staff.csrf:
+                continue  # logged out since: nobody to look
+            browser = client.staff_http(port)
+            try:
+                page = browser.get(f"/cases/{attempt.payload['case']}/")
+            except TRANSPORT_ERRORS as error:
+                problems.append({"kind": "error", "message": f"workspace: {type(error).__name__}: {error}"})
+                continue
+            if page.status != 200:
+                answer = f"HTTP {page.status} {page.headers.get('location', '')}".strip()
+                message = f"workspace: the case of edit {attempt.serial} answers {answer} to its caseworker"
+                problems.append({"kind": "acknowledged", "message": message})
+            elif f"Summary {attempt.serial}:" not in page.text:
+                message = f"workspace: the case of edit {attempt.serial} does not show it"
+                problems.append({"kind": "acknowledged", "message": message})
+        return problems
+
     def verify(self, database: Database) -> dict[str, Any]:
         """Run tests/support/crash_verify.py on the database as the crash left it."""
         spec = {
@@ -502,20 +619,32 @@ class CrashSuite:
             "coordinator": COORDINATOR,
             "password": self.password,
             "shares": self.shares,
+            "setup": self.case_baseline,
             "attempts": [asdict(attempt) for attempt in self.ledger.attempts],
         }
-        given, output = self.workdir / "verify-input.json", self.workdir / "verify-output.json"
+        return self._finish_verifier(self._start_verifier(database, spec, "verify"))
+
+    def _start_verifier(self, database: Database, spec: dict[str, Any], name: str, *flags: str) -> _VerifierRun:
+        given, output = self.workdir / f"{name}-input.json", self.workdir / f"{name}-output.json"
         given.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
         output.unlink(missing_ok=True)
         env = refuge_env(self.data_dir, **database.env(), REFUGE_RECEIPT_LOOKUPS_PER_MINUTE="100000")
-        completed = subprocess.run(
-            [sys.executable, "-m", "tests.support.crash_verify", str(given), str(output)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=VERIFY_TIMEOUT, check=False,
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.crash_verify", *flags, str(given), str(output)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        if completed.returncode != 0 or not output.exists():
-            message = f"the verifier failed ({completed.returncode}): {completed.stderr[-2000:]}"
+        return _VerifierRun(process, output)
+
+    def _finish_verifier(self, run: _VerifierRun) -> dict[str, Any]:
+        try:
+            _out, err = run.process.communicate(timeout=VERIFY_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            run.process.kill()
+            _out, err = run.process.communicate()
+        if run.process.returncode != 0 or not run.output.exists():
+            message = f"the verifier failed ({run.process.returncode}): {err[-2000:]}"
             return {"problems": [{"kind": "error", "message": message}], "counts": {"problem:error": 1}}
-        result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+        result: dict[str, Any] = json.loads(run.output.read_text(encoding="utf-8"))
         return result
 
     def _audit_verify(self, database: Database, report: CrashReport) -> str:

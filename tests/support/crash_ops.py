@@ -13,7 +13,7 @@ person makes through the real server. Both halves live in the class:
   `expected(world, attempt)` is the content a stored row made by this attempt must have.
 
 Every write carries its attempt's serial inside its encrypted content ("Submission c3-17.",
-"Message c3-18:"), so the verifier, which decrypts every stored row with the team's key,
+"Message c3-18:", "Note c3-19:", "Summary c3-20:"), so the verifier, which decrypts every stored row with the team's key,
 can tie each row to the one attempt that made it. A *scanner* (`@scanner`) walks one
 domain's tables and yields each stored write (`Stored`) with the content it decrypted, or
 a problem for anything half-written. The verifier then requires:
@@ -23,25 +23,35 @@ a problem for anything half-written. The verifier then requires:
   and is equal to what that attempt sent: a write cut short by the crash is either whole
   or absent.
 
-Adding an operation (e.g. case edits, once the workspace has them): see "Adding an
+Edits (`overwrites`: a compartment, the case summary) leave one stored value, not one row
+per write: each carries the version it was read at, and the checks tie each stored
+version to the edit that made it (see _CaseEdit). Adding an operation: see "Adding an
 operation" in docs/development.md.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import http.client
 import io
+import json
 import random
 import re
-from collections.abc import Callable, Iterator
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import pyotp
 
 from tests.support.http import LoopbackClient, Response
 from tests.support.load import requester_answers
 
 if TYPE_CHECKING:
+    from refuge.cases.models import Case, Compartment
     from refuge.intake.models import HelpRequest
     from tests.support.crash_verify import World
 
@@ -52,6 +62,10 @@ ACKED = "acked"  # the server said it was stored: must be present and intact
 REFUSED = "refused"  # the server answered 4xx: must not be stored
 UNKNOWN = "unknown"  # 5xx or the connection died: may be stored, but whole
 
+# The body class of Refuge's error pages (refuge/core/views.py), and how an attempt answered
+# with the 400 one is marked (see Attempt.send).
+ERROR_PAGE = 'class="page-error"'
+SESSION_400 = "HTTP 400 error page"
 # Transport failures: what a client sees when the server (or its database) is killed.
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
 RECEIPT_GROUP = re.compile(r'<span class="receipt__group">([0-9A-Z]{4})</span>')
@@ -96,6 +110,11 @@ class Attempt:
         # 4xx: the server refused and said so; 5xx: it failed somewhere, perhaps after committing.
         self.status = REFUSED if 400 <= response.status < 500 else UNKNOWN
         self.detail = f"HTTP {response.status}"
+        if response.status == 400 and ERROR_PAGE in response.text:
+            # Not a form's refusal (that shows the form again) but Django's answer to an exception,
+            # e.g. SessionInterrupted: the session could not be saved after the view had run,
+            # which is after the write committed. Its fate is unknown; the report counts these.
+            self.status, self.detail = UNKNOWN, SESSION_400
         return None
 
 
@@ -110,8 +129,35 @@ class OwnedRequest:
 
 
 @dataclass
+class StaffAccount:
+    """The caseworker account of one client (made by `refuge createuser`) and its workspace session.
+
+    The session (its cookies) is kept across server restarts, as a browser keeps it: the
+    client logs in again only when the workspace sends it to the login page.
+    """
+
+    username: str
+    password: str
+    totp_secret: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    csrf: str = ""  # a CSRF token of the live session; "" while logged out
+    last_step: int = 0  # the newest TOTP time step this account has sent
+    logins: int = 0
+
+
+@dataclass
+class CaseTarget:
+    """A case a client's caseworker is on the team of (opened at set-up: see set_up_cases)."""
+
+    case: str
+    person: str  # the requester, whose compartments are edited
+    compartments: dict[str, str]  # kind -> compartment id
+    team: list[tuple[str, str]]  # (user id, username): who a task may go to
+
+
+@dataclass
 class CrashClient:
-    """One requester-side client: its own requests, its randomness, the server it talks to."""
+    """One client: its requests (as a requester), its cases (as a caseworker), its randomness, the server."""
 
     number: int
     rng: random.Random
@@ -119,10 +165,17 @@ class CrashClient:
     port: int = 0
     owned: list[OwnedRequest] = field(default_factory=list)
     serials: int = 0
+    staff: StaffAccount | None = None
+    cases: list[CaseTarget] = field(default_factory=list)
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
         return LoopbackClient("127.0.0.1", self.port, timeout=30.0)
+
+    def staff_http(self, port: int | None = None) -> LoopbackClient:
+        """The caseworker's browser: the session's cookies, kept across requests and restarts."""
+        assert self.staff is not None
+        return LoopbackClient("127.0.0.1", port or self.port, cookies=self.staff.cookies, timeout=30.0)
 
     def next_serial(self) -> str:
         self.serials += 1
@@ -467,6 +520,8 @@ def _indexed_fields(answers: dict[str, Any]) -> list[str]:
 def scan_intake(world: World) -> Iterator[Stored | str]:
     """Every request of the organisation with its messages and files, opened with the team's key.
 
+    Not the requests the set-up accepted as cases: they are the team's now (scan_cases).
+
     Half-written shows up as: a key without all of its wraps (intake group, requester,
     recovery) or whose wraps disagree, content or a file that does not decrypt (or
     decrypts to a truncated file), gaps in a conversation, files of missing messages,
@@ -477,14 +532,18 @@ def scan_intake(world: World) -> Iterator[Stored | str]:
     from django.db.models import F
 
     from refuge.audit.events import AuditEvent
+    from refuge.cases.models import Case
     from refuge.intake.models import HelpRequest, RequestFile, RequestMessage
     from refuge.keyring.models import HolderKind, Key, Purpose
 
     holders: set[str] = {HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY}
     organisation = world.organisation
-    requests = list(
+    every_request = list(
         HelpRequest.objects.filter(organisation=organisation).select_related("key").order_by("received_at", "id")
     )
+    # The requests the set-up accepted as cases belong to their team now (scan_cases checks them).
+    accepted = set(Case.objects.filter(organisation=organisation).values_list("request_id", flat=True))
+    requests = [request for request in every_request if request.pk not in accepted]
     for start in range(0, len(requests), BATCH):
         batch = requests[start : start + BATCH]
         rows, wraps = IntakeRows.of(batch), world.wraps_of([request.key_id for request in batch])
@@ -516,7 +575,7 @@ def scan_intake(world: World) -> Iterator[Stored | str]:
     )
     if orphan_keys:
         yield f"{orphan_keys} request keys belong to no request"
-    request_ids = {str(request.pk) for request in requests}
+    request_ids = {str(request.pk) for request in every_request}
     for code in (AuditEvent.REQUEST_RECEIVED, AuditEvent.REQUESTER_MESSAGE_RECEIVED):
         missing = world.audited_objects(code) - request_ids
         if missing:
@@ -559,3 +618,717 @@ def as_requester(world: World, receipt: str) -> RequestView | str:
             cached = f"{type(error).__name__}: {error}"
         world.cache[("receipt", receipt)] = cached
     return cached
+
+
+# --- cases: the caseworker workspace --------------------------------------------------------------
+#
+# Each client also has a caseworker account (`refuge createuser`, one per client: a TOTP
+# code is accepted once per time step) and works on two of the cases the set-up opened
+# (set_up_cases): its own and its neighbour's, so two clients write to every case and
+# versioned edits sometimes collide (409: refused, never stored). It logs in once and keeps
+# its session across restarts; it logs in again only when the workspace sends it to the
+# login page. Notes and tasks are inserts; a compartment and the case summary are edits
+# (`overwrites`): each carries the version it was read at, and the verifier ties every
+# stored version to the one edit that made it.
+
+TOTP_STEP_SECONDS = 30
+LOGIN_RETRIES = 10
+VERSION_FIELD = re.compile(r'name="version" value="(\d+)"')
+COMPARTMENT_KINDS = ("identity", "sogiesc", "medical")
+# The field of each compartment kind that carries the serial ("Compartment c3-17: …"). Dates
+# that expire (passport, visa) are never sent: they would add tasks of their own.
+SERIAL_FIELDS = {"identity": "identity_notes", "sogiesc": "sogiesc_notes", "medical": "medical_notes"}
+CASE_SERIALS = {
+    "note": re.compile(r"Note (c\d+-\d+):"),
+    "task": re.compile(r"Task (c\d+-\d+):"),
+    "case": re.compile(r"Summary (c\d+-\d+):"),
+    "compartment": re.compile(r"Compartment (c\d+-\d+):"),
+}
+NAMES = ["Алексей Смирнов", "Timur Akhmedov", "Ислам Дудаев", "Dmitri Volkov", "Мария Орлова", "Artyom Belov"]
+ADDRESSES = ["Грозный, ул. Ленина 12", "Makhachkala, Gagarina 4-17", "Нальчик, пр. Шогенцукова 8"]
+ORIENTATIONS = ["gay", "lesbian", "bisexual", "не говорит", ""]
+IDENTITIES = ["man", "woman", "non-binary", "trans woman", ""]
+PRIORITIES = ["emergency", "urgent", "normal"]
+CURRENCIES = ["EUR", "USD", "GEL", "AMD"]
+
+
+def _words(rng: random.Random, low: int, high: int) -> str:
+    return ", ".join(rng.choice(MESSAGE_PHRASES) for _ in range(rng.randint(low, high)))
+
+
+def _where_to(response: Response) -> str:
+    """The path (and #fragment) a redirect points to, whether the Location is absolute or not."""
+    parts = urllib.parse.urlsplit(response.headers.get("location", ""))
+    return parts.path + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _free_step(account: StaffAccount, now: float | None = None) -> int | None:
+    """The TOTP step for the next login, or None: never one sent before (the server refuses a
+    step it has seen, even if that answer was cut off), and the current or the next one (it
+    accepts one step either side, so a step boundary passing meanwhile does no harm)."""
+    current = int((time.time() if now is None else now) // TOTP_STEP_SECONDS)
+    step = max(account.last_step + 1, current)
+    return step if step <= current + 1 else None
+
+
+def staff_ready(client: CrashClient) -> bool:
+    account = client.staff
+    return account is not None and bool(client.cases) and (bool(account.csrf) or _free_step(account) is not None)
+
+
+def log_in(client: CrashClient, port: int | None = None) -> str:
+    """Log the client's caseworker in through /login/ (password and a fresh TOTP code); "" or why not.
+
+    The harness logs every caseworker in before the first load (a login is an Argon2id run
+    on the server: eight of them under load would starve the other writes); a client logs
+    in again only when the workspace has sent it to the login page.
+    """
+    account = client.staff
+    assert account is not None
+    browser = client.staff_http(port)
+    step = _free_step(account)
+    if step is None:
+        return "login: no fresh TOTP code yet"
+    account.cookies.clear()
+    account.csrf = ""
+    account.last_step = step
+    fields = {
+        "organisation": client.org_slug,
+        "username": account.username,
+        "password": account.password,
+        "code": pyotp.TOTP(account.totp_secret).at(step * TOTP_STEP_SECONDS),
+    }
+    try:
+        fields["csrfmiddlewaretoken"] = browser.get("/login/").csrf_token()
+        answer = browser.request("POST", "/login/", fields)
+        if answer.status != 302:
+            if 400 <= answer.status < 500 and ERROR_PAGE not in answer.text:
+                # A fresh code and the right password: a refusal is a bug, of the harness or the server.
+                raise RuntimeError(f"the login of {account.username} was refused (HTTP {answer.status})")
+            return f"login: HTTP {answer.status}"
+        home = browser.get("/")
+        # Only a server that answers before it commits (the SQLite negative control) needs this.
+        for _retry in range(LOGIN_RETRIES):
+            if home.status != 302:
+                break
+            time.sleep(0.2)
+            home = browser.get("/")
+        account.csrf = home.csrf_token()
+    except (*TRANSPORT_ERRORS, AssertionError) as error:
+        return f"login: {type(error).__name__}"
+    account.logins += 1
+    return ""
+
+
+def staff_session(client: CrashClient, attempt: Attempt) -> LoopbackClient | None:
+    """The caseworker's browser, logged in; None (the attempt stays unsent) if the login did not happen."""
+    assert client.staff is not None
+    if not client.staff.csrf:
+        failed = log_in(client)
+        if failed:
+            attempt.detail = failed
+            return None
+    return client.staff_http()
+
+
+def _notice_logout(client: CrashClient, response: Response) -> None:
+    """The workspace sent the caseworker to the login page: the session is gone, log in again next time."""
+    if response.status == 302 and _where_to(response).startswith("/login/") and client.staff is not None:
+        client.staff.csrf = ""
+
+
+def _open_page(client: CrashClient, attempt: Attempt, browser: LoopbackClient, path: str) -> Response | None:
+    """GET the page an edit is made on (for its version and CSRF token); None if it did not come."""
+    try:
+        page = browser.get(path)
+    except TRANSPORT_ERRORS as error:
+        attempt.detail = f"page: {type(error).__name__}"
+        return None
+    if page.status != 200:
+        _notice_logout(client, page)
+        if page.status in (403, 404):
+            raise RuntimeError(f"GET {path} answered {page.status} to a member of the case's team")
+        attempt.detail = f"page: HTTP {page.status}"
+        return None
+    return page
+
+
+def _post_staff(
+    client: CrashClient,
+    attempt: Attempt,
+    browser: LoopbackClient,
+    path: str,
+    fields: dict[str, str],
+    done: str,
+    *,
+    token: str = "",
+    multipart: bool = False,
+) -> None:
+    """POST a workspace form; acknowledged by the redirect to `done` (the page the member lands on)."""
+    assert client.staff is not None
+    posted: dict[str, str | list[str]] = {"csrfmiddlewaretoken": token or client.staff.csrf, **fields}
+    answers: list[Response] = []
+
+    def call() -> Response:
+        if multipart:
+            answers.append(browser.post_multipart(path, posted, []))
+        else:
+            answers.append(browser.request("POST", path, {k: str(v) for k, v in posted.items()}))
+        return answers[-1]
+
+    attempt.send(call, lambda r: r.status == 302 and _where_to(r) == done)
+    if answers:
+        _notice_logout(client, answers[-1])
+
+
+def _page_version(page: Response, path: str) -> int:
+    found = VERSION_FIELD.search(page.text)
+    if found is None:
+        raise RuntimeError(f"no version field on {path}")
+    return int(found.group(1))
+
+
+class _CaseOperation(Operation):
+    """A caseworker's write on one of the client's cases."""
+
+    # The keys of the payload a stored row of this attempt must equal.
+    compared: ClassVar[tuple[str, ...]]
+
+    def ready(self, client: CrashClient) -> bool:
+        return staff_ready(client)
+
+    def expected(self, world: World, attempt: Attempt) -> dict[str, Any]:
+        return {key: attempt.payload.get(key) for key in self.compared}
+
+
+class _CaseInsert(_CaseOperation):
+    def check_acknowledged(self, world: World, attempt: Attempt) -> list[str]:
+        """As a member of the case's team sees it: the scan decrypted the case with the coordinator's keys."""
+        found = world.cache.get((self.stores, attempt.serial), [])
+        where = f"case {world.cache.get(('reference', attempt.payload['case']), attempt.payload['case'])}"
+        if not found:
+            return [f"acknowledged {self.name} {attempt.serial} is not in {where}"]
+        if found != [self.expected(world, attempt)]:
+            return [f"acknowledged {self.name} {attempt.serial} differs in {where} from what was sent"]
+        return []
+
+
+class _CaseEdit(_CaseOperation):
+    overwrites = True
+    # What it edits: the payload key naming the row, and the cache key the scan keeps it under.
+    edits: ClassVar[str]
+
+    def check_acknowledged(self, world: World, attempt: Attempt) -> list[str]:
+        """The row is at this edit's version or a later one; at this version, it holds this edit.
+
+        An acknowledged edit made version N (payload "version"); versions only grow, each
+        made by exactly one edit (the scan matches each stored version to its edit), so the
+        row may hold a later edit, never an older one.
+        """
+        row = world.cache.get((self.edits, attempt.payload[self.edits]))
+        if row is None:
+            case = world.cache.get(("reference", attempt.payload["case"]), attempt.payload["case"])
+            return [f"acknowledged {self.name} {attempt.serial}: its {self.edits} in case {case} could not be read"]
+        where, version, serial = row
+        made = attempt.payload["version"]
+        if version < made:
+            return [f"acknowledged {self.name} {attempt.serial} made version {made} of {where}, now at {version}"]
+        if version == made and serial != attempt.serial:
+            return [f"acknowledged {self.name} {attempt.serial} made version {made} of {where}, which holds {serial}"]
+        return []
+
+
+@register
+class AddNote(_CaseInsert):
+    """A note on the case page (POST /cases/<id>/notes/): a history row, the serial in its encrypted body."""
+
+    name = "case_note"
+    weight = 0.15
+    stores = "note"
+    compared = ("case", "body", "author")
+
+    def perform(self, client: CrashClient, attempt: Attempt) -> None:
+        assert client.staff is not None
+        target = client.rng.choice(client.cases)
+        body = f"Note {attempt.serial}: {_words(client.rng, 1, 30)}."
+        attempt.payload = {"case": target.case, "body": body, "author": client.staff.username}
+        browser = staff_session(client, attempt)
+        if browser is not None:
+            path = f"/cases/{target.case}/notes/"
+            _post_staff(client, attempt, browser, path, {"note-body": body}, f"/cases/{target.case}/#notes")
+
+
+@register
+class AddTask(_CaseInsert):
+    """A task or appointment (POST /cases/<id>/tasks/), sometimes dated, sometimes for a team member."""
+
+    name = "case_task"
+    weight = 0.1
+    stores = "task"
+    compared = ("case", "title", "kind", "due_on", "owner")
+
+    def perform(self, client: CrashClient, attempt: Attempt) -> None:
+        rng = client.rng
+        target = rng.choice(client.cases)
+        title = f"Task {attempt.serial}: {_words(rng, 1, 8)}"
+        kind = rng.choice(["task", "appointment"])
+        due = None if rng.random() < 0.3 else (datetime.date(2026, 1, 1) + datetime.timedelta(rng.randint(0, 900)))
+        owner = None if rng.random() < 0.3 else rng.choice(target.team)
+        attempt.payload = {
+            "case": target.case,
+            "title": title,
+            "kind": kind,
+            "due_on": due.isoformat() if due else None,
+            "owner": owner[1] if owner else None,
+        }
+        browser = staff_session(client, attempt)
+        if browser is not None:
+            fields = {
+                "task-title": title,
+                "task-kind": kind,
+                "task-due_on": due.isoformat() if due else "",
+                "task-owner": owner[0] if owner else "",
+            }
+            _post_staff(
+                client, attempt, browser, f"/cases/{target.case}/tasks/", fields, f"/cases/{target.case}/#tasks"
+            )
+
+
+def _compartment_fields(rng: random.Random, kind: str, serial: str) -> dict[str, str]:
+    """What the compartment form gets: every field of the kind (some left empty), the serial in its notes."""
+    notes = f"Compartment {serial}: {_words(rng, 1, 20)}."
+    if kind == "identity":
+        born = datetime.date(1960, 1, 1) + datetime.timedelta(rng.randint(0, 16000))
+        return {
+            "legal_name": rng.choice(NAMES),
+            "other_names": rng.choice(["", rng.choice(NAMES)]),
+            "date_of_birth": rng.choice(["", born.isoformat()]),
+            "phone": f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+            "internal_passport_number": rng.choice(["", f"{rng.randint(10, 99)} {rng.randint(100000, 999999)}"]),
+            "international_passport_number": rng.choice(["", f"75 {rng.randint(1000000, 9999999)}"]),
+            "registered_address": rng.choice(["", *ADDRESSES]),
+            "identity_notes": notes,
+        }
+    if kind == "sogiesc":
+        return {
+            "sexual_orientation": rng.choice(ORIENTATIONS),
+            "gender_identity": rng.choice(IDENTITIES),
+            "gender_expression": rng.choice(["", "feminine", "masculine"]),
+            "sex_characteristics": "",
+            "sogiesc_notes": notes,
+        }
+    return {
+        "medical_needs": rng.choice(["", "broken ribs", "нужен врач"]),
+        "psychological_needs": rng.choice(["", "PTSD, needs a therapist who speaks Russian"]),
+        "medication": rng.choice(["", "ARV therapy, 1 a day"]),
+        "medical_notes": notes,
+    }
+
+
+@register
+class SaveCompartment(_CaseEdit):
+    """An edit of a compartment of the case's requester, with the version its page showed."""
+
+    name = "compartment"
+    weight = 0.2
+    stores = "compartment"
+    edits = "compartment"
+    compared = ("compartment", "kind", "content", "version")
+
+    def perform(self, client: CrashClient, attempt: Attempt) -> None:
+        target = client.rng.choice(client.cases)
+        kind = client.rng.choice(COMPARTMENT_KINDS)
+        browser = staff_session(client, attempt)
+        if browser is None:
+            return
+        path = f"/cases/{target.case}/people/{target.person}/{kind}/"
+        page = _open_page(client, attempt, browser, path)
+        if page is None:
+            return
+        version = _page_version(page, path)
+        fields = _compartment_fields(client.rng, kind, attempt.serial)
+        # Stored as the schema cleans it (refuge/cases/compartments.py): empty fields left out.
+        content = {name: value for name, value in fields.items() if value}
+        attempt.payload = {
+            "case": target.case,
+            "compartment": target.compartments[kind],
+            "kind": kind,
+            "content": content,
+            "version": version + 1,
+        }
+        _post_staff(client, attempt, browser, path, {**fields, "version": str(version)}, path, token=page.csrf_token())
+
+
+@register
+class EditCase(_CaseEdit):
+    """An edit of the case's own fields (POST /cases/<id>/edit/, multipart): the serial in the summary."""
+
+    name = "case_edit"
+    weight = 0.2
+    stores = "case"
+    edits = "case"
+    compared = ("case", "summary", "priority", "budget", "currency", "version")
+
+    def perform(self, client: CrashClient, attempt: Attempt) -> None:
+        rng = client.rng
+        target = rng.choice(client.cases)
+        browser = staff_session(client, attempt)
+        if browser is None:
+            return
+        path = f"/cases/{target.case}/edit/"
+        page = _open_page(client, attempt, browser, path)
+        if page is None:
+            return
+        version = _page_version(page, path)
+        budget = None if rng.random() < 0.3 else rng.randint(0, 50_000)
+        attempt.payload = {
+            "case": target.case,
+            "summary": f"Summary {attempt.serial}: {_words(rng, 1, 60)}.",
+            "priority": rng.choice(PRIORITIES),
+            "budget": budget,
+            "currency": rng.choice(CURRENCIES),
+            "version": version + 1,
+        }
+        fields = {
+            "version": str(version),
+            "priority": attempt.payload["priority"],
+            "pathway": "",
+            "budget": "" if budget is None else str(budget),
+            "currency": attempt.payload["currency"],
+            "summary": attempt.payload["summary"],
+        }
+        done = f"/cases/{target.case}/"
+        _post_staff(client, attempt, browser, path, fields, done, token=page.csrf_token(), multipart=True)
+
+
+# --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
+
+
+def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
+    """Create the caseworkers and open one case for each, with the coordinator's keys; what the clients and checks need.
+
+    The accounts are made by `do_create_member`, what `refuge createuser` runs: here, in one
+    process, because eight `refuge createuser` processes cost a quarter of the short run
+    (each starts Django and the accounts queue on the database while Argon2id runs).
+    Case i: a request submitted as the portal does, accepted by the coordinator for a team
+    of worker i (lead), worker i+1 and the coordinator (so the verifier opens every case
+    key with the coordinator's keyring, and cross-checks it with the recovery key). Its
+    requester gets a SOGIESC and a medical compartment given to the whole team (the
+    identity compartment comes with the accept). The baseline is what the set-up itself
+    wrote (events, audit entries, versions): the checks count the clients' writes on top.
+    One transaction, so one flush to disk instead of a hundred.
+    """
+    import secrets
+
+    from django.db import connection, transaction
+
+    from refuge.accounts.actions import do_create_member
+    from refuge.accounts.models import Role
+    from refuge.cases import actions
+    from refuge.cases.models import Compartment, Person, Priority
+    from refuge.intake.actions import do_submit_request
+
+    organisation, coordinator = world.organisation, world.keyring.user
+    accounts, users, opened = [], [], []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Flushed before the answer even on the negative control's cluster (synchronous_commit
+            # off): losing the set-up would be a broken run, not a finding.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO on")
+        for username in workers:
+            password = secrets.token_urlsafe(18)
+            enrolment = do_create_member(
+                actor=None, organisation=organisation, username=username, role=Role.CASEWORKER, password=password
+            )
+            users.append(enrolment.user)
+            accounts.append({"username": username, "password": password, "totp_secret": enrolment.totp_secret})
+        for index, user in enumerate(users):
+            partner = index + 1 if index + 1 < len(users) else 0
+            team = list({member.pk: member for member in (user, users[partner], coordinator)}.values())
+            answers = {"what_happened": f"Set-up case {index}.", "name": NAMES[index % len(NAMES)], "phone": "+7 900 1"}
+            submitted = do_submit_request(organisation=organisation, answers=answers, urgency="weeks", language="en")
+            case = actions.do_accept_request(
+                actor=coordinator, keyring=world.keyring, request=submitted.request, team=team, priority=Priority.URGENT
+            )
+            person = Person.objects.select_related("key", "case__key").get(case=case)
+            for kind in ("sogiesc", "medical"):
+                compartment = actions.do_save_compartment(
+                    actor=coordinator,
+                    keyring=world.keyring,
+                    person=person,
+                    kind=kind,
+                    data={SERIAL_FIELDS[kind]: "Set up."},
+                    version=None,
+                )
+                for member in team:
+                    if member.pk != coordinator.pk:
+                        actions.do_grant_compartment(
+                            actor=coordinator, keyring=world.keyring, compartment=compartment, member=member
+                        )
+            opened.append(
+                {
+                    "case": str(case.pk),
+                    "person": str(person.pk),
+                    "compartments": {c.kind: str(c.pk) for c in Compartment.objects.filter(person=person)},
+                    "team": [[str(member.pk), member.username] for member in team],
+                    "workers": sorted({index, partner}),
+                }
+            )
+    return {"accounts": accounts, "cases": opened, "baseline": case_baseline(world)}
+
+
+# The audit entries a client's case write adds, on the case or on the compartment.
+CASE_AUDITS = ("NOTE_ADDED", "TASK_ADDED", "CASE_EDITED")
+COMPARTMENT_AUDITS = ("COMPARTMENT_WRITTEN",)
+
+
+def case_baseline(world: World) -> dict[str, Any]:
+    """Versions, timeline events and audit entries of every case and compartment, as the set-up left them."""
+    from refuge.audit.events import AuditEvent
+    from refuge.audit.models import AuditEntry
+    from refuge.cases.models import Case, CaseEvent, Compartment
+
+    organisation = world.organisation
+    audits = Counter(AuditEntry.objects.filter(organisation_id=organisation.pk).values_list("code", "object_id"))
+    cases: dict[str, Any] = {}
+    for case in Case.objects.filter(organisation=organisation):
+        events = Counter(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
+        cases[str(case.pk)] = {
+            "version": case.version,
+            "events": dict(events),
+            "audits": {code: audits[(int(AuditEvent[code]), str(case.pk))] for code in CASE_AUDITS},
+        }
+    compartments = {
+        str(compartment.pk): {
+            "version": compartment.version,
+            "audits": {code: audits[(int(AuditEvent[code]), str(compartment.pk))] for code in COMPARTMENT_AUDITS},
+        }
+        for compartment in Compartment.objects.filter(person__case__organisation=organisation)
+    }
+    return {"cases": cases, "compartments": compartments}
+
+
+# --- cases, checking side -------------------------------------------------------------------------
+
+
+@scanner
+def scan_cases(world: World) -> Iterator[Stored | str]:
+    """Every case of the organisation, opened with the team's key, and all that was written to it.
+
+    Half-written shows up as: a case, request or compartment key without a wrap for each
+    member of the team and for recovery (or a recovery wrap holding another secret), a
+    summary, note, task, timeline entry or compartment that does not decrypt, a version
+    with no edit behind it, a write without its timeline entry or audit entry (counted
+    against the set-up's baseline: each write is one transaction with both), or blind
+    indexes that do not follow the identity compartment. Notes, tasks, the summary and
+    the compartments are yielded as Stored writes; the versions are kept for the edits'
+    check_acknowledged.
+    """
+    from refuge.accounts.models import User
+    from refuge.cases.models import Case, Compartment, TeamMember
+
+    organisation = world.organisation
+    baseline = world.setup.get("cases", {})
+    cases = list(
+        Case.objects.filter(organisation=organisation).select_related("key", "request__key").order_by("reference")
+    )
+    if {str(case.pk) for case in cases} != set(baseline):
+        yield f"the cases are {len(cases)}, not the {len(baseline)} the set-up opened"
+    teams: dict[Any, set[Any]] = {}
+    for case_id, user_id in TeamMember.objects.filter(case__in=cases).values_list("case_id", "user_id"):
+        teams.setdefault(case_id, set()).add(user_id)
+    compartments: dict[Any, list[Compartment]] = {}
+    for compartment in Compartment.objects.filter(person__case__in=cases).select_related("key", "person"):
+        compartments.setdefault(compartment.person.case_id, []).append(compartment)
+    key_ids = [case.key_id for case in cases] + [case.request.key_id for case in cases if case.request is not None]
+    key_ids += [c.key_id for found in compartments.values() for c in found]
+    wraps = world.wraps_of(key_ids)
+    usernames = dict(User.objects.filter(organisation=organisation).values_list("pk", "username"))
+    for case in cases:
+        world.cache[("reference", str(case.pk))] = case.reference
+        try:
+            yield from _scan_case(
+                world, case, teams.get(case.pk, set()), compartments.get(case.pk, []), wraps, usernames
+            )
+        except Exception as error:  # noqa: BLE001 - whatever fails to open is reported, and the scan goes on
+            yield f"case {case.reference} does not open with the team's key: {type(error).__name__}: {error}"
+
+
+def _scan_case(
+    world: World,
+    case: Case,
+    team: set[Any],
+    compartments: list[Compartment],
+    wraps: dict[Any, list[Any]],
+    usernames: dict[Any, str],
+) -> Iterator[Stored | str]:
+    from refuge.audit.events import AuditEvent
+    from refuge.cases.models import CaseEvent, EventKind, Note, Task
+    from refuge.cases.queries import read_summary
+    from refuge.intake.queries import read_answers
+    from refuge.keyring.models import HolderKind
+    from refuge.keyring.records import decrypt_text
+
+    where, case_id = f"case {case.reference}", str(case.pk)
+    base = world.setup.get("cases", {}).get(case_id, {"version": 1, "events": {}, "audits": {}})
+    secret = world.team_secret(case.key, {HolderKind.USER, HolderKind.RECOVERY}, wraps.get(case.key_id, []), team)
+    if case.request is not None:
+        # The request moved to the team at the accept: its key is theirs (and the requester's), intake's no more.
+        holders: set[str] = {HolderKind.USER, HolderKind.REQUESTER, HolderKind.RECOVERY}
+        read_answers(
+            case.request, world.team_secret(case.request.key, holders, wraps.get(case.request.key_id, []), team)
+        )
+
+    summary = read_summary(case, secret)
+    edit = None
+    if isinstance(summary, str):
+        edit = _case_serial("case", summary, where)
+        content = {
+            "case": case_id,
+            "summary": summary,
+            "priority": case.priority,
+            "budget": case.budget,
+            "currency": case.currency,
+            "version": case.version,
+        }
+        yield Stored(edit, "case", content, f"{where}, version {case.version}")
+    elif case.version != base["version"]:
+        yield f"{where} is at version {case.version}, but its summary is still the request's"
+    world.cache[("case", case_id)] = (where, case.version, edit)
+
+    notes = list(Note.objects.filter(case=case).order_by("created_at", "id"))
+    for note in notes:
+        body = decrypt_text(note, "body", secret, case.key)
+        serial = _case_serial("note", body, where)
+        content = {"case": case_id, "body": body, "author": usernames.get(note.author_id)}
+        world.cache.setdefault(("note", serial), []).append(content)
+        yield Stored(serial, "note", content, f"{where}, note {serial}")
+    tasks = list(Task.objects.filter(case=case).select_related("owner").order_by("created_on", "id"))
+    titles = []
+    for task in tasks:
+        title = decrypt_text(task, "title", secret, case.key)
+        titles.append(title)
+        if task.source:
+            yield f"{where}: a task made from a compartment ({task.source}), but no client sends an expiry date"
+            continue
+        serial = _case_serial("task", title, where)
+        content = {
+            "case": case_id,
+            "title": title,
+            "kind": task.kind,
+            "due_on": task.due_on.isoformat() if task.due_on else None,
+            "owner": task.owner.username if task.owner else None,
+        }
+        world.cache.setdefault(("task", serial), []).append(content)
+        yield Stored(serial, "task", content, f"{where}, task {serial}")
+
+    edits = 0  # compartment versions beyond the set-up's: one edit each
+    for compartment in compartments:
+        edits += yield from _scan_compartment(world, case, compartment, team, wraps)
+
+    # The timeline: every entry decrypts, and each write added exactly one.
+    events: Counter[str] = Counter()
+    task_titles = []
+    for event in CaseEvent.objects.filter(case=case):
+        detail = json.loads(decrypt_text(event, "detail", secret, case.key))
+        events[str(event.kind)] += 1
+        if event.kind == EventKind.TASK.value:
+            task_titles.append(detail.get("title"))
+    # Keyed by the stored codes (plain strings: an enum member hashes by its name, not its value).
+    expected: Counter[str] = Counter(base["events"])
+    expected[EventKind.NOTE.value] += len(notes)
+    expected[EventKind.TASK.value] += len(tasks)
+    expected[EventKind.COMPARTMENT.value] += edits
+    case_edits = case.version - base["version"]
+    # An edit that changes the priority alone is a "priority" entry, any other an "edited" one.
+    kinds = (EventKind.PRIORITY.value, EventKind.EDITED.value)
+    edited = sum(events.pop(kind, 0) for kind in kinds)
+    edited_before = sum(expected.pop(kind, 0) for kind in kinds)
+    if edited != edited_before + case_edits:
+        yield f"{where}: {case_edits} edits of the case but {edited - edited_before} timeline entries"
+    if +events != +expected:
+        yield f"{where}: timeline entries {dict(+events)}, expected {dict(+expected)}"
+    if sorted(task_titles) != sorted(titles):
+        yield f"{where}: the timeline's tasks are not the tasks stored"
+    audits = base["audits"]
+    for code, made in (("NOTE_ADDED", len(notes)), ("TASK_ADDED", len(tasks)), ("CASE_EDITED", case_edits)):
+        found = world.audit_count(AuditEvent[code], case_id) - audits.get(code, 0)
+        if found != made:
+            yield f"{where}: {made} writes but {found} '{code}' audit entries"
+
+
+def _scan_compartment(
+    world: World, case: Case, compartment: Compartment, team: set[Any], wraps: dict[Any, list[Any]]
+) -> Generator[Stored | str, None, int]:
+    """One compartment: opened, tied to the edit of its version, its audit entries and blind indexes.
+    Returns (as a generator's value) how many edits it has had since the set-up."""
+    from refuge.audit.events import AuditEvent
+    from refuge.keyring.models import HolderKind
+    from refuge.keyring.records import decrypt_text
+
+    kind, compartment_id = compartment.kind, str(compartment.pk)
+    where = f"case {case.reference}, {kind} compartment"
+    base = world.setup.get("compartments", {}).get(compartment_id, {"version": 1, "audits": {}})
+    holders: set[str] = {HolderKind.USER, HolderKind.RECOVERY}
+    secret = world.team_secret(compartment.key, holders, wraps.get(compartment.key_id, []), team)
+    content = json.loads(decrypt_text(compartment, "content", secret, compartment.key))
+    text = content.get(SERIAL_FIELDS.get(kind, ""), "") if isinstance(content, dict) else ""
+    edit = None
+    if CASE_SERIALS["compartment"].match(str(text)):
+        edit = _case_serial("compartment", str(text), where)
+        stored = {"compartment": compartment_id, "kind": kind, "content": content, "version": compartment.version}
+        yield Stored(edit, "compartment", stored, f"{where}, version {compartment.version}")
+    elif compartment.version != base["version"]:
+        yield f"{where} is at version {compartment.version}, but holds what the set-up wrote"
+    world.cache[("compartment", compartment_id)] = (where, compartment.version, edit)
+    edits = compartment.version - base["version"]
+    found = world.audit_count(AuditEvent.COMPARTMENT_WRITTEN, compartment_id) - base["audits"].get(
+        "COMPARTMENT_WRITTEN", 0
+    )
+    if found != edits:
+        yield f"{where}: {edits} edits but {found} 'COMPARTMENT_WRITTEN' audit entries"
+    if kind == "identity":
+        yield from _check_indexes(world, compartment, content, where, edited=edits > 0)
+    return edits
+
+
+def _check_indexes(
+    world: World, compartment: Compartment, content: dict[str, Any], where: str, *, edited: bool
+) -> Iterator[str]:
+    """The person's blind indexes are exactly those of the identity compartment as it is now.
+
+    Before its first edit, each is there twice: the accept derives them from the new
+    compartment and copies the request's too (the same digests). Each edit replaces them.
+    """
+    from refuge.cases.compartments import index_values
+    from refuge.cases.models import CaseIndex
+    from refuge.crypto import blind_index
+    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.keyring.models import Key, Purpose
+    from refuge.keyring.records import server_secret_for
+
+    keys = world.cache.get("blind index keys")
+    if keys is None:
+        keys = {
+            key.label.removeprefix("blind-index:"): server_secret_for(key)
+            for key in Key.objects.filter(organisation=world.organisation, purpose=Purpose.BLIND_INDEX)
+        }
+        world.cache["blind index keys"] = keys
+    expected = []
+    for name, value in index_values(compartment.kind, content):
+        normalised = INDEXED_FIELDS[name](value)
+        if normalised:
+            if name not in keys:
+                yield f"{where}: no blind-index key for {name}"
+                continue
+            expected.append((name, blind_index(keys[name], name, normalised)))
+    stored = list(CaseIndex.objects.filter(person_id=compartment.person_id).values_list("field", "digest"))
+    if set(stored) != set(expected) or (edited and sorted(stored) != sorted(expected)):
+        fields = sorted(name for name, _digest in stored)
+        yield f"{where}: blind indexes {fields} do not follow the compartment ({sorted(n for n, _d in expected)})"
+
+
+def _case_serial(kind: str, text: str, where: str) -> str:
+    found = CASE_SERIALS[kind].match(text)
+    return found.group(1) if found else f"? ({where}, {kind})"

@@ -5,8 +5,10 @@ of its own with the server's production settings on the server's database:
 
     python -m tests.support.crash_verify INPUT.json OUTPUT.json
 
-INPUT holds the organisation, the coordinator's password, the recovery shares and the
-ledger of every attempt the clients made; OUTPUT gets the problems found and counts.
+INPUT holds the organisation, the coordinator's password, the recovery shares, what the
+set-up of the cases left (its baseline) and the ledger of every attempt the clients made;
+OUTPUT gets the problems found and counts. With `--set-up` first, it makes the caseworkers
+and their cases instead (crash_ops.set_up_cases), before the first cycle.
 The checks, in order (each problem has a kind):
 
 - `integrity`: the database's own consistency check: SQLite `PRAGMA integrity_check` and
@@ -14,7 +16,8 @@ The checks, in order (each problem has a kind):
   tuple looked up in it) and every table's heap.
 - `audit`: the hash-chained audit log verifies (the same `verify_chain` as `refuge audit verify`).
 - `acknowledged`: every acknowledged write, opened as its author opens it (a request with
-  its receipt through `access_by_receipt`), holds exactly what was sent.
+  its receipt through `access_by_receipt`; a case as a member of its team), holds exactly
+  what was sent; an acknowledged edit is there, or a later one.
 - `half-written`, `phantom`, `duplicate`: every stored write, opened with the team's key
   (the coordinator's keyring, cross-checked against the organisation recovery key), is
   whole, belongs to an attempt that was sent and not refused, appears once, and equals
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.crash_ops import ACKED, OPERATIONS, REFUSED, SCANNERS, UNSENT, Attempt, Stored
+from tests.support.crash_ops import ACKED, OPERATIONS, REFUSED, SCANNERS, UNSENT, Attempt, Stored, set_up_cases
 
 # A badly broken run could list a problem per row; the report keeps the first ones and a count.
 MAX_LISTED = 200
@@ -51,7 +54,9 @@ class Findings:
 class World:
     """What the checks need from the database: the organisation, its keys, its audit entries."""
 
-    def __init__(self, org_slug: str, coordinator: str, password: str, shares: list[str]) -> None:
+    def __init__(
+        self, org_slug: str, coordinator: str, password: str, shares: list[str], setup: dict[str, Any] | None = None
+    ) -> None:
         from refuge.accounts.login import find_member
         from refuge.audit.models import AuditEntry
         from refuge.crypto import recover_private_key, unwrap_with_password
@@ -68,6 +73,8 @@ class World:
             AuditEntry.objects.filter(organisation_id=self.organisation.pk).values_list("code", "object_id")
         )
         self.cache: dict[Any, Any] = {}
+        # What the set-up of the cases left (crash_ops.case_baseline): the clients' writes are counted on top.
+        self.setup: dict[str, Any] = setup or {}
 
     def lookup_id(self, receipt: str) -> str:
         from django.conf import settings
@@ -86,9 +93,14 @@ class World:
                 wraps.setdefault(wrap.key_id, []).append(wrap)
         return wraps
 
-    def team_secret(self, key: Any, holders: set[str], wraps: list[Any]) -> bytes:
+    def team_secret(self, key: Any, holders: set[str], wraps: list[Any], users: set[Any] | None = None) -> bytes:
         """A record key's secret as the team opens it; ValueError unless `wraps` (the key's current
-        ones) are for exactly these kinds of holder and the recovery wrap holds the same secret."""
+        ones) are for exactly these kinds of holder (and, if `users` is given, its member wraps for
+        exactly these members) and the recovery wrap holds the same secret.
+
+        Opened with the coordinator's keyring (directly, or through the group key); a key the
+        coordinator does not hold (e.g. a compartment not given to them) with the recovery key.
+        """
         from refuge.crypto import open_sealed
         from refuge.keyring.models import HolderKind, Key
         from refuge.keyring.wraps import open_recovery_wrap
@@ -96,6 +108,9 @@ class World:
         kinds = {wrap.holder_kind for wrap in wraps}
         if kinds != holders:
             raise ValueError(f"its key has wraps for {sorted(kinds)}, not {sorted(holders)}")
+        members = {wrap.holder_id for wrap in wraps if wrap.holder_kind == HolderKind.USER}
+        if users is not None and members != users:
+            raise ValueError(f"its key is wrapped for {len(members)} members, its team has {len(users)}")
         by_kind = {wrap.holder_kind: wrap for wrap in wraps}
         if HolderKind.GROUP in by_kind:
             # What Keyring.secret_for does for a key held through a group: open the group key
@@ -106,8 +121,10 @@ class World:
                 group = self.keyring.secret_for(Key.objects.get(pk=group_wrap.holder_key_id))
                 self.cache[("group", group_wrap.holder_key_id)] = group
             secret = open_sealed(group, bytes(group_wrap.wrapped))
-        else:
+        elif self.keyring.user.pk in members or HolderKind.RECOVERY not in by_kind:
             secret = self.keyring.secret_for(key)
+        else:
+            return open_recovery_wrap(by_kind[HolderKind.RECOVERY], self.recovery_private_key)
         if (
             HolderKind.RECOVERY in by_kind
             and open_recovery_wrap(by_kind[HolderKind.RECOVERY], self.recovery_private_key) != secret
@@ -181,6 +198,10 @@ def check_writes(findings: Findings, world: World, attempts: list[Attempt]) -> N
         stored = seen[attempt.serial] > 0
         if attempt.status != ACKED:
             findings.counts[f"{attempt.op}:{attempt.status}:{'stored' if stored else 'absent'}"] += 1
+            if attempt.detail.startswith("HTTP "):
+                # What the server said about writes it had stored: an error page that promises
+                # "nothing was saved", or a 400 after the commit, is a wrong answer worth seeing.
+                findings.counts[f"answered {attempt.detail}:{'stored' if stored else 'absent'}"] += 1
             continue
         problems = OPERATIONS[attempt.op].check_acknowledged(world, attempt)
         for problem in problems:
@@ -214,20 +235,29 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
         except Exception as error:  # noqa: BLE001 - a damaged database is a finding, not a crash of the verifier
             findings.add("error", f"{name} check failed: {type(error).__name__}: {error}")
     try:
-        world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"])
+        world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"], spec.get("setup"))
         check_writes(findings, world, attempts)
     except Exception as error:  # noqa: BLE001 - as above
         findings.add("error", f"checking the writes failed: {type(error).__name__}: {error}")
     return {"problems": findings.problems, "counts": dict(findings.counts)}
 
 
+def set_up(spec: dict[str, Any]) -> dict[str, Any]:
+    """Open the cases the clients' caseworkers edit (crash_ops.set_up_cases), before the first cycle."""
+    world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"])
+    return set_up_cases(world, spec["workers"])
+
+
 def main(argv: list[str]) -> None:
+    run = verify
+    if argv[:1] == ["--set-up"]:
+        run, argv = set_up, argv[1:]
     if len(argv) != 2:
-        raise SystemExit("usage: python -m tests.support.crash_verify INPUT.json OUTPUT.json")
+        raise SystemExit("usage: python -m tests.support.crash_verify [--set-up] INPUT.json OUTPUT.json")
     import django
 
     django.setup()
-    result = verify(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    result = run(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     Path(argv[1]).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
 
