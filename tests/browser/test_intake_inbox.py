@@ -49,7 +49,7 @@ def test_intake_reads_a_request_replies_and_declines_without_javascript(
 
     page = new_page(java_script_enabled=False)
     _log_in(page, live_server.url, world.ivan)
-    page.get_by_role("link", name="Requests").click()
+    page.get_by_role("link", name="Requests", exact=True).click()
     assert page.get_by_role("heading", name="Requests").is_visible()
     assert "They took my phone" not in page.content()
     _shot(page, "intake-inbox-en")

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from playwright.sync_api import Page
 
+from refuge.accounts.models import User
 from refuge.cases import actions
 from refuge.cases.models import Compartment, Person, Priority
 from refuge.intake.actions import do_submit_request
@@ -104,6 +105,7 @@ def test_the_main_workspace_pages_in_each_language(
 
 def _log_in_ru(page: Page, base: str, world: World) -> None:  # noqa: F811
     persona = world.alice
+    User.objects.filter(pk=persona.user.pk).update(totp_last_step=0)
     page.context.clear_cookies()
     page.goto(f"{base}/login/")
     page.locator("#id_organisation").fill(persona.org_slug)
