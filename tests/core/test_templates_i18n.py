@@ -162,7 +162,7 @@ def test_error_page_renders_every_title_in_russian() -> None:
     with translation.override("ru"):
         html = views.server_error(request).content.decode()
     assert "<title>Что-то пошло не так</title>" in html
-    assert "Ничего не сохранено." in html
+    assert "Если вы что-то сохраняли" in html
 
 
 @pytest.mark.django_db
