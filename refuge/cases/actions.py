@@ -11,7 +11,6 @@ open; the others stay marked `rotation_due` until a holder rotates them.
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import secrets
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from refuge.accounts.models import User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases import compartments as schema
-from refuge.cases.access import CASE_ROLES, holds_key
+from refuge.cases.access import CASE_ROLES, holds_key, is_team_member
 from refuge.cases.models import (
     PRIORITY_DUE_DAYS,
     Case,
@@ -52,7 +51,7 @@ from refuge.cases.models import (
 from refuge.cases.pseudonyms import new_pseudonym
 from refuge.cases.stages import can_move
 from refuge.core.errors import UserError
-from refuge.crypto import blind_index, encrypt_stream, random_key
+from refuge.crypto import blind_index
 from refuge.intake import actions as intake_actions
 from refuge.intake.access import can_read_requests
 from refuge.intake.actions import INDEXED_FIELDS, MAX_MESSAGE_CHARS
@@ -60,6 +59,7 @@ from refuge.intake.models import HelpRequest, RequesterStatus
 from refuge.intake.queries import read_answers
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring import actions as key_actions
+from refuge.keyring.files import encrypt_file_into
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import do_ensure_blind_index_key, encrypt_column, server_secret_for
@@ -549,7 +549,7 @@ def do_grant_compartment(*, actor: User, keyring: Keyring, compartment: Compartm
     """Wrap a compartment's key for another member of the case's team."""
     case = compartment.person.case
     _check_on_team(actor, case)
-    if not TeamMember.objects.filter(case=case, user=member).exists():
+    if not is_team_member(member, case):
         raise UserError("not_on_team", _("Share the case with this member first."), field="member")
     if not holds_key(actor, compartment.key):
         raise UserError("not_granted", _("You have not been given this compartment."))
@@ -700,13 +700,7 @@ def do_add_document(*, actor: User, keyring: Keyring, case: Case, upload: CleanU
             uploaded_by=actor,
             created_at=timezone.now(),
         )
-        file_key = random_key()
-        sink = io.BytesIO()
-        encrypt_stream(file_key, io.BytesIO(upload.data), sink, ad=str(document.pk).encode())
-        document.data = sink.getvalue()
-        encrypt_column(document, "file_key", file_key, secret, case.key)
-        encrypt_column(document, "name", upload.name, secret, case.key)
-        encrypt_column(document, "removed", json.dumps(list(upload.removed)), secret, case.key)
+        encrypt_file_into(document, upload.data, upload.name, upload.removed, secret, case.key)
         document.save(force_insert=True)
         touch(case)
         add_event(case, secret, EventKind.DOCUMENT, actor, {})
@@ -744,7 +738,7 @@ def do_record_case_read(*, actor: User, case: Case) -> None:
 
 def _check_on_team(actor: User, case: Case) -> None:
     # Views reach cases through access_case; this is the second lock on the door.
-    if case.organisation_id != actor.organisation_id or not TeamMember.objects.filter(case=case, user=actor).exists():
+    if case.organisation_id != actor.organisation_id or not is_team_member(actor, case):
         raise UserError("not_on_team", _("Only members of the case's team can do this."))
 
 

@@ -8,10 +8,9 @@ server compares keyed hashes and never reads a compartment.
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -29,11 +28,12 @@ from refuge.cases.models import (
     Task,
     TeamMember,
 )
-from refuge.crypto import blind_index, decrypt_stream
+from refuge.crypto import blind_index
 from refuge.intake.actions import INDEXED_FIELDS
+from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Key, Purpose
-from refuge.keyring.records import decrypt_column, decrypt_text, server_secret_for
+from refuge.keyring.records import decrypt_text, server_secret_for
 from refuge.shelter.models import Placement
 
 CLOSED_STAGES = (Stage.CLOSED, Stage.DECLINED)
@@ -55,7 +55,6 @@ class CaseFilters:
     lost_contact: bool = False
     mine: bool = False
     q: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySet[Case]:
@@ -226,7 +225,4 @@ def read_document_names(case: Case, secret: bytes) -> list[Shown]:
 
 
 def read_document_content(document: CaseDocument, secret: bytes) -> bytes:
-    file_key = decrypt_column(document, "file_key", secret, document.key)
-    sink = io.BytesIO()
-    decrypt_stream(file_key, io.BytesIO(bytes(document.data)), sink, ad=str(document.pk).encode())
-    return sink.getvalue()
+    return decrypt_file_content(document, secret, document.key)

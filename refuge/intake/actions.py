@@ -8,7 +8,6 @@ shown once and never stored; after the response the server can read nothing.
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 from collections.abc import Sequence
@@ -28,17 +27,16 @@ from refuge.core.errors import UserError
 from refuge.crypto import (
     blind_index,
     derive_receipt_secrets,
-    encrypt_stream,
     new_receipt,
     normalise_document_number,
     normalise_name,
     normalise_phone,
-    random_key,
 )
 from refuge.intake import notify
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestFile, RequestIndex, RequestMessage
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.actions import NewKey, do_store_key, prepare_key
+from refuge.keyring.files import encrypt_file_into
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, Purpose
 from refuge.keyring.records import (
@@ -208,14 +206,7 @@ def _encrypted_file(
     stored = RequestFile(
         request=request, message=message, key=key, kind=upload.kind, size=len(upload.data), created_at=this_hour()
     )
-    file_key = random_key()
-    sink = io.BytesIO()
-    # The file id is bound in: a ciphertext moved to another file row fails to open.
-    encrypt_stream(file_key, io.BytesIO(upload.data), sink, ad=str(stored.pk).encode())
-    stored.data = sink.getvalue()
-    encrypt_column(stored, "file_key", file_key, secret, key)
-    encrypt_column(stored, "name", upload.name, secret, key)
-    encrypt_column(stored, "removed", json.dumps(list(upload.removed)), secret, key)
+    encrypt_file_into(stored, upload.data, upload.name, upload.removed, secret, key)
     return stored
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from refuge.accounts.models import Organisation
-from refuge.crypto import decrypt_stream
 from refuge.intake.models import URGENCY_RANK, HelpRequest, RequestFile, RequestIndex, RequestMessage
-from refuge.keyring.records import decrypt_column, decrypt_text
+from refuge.keyring.files import decrypt_file_content
+from refuge.keyring.records import decrypt_text
 
 
 def inbox(organisation: Organisation) -> QuerySet[HelpRequest]:
@@ -106,7 +105,4 @@ def read_files(request: HelpRequest, secret: bytes) -> list[ShownFile]:
 
 def read_file_content(stored: RequestFile, secret: bytes) -> bytes:
     """Decrypt one file's content (CryptoError if tampered with or truncated)."""
-    file_key = decrypt_column(stored, "file_key", secret, stored.key)
-    sink = io.BytesIO()
-    decrypt_stream(file_key, io.BytesIO(bytes(stored.data)), sink, ad=str(stored.pk).encode())
-    return sink.getvalue()
+    return decrypt_file_content(stored, secret, stored.key)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
-from refuge.cases.access import holds_key
+from refuge.cases.access import holds_key, is_team_member
 from refuge.cases.actions import add_event, today, touch
 from refuge.cases.models import EventKind, Person, TeamMember
 from refuge.core.errors import UserError
@@ -164,7 +164,7 @@ def do_place_person(
 ) -> Placement:
     """Place a person of one of the actor's cases in a shelter with room."""
     case = person.case
-    if not TeamMember.objects.filter(case=case, user=actor).exists():
+    if not is_team_member(actor, case):
         raise UserError("not_on_team", _("Only members of the case's team can do this."))
     if shelter.organisation_id != actor.organisation_id or not shelter.active:
         raise UserError("bad_shelter", _("Choose one of the shelters."), field="shelter")
@@ -204,7 +204,7 @@ def do_place_person(
 
 def do_end_placement(*, actor: User, keyring: Keyring, placement: Placement, ended_on: datetime.date) -> None:
     case = placement.case
-    if not (TeamMember.objects.filter(case=case, user=actor).exists() or can_manage_shelters(actor)):
+    if not (is_team_member(actor, case) or can_manage_shelters(actor)):
         raise UserError("not_allowed", _("Only the case's team or a coordinator can do this."))
     if placement.organisation_id != actor.organisation_id:
         raise UserError("not_allowed", _("Only the case's team or a coordinator can do this."))
@@ -214,7 +214,7 @@ def do_end_placement(*, actor: User, keyring: Keyring, placement: Placement, end
         updated = Placement.objects.filter(pk=placement.pk, ended_on__isnull=True).update(ended_on=ended_on)
         if not updated:
             raise UserError("already_ended", _("This stay has already ended."))
-        if TeamMember.objects.filter(case=case, user=actor).exists():
+        if is_team_member(actor, case):
             add_event(
                 case,
                 keyring.secret_for(case.key),

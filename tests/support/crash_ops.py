@@ -31,6 +31,7 @@ operation" in docs/development.md.
 
 from __future__ import annotations
 
+import abc
 import datetime
 import hashlib
 import http.client
@@ -199,7 +200,7 @@ class Stored:
     where: str  # for messages: e.g. "request R-7K2M9Q, message 3"
 
 
-class Operation:
+class Operation(abc.ABC):
     """One kind of write; subclasses are registered with @register (see the module docstring)."""
 
     name: ClassVar[str]
@@ -214,16 +215,17 @@ class Operation:
     def ready(self, client: CrashClient) -> bool:
         return True
 
+    @abc.abstractmethod
     def perform(self, client: CrashClient, attempt: Attempt) -> None:
-        raise NotImplementedError
+        """Send the write, recording it in `attempt` (see Attempt.send)."""
 
+    @abc.abstractmethod
     def check_acknowledged(self, world: World, attempt: Attempt) -> list[str]:
         """Problems with one acknowledged attempt, opened as its author would ([] if none)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def expected(self, world: World, attempt: Attempt) -> dict[str, Any]:
         """The content a Stored row made by this attempt must have (compared with ==)."""
-        raise NotImplementedError
 
 
 OPERATIONS: dict[str, Operation] = {}
