@@ -21,7 +21,7 @@ FAST_MARKS := not browser and not postgres and not slow
 SQLITE_MARKS := not browser and not postgres
 PG_MARKS := not browser
 
-.PHONY: help install demo demo-codes test test-fast test-sqlite test-pg test-browser crash screenshots check messages bench clean
+.PHONY: help install demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -75,6 +75,23 @@ crash: $(INSTALLED)  ## the long crash suite: many kill -9 cycles on SQLite, the
 	    || status=1; \
 	done; \
 	exit $$status
+
+# The long fuzzing run (docs/development.md, "Fuzzing"): every tests/fuzz/fuzz_<name>.py harness for
+# FUZZ_RUNS inputs, from its seeds in tests/corpus/<name>/ and what earlier runs found in
+# var/fuzz/<name>/corpus/; crashes go to var/fuzz/<name>/. CI runs a few thousand of each (marker slow).
+# FUZZ_ARGS go to libFuzzer as they are (e.g. FUZZ_ARGS=-max_total_time=600).
+FUZZ_RUNS ?= 200000
+FUZZ_ARGS ?=
+fuzz: $(INSTALLED)  ## fuzz every atheris harness for FUZZ_RUNS inputs each (default 200000)
+	$(BIN)/python -m tests.fuzz.runner --runs $(FUZZ_RUNS) -- $(FUZZ_ARGS)
+
+# The soak (docs/development.md, "Soak"): `refuge serve` under SOAK_RATE submissions/s for
+# SOAK_MINUTES; fails on any error or on a worker whose memory grows. Result in var/soak/result.json.
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 10
+SOAK_DATABASE ?= sqlite
+soak: $(INSTALLED)  ## steady intake load for SOAK_MINUTES (default 30): flat memory, zero errors
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --database $(SOAK_DATABASE)
 
 screenshots: $(INSTALLED)  ## the browser layer, saving the pages it visits to docs/screenshots
 	REFUGE_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots REFUGE_TEST_DATABASE=sqlite $(PYTEST) -m browser $(PYTEST_ARGS)

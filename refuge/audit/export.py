@@ -59,14 +59,19 @@ def parse_line(line: str) -> ExportedKey | CheckpointRow:
         if data["kind"] == "key":
             return ExportedKey(public_key=bytes.fromhex(data["public_key"]))
         if data["kind"] == "checkpoint":
+            seq = data["seq"]
+            # A whole number as written by export: not a float (1e400 is infinity), not a bool.
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                raise ValueError("not an audit export line")
             return CheckpointRow(
-                seq=int(data["seq"]),
+                seq=seq,
                 entry_hash=bytes.fromhex(data["entry_hash"]),
                 signed_at=datetime.fromisoformat(data["signed_at"]),
                 signature=bytes.fromhex(data["signature"]),
                 public_key=bytes.fromhex(data["public_key"]),
             )
-    except (KeyError, TypeError, ValueError) as error:
+    # RecursionError: json.loads on thousands of nested brackets (found by tests/fuzz).
+    except (KeyError, TypeError, ValueError, RecursionError) as error:
         raise ValueError("not an audit export line") from error
     raise ValueError("not an audit export line")
 

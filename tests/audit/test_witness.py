@@ -105,6 +105,31 @@ def test_it_reports_lines_that_are_not_export_lines(witnessed: list[str]) -> Non
     ]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        # Both found by tests/fuzz/fuzz_audit_export.py: once an OverflowError and a
+        # RecursionError that stopped `refuge audit verify --witness` with a traceback.
+        "seq 1e400",
+        "[" * 5000,
+        "seq as text",
+        "seq as a bool",
+    ],
+)
+def test_a_hostile_witness_line_is_reported_not_raised(witnessed: list[str], bad: str) -> None:
+    checkpoint = json.loads(witnessed[1])
+    line = {
+        "seq 1e400": witnessed[1].replace(f'"seq":{checkpoint["seq"]}', '"seq":1e400'),
+        "seq as text": json.dumps({**checkpoint, "seq": str(checkpoint["seq"])}),
+        "seq as a bool": json.dumps({**checkpoint, "seq": True}),
+    }.get(bad, bad)
+    assert line != witnessed[1]
+
+    found = verify_export([witnessed[0], line]).problems
+
+    assert [p.message for p in found] == ["line 2 of the witness file is not an audit export line"]
+
+
 def test_an_export_of_an_empty_log_holds_only_the_key() -> None:
     lines = list(export_lines())
 
