@@ -90,8 +90,11 @@ fuzz: $(INSTALLED)  ## fuzz every atheris harness for FUZZ_RUNS inputs each (def
 SOAK_MINUTES ?= 30
 SOAK_RATE ?= 10
 SOAK_DATABASE ?= sqlite
-soak: $(INSTALLED)  ## steady intake load for SOAK_MINUTES (default 30): flat memory, zero errors
-	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --database $(SOAK_DATABASE)
+soak: $(INSTALLED)  ## steady intake load for SOAK_MINUTES (default 30): flat memory, zero errors; BENCHMARKS.md
+	REFUGE_SOAK_MINUTES=$(SOAK_MINUTES) REFUGE_SOAK_RATE=$(SOAK_RATE) REFUGE_SOAK_DATABASE=$(SOAK_DATABASE) \
+	  $(BIN)/python bench/run.py soak $(BENCH_ARGS)
+	@$(BIN)/python -c 'import json, sys; sys.exit(0 if json.load(open("var/soak/result.json"))["passed"] else 1)' \
+	  || { echo "the soak failed: see BENCHMARKS.md (soak) and var/soak/result.json"; exit 1; }
 
 screenshots: $(INSTALLED)  ## the browser layer, saving the pages it visits to docs/screenshots
 	REFUGE_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots REFUGE_TEST_DATABASE=sqlite $(PYTEST) -m browser $(PYTEST_ARGS)

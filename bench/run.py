@@ -64,10 +64,18 @@ between runs. Benchmarks are not timed tests: a MISS is reported, not failed.
 """
 
 
+# Benchmarks run only when named: the soak lasts 30 minutes (`make soak`).
+SEPARATE = {"soak"}
+
+
 def discover() -> list[str]:
-    """Every bench/<name>.py that is not a helper or the runner, in name order."""
+    """Every bench/<name>.py that defines run() (not a helper, the runner or a settings module), in name order."""
     here = Path(__file__).resolve().parent
-    return sorted(path.stem for path in here.glob("*.py") if not path.stem.startswith("_") and path.stem != "run")
+    return sorted(
+        path.stem
+        for path in here.glob("*.py")
+        if not path.stem.startswith("_") and path.stem != "run" and "\ndef run(" in path.read_text(encoding="utf-8")
+    )
 
 
 def reproduce_command(name: str, args: argparse.Namespace) -> str:
@@ -144,7 +152,12 @@ def _note_busy(result: BenchResult, busy: float | None) -> None:
 
 def parse_args(argv: list[str] | None, available: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run Refuge's benchmarks and rewrite BENCHMARKS.md.")
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all of {available})")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"benchmarks to run (default: all of {available} but {sorted(SEPARATE)})",
+    )
     parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL cluster")
     parser.add_argument("--iterations", type=int, help="samples per measurement (default: each benchmark's own)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the file to rewrite (default BENCHMARKS.md)")
@@ -175,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("DATABASE_URL", None)
     failed = []
     with database_targets(postgres=args.postgres) as databases:
-        for name in args.names or available:
+        for name in args.names or [name for name in available if name not in SEPARATE]:
             module = importlib.import_module(f"bench.{name}")
             options = BenchOptions(databases, reproduce_command(name, args), args.iterations)
             print(f"=== {name} on {', '.join(target.label for target in databases)}", flush=True)

@@ -1,7 +1,12 @@
 """The soak (issue #5): `refuge serve` under a steady intake load; memory must stay flat, errors zero.
 
-    .venv/bin/python bench/soak.py                      # 30 minutes at 10 submissions/s on SQLite (make soak)
+    make soak                                           # bench/run.py soak: 30 min, 10/s, SQLite; BENCHMARKS.md
+    .venv/bin/python bench/soak.py                      # the same, result in var/soak/ only
     .venv/bin/python bench/soak.py --minutes 2 --database postgres
+
+`bench/run.py soak` (what `make soak` runs) writes the soak's section of BENCHMARKS.md;
+REFUGE_SOAK_MINUTES, REFUGE_SOAK_RATE and REFUGE_SOAK_DATABASE choose its length, rate
+and database. `make bench` leaves the soak out: it is run on its own.
 
 A fresh data directory, `refuge init` and `refuge createorg`, then `refuge serve` as
 shipped (production settings, 2 workers × 4 threads, the default flood brake). A few
@@ -51,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _machine  # noqa: E402
 from bench._login_child import worker_pids  # noqa: E402
-from bench._results import percentile  # noqa: E402
+from bench._results import BenchOptions, BenchResult, Check, Row, Table, percentile  # noqa: E402
 
 # _Run and _submit_once are the load test's own submission and error rules: the soak paces
 # them instead of looping them as fast as possible.
@@ -408,6 +413,75 @@ def summary(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+NAME = "soak"
+TITLE = "Soak: a steady intake load"
+TARGET = "A 30-minute soak (`make soak`) at a steady intake load shows flat memory and zero errors (issue #5)."
+
+
+def run(options: BenchOptions) -> BenchResult:
+    """The soak as a benchmark of bench/run.py: its section of BENCHMARKS.md."""
+    minutes = float(os.environ.get("REFUGE_SOAK_MINUTES", "30"))
+    soak = _soak_settings(
+        minutes, float(os.environ.get("REFUGE_SOAK_RATE", "10")), 4, os.environ.get("REFUGE_SOAK_DATABASE", "sqlite")
+    )
+    command = f"make soak SOAK_MINUTES={minutes:g} SOAK_RATE={soak.rate:g} SOAK_DATABASE={soak.database}"
+    started = time.monotonic()
+    found = run_soak(soak, OUTPUT, workers=2)
+    result = BenchResult(NAME, TITLE, TARGET, command, environment=_machine.one_line(), date=found["date"])
+    result.checks = [Check(c["name"], c["value"], c["passed"]) for c in found["checks"]]
+    if minutes < 30:
+        result.checks.append(Check("the run lasted 30 minutes", f"{minutes:g} minutes", False))
+    memory = []
+    for worker in found["workers"]:
+        if worker["flat"] is None:
+            memory.append(
+                Row.reading(f"worker {worker['pid']}: peak (not judged: too few samples)", worker["peak_mib"], "MiB")
+            )
+            continue
+        memory += [
+            Row.reading(f"worker {worker['pid']}: after warm-up", worker["start_mib"], "MiB"),
+            Row.reading(f"worker {worker['pid']}: at the end", worker["end_mib"], "MiB"),
+            Row.reading(f"worker {worker['pid']}: slope", worker["slope_mib_per_10_min"], "MiB per 10 min"),
+        ]
+    post = found["post_ms"]
+    result.tables = [
+        Table(f"Memory of each worker (VmRSS), {soak.database}", memory),
+        Table(
+            "The load",
+            [
+                Row.reading("acknowledged submissions", found["acknowledged"], "submissions"),
+                Row.reading("acknowledged per second", found["per_second"], "/s"),
+                Row.reading("POST → receipt page, median", post.get("median", 0.0), "ms"),
+                Row.reading("POST → receipt page, p99", post.get("p99", 0.0), "ms"),
+                Row.reading("worker restarts (gunicorn max_requests)", found["worker_restarts"], ""),
+            ],
+        ),
+    ]
+    result.notes = [
+        f"{soak.clients} clients share a fixed rate of {soak.rate:g} submissions/s (not as fast as they can), each "
+        "submission a new requester; warm-up "
+        f"{soak.warm_up_seconds:.0f} s, a memory sample every {soak.sample_seconds:.0f} s. The full result, with every "
+        "sample, is in var/soak/result.json.",
+        "Flat: a judged worker grows by less than "
+        f"{GROWTH_LIMIT_MIB:g} MiB and less than {GROWTH_LIMIT_SHARE:.0%} from its first sample after warm-up to its last.",
+    ]
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _soak_settings(minutes: float, rate: float, clients: int, database: str) -> Soak:
+    seconds = minutes * 60
+    return Soak(
+        minutes=minutes,
+        rate=rate,
+        clients=clients,
+        database=database,
+        warm_up_seconds=min(WARM_UP_SECONDS, WARM_UP_SHARE * seconds),
+        # 15 s in a long run; often enough for a short one to have samples after its warm-up.
+        sample_seconds=min(15.0, max(1.0, seconds / 40)),
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30.0, help="how long the load runs (default 30)")
@@ -417,16 +491,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as shipped)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"result file (default {OUTPUT.relative_to(ROOT)})")
     options = parser.parse_args(argv)
-    seconds = options.minutes * 60
-    soak = Soak(
-        minutes=options.minutes,
-        rate=options.rate,
-        clients=options.clients,
-        database=options.database,
-        warm_up_seconds=min(WARM_UP_SECONDS, WARM_UP_SHARE * seconds),
-        # 15 s in a long run; often enough for a short one to have samples after its warm-up.
-        sample_seconds=min(15.0, max(1.0, seconds / 40)),
-    )
+    soak = _soak_settings(options.minutes, options.rate, options.clients, options.database)
     result = run_soak(soak, options.output, workers=options.workers)
     print(summary(result))
     print(f"\nresult: {options.output}")
