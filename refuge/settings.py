@@ -123,7 +123,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No parallel workers for Refuge's queries: they are short, and on the 2 cores the
+    # server threads share, starting workers cost more than it saved (about 9 ms on a
+    # member's case list of 3,000 cases, BENCHMARKS.md). Set per connection, so it holds
+    # whatever the cluster's own configuration says; other clients of the cluster keep theirs.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c max_parallel_workers_per_gather=0"
+else:
     raise ConfigurationError("DATABASE_URL must name a sqlite:// or postgres:// database")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

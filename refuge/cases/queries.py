@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 
-from refuge.accounts.models import User
+from refuge.accounts.models import Role, User
 from refuge.cases.access import visible_cases
 from refuge.cases.models import (
     Case,
@@ -102,6 +103,39 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySe
         .defer("summary", *(f"pathway__{name}" for name in _PATHWAY_LONG_TEXTS))
         .order_by("due_on", "reference")
     )
+
+
+# A member's list (their teams' cases) is read whole, as ids, when it is at most this long.
+MAX_IDS_IN_MEMORY = 20_000
+
+
+def page_of_cases(
+    cases: QuerySet[Case], size: int, number: Any, *, bounded: bool = False
+) -> tuple[Page[Any], list[Case]]:
+    """One page of a case list: its ids first, in list order, then those rows alone.
+
+    Ordering and skipping read only an index (the ids, due dates and references); the
+    rows themselves are read for the 50 shown. Deep pages and a member's few thousand
+    cases otherwise made PostgreSQL sort whole rows, or scan the table (BENCHMARKS.md).
+    `bounded`: the list is a member's own (a few thousand cases at most), so one query
+    for all its ids answers both the count and the page, where two would each look up
+    every case of the member.
+    """
+    ids_in_order = cases.values_list("pk", flat=True)
+    source: Any = ids_in_order
+    if bounded:
+        everything = list(ids_in_order[: MAX_IDS_IN_MEMORY + 1])
+        if len(everything) <= MAX_IDS_IN_MEMORY:
+            source = everything
+    page = Paginator(source, size).get_page(number)
+    ids = list(page)
+    found = {case.pk: case for case in cases.order_by().filter(pk__in=ids)}
+    return page, [found[pk] for pk in ids if pk in found]
+
+
+def is_a_members_list(user: User, filters: CaseFilters) -> bool:
+    """True when the list is bounded by someone's team rows (page_of_cases(bounded=True))."""
+    return user.role != Role.COORDINATOR or filters.mine or filters.member is not None
 
 
 _PATHWAY_LONG_TEXTS = (

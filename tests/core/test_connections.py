@@ -48,3 +48,19 @@ def test_sqlite_keeps_its_durability_pragmas_with_persistent_connections(
     assert options["transaction_mode"] == "IMMEDIATE"
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
         assert f"PRAGMA {pragma}" in options["init_command"]
+
+
+def test_postgresql_connections_start_no_parallel_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    database = _database(monkeypatch, tmp_path, "postgres://refuge@%2Fvar%2Frun%2Fpostgresql/refuge")
+
+    # Short queries on 2 shared cores: workers cost more than they save (BENCHMARKS.md, workspace).
+    assert database["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
+
+
+@pytest.mark.postgres
+def test_the_setting_reaches_the_server(db: None) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)

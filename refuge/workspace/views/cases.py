@@ -19,7 +19,6 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -51,6 +50,8 @@ from refuge.cases.queries import (
     CaseFilters,
     Shown,
     case_list,
+    is_a_members_list,
+    page_of_cases,
     people_of_page,
     read_document_content,
     read_document_names,
@@ -133,15 +134,15 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "today": today}
     if not form.is_valid():
         return render(request, "workspace/cases/list.html", {**context, "invalid": True}, status=400)
+    filters = _filters(form.cleaned_data)
     try:
-        cases = case_list(user, _filters(form.cleaned_data), today)
+        cases = case_list(user, filters, today)
     except KeyNotHeld:
         # A blind-index key without its server wrap: search by identity is unavailable,
         # which is said next to the box rather than failing the page.
         form.add_error("q", _("Searching by name, phone or document number is not available right now."))
         return render(request, "workspace/cases/list.html", {**context, "invalid": True}, status=400)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = list(page)
+    page, shown = page_of_cases(cases, PAGE_SIZE, request.GET.get("page"), bounded=is_a_members_list(user, filters))
     people = people_of_page(shown)
     teams = _teams_of_page(shown)
     # reverse() once: every case's address differs only by its id.
