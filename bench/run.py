@@ -68,6 +68,11 @@ between runs. Benchmarks are not timed tests: a MISS is reported, not failed.
 SEPARATE = {"soak"}
 
 
+def default_names(available: list[str]) -> list[str]:
+    """What `bench/run.py` (and `make bench`) runs when no benchmark is named."""
+    return [name for name in available if name not in SEPARATE]
+
+
 def discover() -> list[str]:
     """Every bench/<name>.py that defines run() (not a helper, the runner or a settings module), in name order."""
     here = Path(__file__).resolve().parent
@@ -188,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("DATABASE_URL", None)
     failed = []
     with database_targets(postgres=args.postgres) as databases:
-        for name in args.names or [name for name in available if name not in SEPARATE]:
+        for name in args.names or default_names(available):
             module = importlib.import_module(f"bench.{name}")
             options = BenchOptions(databases, reproduce_command(name, args), args.iterations)
             print(f"=== {name} on {', '.join(target.label for target in databases)}", flush=True)
