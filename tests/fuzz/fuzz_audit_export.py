@@ -12,7 +12,7 @@ U+FFFD). The JSON decoder is C code that atheris cannot see into, so mutating ra
 rarely reaches parse_line's own checks with an odd value in a field; an input whose
 first byte is odd is therefore read as a recipe (atheris.FuzzedDataProvider) for an
 export object whose fields each get a value of any JSON type, and its JSON is the line.
-tests/fuzz/test_fuzz_audit_export.py runs a bounded number of executions (marker `slow`).
+tests/fuzz/test_fuzzers.py runs a bounded number of executions (marker `slow`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ possible. The input bytes are read as UTF-8 (invalid sequences become U+FFFD, as
 field would decode them). `normalise_receipt` and `derive_receipt_secrets` may refuse
 with InvalidReceipt; any other exception is a crash, and so is a broken promise: an
 accepted receipt must come back in its canonical grouped form, normalise to itself, and
-give the same secrets as that canonical form. tests/fuzz/test_fuzz_receipts.py runs a
+give the same secrets as that canonical form. tests/fuzz/test_fuzzers.py runs a
 bounded number of executions (marker `slow`); `make fuzz` runs many more.
 """
 

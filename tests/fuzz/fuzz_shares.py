@@ -8,7 +8,7 @@ one share a line, read as UTF-8 (invalid sequences become U+FFFD). `combine_shar
 `recover_private_key` may refuse with CryptoError; any other exception is a crash, and so
 is a broken promise: shares that combine give 16 to 32 bytes, and `recover_private_key`
 accepts them exactly when they rebuild a 32-byte key whose public half it is given.
-tests/fuzz/test_fuzz_shares.py runs a bounded number of executions (marker `slow`).
+tests/fuzz/test_fuzzers.py runs a bounded number of executions (marker `slow`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 libFuzzer adds the inputs it finds interesting to the first directory, so give it a
 scratch one before the committed corpus. Any exception other than UserError is a
 crash: libFuzzer stops and saves the input as crash-<sha1> (see -artifact_prefix).
-tests/fuzz/test_fuzz_uploads.py runs a bounded number of executions (marker `slow`).
+tests/fuzz/test_fuzzers.py runs a bounded number of executions (marker `slow`).
 """
 
 from __future__ import annotations
