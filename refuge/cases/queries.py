@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from refuge.accounts.models import Role, User
 from refuge.cases.access import visible_cases
@@ -33,7 +33,7 @@ from refuge.crypto import blind_index
 from refuge.intake.actions import INDEXED_FIELDS
 from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import Key, Purpose
+from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import decrypt_text, server_secret_for
 from refuge.shelter.models import Placement
 
@@ -188,6 +188,28 @@ def index_digests(organisation_id: Any, text: str) -> list[tuple[str, str]]:
             continue
         found.append((field_name, blind_index(server_secret_for(key), field_name, normalised)))
     return found
+
+
+def compartments_held_only_by(case: Case, member: User) -> list[Compartment]:
+    """The compartments of the case's people that `member` alone can open (recovery aside).
+
+    Taking that member off the team leaves them readable with the organisation's recovery
+    key only: the removal page says so first (it does not refuse: a member who turned
+    against the people in the case must be cut off at once).
+    """
+    compartments = list(
+        Compartment.objects.filter(person__case=case)
+        .select_related("person", "key")
+        .only("id", "kind", "key__id", "key__version", "person__pseudonym")
+        .order_by("person__pseudonym", "kind")
+    )
+    holders: dict[Any, set[Any]] = {}
+    wraps = KeyWrap.objects.filter(
+        key_id__in=[c.key_id for c in compartments], holder_kind=HolderKind.USER, key_version=F("key__version")
+    )
+    for key_id, holder_id in wraps.values_list("key_id", "holder_id"):
+        holders.setdefault(key_id, set()).add(holder_id)
+    return [c for c in compartments if holders.get(c.key_id, set()) == {member.pk}]
 
 
 def people_of_page(cases: list[Case]) -> dict[Any, list[Person]]:

@@ -716,6 +716,13 @@ def test_removing_a_member_says_which_keys_wait_for_someone_else(world: World, c
     # Bob alone holds the requester's identity compartment; Bella takes him off the team.
     actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
     bella = client_for(world.bella)
+    pseudonym = Person.objects.get(case=case).pseudonym
+    asking = bella.get(_url(case, f"team/{world.bob.user.pk}/remove/")).content.decode()
+    assert "Only they can open these parts of the file:" in asking
+    assert f"<li>Legal identity — {pseudonym}</li>" in asking
+    assert "only the organisation's recovery key can" in asking
+    # Bella holds no compartment alone: leaving herself warns of nothing.
+    assert "parts of the file" not in bella.get(_url(case, f"team/{world.bella.user.pk}/remove/")).content.decode()
     response = bella.post(_url(case, f"team/{world.bob.user.pk}/remove/"))
     assert response.status_code == 302
     page = bella.get(response["Location"]).content.decode()

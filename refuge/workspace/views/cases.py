@@ -50,6 +50,7 @@ from refuge.cases.queries import (
     CaseFilters,
     Shown,
     case_list,
+    compartments_held_only_by,
     is_a_members_list,
     page_of_cases,
     people_of_page,
@@ -788,7 +789,13 @@ def case_team_remove_view(request: HttpRequest, case_id: uuid.UUID, member_id: u
     if row is None:
         raise Http404
     form = forms.Form(request.POST if request.method == "POST" else None)
-    context = {**_metadata(case), "row": row, "form": form, "self_removal": row.user_id == user.pk}
+    context = {
+        **_metadata(case),
+        "row": row,
+        "form": form,
+        "self_removal": row.user_id == user.pk,
+        "only_theirs": compartments_held_only_by(case, row.user),
+    }
     if request.method != "POST":
         return render(request, "workspace/cases/team_remove.html", context)
     try:
