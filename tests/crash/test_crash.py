@@ -130,8 +130,12 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             "(SELECT id FROM intake_helprequest WHERE reference = ?)",
             [cut],
         )
-        db.execute("DELETE FROM audit_auditentry WHERE seq = (SELECT max(seq) - 1 FROM audit_auditentry)")
-        damaged_cases = _damage_cases(db)
+        noted, rolled, kind, unwrapped_case, unindexed, unopened = _damage_cases(db)
+        _delete_an_audit_entry(
+            db,
+            requests=[unwrapped, truncated, cut],
+            cases=[noted, rolled, unwrapped_case, unindexed, unopened],
+        )
 
     verified = suite.verify(SqliteDatabase(unsafe=False))
     found = "\n".join(f"[{p['kind']}] {p['message']}" for p in verified["problems"])
@@ -142,7 +146,6 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"request {cut}: " in found and "requester messages but" in found, found
     assert "[audit]" in found, found
     assert "[acknowledged]" in found, found
-    noted, rolled, kind, unwrapped_case, unindexed, unopened = damaged_cases
     assert f"case {noted}: " in found and "'NOTE_ADDED' audit entries" in found, found
     assert f"case {rolled}, {kind} compartment, version" in found and "is stored, but not as it was sent" in found
     assert f"case {rolled}, {kind} compartment: " in found and "'COMPARTMENT_WRITTEN' audit entries" in found, found
@@ -191,6 +194,31 @@ def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]
         [unopened],
     )
     return noted, rolled, kind, unwrapped, unindexed, unopened
+
+
+def _delete_an_audit_entry(db: sqlite3.Connection, *, requests: list[str], cases: list[str]) -> None:
+    """Delete a recent audit entry (not the last) about none of the damaged objects.
+
+    An entry about a damaged object could cancel out the damage it is asked to show: the
+    requester message cut from a conversation stops being noticed if its audit entry goes too.
+    """
+    wanted_requests, wanted_cases = set(requests), set(cases)
+    damaged = {
+        row[1] for row in db.execute("SELECT reference, id FROM intake_helprequest") if row[0] in wanted_requests
+    }
+    damaged |= {row[1] for row in db.execute("SELECT reference, id FROM cases_case") if row[0] in wanted_cases}
+    damaged |= {
+        row[1]
+        for row in db.execute(
+            "SELECT c.reference, m.id FROM cases_compartment m JOIN cases_person p ON p.id = m.person_id "
+            "JOIN cases_case c ON c.id = p.case_id"
+        )
+        if row[0] in wanted_cases
+    }
+    damaged = {str(value).replace("-", "") for value in damaged}
+    entries = db.execute("SELECT seq, object_id FROM audit_auditentry ORDER BY seq DESC").fetchall()
+    seq = next(seq for seq, object_id in entries[1:] if object_id.replace("-", "") not in damaged)
+    db.execute("DELETE FROM audit_auditentry WHERE seq = ?", [seq])
 
 
 def _with_file(db: sqlite3.Connection, *, other_than: str) -> str:
