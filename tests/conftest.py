@@ -7,6 +7,7 @@ directory; this file only shapes the test databases that pytest-django creates.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,3 +26,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     if database["ENGINE"] == "django.db.backends.sqlite3":
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         database.setdefault("TEST", {})["NAME"] = str(settings.DATA_DIR / f"test-{worker}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_is_its_own() -> Iterator[None]:
+    """Start and end every test in the default language.
+
+    LocaleMiddleware activates the language of each request in the thread and nothing
+    deactivates it, so one test's Russian page would make the next test's plain
+    `gettext` Russian too, depending on the order the tests happen to run in.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

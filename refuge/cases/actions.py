@@ -50,7 +50,7 @@ from refuge.cases.models import (
 )
 from refuge.cases.pseudonyms import new_pseudonym
 from refuge.cases.stages import can_move
-from refuge.core.errors import UserError
+from refuge.core.errors import UserError, too_long
 from refuge.crypto import blind_index
 from refuge.intake import actions as intake_actions
 from refuge.intake.access import can_read_requests
@@ -87,13 +87,25 @@ def today() -> datetime.date:
 
 
 def do_accept_request(
-    *, actor: User, keyring: Keyring, request: HelpRequest, team: Sequence[User], priority: str
+    *,
+    actor: User,
+    keyring: Keyring,
+    request: HelpRequest,
+    team: Sequence[User],
+    priority: str,
+    lead: User | None = None,
 ) -> Case:
-    """Open a case from a request: its content moves in, the chosen team holds the keys."""
+    """Open a case from a request: its content moves in, the chosen team holds the keys.
+
+    `lead` leads the case and must be on the team; without one, the first member of `team` does.
+    """
     if not can_read_requests(actor) or request.organisation_id != actor.organisation_id:
         raise UserError("not_allowed", _("You cannot accept requests."))
     priority = _priority(priority)
     members = _team_of(actor, team)
+    if lead is not None and all(member.pk != lead.pk for member in members):
+        raise UserError("lead_not_on_team", _("The lead must be on the team: tick them in the team too."), field="lead")
+    lead_id = members[0].pk if lead is None else lead.pk
     request_secret = keyring.secret_for(request.key)
     answers = read_answers(request, request_secret)
     with transaction.atomic():
@@ -119,7 +131,7 @@ def do_accept_request(
         encrypt_column(case, "summary", json.dumps(answers, ensure_ascii=False), secret, key)
         case.save(force_insert=True)
         TeamMember.objects.bulk_create(
-            TeamMember(case=case, user=member, lead=index == 0, added_on=now) for index, member in enumerate(members)
+            TeamMember(case=case, user=member, lead=member.pk == lead_id, added_on=now) for member in members
         )
         person = _new_person(case, secret, PersonRole.REQUESTER, {})
         identity = {
@@ -208,6 +220,24 @@ def do_add_team_member(*, actor: User, keyring: Keyring, case: Case, member: Use
         touch(locked)
         add_event(locked, secret, EventKind.TEAM_ADDED, actor, {"member": member.username})
         _audit(AuditEvent.TEAM_MEMBER_ADDED, actor, "case", locked.pk)
+
+
+def do_set_lead(*, actor: User, keyring: Keyring, case: Case, member: User) -> None:
+    """Make a member of the team the case's lead (who owns the tasks made for the case)."""
+    _check_on_team(actor, case)
+    with transaction.atomic():
+        locked = _lock_case(case)
+        row = TeamMember.objects.filter(case=locked, user=member).first()
+        if row is None:
+            raise UserError("not_on_team", _("This member is not on the team."), field="member")
+        if row.lead:
+            return
+        secret = keyring.secret_for(locked.key)
+        TeamMember.objects.filter(case=locked, lead=True).update(lead=False)
+        TeamMember.objects.filter(pk=row.pk).update(lead=True)
+        touch(locked)
+        add_event(locked, secret, EventKind.LEAD_CHANGED, actor, {"member": member.username})
+        _audit(AuditEvent.TEAM_LEAD_CHANGED, actor, "case", locked.pk)
 
 
 @dataclass
@@ -785,9 +815,7 @@ def _text(value: str, limit: int, field_name: str, required: Any = None) -> str:
     if required is not None and not text:
         raise UserError("required", required, field=field_name)
     if len(text) > limit:
-        raise UserError(
-            "too_long", _("This is too long: at most %(limit)s characters.") % {"limit": f"{limit:,}"}, field=field_name
-        )
+        raise UserError("too_long", too_long(limit), field=field_name)
     return text
 
 

@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from refuge.cases.models import CompartmentKind
-from refuge.core.errors import UserError
+from refuge.core.errors import UserError, too_long
 
 MAX_SHORT_CHARS = 200
 MAX_LONG_CHARS = 5_000
@@ -126,11 +126,7 @@ def _clean_text(field: Field, value: Any) -> str:
         raise UserError("bad_value", _("Enter text."), field=field.name)
     text = value.strip()
     if len(text) > field.max_chars:
-        raise UserError(
-            "too_long",
-            _("This is too long: at most %(limit)s characters.") % {"limit": f"{field.max_chars:,}"},
-            field=field.name,
-        )
+        raise UserError("too_long", too_long(field.max_chars), field=field.name)
     if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text):
         raise UserError("bad_value", _("This contains characters that cannot be stored."), field=field.name)
     return text

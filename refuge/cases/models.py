@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refuge.keyring.records import register_encrypted
 
@@ -37,12 +38,14 @@ PRIORITY_RANK = {Priority.EMERGENCY: 0, Priority.URGENT: 1, Priority.NORMAL: 2}
 class Stage(models.TextChoices):
     NEW = "new", _("New")
     SCREENING = "screening", _("Screening")
-    ACCEPTED = "accepted", _("Accepted")
+    # The same English word names other things ("Accepted" request, "Travel" expenses, attached
+    # "Documents"); a context lets a translation agree with "case" and mean the stage.
+    ACCEPTED = "accepted", pgettext_lazy("case stage", "Accepted")
     DECLINED = "declined", _("Declined")
     SHELTERED = "sheltered", _("Sheltered")
-    DOCUMENTS = "documents", _("Documents")
+    DOCUMENTS = "documents", pgettext_lazy("case stage", "Documents")
     APPLYING = "applying", _("Applying")
-    TRAVEL = "travel", _("Travel")
+    TRAVEL = "travel", pgettext_lazy("case stage", "Travel")
     ARRIVED = "arrived", _("Arrived")
     CLOSED = "closed", _("Closed")
 
@@ -287,6 +290,7 @@ class EventKind(models.TextChoices):
     EDITED = "edited", _("Case details changed")
     TEAM_ADDED = "team_added", _("Added to the team")
     TEAM_REMOVED = "team_removed", _("Removed from the team")
+    LEAD_CHANGED = "lead", _("Lead changed")
     PERSON_ADDED = "person_added", _("Person added")
     COMPARTMENT = "compartment", _("Compartment changed")
     COMPARTMENT_SHARED = "comp_shared", _("Compartment shared")
@@ -381,7 +385,7 @@ class Task(models.Model):
 
 
 class ExpenseCategory(models.TextChoices):
-    TRAVEL = "travel", _("Travel")
+    TRAVEL = "travel", pgettext_lazy("expense category", "Travel")
     HOUSING = "housing", _("Housing")
     FOOD = "food", _("Food")
     MEDICAL = "medical", _("Medical")

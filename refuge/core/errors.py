@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.formats import number_format
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 
 class UserError(Exception):
@@ -16,3 +18,10 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+def too_long(limit: int) -> str:
+    """ "This is too long: at most 10,000 characters.", in the reader's language and number format."""
+    return gettext("This is too long: at most %(limit)s characters.") % {
+        "limit": number_format(limit, force_grouping=True)
+    }

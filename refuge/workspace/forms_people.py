@@ -21,6 +21,7 @@ from refuge.accounts.models import User
 from refuge.cases.actions import MAX_CASE_NOTE_CHARS
 from refuge.cases.compartments import CONTACT_FIELDS, FIELDS, MAX_CONTACTS, RELATIONS, Field
 from refuge.cases.models import PersonRole, Priority
+from refuge.core.errors import too_long
 from refuge.core.forms import CleanCharField
 from refuge.shelter.models import Shelter
 
@@ -39,12 +40,8 @@ PRIORITY_CHOICES = [
 ]
 
 
-def _too_long_text(limit: int) -> str:
-    return gettext("This is too long: at most %(limit)s characters.") % {"limit": f"{limit:,}"}
-
-
 # Translated when shown, not when this module is imported: the reader's language.
-too_long = lazy(_too_long_text, str)
+too_long_lazy = lazy(too_long, str)
 
 
 def _as_label(label: StrOrPromise | Promise) -> StrOrPromise:
@@ -56,7 +53,7 @@ def text_field(
     label: StrOrPromise | Promise, max_chars: int, *, required: bool = False, rows: int = 0, **kwargs: Any
 ) -> CleanCharField:
     """One line (or `rows` lines) of text: limit and control characters refused in the reader's language."""
-    errors = {"max_length": too_long(max_chars), "invalid": BAD_CHARACTERS, **kwargs.pop("error_messages", {})}
+    errors = {"max_length": too_long_lazy(max_chars), "invalid": BAD_CHARACTERS, **kwargs.pop("error_messages", {})}
     widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput
     return CleanCharField(
         label=_as_label(label), required=required, max_length=max_chars, widget=widget, error_messages=errors, **kwargs
@@ -100,20 +97,30 @@ class MemberChoiceField(OneOfField):
         return f"{obj.username} ({obj.get_role_display()})"
 
 
-class TeamField(forms.ModelMultipleChoiceField):
-    widget = forms.CheckboxSelectMultiple
+class _MemberChoice:
+    """A choice of colleagues: anything not one of them gets one message, in the reader's language."""
+
+    error_messages: dict[str, Any]
 
     def clean(self, value: Any) -> Any:
         try:
-            return super().clean(value)
+            return super().clean(value)  # type: ignore[misc]
         except forms.ValidationError as error:
-            # Not an id at all, or not a candidate: one message, in the reader's language.
+            # Not an id at all (the UUID field's own English message), or not a candidate.
             if getattr(error, "code", None) == "required":
                 raise
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
 
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.username} ({obj.get_role_display()})"
+
+
+class TeamField(_MemberChoice, forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+
+class LeadField(_MemberChoice, forms.ModelChoiceField):
+    pass
 
 
 def _member_errors() -> dict[str, StrOrPromise]:
@@ -137,14 +144,30 @@ class AcceptForm(forms.Form):
         queryset=User.objects.none(),
         error_messages={"required": _("Choose at least one member for the team."), **_member_errors()},
         help_text=_(
-            "They get the case key and take over the conversation with the requester; the first one "
-            "chosen in this list leads the case. Intake no longer sees the request once it is accepted."
+            "They get the case key and take over the conversation with the requester. "
+            "Intake no longer sees the request once it is accepted."
         ),
+    )
+    lead = LeadField(
+        label=_("Who leads the case"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("The first one ticked in the team"),
+        error_messages=_member_errors(),
+        help_text=_("The lead owns the tasks made for the case, such as renewing a passport. It can be changed later."),
     )
 
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = candidates  # type: ignore[attr-defined]
+        self.fields["lead"].queryset = candidates  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        lead, team = cleaned.get("lead"), cleaned.get("team")
+        if lead is not None and team is not None and lead not in team:
+            self.add_error("lead", _("The lead must be on the team: tick them in the team too."))
+        return cleaned
 
 
 # --- people ----------------------------------------------------------------------------------

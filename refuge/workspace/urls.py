@@ -40,6 +40,7 @@ urlpatterns += [
     path("cases/<uuid:case_id>/lost-contact/", cases.case_lost_contact_view, name="case_lost_contact"),
     path("cases/<uuid:case_id>/team/", cases.case_team_add_view, name="case_team_add"),
     path("cases/<uuid:case_id>/team/<uuid:member_id>/remove/", cases.case_team_remove_view, name="case_team_remove"),
+    path("cases/<uuid:case_id>/team/<uuid:member_id>/lead/", cases.case_team_lead_view, name="case_team_lead"),
     path("cases/<uuid:case_id>/rotate/", cases.case_rotate_view, name="case_rotate"),
     path("cases/<uuid:case_id>/notes/", cases.case_note_view, name="case_note"),
     path("cases/<uuid:case_id>/tasks/", cases.case_task_add_view, name="case_task_add"),

@@ -291,6 +291,7 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_team_remove": Staff(
         CASE_ROLES, args={**CASE, "member_id": TEAM_MEMBER_ID}, methods=("GET", "POST")
     ),
+    "workspace:case_team_lead": Staff(CASE_ROLES, args={**CASE, "member_id": TEAM_MEMBER_ID}, methods=("POST",)),
     "workspace:case_rotate": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_note": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_add": Staff(CASE_ROLES, args=CASE, methods=("POST",)),

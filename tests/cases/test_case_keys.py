@@ -208,3 +208,38 @@ def test_requester_messages_reach_the_team_after_acceptance(world: World, accept
     actions.do_message_requester(actor=world.bob.user, keyring=bob, case=case, body="We have a place for you")
     do_requester_message(request=case.request, secret=bob.secret_for(case.request.key), body="Thank you")
     assert case.request.messages.count() == 2
+
+
+def test_the_lead_is_chosen_on_acceptance_and_changed_by_the_team(world: World) -> None:
+    submission = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="ru")
+    with pytest.raises(UserError) as refused:
+        actions.do_accept_request(
+            actor=world.ivan.user,
+            keyring=ring(world.ivan),
+            request=submission.request,
+            team=[world.alice.user],
+            priority=Priority.URGENT,
+            lead=world.bob.user,
+        )
+    assert refused.value.code == "lead_not_on_team" and refused.value.field == "lead"
+    assert not Case.objects.exists()
+    case = actions.do_accept_request(
+        actor=world.ivan.user,
+        keyring=ring(world.ivan),
+        request=submission.request,
+        team=[world.alice.user, world.bob.user],
+        priority=Priority.URGENT,
+        lead=world.bob.user,
+    )
+    leads = TeamMember.objects.filter(case=case, lead=True)
+    assert [row.user for row in leads] == [world.bob.user]
+    # Only a member of the team changes the lead, and only to a member of the team.
+    with pytest.raises(UserError) as refused:
+        actions.do_set_lead(actor=world.bella.user, keyring=ring(world.bella), case=case, member=world.alice.user)
+    assert refused.value.code == "not_on_team"
+    with pytest.raises(UserError) as refused:
+        actions.do_set_lead(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
+    assert refused.value.code == "not_on_team" and refused.value.field == "member"
+    actions.do_set_lead(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.alice.user)
+    assert [row.user for row in leads.all()] == [world.alice.user]
+    assert CaseEvent.objects.filter(case=case, kind="lead").count() == 1

@@ -289,3 +289,33 @@ def test_inline_code_scan_catches_what_it_should() -> None:
     for sample in bad:
         assert any(pattern.search(sample) for pattern, _ in INLINE_CODE), sample
     assert not any(pattern.search('<script src="/static/a.js"></script>') for pattern, _ in INLINE_CODE)
+
+
+# --- words that mean two things, and numbers in sentences ------------------------------
+
+
+def test_a_stage_a_status_and_an_expense_that_share_an_english_word_are_told_apart_in_russian() -> None:
+    """ "Accepted" is a case's stage and a request's status; "Travel" a stage and an expense."""
+    from refuge.cases.models import ExpenseCategory, Stage, choice_label
+    from refuge.intake.models import RequesterStatus
+
+    with translation.override("ru"):
+        assert choice_label(Stage, "accepted") == "Принят"  # кейс
+        assert choice_label(RequesterStatus, "accepted") == "Принято"  # обращение
+        assert choice_label(Stage, "travel") == "В пути"
+        assert choice_label(ExpenseCategory, "travel") == "Дорога"
+        assert choice_label(Stage, "documents") == "Оформление документов"
+        assert choice_label(ExpenseCategory, "documents") == "Документы"
+    with translation.override("en"):
+        assert choice_label(Stage, "accepted") == choice_label(RequesterStatus, "accepted") == "Accepted"
+        assert choice_label(Stage, "travel") == choice_label(ExpenseCategory, "travel") == "Travel"
+
+
+def test_a_limit_in_an_error_is_written_the_readers_way() -> None:
+    from refuge.core.errors import too_long
+
+    with translation.override("en"):
+        assert too_long(20_000) == "This is too long: at most 20,000 characters."
+    with translation.override("ru"):
+        # Russian groups thousands with a (non-breaking) space, not a comma.
+        assert too_long(20_000) == "Слишком длинный текст: не более 20\xa0000 символов."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -58,6 +59,27 @@ def test_intake_accepts_a_request_for_a_team_and_loses_it_from_the_inbox(
     assert client_for(world.ivan).get(f"/cases/{case.pk}/people/{person.pk}/").status_code == 404
 
 
+def test_intake_chooses_who_leads_the_case(world: World, client_for, request_: HelpRequest) -> None:
+    page = client_for(world.ivan).get(_url(request_)).content.decode()
+    assert "Who leads the case" in page and "The first one ticked in the team" in page
+    team = [str(world.bob.user.pk), str(world.bella.user.pk)]
+    response = client_for(world.ivan).post(_url(request_), {"priority": "urgent", "team": team, "lead": team[0]})
+    assert response.status_code == 302
+    case = Case.objects.get(request=request_)
+    assert list(TeamMember.objects.filter(case=case, lead=True).values_list("user__username", flat=True)) == ["bob"]
+
+
+def test_a_lead_who_is_not_ticked_in_the_team_is_refused(world: World, client_for, request_: HelpRequest) -> None:
+    data = {"priority": "urgent", "team": [str(world.bella.user.pk)], "lead": str(world.bob.user.pk)}
+    response = client_for(world.ivan).post(_url(request_), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The lead must be on the team: tick them in the team too." in page
+    assert not Case.objects.exists()
+    # What was chosen is still chosen.
+    assert re.search(rf'<input type="checkbox" name="team" value="{world.bella.user.pk}"[^>]* checked>', page)
+
+
 def test_accepting_onto_ones_own_team_opens_the_case(world: World, client_for, request_: HelpRequest) -> None:
     response = client_for(world.alice).post(_url(request_), {"priority": "urgent", "team": [str(world.alice.user.pk)]})
     case = Case.objects.get(request=request_)
@@ -74,6 +96,8 @@ def test_accepting_onto_ones_own_team_opens_the_case(world: World, client_for, r
         ({"team": ["BOB"]}, "Choose a priority."),
         ({"priority": "urgent", "team": ["AUDREY"]}, "This person cannot be on a case team."),
         ({"priority": "urgent", "team": ["CHARLIE"]}, "This person cannot be on a case team."),
+        ({"priority": "urgent", "team": ["BOB"], "lead": "CHARLIE"}, "This person cannot be on a case team."),
+        ({"priority": "urgent", "team": ["BOB"], "lead": "not-a-uuid"}, "This person cannot be on a case team."),
     ],
 )
 def test_bad_accept_input_is_refused_and_opens_no_case(
@@ -82,6 +106,8 @@ def test_bad_accept_input_is_refused_and_opens_no_case(
     ids = {"BOB": world.bob.user.pk, "AUDREY": world.audrey.user.pk, "CHARLIE": world.charlie.user.pk}
     if "team" in data:
         data = {**data, "team": [str(ids.get(value, value)) for value in data["team"]]}  # type: ignore[attr-defined]
+    if "lead" in data:
+        data = {**data, "lead": str(ids.get(str(data["lead"]), data["lead"]))}
     response = client_for(world.ivan).post(_url(request_), data)
     assert response.status_code == 400
     assert message in response.content.decode()

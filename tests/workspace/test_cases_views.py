@@ -672,6 +672,28 @@ def test_a_member_added_to_the_team_reads_the_case_and_loses_it_when_removed(
     assert "key of the case was rotated" in page or "keys of the case were rotated" in page
 
 
+def test_the_team_changes_its_lead(world: World, client_for, case: Case) -> None:
+    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
+    bob = client_for(world.bob)
+    page = bob.get(_url(case)).content.decode()
+    assert "Make bella the lead" in page and "Lead the case" not in page  # Bob leads already
+    response = bob.post(_url(case, f"team/{world.bella.user.pk}/lead/"))
+    assert response.status_code == 302 and response["Location"].endswith("#team")
+    assert list(TeamMember.objects.filter(case=case, lead=True).values_list("user__username", flat=True)) == ["bella"]
+    page = bob.get(_url(case)).content.decode()
+    assert "bella leads the case now." in page  # the message, and the timeline
+    assert "Lead the case" in page and "Make bella the lead" not in page
+    assert AuditEntry.objects.filter(code=AuditEvent.TEAM_LEAD_CHANGED, object_id=str(case.pk)).count() == 1
+    # Again: nothing changes, nothing more is written.
+    assert bob.post(_url(case, f"team/{world.bella.user.pk}/lead/")).status_code == 302
+    assert AuditEntry.objects.filter(code=AuditEvent.TEAM_LEAD_CHANGED, object_id=str(case.pk)).count() == 1
+    # Someone not on the team, or no one at all: 404, and the lead stays.
+    for who in (world.alice.user.pk, uuid.uuid4()):
+        assert bob.post(_url(case, f"team/{who}/lead/")).status_code == 404
+    assert bob.get(_url(case, f"team/{world.bella.user.pk}/lead/")).status_code == 405
+    assert TeamMember.objects.get(case=case, lead=True).user == world.bella.user
+
+
 def test_only_colleagues_who_may_hold_cases_can_join_a_team(world: World, client_for, case: Case) -> None:
     client = client_for(world.bob)
     for candidate in (world.charlie.user.pk, world.audrey.user.pk, world.bob.user.pk, uuid.uuid4(), "<script>"):

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
@@ -50,6 +50,7 @@ def accept_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
                 request=help_request,
                 team=list(form.cleaned_data["team"]),
                 priority=form.cleaned_data["priority"],
+                lead=form.cleaned_data["lead"],
             )
         except UserError as error:
             add_user_error(form, error)
@@ -69,11 +70,4 @@ def accept_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 
 
 def _case_url(case: Case) -> str:
-    """The case page; while it is not built yet, the requester's own page in the case."""
-    try:
-        return reverse("workspace:case_detail", args=[case.pk])
-    except NoReverseMatch:
-        person = case.people.order_by("added_on").first()
-        if person is None:
-            return reverse("workspace:home")
-        return reverse("workspace:person_detail", args=[case.pk, person.pk])
+    return reverse("workspace:case_detail", args=[case.pk])

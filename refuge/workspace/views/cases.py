@@ -477,6 +477,7 @@ _SENTENCES: dict[str, Callable[[dict[str, Any], Case], str]] = {
     EventKind.EDITED: _edited,
     EventKind.TEAM_ADDED: lambda d, c: _who(d, c, _("%(member)s was added to the team.")),
     EventKind.TEAM_REMOVED: lambda d, c: _who(d, c, _("%(member)s was removed from the team.")),
+    EventKind.LEAD_CHANGED: lambda d, c: _who(d, c, _("%(member)s leads the case now.")),
     EventKind.PERSON_ADDED: lambda d, c: (
         _("%(pseudonym)s was added to the case (%(role)s).")
         % {"pseudonym": _text(d, "pseudonym"), "role": _label(PersonRole, _text(d, "role")).lower()}
@@ -591,6 +592,25 @@ def case_team_add_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse
         )
 
     return _act(request, case_id, "team_form", build, act, _("The case is shared with the new team member."), "team")
+
+
+@case_post
+def case_team_lead_view(request: HttpRequest, case_id: uuid.UUID, member_id: uuid.UUID) -> HttpResponse:
+    """Make a member of the team its lead: one button per member on the team card, nothing typed."""
+    user = member(request)
+    case = access_case(user, case_id).case
+    row = TeamMember.objects.filter(case=case, user_id=member_id).select_related("user").first()
+    if row is None:
+        raise Http404
+    try:
+        actions.do_set_lead(actor=user, keyring=_keyring(request), case=case, member=row.user)
+    except UserError as error:
+        messages.error(request, str(error.message))
+    except (KeyNotHeld, CryptoError):
+        return _render_case(request, case, status=403)
+    else:
+        messages.success(request, _("%(member)s leads the case now.") % {"member": row.user.username})
+    return redirect(_case_url(case, "team"))
 
 
 @case_post
