@@ -100,6 +100,9 @@ def _number(value: float | None, unit: str) -> str:
         return ""
     if unit == "ms":
         return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+    if float(value).is_integer():
+        # Counts (submissions, errors, workers) are whole: "18,000 submissions", not "18000.0".
+        return f"{int(value):,} {unit}"
     return f"{value:.1f} {unit}"
 
 

@@ -58,9 +58,9 @@ from bench import _machine  # noqa: E402
 from bench._login_child import worker_pids  # noqa: E402
 from bench._results import BenchOptions, BenchResult, Check, Row, Table, percentile  # noqa: E402
 
-# _Run and _submit_once are the load test's own submission and error rules: the soak paces
+# LoadRun and submit_once are the load test's own submission and error rules: the soak paces
 # them instead of looping them as fast as possible.
-from tests.support.load import Connection, LoadReport, _Run, _submit_once, write_sent  # noqa: E402
+from tests.support.load import Connection, LoadReport, LoadRun, submit_once, write_sent  # noqa: E402
 from tests.support.server import ServerProcess, refuge_env, run_refuge, running_server  # noqa: E402
 
 ORGANISATION = "soak"
@@ -143,7 +143,7 @@ class Soak:
 # --- the load ----------------------------------------------------------------------------------
 
 
-async def _client(run: _Run, slots: Iterator[int], soak: Soak, number: int) -> None:
+async def _client(run: LoadRun, slots: Iterator[int], soak: Soak, number: int) -> None:
     """Take the next due submission, wait for its moment, send it; until the run's end."""
     rng = random.Random(f"{run.run_id}-{number}")
     for serial, slot in enumerate(slots):
@@ -157,13 +157,13 @@ async def _client(run: _Run, slots: Iterator[int], soak: Soak, number: int) -> N
             soak.lateness.append(-delay)  # every client was busy: the server is not keeping up
         connection = Connection(run.host, run.port)
         try:
-            await _submit_once(run, connection, rng, f"{run.run_id}-{number}-{serial}")
+            await submit_once(run, connection, rng, f"{run.run_id}-{number}-{serial}")
         finally:
             run.report.retries += connection.retries
             connection.close()
 
 
-def _sample(master: int, run: _Run) -> Sample:
+def _sample(master: int, run: LoadRun) -> Sample:
     parts = {}
     for pid in worker_pids(master):
         try:
@@ -180,7 +180,7 @@ def _sample(master: int, run: _Run) -> Sample:
     )
 
 
-async def _sampler(master: int, run: _Run, soak: Soak) -> None:
+async def _sampler(master: int, run: LoadRun, soak: Soak) -> None:
     every_print = max(1, round(60 / soak.sample_seconds))
     while time.monotonic() < run.stop_at:
         sample = _sample(master, run)
@@ -197,7 +197,7 @@ async def _sampler(master: int, run: _Run, soak: Soak) -> None:
 
 async def _soak(server: ServerProcess, soak: Soak) -> LoadReport:
     report = LoadReport(clients=soak.clients, seconds=soak.minutes * 60)
-    run = _Run("127.0.0.1", server.port, PATH, report, warm_up=0.0)
+    run = LoadRun("127.0.0.1", server.port, PATH, report, warm_up=0.0)
     slots = itertools.count()
     cpu_before = time.process_time()
     await asyncio.gather(

@@ -266,7 +266,7 @@ class LoadReport:
         return "\n".join(lines)
 
 
-class _Run:
+class LoadRun:
     """Shared state of one load run: the clock, the report, the requests' fixed parts."""
 
     def __init__(self, host: str, port: int, path: str, report: LoadReport, warm_up: float) -> None:
@@ -324,7 +324,7 @@ def _page_error(reply: Reply) -> str:
     return " ".join(_TAG.sub(b" ", text).decode("utf-8", "replace").split())
 
 
-async def _submitter(run: _Run, number: int) -> None:
+async def _submitter(run: LoadRun, number: int) -> None:
     rng = random.Random(f"{run.run_id}-{number}")
     serial = 0
     while time.monotonic() < run.stop_at:
@@ -332,7 +332,7 @@ async def _submitter(run: _Run, number: int) -> None:
         # A new person each time: a new connection (kept alive from the form to its answer), no cookies.
         connection = Connection(run.host, run.port)
         try:
-            succeeded = await _submit_once(run, connection, rng, f"{run.run_id}-{number}-{serial}")
+            succeeded = await submit_once(run, connection, rng, f"{run.run_id}-{number}-{serial}")
         finally:
             run.report.retries += connection.retries
             connection.close()
@@ -340,7 +340,7 @@ async def _submitter(run: _Run, number: int) -> None:
             await asyncio.sleep(ERROR_PAUSE)
 
 
-async def _submit_once(run: _Run, connection: Connection, rng: random.Random, serial: str) -> bool:
+async def submit_once(run: LoadRun, connection: Connection, rng: random.Random, serial: str) -> bool:
     """One requester: GET the form, POST the answers, keep the receipt. False after an error."""
     cookies: dict[str, str] = {}
     began = time.monotonic()
@@ -376,7 +376,7 @@ async def _submit_once(run: _Run, connection: Connection, rng: random.Random, se
     return True
 
 
-async def _exchange(run: _Run, connection: Connection, raw: bytes, method: str) -> Reply | None:
+async def _exchange(run: LoadRun, connection: Connection, raw: bytes, method: str) -> Reply | None:
     try:
         async with asyncio.timeout(REQUEST_TIMEOUT):
             return await connection.send(raw)
@@ -389,7 +389,7 @@ async def _exchange(run: _Run, connection: Connection, raw: bytes, method: str) 
 
 async def _load(host: str, port: int, path: str, clients: int, seconds: float, warm_up: float) -> LoadReport:
     report = LoadReport(clients=clients, seconds=seconds)
-    run = _Run(host, port, path, report, warm_up)
+    run = LoadRun(host, port, path, report, warm_up)
     cpu_before, wall_before = time.process_time(), time.monotonic()
     await asyncio.gather(*(_submitter(run, number) for number in range(clients)))
     report.client_cpu_seconds = time.process_time() - cpu_before
