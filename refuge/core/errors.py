@@ -21,7 +21,7 @@ class UserError(Exception):
 
 
 def too_long(limit: int) -> str:
-    """ "This is too long: at most 10,000 characters.", in the reader's language and number format."""
+    """The "too long" message for `limit` characters, in the reader's language and number format."""
     return gettext("This is too long: at most %(limit)s characters.") % {
         "limit": number_format(limit, force_grouping=True)
     }
