@@ -135,6 +135,14 @@ def encryption_is_off() -> bool:
     return _aead.seal.__module__ != "refuge.crypto._aead"
 
 
+def _database_version(connection: Any) -> str:
+    if connection.vendor == "sqlite":
+        return f"SQLite {connection.Database.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--output", type=Path, required=True)
@@ -155,7 +163,7 @@ def main() -> None:
         "totp": totp_secret,
         "settings": os.environ["DJANGO_SETTINGS_MODULE"],
         "encryption_off": encryption_is_off(),
-        "database": f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}",
+        "database": _database_version(connection),
     }
     args.output.write_text(json.dumps(meta))
 

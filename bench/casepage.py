@@ -169,5 +169,5 @@ def _report(
             )
         )
     table = Table(f"{label}: GET over HTTP, 1 worker × 4 threads per build, {iterations} requests each", rows)
-    table.notes.append(f"Database: {builds['encrypted']['database'].strip()}, {detail}.")
+    table.notes.append(f"Database: {builds['encrypted']['database']}, {detail}.")
     return [table], checks
