@@ -339,10 +339,12 @@ def test_case_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(worl
             return base + "documents/", [], True
         if name == "team remove":
             return base + f"team/{other}/remove/", [], None
+        if name == "team lead":
+            return base + f"team/{other}/lead/", [], None
         return base + f"tasks/{other}/done/", [], None
 
     names = ["edit", "stage", "lost-contact/", "team/", "rotate/", "notes/", "tasks/", "expenses/", "messages/"]
-    names += ["document", "team remove", "task done", "list"]
+    names += ["document", "team remove", "team lead", "task done", "list"]
     list_fields = [
         text("q"),
         pick("stage", ["open", "all", "new", "closed"], ["lost"]),
@@ -366,7 +368,7 @@ def test_case_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(worl
             get_and_check(alice, "/cases/", data.draw(form_body(list_fields, multipart=False)))
             return
         case_id = data.draw(some_id(lambda: [case.pk]), label="case")
-        other = data.draw(removable if name == "team remove" else tasks, label="id")
+        other = data.draw(removable if name in {"team remove", "team lead"} else tasks, label="id")
         path, fields, multipart = route(name, case_id, other)
         post_and_check(alice, path, data.draw(form_body(fields, multipart=multipart)))
 
@@ -482,7 +484,8 @@ def test_shelter_and_accept_forms_refuse_arbitrary_input_without_a_5xx_or_a_part
         else:
             path = f"/requests/{data.draw(some_id(lambda: requests), label='request')}/accept/"
             team = one_of_ids("team", lambda: members)
-            fields = [pick("priority", ["emergency", "urgent", "normal"], ["now"]), team, team]
+            lead = one_of_ids("lead", lambda: members)
+            fields = [pick("priority", ["emergency", "urgent", "normal"], ["now"]), team, team, lead]
         post_and_check(alice, path, data.draw(form_body(fields)))
 
     post()
