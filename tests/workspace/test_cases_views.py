@@ -839,6 +839,37 @@ def test_the_team_talks_with_the_requester_from_the_case(world: World, client_fo
     assert RequestMessage.objects.filter(request=case.request).count() == 2
 
 
+def test_the_case_page_reads_as_many_rows_of_the_database_however_long_the_case(
+    world: World, client_for, submission: Submission
+) -> None:
+    """No query per note, task, message or timeline entry: a long case costs what a short one does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case, keyring, client = _case(submission), ring(world.bob), client_for(world.bob)
+    access = access_by_receipt(submission.receipt)
+
+    def add_one_of_each(number: int) -> None:
+        actions.do_add_note(actor=world.bob.user, keyring=keyring, case=case, body=f"Note {number}")
+        actions.do_add_task(
+            actor=world.bob.user, keyring=keyring, case=case, title=f"Task {number}", due_on=None, owner=world.bob.user
+        )
+        do_requester_message(request=access.request, secret=access.secret, body=f"Question {number}")
+        actions.do_message_requester(actor=world.bob.user, keyring=keyring, case=case, body=f"Answer {number}")
+
+    def queries() -> int:
+        client.get(_url(case))  # the session and caches settle first
+        with CaptureQueriesContext(connection) as captured:
+            assert "Answer" in client.get(_url(case)).content.decode()
+        return len(captured.captured_queries)
+
+    add_one_of_each(0)
+    short = queries()
+    for number in range(1, 6):
+        add_one_of_each(number)
+    assert queries() == short
+
+
 def test_hostile_posts_get_a_clear_answer_never_a_500(world: World, client_for, case: Case) -> None:
     client = client_for(world.bob)
     form = "application/x-www-form-urlencoded"
