@@ -13,7 +13,6 @@ import argparse
 import datetime
 import json
 import os
-import re
 import secrets
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.server import create_organisation as _create  # noqa: E402
 from tests.support.server import run_refuge  # noqa: E402
 
 ORGANISATION = "bench"
@@ -44,19 +44,8 @@ def create_organisation(data_dir: Path, password: str) -> str:
     # `init` writes the secret files and the schema, the same for both builds (the benchmark build
     # adds no models); only `refuge.settings` may create the secret files (refuge/cli.py).
     run_refuge(data_dir, "init", **{**_env(), "DJANGO_SETTINGS_MODULE": "refuge.settings"})
-    password_file = data_dir / "bench-password"
-    password_file.write_text(password + "\n")
-    try:
-        created = run_refuge(
-            data_dir, "createorg", "--name", "Bench", "--slug", ORGANISATION, "--coordinator", "coord",
-            "--password-file", str(password_file), **_env(),
-        )  # fmt: skip
-    finally:
-        password_file.unlink()
-    found = re.search(r"TOTP secret:\s+(\S+)", created.stdout)
-    if found is None:
-        raise RuntimeError(f"no TOTP secret in the output of refuge createorg:\n{created.stdout}")
-    return found.group(1)
+    created = _create(data_dir, slug=ORGANISATION, coordinator="coord", password=password, name="Bench", **_env())
+    return created.totp_secret
 
 
 def fill_case(password: str) -> dict[str, Any]:

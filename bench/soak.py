@@ -61,7 +61,7 @@ from bench._results import BenchOptions, BenchResult, Check, Row, Table, percent
 # LoadRun and submit_once are the load test's own submission and error rules: the soak paces
 # them instead of looping them as fast as possible.
 from tests.support.load import Connection, LoadReport, LoadRun, submit_once, write_sent  # noqa: E402
-from tests.support.server import ServerProcess, refuge_env, run_refuge, running_server  # noqa: E402
+from tests.support.server import ServerProcess, create_organisation, refuge_env, run_refuge, running_server  # noqa: E402
 
 ORGANISATION = "soak"
 PATH = f"/r/{ORGANISATION}/ask/"
@@ -260,13 +260,9 @@ def _database(kind: str) -> Iterator[dict[str, str]]:
 
 def _set_up(data_dir: Path, env: dict[str, str]) -> None:
     run_refuge(data_dir, "init", **env)
-    password_file = data_dir / "soak-password"
-    password_file.write_text(os.urandom(18).hex() + "\n")
-    run_refuge(
-        data_dir, "createorg", "--name", "Soak", "--slug", ORGANISATION, "--coordinator", "coord",
-        "--password-file", str(password_file), **env,
-    )  # fmt: skip
-    password_file.unlink()
+    create_organisation(
+        data_dir, slug=ORGANISATION, coordinator="coord", password=os.urandom(18).hex(), name="Soak", **env
+    )
 
 
 def _wait_for_workers(server: ServerProcess, workers: int, timeout: float = 60.0) -> None:

@@ -12,6 +12,7 @@ docs/threat-model.md.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -50,12 +51,12 @@ class Stage(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-def choice_label(choices: type[models.TextChoices], value: str) -> str:
-    """The translated label of one value of `choices` (the value itself if it is not one)."""
+def choice_label(choices: type[models.TextChoices], value: Any) -> str:
+    """The translated label of one value of `choices` (the value as text if it is not one)."""
     try:
         return str(choices(value).label)
     except ValueError:
-        return value
+        return str(value)
 
 
 # Stages a case ends in: it leaves the open lists (and `Case.still_open` is false).

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
 
-from refuge.core.errors import UserError
+from refuge.core.errors import UserError, too_long
+
+# "This is too long: at most N characters." for a form field's error_messages: translated
+# when shown, in the reader's language, not once when the form class is defined.
+too_long_lazy = lazy(too_long, str)
 
 
 def add_user_error(form: forms.Form, error: UserError) -> None:

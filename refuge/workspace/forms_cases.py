@@ -25,8 +25,8 @@ from refuge.accounts.models import Role, User
 from refuge.cases.actions import MAX_AMOUNT, MAX_CASE_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from refuge.cases.models import ClosingReason, Currency, ExpenseCategory, Priority, Stage, TaskKind, choice_label
 from refuge.cases.queries import MAX_SEARCH_CHARS
-from refuge.core.errors import UserError, too_long
-from refuge.core.forms import CleanCharField
+from refuge.core.errors import UserError
+from refuge.core.forms import CleanCharField, too_long_lazy
 from refuge.intake.actions import MAX_MESSAGE_CHARS
 from refuge.intake.uploads import MAX_FILE_BYTES, CleanUpload, sanitise_upload
 from refuge.relocation.models import Pathway
@@ -49,7 +49,7 @@ def _text(label: Any, limit: int, *, required: bool, required_message: Any = Non
     """A text field whose "too long" names the limit, as the action would."""
     messages: dict[str, Any] = {
         "invalid": _INVALID_TEXT,
-        "max_length": lazy(too_long, str)(limit),
+        "max_length": too_long_lazy(limit),
     }
     if required_message is not None:
         messages["required"] = required_message

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.functional import Promise, lazy
+from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +21,7 @@ from refuge.accounts.models import User
 from refuge.cases.actions import MAX_CASE_NOTE_CHARS
 from refuge.cases.compartments import CONTACT_FIELDS, FIELDS, MAX_CONTACTS, RELATIONS, Field
 from refuge.cases.models import PersonRole, Priority
-from refuge.core.errors import too_long
-from refuge.core.forms import CleanCharField
+from refuge.core.forms import CleanCharField, too_long_lazy
 from refuge.shelter.models import Shelter
 
 if TYPE_CHECKING:
@@ -38,10 +37,6 @@ PRIORITY_CHOICES = [
     (Priority.URGENT.value, _("Urgent — at serious risk: safe within about 6 weeks")),
     (Priority.NORMAL.value, _("Normal — at risk, not immediately: safe within about 12 months")),
 ]
-
-
-# Translated when shown, not when this module is imported: the reader's language.
-too_long_lazy = lazy(too_long, str)
 
 
 def _as_label(label: StrOrPromise | Promise) -> StrOrPromise:

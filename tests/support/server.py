@@ -104,24 +104,43 @@ class CreatedOrganisation:
 
 def initialised_organisation(tmp_path: Path, *, slug: str, coordinator: str, password: str) -> CreatedOrganisation:
     """`refuge init` and `refuge createorg` in a fresh data directory, as an operator would."""
-    import re
-
     data_dir = tmp_path / "var"
     run_refuge(data_dir, "init")
+    # The password file stays in tmp_path: tests pass it to `refuge createuser` as well.
     password_file = tmp_path / f"{slug}-password"
-    password_file.write_text(password + "\n")
-    created = run_refuge(
-        data_dir,
-        "createorg",
-        "--name",
-        f"{slug.title()} Org",
-        "--slug",
-        slug,
-        "--coordinator",
-        coordinator,
-        "--password-file",
-        str(password_file),
+    return create_organisation(
+        data_dir, slug=slug, coordinator=coordinator, password=password, password_file=password_file
     )
+
+
+def create_organisation(
+    data_dir: Path,
+    *,
+    slug: str,
+    coordinator: str,
+    password: str,
+    name: str = "",
+    password_file: Path | None = None,
+    **extra: str,
+) -> CreatedOrganisation:
+    """`refuge createorg` in an initialised data directory (`extra`: its environment, as run_refuge's).
+
+    The password goes through `password_file` (kept: the caller's), or a file in the data
+    directory that is removed afterwards.
+    """
+    import re
+
+    kept = password_file is not None
+    password_file = password_file or data_dir / f"{slug}-password"
+    password_file.write_text(password + "\n")
+    try:
+        created = run_refuge(
+            data_dir, "createorg", "--name", name or f"{slug.title()} Org", "--slug", slug,
+            "--coordinator", coordinator, "--password-file", str(password_file), **extra,
+        )  # fmt: skip
+    finally:
+        if not kept:
+            password_file.unlink()
     secret = re.search(r"TOTP secret:\s+(\S+)", created.stdout)
     recovery = re.search(r"personal recovery key:\s+(\S+)", created.stdout)
     assert secret is not None and recovery is not None, created.stdout

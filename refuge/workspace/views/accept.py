@@ -12,13 +12,11 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.actions import do_accept_request
-from refuge.cases.models import Case
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
 from refuge.crypto import CryptoError
@@ -62,12 +60,8 @@ def accept_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
                 request, _("The case %(reference)s is open. Its team holds its keys.") % {"reference": case.reference}
             )
             if any(chosen.pk == user.pk for chosen in form.cleaned_data["team"]):
-                return redirect(_case_url(case))
+                return redirect("workspace:case_detail", case.pk)
             # Not on the team: the case is not theirs to open; back to the requests left.
             return redirect("workspace:intake_inbox")
     context = {"help_request": help_request, "form": form, "accepted": help_request.status == RequesterStatus.ACCEPTED}
     return render(request, "workspace/people/accept.html", context, status=400 if form.errors else 200)
-
-
-def _case_url(case: Case) -> str:
-    return reverse("workspace:case_detail", args=[case.pk])

@@ -19,6 +19,7 @@ from refuge.cases.models import (
     PersonRole,
     Priority,
     Stage,
+    choice_label,
 )
 from refuge.cases.queries import Shown
 from refuge.relocation.models import Pathway
@@ -32,14 +33,6 @@ class TimelineRow:
     text: str
 
 
-def _label(choices: type[Any], value: Any) -> str:
-    """A stored code's label in the reader's language; an unknown code as stored."""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value)
-
-
 def sentence(shown: Shown, case: Case) -> str:
     """One timeline entry as a sentence in the reader's language."""
     try:
@@ -51,7 +44,7 @@ def sentence(shown: Shown, case: Case) -> str:
     kind = shown.row.kind
     say = _SENTENCES.get(kind)
     text = say(detail, case) if say is not None else ""
-    return text or _label(EventKind, kind)
+    return text or choice_label(EventKind, kind)
 
 
 def _text(detail: dict[str, Any], key: str) -> str:
@@ -66,10 +59,10 @@ def _opened(detail: dict[str, Any], case: Case) -> str:
 
 
 def _stage(detail: dict[str, Any], case: Case) -> str:
-    new = _label(Stage, _text(detail, "to"))
+    new = choice_label(Stage, _text(detail, "to"))
     if _text(detail, "to") == Stage.CLOSED and _text(detail, "reason"):
-        return _("Case closed: %(reason)s.") % {"reason": _label(ClosingReason, _text(detail, "reason"))}
-    return _("Stage changed from %(old)s to %(new)s.") % {"old": _label(Stage, _text(detail, "from")), "new": new}
+        return _("Case closed: %(reason)s.") % {"reason": choice_label(ClosingReason, _text(detail, "reason"))}
+    return _("Stage changed from %(old)s to %(new)s.") % {"old": choice_label(Stage, _text(detail, "from")), "new": new}
 
 
 def _edited(detail: dict[str, Any], case: Case) -> str:
@@ -78,7 +71,7 @@ def _edited(detail: dict[str, Any], case: Case) -> str:
     if isinstance(priority, list) and len(priority) == 2:
         parts.append(
             _("Priority changed from %(old)s to %(new)s; the due date moved with it.")
-            % {"old": _label(Priority, priority[0]), "new": _label(Priority, priority[1])}
+            % {"old": choice_label(Priority, priority[0]), "new": choice_label(Priority, priority[1])}
         )
     if "pathway" in detail:
         code = _text(detail, "pathway")
@@ -102,7 +95,7 @@ def _who(detail: dict[str, Any], case: Case, text: str) -> str:
 
 def _compartment(detail: dict[str, Any], case: Case, text: str) -> str:
     return text % {
-        "kind": _label(CompartmentKind, _text(detail, "kind")),
+        "kind": choice_label(CompartmentKind, _text(detail, "kind")),
         "pseudonym": _text(detail, "pseudonym"),
         "member": _text(detail, "member"),
     }
@@ -119,7 +112,7 @@ def _expense(detail: dict[str, Any], case: Case) -> str:
     return _("Expense recorded: %(amount)s %(currency)s for %(category)s.") % {
         "amount": _text(detail, "amount"),
         "currency": case.currency,
-        "category": _label(ExpenseCategory, _text(detail, "category")).lower(),
+        "category": choice_label(ExpenseCategory, _text(detail, "category")).lower(),
     }
 
 
@@ -144,7 +137,7 @@ _SENTENCES: dict[str, Callable[[dict[str, Any], Case], str]] = {
     EventKind.LEAD_CHANGED: lambda d, c: _who(d, c, _("%(member)s leads the case now.")),
     EventKind.PERSON_ADDED: lambda d, c: (
         _("%(pseudonym)s was added to the case (%(role)s).")
-        % {"pseudonym": _text(d, "pseudonym"), "role": _label(PersonRole, _text(d, "role")).lower()}
+        % {"pseudonym": _text(d, "pseudonym"), "role": choice_label(PersonRole, _text(d, "role")).lower()}
     ),
     EventKind.COMPARTMENT: lambda d, c: _compartment(d, c, _("“%(kind)s” of %(pseudonym)s was changed.")),
     EventKind.COMPARTMENT_SHARED: lambda d, c: _compartment(

@@ -130,12 +130,12 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     page, shown = page_of_cases(cases, PAGE_SIZE, request.GET.get("page"), bounded=is_a_members_list(user, filters))
     people = people_of_page(shown)
     teams = _teams_of_page(shown)
-    # reverse() once: every case's address differs only by its id.
-    url_pattern = reverse("workspace:case_detail", args=[_URL_SLOT])
+    # reverse() once, for the nil UUID (never a case's id): every case's address differs only by its id.
+    url_pattern = reverse("workspace:case_detail", args=[uuid.UUID(int=0)])
     rows = [
         CaseRow(
             case=case,
-            url=url_pattern.replace(str(_URL_SLOT), str(case.pk)),
+            url=url_pattern.replace(str(uuid.UUID(int=0)), str(case.pk)),
             people=", ".join(person.pseudonym for person in people[case.pk]),
             team=[(row.user.username, row.lead) for row in teams[case.pk]],
             overdue=case.is_open and case.due_on < today,
@@ -144,10 +144,6 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         for case in shown
     ]
     return render(request, "workspace/cases/list.html", {**context, "page": page, "rows": rows})
-
-
-# A placeholder id for building case addresses without a reverse() per row.
-_URL_SLOT = uuid.UUID(int=0)
 
 
 def _filters(data: dict[str, Any]) -> CaseFilters:
