@@ -9,8 +9,13 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# Re-install only when the lock changes: the stamp is newer than requirements.lock.
-INSTALLED := $(VENV)/.refuge-installed
+# Installing (docs/development.md, "Installing"): the pip that python3.11 ships installs only the
+# pinned installer (uv) and build backend from requirements/bootstrap.lock; uv installs the rest.
+# Each stamp is newer than the lock it installed, so a changed lock re-installs.
+BOOTSTRAPPED := $(VENV)/.refuge-bootstrap
+RUNTIME := $(VENV)/.refuge-runtime
+INSTALLED := $(VENV)/.refuge-dev
+UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
 PYTEST := $(BIN)/pytest
 # Two cores on every machine (dev, CI): two xdist workers. `make test-fast XDIST=` runs serially.
 XDIST ?= -n 2
@@ -21,7 +26,7 @@ FAST_MARKS := not browser and not postgres and not slow
 SQLITE_MARKS := not browser and not postgres
 PG_MARKS := not browser
 
-.PHONY: help install demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages bench clean
+.PHONY: help install install-dev lock demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -29,17 +34,36 @@ help:  ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): requirements.lock | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check --require-hashes -r requirements.lock
-	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
+$(BOOTSTRAPPED): requirements/bootstrap.lock | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check --quiet --require-hashes -r requirements/bootstrap.lock
 	touch $@
 
-install: $(INSTALLED)  ## create .venv (python3.11) and install the locked dependencies
+# Only what Refuge needs to run: `make demo` installs this and nothing of the development set.
+$(RUNTIME): requirements/runtime.lock pyproject.toml $(BOOTSTRAPPED)
+	$(UV) --require-hashes -r requirements/runtime.lock
+	# Refuge itself, built by the pinned setuptools above (no unpinned build environment).
+	$(UV) --no-deps --no-build-isolation -e .
+	touch $@
 
-demo: $(INSTALLED)  ## init, load demo data and serve on 127.0.0.1:REFUGE_PORT (default 8000)
+# The development set (tests, linters, fuzzing) on top: `make test` and `make check`.
+$(INSTALLED): requirements/dev.lock $(RUNTIME)
+	$(UV) --require-hashes -r requirements/dev.lock
+	touch $@
+
+# Re-pin after changing pyproject.toml's dependencies: the development set first, then the runtime
+# set held to the same versions, so `make demo` and `make test` run the same code.
+LOCK := $(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet
+lock: $(BOOTSTRAPPED)  ## re-pin requirements/dev.lock and runtime.lock after changing pyproject.toml
+	$(LOCK) --extra dev -o requirements/dev.lock
+	$(LOCK) --constraint requirements/dev.lock -o requirements/runtime.lock
+
+install: $(RUNTIME)  ## create .venv (python3.11) with what Refuge needs to run
+install-dev: $(INSTALLED)  ## .venv with the development set too (tests, linters)
+
+demo: $(RUNTIME)  ## init, load demo data and serve on 127.0.0.1:REFUGE_PORT (default 8000)
 	$(BIN)/refuge demo
 
-demo-codes: $(INSTALLED)  ## print the demo users' current TOTP codes (while make demo runs)
+demo-codes: $(RUNTIME)  ## print the demo users' current TOTP codes (while make demo runs)
 	$(BIN)/refuge demo --codes
 
 # One layer of the suite: $(1) name, $(2) marker expression, $(3) extra arguments, $(4) environment.
