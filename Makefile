@@ -26,7 +26,7 @@ FAST_MARKS := not browser and not postgres and not slow
 SQLITE_MARKS := not browser and not postgres
 PG_MARKS := not browser
 
-.PHONY: help install install-dev lock demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages bench clean
+.PHONY: help install install-dev lock checkers demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -83,7 +83,16 @@ test-sqlite: $(INSTALLED)  ## the whole default suite on SQLite (slow tests incl
 test-pg: $(INSTALLED)  ## the whole default suite again on a throwaway PostgreSQL cluster
 	$(call run_layer,postgres,$(PG_MARKS),$(XDIST),REFUGE_TEST_DATABASE=postgres)
 
-test-browser: $(INSTALLED)  ## the browser layer: Playwright driving Debian's chromium
+# The page checkers the browser layer runs over every page it visits (docs/development.md, "Page
+# checks"): axe-core and vnu-jar, pinned in their package-lock.json, never their install scripts
+# (vnu-jar's would download a Java runtime: Debian's default-jre-headless runs it instead).
+CHECKERS := tests/browser/checkers
+$(CHECKERS)/node_modules/.refuge-installed: $(CHECKERS)/package-lock.json
+	npm ci --prefix $(CHECKERS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+checkers: $(CHECKERS)/node_modules/.refuge-installed  ## install the page checkers (axe-core, vnu-jar) from npm
+
+test-browser: $(INSTALLED) checkers  ## the browser layer: Playwright driving Debian's chromium
 	$(call run_layer,browser,browser,,REFUGE_TEST_DATABASE=sqlite)
 
 # The crash suite's long run (docs/development.md, "Crash suite"): SQLite, then PostgreSQL, each
@@ -120,7 +129,7 @@ soak: $(INSTALLED)  ## steady intake load for SOAK_MINUTES (default 30): flat me
 	@$(BIN)/python -c 'import json, sys; sys.exit(0 if json.load(open("var/soak/result.json"))["passed"] else 1)' \
 	  || { echo "the soak failed: see BENCHMARKS.md (soak) and var/soak/result.json"; exit 1; }
 
-screenshots: $(INSTALLED)  ## the browser layer, saving the pages it visits to docs/screenshots
+screenshots: $(INSTALLED) checkers  ## the browser layer, saving the pages it visits to docs/screenshots
 	REFUGE_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots REFUGE_TEST_DATABASE=sqlite $(PYTEST) -m browser $(PYTEST_ARGS)
 
 # Every layer runs even when an earlier one fails, then one summary line per layer.

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
+from tests.browser import pagechecks
 from tests.harness import in_ci
 
 CHROMIUM = Path(os.environ.get("REFUGE_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -85,6 +86,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     """
     contexts = []
     escaped: list[str] = []
+    seen = pagechecks.PageLog()
 
     def guard(route: Route) -> None:
         url = route.request.url
@@ -103,6 +105,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         )
         context.set_default_timeout(15_000)
         context.route("**/*", guard)
+        seen.watch(context)
         contexts.append(context)
         return context.new_page()
 
@@ -110,3 +113,15 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert escaped == [], f"the page requested addresses outside this machine: {escaped}"
+    check_pages(browser, list(seen.pages.values()))
+
+
+def check_pages(browser: Browser, pages: list[pagechecks.Seen]) -> None:
+    """Every page the test saw, in both languages, passes axe-core and the Nu HTML Checker."""
+    if not pages:
+        return
+    missing = pagechecks.missing_tools()
+    if missing:
+        pytest.fail(f"the page checks cannot run, missing: {', '.join(missing)} (make checkers)", pytrace=False)
+    problems = pagechecks.axe_violations(browser, pages) + pagechecks.html_errors(pages)
+    assert problems == [], f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems)

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from refuge.accounts.models import User
 from refuge.cases.models import Case, Compartment, PersonRole, Stage, Task
@@ -49,13 +49,13 @@ def _log_in(page: Page, base: str, persona: Persona) -> None:
     page.get_by_label("Password", exact=True).fill(persona.password)
     page.get_by_label("Code from your authenticator app").fill(persona.refresh().code())
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("heading", name="Today").is_visible()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
 
 
 def _open_case(page: Page, base: str, reference: str) -> None:
     page.goto(f"{base}/cases/")
     page.get_by_role("link", name=reference).click()
-    assert page.get_by_role("heading", name=re.compile(reference)).first.is_visible()
+    expect(page.get_by_role("heading", name=re.compile(reference)).first).to_be_visible()
 
 
 def test_a_day_of_work_on_a_case_without_javascript(
@@ -90,12 +90,12 @@ def test_a_day_of_work_on_a_case_without_javascript(
     page.get_by_text("Add someone to the team").click()
     page.get_by_label("Member to add").select_option(label="bob (Caseworker)")
     page.get_by_role("button", name="Add to the team").click()
-    assert page.get_by_text("bob").first.is_visible()
+    expect(page.get_by_text("bob").first).to_be_visible()
 
     # The caseworker's day.
     _log_in(page, base, world.bob)
     _open_case(page, base, case.reference)
-    assert page.get_by_text("They came to my flat at night.").is_visible()
+    expect(page.get_by_text("They came to my flat at night.")).to_be_visible()
     _shot(page, "case-detail-en")
     page.get_by_role("link", name="Add a person").click()
     page.get_by_label("Who this person is").select_option(label="Partner")
@@ -105,7 +105,7 @@ def test_a_day_of_work_on_a_case_without_javascript(
     page.get_by_label("International passport number").fill(PASSPORT)
     page.get_by_label("International passport valid until").fill("2027-09-01")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text(PASSPORT).is_visible()
+    expect(page.get_by_text(PASSPORT)).to_be_visible()
     _shot(page, "compartment-identity-en")
 
     requester = case.people.get(role=PersonRole.REQUESTER)
@@ -120,10 +120,10 @@ def test_a_day_of_work_on_a_case_without_javascript(
     page.get_by_label("What needs doing").fill("Book the embassy appointment")
     page.get_by_label("Due on").fill("2026-12-01")
     page.get_by_role("button", name="Add the task").click()
-    assert page.get_by_text("Book the embassy appointment").first.is_visible()
+    expect(page.get_by_text("Book the embassy appointment").first).to_be_visible()
     page.get_by_label("Message to the requester").fill("We found a safe place for you.")
     page.get_by_role("button", name="Send the message").click()
-    assert page.get_by_text("We found a safe place for you.").first.is_visible()
+    expect(page.get_by_text("We found a safe place for you.").first).to_be_visible()
     page.get_by_label("New stage").select_option(value=Stage.DOCUMENTS)
     page.get_by_role("button", name="Change the stage").click()
     assert Case.objects.get(pk=case.pk).stage == Stage.DOCUMENTS
@@ -136,9 +136,9 @@ def test_a_day_of_work_on_a_case_without_javascript(
     page.get_by_role("button", name="Add to the team").click()
     _log_in(page, base, world.bella)
     _open_case(page, base, case.reference)
-    assert page.get_by_text("They came to my flat at night.").is_visible()
+    expect(page.get_by_text("They came to my flat at night.")).to_be_visible()
     page.goto(f"{base}/cases/{case.pk}/people/{partner.pk}/identity/")
-    assert page.get_by_text("You have not been given this compartment").first.is_visible()
+    expect(page.get_by_text("You have not been given this compartment").first).to_be_visible()
     assert PASSPORT not in page.content()
     _shot(page, "compartment-not-given-en")
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from refuge.intake.actions import do_submit_request
 from refuge.intake.models import HelpRequest, RequesterStatus
@@ -50,30 +50,30 @@ def test_intake_reads_a_request_replies_and_declines_without_javascript(
     page = new_page(java_script_enabled=False)
     _log_in(page, live_server.url, world.ivan)
     page.get_by_role("link", name="Requests", exact=True).click()
-    assert page.get_by_role("heading", name="Requests").is_visible()
+    expect(page.get_by_role("heading", name="Requests")).to_be_visible()
     assert "They took my phone" not in page.content()
     _shot(page, "intake-inbox-en")
 
     page.get_by_role("link", name=reference).click()
-    assert page.get_by_text("They took my phone at a checkpoint.").is_visible()
-    assert page.get_by_role("link", name="scan.pdf").is_visible()
+    expect(page.get_by_text("They took my phone at a checkpoint.")).to_be_visible()
+    expect(page.get_by_role("link", name="scan.pdf")).to_be_visible()
     _shot(page, "intake-request-en")
 
     page.get_by_label("Your reply").fill("We read your request. Are you safe tonight?")
     page.get_by_role("button", name="Send reply").click()
-    assert page.get_by_text("Your reply is sent.").is_visible()
-    assert page.get_by_text("We read your request. Are you safe tonight?").is_visible()
+    expect(page.get_by_text("Your reply is sent.")).to_be_visible()
+    expect(page.get_by_text("We read your request. Are you safe tonight?")).to_be_visible()
 
     # An empty reply is explained next to the field; nothing is lost or sent.
     page.get_by_role("button", name="Send reply").click()
-    assert page.locator("#id_body_error").get_by_text("Write a reply first.").is_visible()
+    expect(page.locator("#id_body_error").get_by_text("Write a reply first.")).to_be_visible()
 
     # Declining asks first (a <details> confirmation, no script), with a kind text to edit.
     page.get_by_text("Decline…").click()
     assert "Thank you for trusting us" in page.get_by_label("Message to the requester").input_value()
     _shot(page, "intake-decline-en")
     page.get_by_role("button", name="Yes, decline and send").click()
-    assert page.get_by_text("The request is declined").is_visible()
+    expect(page.get_by_text("The request is declined")).to_be_visible()
     assert HelpRequest.objects.get(pk=submission.request.pk).status == RequesterStatus.DECLINED
     page.get_by_role("link", name="← All open requests").click()
     assert page.get_by_role("link", name=reference).count() == 0
@@ -86,7 +86,7 @@ def test_a_caseworker_has_no_requests_link_and_gets_not_found(
 ) -> None:
     page = new_page(java_script_enabled=False)
     _log_in(page, live_server.url, world.bob)
-    assert page.get_by_role("heading", name="Today").is_visible()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
     assert page.get_by_role("link", name="Requests").count() == 0
     response = page.goto(f"{live_server.url}/requests/")
     assert response is not None and response.status == 404

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from refuge.intake.actions import do_reply
 from refuge.intake.models import HelpRequest
@@ -131,19 +131,19 @@ def test_a_requester_in_russian_without_javascript_asks_comes_back_and_answers(
     page.get_by_label(RU["none"]).check()
     page.get_by_label(RU["passport"]).check()
     page.get_by_role("button", name=RU["send"]).click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.get_by_label(RU["what"]).input_value() == "Полиция приходила к родителям и спрашивала обо мне."
     assert page.get_by_label(RU["where"]).input_value() == "Махачкала"
-    assert page.get_by_text("выберите их ещё раз").is_visible()
+    expect(page.get_by_text("выберите их ещё раз")).to_be_visible()
     _shot(page, "form-error-ru")
     assert HelpRequest.objects.count() == 0
 
     page.get_by_label(RU["none"]).uncheck()
     page.get_by_label(RU["files"]).set_input_files(str(photo))
     page.get_by_role("button", name=RU["send"]).click()
-    assert page.get_by_role("heading", name="Ваше обращение отправлено").is_visible()
+    expect(page.get_by_role("heading", name="Ваше обращение отправлено")).to_be_visible()
     receipt = _receipt(page)
-    assert page.get_by_text("GPS-координаты").is_visible()
+    expect(page.get_by_text("GPS-координаты")).to_be_visible()
     _shot(page, "receipt-ru")
     cookies = {cookie["name"] for cookie in page.context.cookies()}
     assert cookies <= {"__Host-refuge-csrf", "__Host-refuge-lang"}
@@ -170,9 +170,9 @@ def test_a_requester_in_russian_without_javascript_asks_comes_back_and_answers(
     _shot(later, "status-ru")
     later.get_by_label(RU["receipt"]).fill(receipt.lower().replace("-", " "))
     later.get_by_role("button", name=RU["open"]).click()
-    assert later.get_by_text("Вы сейчас в безопасном месте?").is_visible()
-    assert later.get_by_text("Мы ответили").is_visible()
-    assert later.get_by_text("перед сохранением удалено: GPS-координаты").is_visible()
+    expect(later.get_by_text("Вы сейчас в безопасном месте?")).to_be_visible()
+    expect(later.get_by_text("Мы ответили")).to_be_visible()
+    expect(later.get_by_text("перед сохранением удалено: GPS-координаты")).to_be_visible()
     assert receipt not in later.content()
     assert "/r/request/" in later.url
     portal = {cookie["name"]: cookie for cookie in later.context.cookies()}["__Host-refuge-portal"]
@@ -183,17 +183,17 @@ def test_a_requester_in_russian_without_javascript_asks_comes_back_and_answers(
 
     later.get_by_label(RU["message"]).fill("Да, я у друга. Спасибо.")
     later.get_by_role("button", name=RU["send"]).click()
-    assert later.get_by_text("Ваше сообщение отправлено.").is_visible()
-    assert later.get_by_text("Да, я у друга. Спасибо.").is_visible()
+    expect(later.get_by_text("Ваше сообщение отправлено.")).to_be_visible()
+    expect(later.get_by_text("Да, я у друга. Спасибо.")).to_be_visible()
     texts = [shown.text for shown in read_messages(HelpRequest.objects.get(), secret)]
     assert texts == ["Мы прочитали ваше обращение. Вы сейчас в безопасном месте?", "Да, я у друга. Спасибо."]
 
     later.get_by_role("button", name=RU["leave"]).click()
-    assert later.get_by_role("heading", name="Вы вышли из обращения").is_visible()
+    expect(later.get_by_role("heading", name="Вы вышли из обращения")).to_be_visible()
     assert "__Host-refuge-portal" not in {cookie["name"] for cookie in later.context.cookies()}
     _shot(later, "left-ru")
     later.goto(f"{live_server.url}/r/request/")
-    assert later.get_by_label(RU["receipt"]).is_visible()
+    expect(later.get_by_label(RU["receipt"])).to_be_visible()
 
 
 def test_the_portal_in_english_and_the_language_switch(
@@ -204,7 +204,7 @@ def test_the_portal_in_english_and_the_language_switch(
 ) -> None:
     page = new_page(java_script_enabled=False, locale="en-US")
     page.goto(f"{live_server.url}/r/north/")
-    assert page.get_by_role("heading", name="Ask North Rainbow for help").is_visible()
+    expect(page.get_by_role("heading", name="Ask North Rainbow for help")).to_be_visible()
     _shot(page, "landing-en")
     page.get_by_role("link", name=EN["write"]).first.click()
     _shot(page, "form-en")
@@ -216,24 +216,24 @@ def test_the_portal_in_english_and_the_language_switch(
     _shot(page, "status-en")
     page.get_by_label(EN["receipt"]).fill("0000-0000-0000-0000-0000")
     page.get_by_role("button", name=EN["open"]).click()
-    assert page.get_by_text("We could not open a request with this receipt.").first.is_visible()
+    expect(page.get_by_text("We could not open a request with this receipt.").first).to_be_visible()
     assert page.get_by_label(EN["receipt"]).input_value() == "0000-0000-0000-0000-0000"
     _shot(page, "status-error-en")
     page.get_by_label(EN["receipt"]).fill(receipt)
     page.get_by_role("button", name=EN["open"]).click()
     _team_replies(world, "We read your request. Are you somewhere safe tonight?")
     page.reload()
-    assert page.get_by_text("Are you somewhere safe tonight?").is_visible()
+    expect(page.get_by_text("Are you somewhere safe tonight?")).to_be_visible()
     _shot(page, "request-en")
 
     # The language switch needs no script and keeps the requester on the same page.
     page.get_by_label("Language").select_option("ru")
     page.get_by_role("button", name="Change").click()
     assert "/r/request/" in page.url
-    assert page.get_by_role("heading", name="Ваше обращение").is_visible()
+    expect(page.get_by_role("heading", name="Ваше обращение")).to_be_visible()
 
     page.get_by_role("button", name=RU["leave"]).click()
     page.get_by_label("Язык").select_option("en")
     page.get_by_role("button", name="Сменить").click()
     _shot(page, "left-en")
-    assert page.get_by_role("heading", name="You have left your request").is_visible()
+    expect(page.get_by_role("heading", name="You have left your request")).to_be_visible()

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.personas import Persona, World, world  # noqa: F401
 
@@ -53,18 +53,18 @@ def test_a_coordinator_logs_in_without_javascript_and_sees_the_workspace(live_se
     page.goto(f"{live_server.url}/login/")
     _shot(page, "login-en")
     _log_in(page, live_server.url, world.alice, ENGLISH)
-    assert page.get_by_role("heading", name="Today").is_visible()
-    assert page.get_by_text("North Rainbow").is_visible()
-    assert page.get_by_role("link", name="Members").is_visible()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    expect(page.get_by_text("North Rainbow")).to_be_visible()
+    expect(page.get_by_role("link", name="Members")).to_be_visible()
     cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
     assert cookies["__Host-refuge-key"]["httpOnly"]
     assert cookies["__Host-refuge-session"]["httpOnly"]
     _shot(page, "workspace-home-en")
     page.get_by_role("link", name="Members").click()
-    assert page.get_by_role("cell", name="bob").is_visible()
+    expect(page.get_by_role("cell", name="bob")).to_be_visible()
     _shot(page, "members-en")
     page.get_by_role("button", name="Log out").click()
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
 def test_a_caseworker_logs_in_in_russian_and_a_wrong_code_is_explained_in_russian(
@@ -80,11 +80,11 @@ def test_a_caseworker_logs_in_in_russian_and_a_wrong_code_is_explained_in_russia
     page.get_by_label(RUSSIAN["password"], exact=True).fill(world.bob.password)
     page.get_by_label(RUSSIAN["code"]).fill("000000" if world.bob.code() != "000000" else "111111")
     page.get_by_role("button", name=RUSSIAN["submit"]).click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert "не" in page.locator("main").inner_text()
     _shot(page, "login-error-ru")
     _log_in(page, live_server.url, world.bob, RUSSIAN)
-    assert page.get_by_role("heading", name="Сегодня").is_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     _shot(page, "workspace-home-ru")
     # A caseworker has no members page, in the menu or by address.
     assert page.get_by_role("link", name="Сотрудники").count() == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from refuge.accounts.models import User
 from refuge.cases import actions
@@ -100,7 +100,7 @@ def test_the_main_workspace_pages_in_each_language(
         assert page.locator("html").get_attribute("lang") == language
         _shot(page, f"workspace-{name}-{language}")
     page.goto(base + "/cases/")
-    assert page.get_by_role("heading", name=CASES_HEADING[language]).first.is_visible()
+    expect(page.get_by_role("heading", name=CASES_HEADING[language]).first).to_be_visible()
 
 
 def _log_in_ru(page: Page, base: str, world: World) -> None:  # noqa: F811
