@@ -72,7 +72,9 @@ def test_a_corpus_file_gets_its_expected_outcome(name: str) -> None:
     expected = EXPECTED.get(name)
     assert expected is not None, f"add the expected outcome of {name} to EXPECTED"
     path = CORPUS_DIR / name
-    started = time.monotonic()
+    # CPU seconds, not wall-clock: the bound is what one file costs to process, and a loaded
+    # machine (CI beside other work) stretches wall-clock time without costing more.
+    started = time.process_time()
     with path.open("rb") as stream:
         try:
             upload = sanitise_upload(name, stream)
@@ -83,7 +85,7 @@ def test_a_corpus_file_gets_its_expected_outcome(name: str) -> None:
             outcome, message = ("accept", upload.kind, upload.removed), name
     assert outcome == expected
     assert name in message  # a refusal names the file: the requester sent up to five
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 @pytest.mark.parametrize("name", [name for name, outcome in EXPECTED.items() if outcome[0] == "accept"])
