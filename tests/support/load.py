@@ -340,8 +340,12 @@ async def _submitter(run: LoadRun, number: int) -> None:
             await asyncio.sleep(ERROR_PAUSE)
 
 
-async def submit_once(run: LoadRun, connection: Connection, rng: random.Random, serial: str) -> bool:
-    """One requester: GET the form, POST the answers, keep the receipt. False after an error."""
+async def submit_once(
+    run: LoadRun, connection: Connection, rng: random.Random, serial: str, *, urgency: str | None = None
+) -> bool:
+    """One requester: GET the form, POST the answers, keep the receipt. False after an error.
+
+    `urgency` fixes the answer to "how urgent" (e.g. "now" for a flood of false alarms)."""
     cookies: dict[str, str] = {}
     began = time.monotonic()
     form = await _exchange(run, connection, run.request("GET", cookies), "GET")
@@ -353,7 +357,8 @@ async def submit_once(run: LoadRun, connection: Connection, rng: random.Random, 
     if form.status != 200 or csrf is None or token is None:
         run.error(f"GET answered {form.status} without the form", _page_error(form))
         return False
-    answers, urgency = requester_answers(rng, serial)
+    answers, drawn = requester_answers(rng, serial)
+    urgency = urgency or drawn
     fields = [("csrfmiddlewaretoken", csrf.group(1).decode()), ("form_token", token.group(1).decode())]
     boundary = f"----refuge{serial}"
     body = multipart_body(fields + form_fields(answers, urgency), boundary)
