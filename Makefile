@@ -158,9 +158,9 @@ check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, semgr
 # Compiled .mo files are committed, so a fresh checkout serves Russian without gettext.
 messages: $(INSTALLED)  ## update refuge/locale (en, ru) and compile the .mo files
 	mkdir -p refuge/locale
-	cd refuge && DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin makemessages \
+	cd refuge && PYTHONPATH=$(CURDIR) DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin makemessages \
 	  -l en -l ru --add-location=file --no-obsolete --ignore='migrations/*'
-	cd refuge && DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin compilemessages
+	cd refuge && PYTHONPATH=$(CURDIR) DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin compilemessages
 
 bench: $(INSTALLED)  ## run the benchmarks (bench/run.py, args in BENCH_ARGS) and rewrite BENCHMARKS.md
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py $(BENCH_ARGS); else echo "bench/run.py does not exist yet"; fi

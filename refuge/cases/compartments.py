@@ -79,6 +79,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     # The contact graph is a list of entries (CONTACT_FIELDS), not fields.
     CompartmentKind.CONTACTS: (),
 }
+# Fields whose dates make tasks, by name (generated_task_title).
+_EXPIRING = {field.name: field for fields in FIELDS.values() for field in fields if field.expiry_task is not None}
 
 
 class Relation:
@@ -179,6 +181,21 @@ class Expiry:
     expires_on: datetime.date
     due_on: datetime.date
     title: str
+
+
+def generated_task_title(source: str, due_on: datetime.date | None) -> str | None:
+    """The title of a task made from a document's expiry date, in the reader's language.
+
+    Such a task's stored title is in the language of whoever saved the compartment; the
+    source names the document field, and the expiry date is its due date plus the notice.
+    None for a task someone wrote.
+    """
+    _, _, name = source.partition(":")
+    field = _EXPIRING.get(name)
+    if field is None or due_on is None or field.expiry_task is None:
+        return None
+    expires_on = due_on + datetime.timedelta(days=field.expiry_notice_days)
+    return str(field.expiry_task) % {"date": expires_on.isoformat()}
 
 
 def expiries(kind: str, content: dict[str, Any]) -> list[Expiry]:

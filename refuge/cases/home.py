@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, QuerySet
 
 from refuge.accounts.models import Role, User
+from refuge.cases.compartments import generated_task_title
 from refuge.cases.models import Case, Priority, Task, TaskKind, TeamMember
 from refuge.crypto import CryptoError
 from refuge.intake.access import can_read_requests
@@ -137,8 +138,12 @@ def task_titles(tasks: list[Task], keyring: Keyring) -> list[ShownTask]:
         log.error("a task key's wrap did not open; it may have been tampered with")
     shown = []
     for task in tasks:
+        title: str | None = generated_task_title(task.source, task.due_on)
+        if title is not None:
+            shown.append(ShownTask(task, title))
+            continue
         try:
-            title: str | None = decrypt_text(task, "title", keyring.secret_for(task.key), task.key)
+            title = decrypt_text(task, "title", keyring.secret_for(task.key), task.key)
         except KeyNotHeld:
             title = None
         except CryptoError:

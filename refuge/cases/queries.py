@@ -18,6 +18,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 
 from refuge.accounts.models import Role, User
 from refuge.cases.access import visible_cases
+from refuge.cases.compartments import generated_task_title
 from refuge.cases.models import (
     Case,
     CaseDocument,
@@ -246,7 +247,10 @@ def read_notes(case: Case, secret: bytes, limit: int = 50) -> list[Shown]:
 
 
 def read_tasks(case: Case, secret: bytes) -> list[Shown]:
-    return [Shown(t, decrypt_text(t, "title", secret, case.key)) for t in case.tasks.select_related("owner")]
+    return [
+        Shown(t, generated_task_title(t.source, t.due_on) or decrypt_text(t, "title", secret, case.key))
+        for t in case.tasks.select_related("owner")
+    ]
 
 
 def read_events(case: Case, secret: bytes, limit: int = 100) -> list[Shown]:

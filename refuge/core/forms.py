@@ -4,12 +4,41 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.functional import lazy
+from django.utils.translation import gettext
 
 from refuge.core.errors import UserError, too_long
 
 # "This is too long: at most N characters." for a form field's error_messages: translated
 # when shown, in the reader's language, not once when the form class is defined.
 too_long_lazy = lazy(too_long, str)
+
+
+class _TooLongForTheLimit:
+    """Django's own "Ensure this value has at most N characters (it has M)" for every form field.
+
+    A field's validator raises its error with the limit as a parameter, and Django formats the
+    field's message with `message % params`: this message answers with `too_long(limit)`, in the
+    reader's language and number format ("20 000" in Russian), as every Refuge form says it.
+    """
+
+    def __mod__(self, params: dict[str, object]) -> str:
+        return too_long(int(str(params["limit_value"])))
+
+    def __str__(self) -> str:
+        return gettext("This is too long.")
+
+
+def use_refuge_messages() -> None:
+    """Give every CharField (and subclass) Refuge's "too long" message unless it names its own.
+
+    Called once from CoreConfig.ready(), before any view imports a form: a form field written
+    without its own max_length message no longer shows Django's stock text (issue #16, item 17).
+    """
+    forms.CharField.default_error_messages = {
+        **getattr(forms.CharField, "default_error_messages", {}),
+        # Django types these as strings; it only ever formats them with `%` and str().
+        "max_length": _TooLongForTheLimit(),  # type: ignore[dict-item]
+    }
 
 
 def add_user_error(form: forms.Form, error: UserError) -> None:

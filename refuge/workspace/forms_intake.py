@@ -8,14 +8,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.actions import MAX_EMAIL_CHARS
-from refuge.core.forms import CleanCharField
+from refuge.core.forms import CleanCharField, too_long_lazy
 from refuge.intake.actions import MAX_MESSAGE_CHARS
 from refuge.intake.models import RequesterStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-_TOO_LONG = _("The message is too long: at most 10,000 characters.")
+# In the reader's number format ("10 000" in Russian), as every limit is said.
+_TOO_LONG = too_long_lazy(MAX_MESSAGE_CHARS)
 
 # What a requester reads when the organisation cannot help. Kind and generic on
 # purpose: it must not say why (that could tell a plant what we check), and the

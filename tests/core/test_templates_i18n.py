@@ -319,3 +319,15 @@ def test_a_limit_in_an_error_is_written_the_readers_way() -> None:
     with translation.override("ru"):
         # Russian groups thousands with a (non-breaking) space, not a comma.
         assert too_long(20_000) == "Слишком длинный текст: не более 20\xa0000 символов."
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_language_menu_names_each_language_in_its_own_words(client, language: str) -> None:
+    # A Russian speaker on an English page (or the reverse) must find their language by its own name.
+    client.cookies["__Host-refuge-lang"] = language
+    html = client.get("/login/").content.decode()
+    menu = html[html.index('id="language-select"') : html.index("</select>")]
+    assert re.findall(r'<option value="(\w+)" lang="\w+"[^>]*>([^<]+)</option>', menu) == [
+        ("en", "English"),
+        ("ru", "Русский"),
+    ]

@@ -104,7 +104,7 @@ def test_an_overlong_reply_is_refused_and_kept(world: World) -> None:
     body = "слово " * 2_000
     response = client.post("/r/request/", {"body": body, "form_token": token})
     assert response.status_code == 400
-    assert "at most 10000 characters" in html_lib.unescape(response.content.decode())
+    assert "at most 10,000 characters" in html_lib.unescape(response.content.decode())
     assert body.strip() in response.content.decode()
 
 

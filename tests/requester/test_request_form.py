@@ -154,7 +154,7 @@ def test_a_missing_answer_is_explained_and_nothing_typed_is_lost(world: World, l
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [("en", "Ensure this value has at most 200 characters"), ("ru", "не более 200 символов")],
+    [("en", "This is too long: at most 200 characters."), ("ru", "Слишком длинный текст: не более 200 символов.")],
 )
 def test_an_overlong_answer_is_refused_next_to_its_field(world: World, language: str, message: str) -> None:
     before = rows()
@@ -214,7 +214,7 @@ def test_a_body_that_is_not_valid_utf8_is_refused(world: World, language: str, m
 def test_a_huge_answer_to_an_own_question_is_refused(world: World) -> None:
     question = _question(world, "text")
     before = rows()
-    _refused(send_request(Client(), {**ANSWERS, f"q_{question.pk.hex}": "x" * 2_001}), "at most 2000 characters")
+    _refused(send_request(Client(), {**ANSWERS, f"q_{question.pk.hex}": "x" * 2_001}), "at most 2,000 characters")
     assert rows() == before
 
 

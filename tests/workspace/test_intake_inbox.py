@@ -272,7 +272,7 @@ def test_a_too_long_reply_is_refused_and_kept_as_typed(world: World) -> None:
     response = _client(world.ivan).post(f"/requests/{request.pk}/reply/", {"body": body})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "The message is too long: at most 10,000 characters." in page
+    assert "This is too long: at most 10,000 characters." in page
     assert body.strip() in page
     assert not RequestMessage.objects.filter(request=request).exists()
 

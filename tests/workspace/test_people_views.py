@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import pytest
@@ -159,6 +160,23 @@ def test_editing_the_identity_keeps_other_fields_and_makes_an_expiry_task(world:
     assert content["international_passport_number"] == "75 1234567"
     assert content["international_passport_expiry"] == "2030-01-31"
     assert case.tasks.filter(source__endswith="international_passport_expiry").count() == 1
+
+
+def test_a_task_made_from_an_expiry_date_reads_in_the_readers_language(world: World, case: Case, client_for) -> None:
+    person = requester_of(case)
+    identity = identity_of(person)
+    # Expiring within the 180 days' notice: the renewal task is due already, so the home page lists it too.
+    expires = (datetime.date.today() + datetime.timedelta(days=100)).isoformat()
+    data = {"legal_name": "Иван Петров", "international_passport_expiry": expires, "version": identity.version}
+    # Saved by a member working in English ...
+    assert client_for(world.bob).post(_person_url(case, person, "identity/"), data).status_code == 302
+    # ... and read in Russian by the lead, who owns the task: on the case page and the home page.
+    client = client_for(world.alice)
+    client.cookies["__Host-refuge-lang"] = "ru"
+    for page in (f"/cases/{case.pk}/", "/"):
+        html = client.get(page).content.decode()
+        assert f"Обновить заграничный паспорт: срок действия истекает {expires}" in html, page
+        assert "Renew the international passport" not in html, page
 
 
 @pytest.mark.parametrize(
