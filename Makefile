@@ -144,7 +144,7 @@ test: $(INSTALLED)  ## everything: SQLite, PostgreSQL, then the browser layer
 	done; \
 	exit $$status
 
-check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, semgrep rules, migrations
+check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, semgrep rules, import layers, migrations
 	@status=0; \
 	run() { echo "=== $$*"; "$$@" || { echo "FAILED: $$*"; status=1; }; }; \
 	run $(BIN)/ruff format --check .; \
@@ -152,6 +152,7 @@ check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, semgr
 	run $(BIN)/mypy; \
 	run $(BIN)/bandit -q -r refuge -c pyproject.toml; \
 	run .semgrep/check $(BIN)/semgrep; \
+	run $(BIN)/lint-imports --no-logo; \
 	run env DJANGO_SETTINGS_MODULE=refuge.test_settings $(BIN)/python manage.py makemigrations --check --dry-run; \
 	exit $$status
 
@@ -167,4 +168,4 @@ bench: $(INSTALLED)  ## run the benchmarks (bench/run.py, args in BENCH_ARGS) an
 
 clean:  ## remove caches and test logs (keeps .venv and var/ data)
 	find . -path ./.venv -prune -o -type d -name __pycache__ -exec rm -rf {} +
-	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage htmlcov build $(TEST_LOGS)
+	rm -rf .mypy_cache .ruff_cache .import_linter_cache .pytest_cache .hypothesis .coverage htmlcov build $(TEST_LOGS)

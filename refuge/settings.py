@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "refuge.shelter",
     "refuge.requester",
     "refuge.workspace",
+    # Operations last: the management commands, demo data and the server runner (the top layer).
+    "refuge.ops",
 ]
 
 MIDDLEWARE = [

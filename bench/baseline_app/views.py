@@ -9,10 +9,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from bench.baseline_app.actions import do_send_plain_request
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
+from refuge.intake.uploads.handler import memory_uploads
 from refuge.requester.access import access_portal_organisation
 from refuge.requester.forms import RequestForm
 from refuge.requester.queries import portal_questions
-from refuge.requester.upload_handler import memory_uploads
 from refuge.requester.views.common import portal_view, render_portal
 from refuge.requester.views.pages import render_blank_form, render_receipt
 

@@ -41,9 +41,9 @@ from refuge.crypto import (
     unwrap_with_password_key,
     wrap_with_key,
 )
-from refuge.intake.actions import INDEXED_FIELDS
 from refuge.keyring.actions import do_create_key, do_ensure_blind_index_key, do_remove_member_everywhere
 from refuge.keyring.models import Purpose
+from refuge.keyring.registry import blind_index_fields
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
@@ -186,7 +186,7 @@ def do_create_organisation(
         )
         # The blind-index keys now, while nothing else can use the organisation: the first
         # submissions then find them instead of each locking the organisation row to check.
-        for field_name in INDEXED_FIELDS:
+        for field_name in blind_index_fields():
             do_ensure_blind_index_key(actor=None, organisation=organisation, field=field_name)
     return OrganisationSetup(organisation=organisation, recovery_shares=recovery_shares, coordinator=enrolment)
 

@@ -2,8 +2,10 @@
 
 Each list is bounded (`LIMIT`) and answered with one query through an index, so the
 page costs about the same with 100 or 100,000 cases: cases by (organisation,
-priority, due_on), tasks by (owner, done_on, due_on), stays by (organisation,
-ended_on, planned_until), and "on my team" as one probe of (user, case) per row.
+priority, due_on), tasks by (owner, done_on, due_on), and "on my team" as one probe of
+(user, case) per row. Overdue shelter stays are the shelter app's own section
+(`refuge.shelter.queries.overdue_stays`, stays by (organisation, ended_on, planned_until)),
+built on `sees_whole_organisation` and `on_my_team` from here.
 Lists decrypt nothing; the only text decrypted is the title of each task shown,
 under its case key, for a member on that case's team (`task_titles`).
 """
@@ -25,7 +27,6 @@ from refuge.intake.models import HelpRequest
 from refuge.intake.queries import inbox
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.records import decrypt_text
-from refuge.shelter.models import Placement
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,12 @@ TASK_HORIZON_DAYS = 7
 APPOINTMENT_HORIZON_DAYS = 14
 
 
-def _sees_whole_organisation(user: User) -> bool:
+def sees_whole_organisation(user: User) -> bool:
     # Coordinators supervise every case of their organisation (metadata only).
     return user.role == Role.COORDINATOR
 
 
-def _on_my_team(user: User, case_field: str = "pk") -> Exists:
+def on_my_team(user: User, case_field: str = "pk") -> Exists:
     """True for rows whose case has the user on its team: one index probe per row, (user, case)."""
     return Exists(TeamMember.objects.filter(user=user, case_id=OuterRef(case_field)))
 
@@ -47,7 +48,7 @@ def _on_my_team(user: User, case_field: str = "pk") -> Exists:
 def _cases_in_scope(user: User) -> QuerySet[Case]:
     # Open cases only (case_open_idx); the encrypted summary is never needed here.
     cases = Case.objects.filter(organisation_id=user.organisation_id, still_open=True).defer("summary")
-    if _sees_whole_organisation(user):
+    if sees_whole_organisation(user):
         return cases
     # Driven from the member's own team rows ((user, case) index): a few hundred at most,
     # where probing every emergency case of the organisation would be thousands.
@@ -68,8 +69,8 @@ def lost_contact_cases(user: User) -> list[Case]:
     cases = Case.objects.filter(
         organisation_id=user.organisation_id, lost_contact_since__isnull=False, still_open=True
     ).defer("summary")
-    if not _sees_whole_organisation(user):
-        cases = cases.filter(_on_my_team(user))
+    if not sees_whole_organisation(user):
+        cases = cases.filter(on_my_team(user))
     return list(cases.order_by("lost_contact_since")[:LIMIT])
 
 
@@ -78,7 +79,7 @@ def awaiting_reply_cases(user: User) -> list[Case]:
     # Driven from the requests waiting for an answer (request_awaiting_idx, a few rows),
     # each probed for its case and for the member on its team.
     waiting = HelpRequest.objects.filter(organisation_id=user.organisation_id, awaiting_team=True)
-    cases = Case.objects.filter(_on_my_team(user), request_id__in=waiting.values("pk"), still_open=True).defer(
+    cases = Case.objects.filter(on_my_team(user), request_id__in=waiting.values("pk"), still_open=True).defer(
         "summary", "request__content"
     )
     return list(cases.select_related("request").order_by("request__last_activity_at")[:LIMIT])
@@ -95,7 +96,7 @@ def _my_open_tasks(user: User, kind: str) -> QuerySet[Task]:
     # (owner, done_on, due_on) index: owner = user, done_on IS NULL, then due_on in order.
     # A member taken off a team keeps no access to its tasks: the team check is per row.
     return Task.objects.filter(
-        _on_my_team(user, "case_id"), owner=user, done_on__isnull=True, due_on__isnull=False, kind=kind
+        on_my_team(user, "case_id"), owner=user, done_on__isnull=True, due_on__isnull=False, kind=kind
     )
 
 
@@ -111,16 +112,6 @@ def upcoming_appointments(user: User, today: datetime.date) -> list[Task]:
     horizon = today + datetime.timedelta(days=APPOINTMENT_HORIZON_DAYS)
     tasks = _my_open_tasks(user, TaskKind.APPOINTMENT).filter(due_on__gte=today, due_on__lte=horizon)
     return list(tasks.select_related("case", "key").order_by("due_on")[:LIMIT])
-
-
-def overdue_stays(user: User, today: datetime.date) -> list[Placement]:
-    """People still in a shelter after their planned date (coordinators: all; others: their cases)."""
-    stays = Placement.objects.filter(
-        organisation_id=user.organisation_id, ended_on__isnull=True, planned_until__lt=today
-    )
-    if not _sees_whole_organisation(user):
-        stays = stays.filter(_on_my_team(user, "case_id"))
-    return list(stays.select_related("person", "case", "shelter").order_by("planned_until")[:LIMIT])
 
 
 @dataclass(frozen=True)

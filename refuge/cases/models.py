@@ -19,7 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from refuge.keyring.records import register_encrypted
+from refuge.keyring.registry import register_encrypted
 
 
 class Priority(models.TextChoices):

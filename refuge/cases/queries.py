@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -36,7 +37,6 @@ from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import decrypt_text, server_secret_for
-from refuge.shelter.models import Placement
 
 MAX_SEARCH_CHARS = 200
 
@@ -48,7 +48,7 @@ class CaseFilters:
     stage: str = ""  # a stage, "open" (default) or "all"
     priority: str = ""
     member: uuid.UUID | None = None
-    shelter: uuid.UUID | None = None
+    shelter: uuid.UUID | None = None  # answered by refuge.shelter (register_case_filter)
     pathway: int | None = None
     opened_from: datetime.date | None = None
     opened_to: datetime.date | None = None
@@ -56,6 +56,20 @@ class CaseFilters:
     lost_contact: bool = False
     mine: bool = False
     q: str = ""
+
+
+# Filters of the case list that apps above cases answer: a CaseFilters field → the ids of
+# the cases it keeps, given the field's value (a subquery). Registered when Django starts
+# (refuge.shelter: "shelter", the cases with someone staying there), so cases imports none
+# of those apps (docs/architecture.md, "Layers").
+_CONTRIBUTED_FILTERS: dict[str, Callable[[Any], QuerySet[Any, Any]]] = {}
+
+
+def register_case_filter(field: str, case_ids: Callable[[Any], QuerySet[Any, Any]]) -> None:
+    """Let another app answer one CaseFilters field with the ids of the cases it keeps."""
+    if field not in {f.name for f in fields(CaseFilters)}:
+        raise ValueError(f"CaseFilters has no field {field!r}")
+    _CONTRIBUTED_FILTERS[field] = case_ids
 
 
 def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySet[Case]:
@@ -80,9 +94,10 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySe
         cases = cases.filter(pk__in=TeamMember.objects.filter(user=user).values("case_id"))
     if filters.member is not None:
         cases = cases.filter(pk__in=TeamMember.objects.filter(user_id=filters.member).values("case_id"))
-    if filters.shelter is not None:
-        stays = Placement.objects.filter(shelter_id=filters.shelter, ended_on__isnull=True)
-        cases = cases.filter(pk__in=stays.values("case_id"))
+    for field, case_ids in _CONTRIBUTED_FILTERS.items():
+        value = getattr(filters, field)
+        if value is not None:
+            cases = cases.filter(pk__in=case_ids(value))
     if filters.pathway is not None:
         cases = cases.filter(pathway_id=filters.pathway)
     if filters.opened_from is not None:

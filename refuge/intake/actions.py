@@ -24,6 +24,7 @@ from refuge.accounts.models import Organisation, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
+from refuge.core.rows import insert_new_rows
 from refuge.crypto import (
     blind_index,
     derive_receipt_secrets,
@@ -42,7 +43,6 @@ from refuge.keyring.models import HolderKind, Key, Purpose
 from refuge.keyring.records import (
     encrypt_column,
     group_key_unchanged,
-    insert_new_rows,
     intake_group_key,
     intake_keys,
 )

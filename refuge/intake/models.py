@@ -13,7 +13,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from refuge.keyring.records import register_encrypted
+from refuge.keyring.registry import register_encrypted
 
 
 class Urgency(models.TextChoices):

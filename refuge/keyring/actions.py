@@ -13,14 +13,14 @@ from django.db import models, transaction
 from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext_lazy as _
 
-from refuge.accounts.models import Organisation, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
+from refuge.core.rows import insert_new_rows
 from refuge.crypto import KEY_BYTES, CryptoError, generate_keypair, open_sealed, public_key_of, random_key, seal_for
+from refuge.keyring.holders import Member, Organisation, lock_organisation, new_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
-from refuge.keyring.records import insert_new_rows
 from refuge.keyring.registry import (
     decrypt_column,
     encrypt_column,
@@ -45,11 +45,11 @@ class NewKey:
 
 def prepare_key(
     *,
-    actor: User | None,
+    actor: Member | None,
     organisation: Organisation,
     purpose: Purpose | str,
     label: str = "",
-    members: Iterable[User] = (),
+    members: Iterable[Member] = (),
     keypair: bool = False,
     groups: Iterable[Key] = (),
     requester_public_key: bytes | None = None,
@@ -76,11 +76,11 @@ def prepare_key(
     else:
         secret, public = random_key(), None
     # The id is made here (uuid4), so the wraps can name their key before it is saved.
-    key = Key(organisation=organisation, purpose=purpose, label=label, public_key=public)
+    key = new_key(organisation, purpose=purpose, label=label, public_key=public)
     return NewKey(key, secret, all_wraps(key, secret, holders, groups, requester_public_key))
 
 
-def do_store_key(new: NewKey, *, actor: User | None, audited_by_caller: bool = False) -> Key:
+def do_store_key(new: NewKey, *, actor: Member | None, audited_by_caller: bool = False) -> Key:
     """Write a prepared key and its wraps, with a KEY_CREATED entry unless the caller's entry stands for it.
 
     `audited_by_caller=True` is for an action whose own audit entry, written in the same
@@ -98,11 +98,11 @@ def do_store_key(new: NewKey, *, actor: User | None, audited_by_caller: bool = F
 
 def do_create_key(
     *,
-    actor: User | None,
+    actor: Member | None,
     organisation: Organisation,
     purpose: Purpose | str,
     label: str = "",
-    members: Iterable[User] = (),
+    members: Iterable[Member] = (),
     keypair: bool = False,
     groups: Iterable[Key] = (),
     requester_public_key: bytes | None = None,
@@ -123,7 +123,7 @@ def do_create_key(
     return new.key, new.secret
 
 
-def do_grant_key(*, actor: User, keyring: Keyring, key: Key, member: User) -> KeyWrap:
+def do_grant_key(*, actor: Member, keyring: Keyring, key: Key, member: Member) -> KeyWrap:
     """Seal a key the actor holds to another member of its organisation."""
     _check_keyring(actor, keyring)
     _check_actor(actor, key.organisation_id)
@@ -134,19 +134,19 @@ def do_grant_key(*, actor: User, keyring: Keyring, key: Key, member: User) -> Ke
         locked = _lock(key)
         secret = keyring.secret_for(locked)
         # A stale wrap of an older version is replaced, not kept beside the new one.
-        KeyWrap.objects.filter(key=locked, holder=member).delete()
+        KeyWrap.objects.filter(key=locked, holder_id=member.pk).delete()
         wrap = user_wrap(locked, secret, member)
         wrap.save(force_insert=True)
         _audit(AuditEvent.KEY_WRAPPED_FOR_MEMBER, actor, locked)
     return wrap
 
 
-def do_revoke_key(*, actor: User, key: Key, member: User) -> None:
+def do_revoke_key(*, actor: Member, key: Key, member: Member) -> None:
     """Delete a member's wrap of a key and mark the key for rotation."""
     _check_actor(actor, key.organisation_id)
     with transaction.atomic():
         locked = _lock(key)
-        removed, _counts = KeyWrap.objects.filter(key=locked, holder_kind=HolderKind.USER, holder=member).delete()
+        removed, _counts = KeyWrap.objects.filter(key=locked, holder_kind=HolderKind.USER, holder_id=member.pk).delete()
         if not removed:
             raise UserError("key_not_held", _("This member does not hold this key."))
         # The member may have kept the secret: only rotation makes their copy useless
@@ -157,7 +157,7 @@ def do_revoke_key(*, actor: User, key: Key, member: User) -> None:
     _sync(key, locked)
 
 
-def do_rotate_key(*, actor: User, keyring: Keyring, key: Key) -> Key:
+def do_rotate_key(*, actor: Member, keyring: Keyring, key: Key) -> Key:
     """Replace a key's secret: re-encrypt its registered rows and rewrap for remaining holders."""
     _check_keyring(actor, keyring)
     _check_actor(actor, key.organisation_id)
@@ -181,13 +181,11 @@ def do_rotate_key(*, actor: User, keyring: Keyring, key: Key) -> Key:
         # Departed or deactivated holders are not carried over: rotation is how they
         # lose what they could still open (DESIGN.md §4, departed caseworker).
         holders = [
-            user
-            for user in User.objects.filter(
-                key_wraps__key=locked,
-                key_wraps__holder_kind=HolderKind.USER,
-                key_wraps__key_version=old.version,
-            )
-            if _member_problem(locked.organisation_id, user) is None
+            wrap.holder
+            for wrap in KeyWrap.objects.filter(
+                key=locked, holder_kind=HolderKind.USER, key_version=old.version
+            ).select_related("holder")
+            if wrap.holder is not None and _member_problem(locked.organisation_id, wrap.holder) is None
         ]
         old_wraps = KeyWrap.objects.filter(key=locked, key_version=old.version)
         groups = [
@@ -206,11 +204,11 @@ def do_rotate_key(*, actor: User, keyring: Keyring, key: Key) -> Key:
     return locked
 
 
-def do_remove_member_everywhere(*, actor: User, member: User) -> int:
+def do_remove_member_everywhere(*, actor: Member, member: Member) -> int:
     """Delete every wrap a departing member holds and mark those keys for rotation."""
     _check_actor(actor, member.organisation_id)
     with transaction.atomic():
-        wraps = KeyWrap.objects.filter(holder=member, holder_kind=HolderKind.USER)
+        wraps = KeyWrap.objects.filter(holder_id=member.pk, holder_kind=HolderKind.USER)
         key_ids = list(wraps.values_list("key_id", flat=True))
         # The member may have copied secrets before leaving: every key they held is
         # rotated, so their copies open nothing written or re-encrypted afterwards.
@@ -221,7 +219,7 @@ def do_remove_member_everywhere(*, actor: User, member: User) -> int:
     return removed
 
 
-def do_shred_key(*, actor: User, key: Key) -> None:
+def do_shred_key(*, actor: Member, key: Key) -> None:
     """Destroy every wrap of a key, so what it encrypts can never be read again."""
     _check_actor(actor, key.organisation_id)
     with transaction.atomic():
@@ -242,11 +240,11 @@ def do_shred_key(*, actor: User, key: Key) -> None:
     key.rotation_due = False
 
 
-def do_recover_key_with_recovery(*, actor: User, key: Key, recovery_private_key: bytes, member: User) -> KeyWrap:
+def do_recover_key_with_recovery(*, actor: Member, key: Key, recovery_private_key: bytes, member: Member) -> KeyWrap:
     """Open a key's recovery wrap with the rebuilt recovery key and seal it to a member."""
     _check_actor(actor, key.organisation_id)
     _check_member(key.organisation_id, member)
-    organisation = Organisation.objects.get(pk=key.organisation_id)
+    organisation = key.organisation
     # Checked against the public half before use, so a wrongly rebuilt key is named
     # as such instead of looking like a tampered wrap (DESIGN.md §5).
     if len(recovery_private_key) != KEY_BYTES or not hmac.compare_digest(
@@ -261,14 +259,14 @@ def do_recover_key_with_recovery(*, actor: User, key: Key, recovery_private_key:
         secret = open_recovery_wrap(wrap, recovery_private_key)
         if locked.public_key is not None and not hmac.compare_digest(public_key_of(secret), bytes(locked.public_key)):
             raise CryptoError("sealed box did not open")
-        KeyWrap.objects.filter(key=locked, holder=member).delete()
+        KeyWrap.objects.filter(key=locked, holder_id=member.pk).delete()
         new_wrap = user_wrap(locked, secret, member)
         new_wrap.save(force_insert=True)
         _audit(AuditEvent.KEY_WRAPPED_FOR_MEMBER, actor, locked)
     return new_wrap
 
 
-def do_ensure_blind_index_key(*, actor: User | None, organisation: Organisation, field: str) -> Key:
+def do_ensure_blind_index_key(*, actor: Member | None, organisation: Organisation, field: str) -> Key:
     """Return the organisation's blind-index key for field, creating it the first time.
 
     Organisations get their keys when they are created (refuge.accounts.actions); this
@@ -277,14 +275,14 @@ def do_ensure_blind_index_key(*, actor: User | None, organisation: Organisation,
     if not _FIELD_NAME.fullmatch(field):
         raise ValueError("field must be 1-48 characters of a-z, 0-9 and _")
     label = f"blind-index:{field}"
-    keys = Key.objects.filter(organisation=organisation, purpose=Purpose.BLIND_INDEX, label=label)
+    keys = Key.objects.filter(organisation_id=organisation.pk, purpose=Purpose.BLIND_INDEX, label=label)
     existing = keys.first()
     if existing is not None:
         return existing
     with transaction.atomic():
         # Locking the organisation row serialises first uses: two keys for one field
         # would split its index so duplicates were missed. Checked again under the lock.
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_organisation(organisation.pk)
         existing = keys.first()
         if existing is not None:
             return existing
@@ -355,15 +353,15 @@ def _is_referenced(key: Key) -> bool:
     return False
 
 
-def _unique(members: Iterable[User]) -> list[User]:
+def _unique(members: Iterable[Member]) -> list[Member]:
     """Members without repeats, in the order given."""
-    seen: dict[uuid.UUID, User] = {}
+    seen: dict[uuid.UUID, Member] = {}
     for member in members:
         seen.setdefault(member.pk, member)
     return list(seen.values())
 
 
-def _member_problem(organisation_id: uuid.UUID, member: User) -> UserError | None:
+def _member_problem(organisation_id: uuid.UUID, member: Member) -> UserError | None:
     """Why member may not hold a key of this organisation, or None."""
     # Nothing crosses between organisations (threat: a member of another NGO).
     if member.organisation_id != organisation_id:
@@ -379,32 +377,32 @@ def _member_problem(organisation_id: uuid.UUID, member: User) -> UserError | Non
     return None
 
 
-def _check_member(organisation_id: uuid.UUID, member: User) -> None:
+def _check_member(organisation_id: uuid.UUID, member: Member) -> None:
     """Raise the UserError for a member who may not hold this organisation's keys."""
     problem = _member_problem(organisation_id, member)
     if problem is not None:
         raise problem
 
 
-def _check_actor(actor: User | None, organisation_id: uuid.UUID) -> None:
+def _check_actor(actor: Member | None, organisation_id: uuid.UUID) -> None:
     """Refuse an actor from another organisation (None is the server acting for a requester)."""
     if actor is not None and actor.organisation_id != organisation_id:
         raise UserError("wrong_organisation", _("This key belongs to another organisation."))
 
 
-def _check_keyring(actor: User, keyring: Keyring) -> None:
+def _check_keyring(actor: Member, keyring: Keyring) -> None:
     """Refuse a keyring that is not the actor's own."""
     # Acting with someone else's keyring would share keys in their name, not the actor's.
     if keyring.user.pk != actor.pk:
         raise ValueError("the keyring belongs to another user")
 
 
-def _audit(event: AuditEvent, actor: User | None, key: Key) -> None:
+def _audit(event: AuditEvent, actor: Member | None, key: Key) -> None:
     """Record an act on a key: who, which key; never who else or what it protects."""
     _audit_id(event, actor, key.organisation_id, key.pk)
 
 
-def _audit_id(event: AuditEvent, actor: User | None, organisation_id: uuid.UUID, key_id: uuid.UUID) -> None:
+def _audit_id(event: AuditEvent, actor: Member | None, organisation_id: uuid.UUID, key_id: uuid.UUID) -> None:
     """Record an act on a key given by id."""
     record(
         event,

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import TYPE_CHECKING
 
 from refuge.crypto import KEY_BYTES, CryptoError, open_sealed, public_key_of
+from refuge.keyring.holders import Member
 from refuge.keyring.models import HolderKind, Key, KeyWrap
-
-if TYPE_CHECKING:
-    from refuge.accounts.models import User
 
 
 class KeyNotHeld(Exception):
@@ -24,13 +21,13 @@ class Keyring:
     session (DESIGN.md §5) and is never written anywhere by this class.
     """
 
-    def __init__(self, user: User, private_key: bytes | None) -> None:
+    def __init__(self, user: Member, private_key: bytes | None) -> None:
         self.user = user
         self._private_key = private_key
         self._secrets: dict[tuple[uuid.UUID, int], bytes] = {}
 
     @classmethod
-    def locked(cls, user: User) -> Keyring:
+    def locked(cls, user: Member) -> Keyring:
         """A keyring that opens nothing: the duress workspace and unlocked-less sessions."""
         return cls(user, None)
 

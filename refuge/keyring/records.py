@@ -7,14 +7,15 @@ import functools
 import hashlib
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import connection, models
-from django.db.models.sql import InsertQuery
+from django.db import connection
 
+from refuge.keyring.actions import do_ensure_blind_index_key
+from refuge.keyring.holders import Organisation, attach_organisation
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.registry import (
@@ -28,9 +29,6 @@ from refuge.keyring.registry import (
 )
 from refuge.keyring.wraps import open_requester_wrap, open_server_wrap
 
-if TYPE_CHECKING:
-    from refuge.accounts.models import Organisation, User
-
 __all__ = [
     "blind_index_key",
     "blind_index_secrets",
@@ -39,7 +37,6 @@ __all__ = [
     "do_ensure_blind_index_key",
     "encrypt_column",
     "group_key_unchanged",
-    "insert_new_rows",
     "intake_group_key",
     "intake_keys",
     "open_sealed_column",
@@ -144,8 +141,7 @@ class _KeyRow(NamedTuple):
         """The Key, as the ORM would load it (fields not read here are deferred: loaded if asked for)."""
         values = [self.id, organisation.pk, self.purpose, self.label, self.version, self.public_key]
         key = Key.from_db(connection.alias, _KEY_COLUMNS, values)
-        key.organisation = organisation
-        return key
+        return attach_organisation(key, organisation)
 
 
 def _organisation_keys(organisation: Organisation) -> list[_KeyRow]:
@@ -179,41 +175,6 @@ def group_key_unchanged(group: Key) -> bool:
         cursor.execute(_GROUP_KEY_SQL, [Key._meta.pk.get_db_prep_value(group.pk, connection), group.version])
         row = cursor.fetchone()
     return row is not None and row[0] is not None and bytes(row[0]) == bytes(group.public_key or b"")
-
-
-def insert_new_rows(rows: Sequence[models.Model]) -> None:
-    """INSERT new rows of one model in one statement: what `bulk_create` does, for the submission path.
-
-    Every field's value is prepared exactly as Django's own INSERT prepares it (`pre_save`,
-    then `get_db_prep_save`), so defaults, `auto_now_add` and encodings are the same; only
-    the SQL is built once per model and process instead of for every call, which on this
-    path cost more than the INSERTs themselves. Auto-increment ids are left to the database
-    and not read back; no signals are sent (as with `bulk_create`). Inside the caller's
-    transaction, like any write.
-    """
-    if not rows:
-        return
-    model = type(rows[0])
-    if any(type(row) is not model for row in rows):
-        raise ValueError("insert_new_rows takes rows of one model")
-    fields, sql = _insert_statement(model)
-    params = [[field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields] for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    for row in rows:
-        row._state.adding = False
-        row._state.db = connection.alias
-
-
-@functools.cache
-def _insert_statement(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], str]:
-    """The model's one-row INSERT, as Django's own compiler writes it (built once per model and process)."""
-    fields = [field for field in model._meta.concrete_fields if not isinstance(field, models.AutoField)]
-    query = InsertQuery(model)
-    # A throwaway instance only shapes the statement: its values are not kept.
-    query.insert_values(fields, [model()])
-    [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
-    return fields, sql
 
 
 # Opened server wraps, by everything their opening depends on: the key's id and version,
@@ -263,18 +224,9 @@ def requester_secret_for(key: Key, requester_private_key: bytes) -> bytes:
 def intake_group_key(organisation: Organisation) -> Key:
     """The organisation's live intake group key; new requests are sealed to its public half."""
     # A shredded group key keeps its row but loses its public half: never seal to it.
-    return Key.objects.get(organisation=organisation, purpose=Purpose.INTAKE_GROUP, public_key__isnull=False)
+    return Key.objects.get(organisation_id=organisation.pk, purpose=Purpose.INTAKE_GROUP, public_key__isnull=False)
 
 
 def blind_index_key(organisation: Organisation, field: str) -> Key:
     """The organisation's blind-index key for one field; Key.DoesNotExist if not made yet."""
-    return Key.objects.get(organisation=organisation, purpose=Purpose.BLIND_INDEX, label=f"blind-index:{field}")
-
-
-def do_ensure_blind_index_key(*, actor: User | None, organisation: Organisation, field: str) -> Key:
-    """Return the organisation's blind-index key for field, creating it the first time."""
-    # Imported here: domain models import this module while Django loads apps, and the
-    # actions pull in the audit and accounts apps, which must not load that early.
-    from refuge.keyring import actions
-
-    return actions.do_ensure_blind_index_key(actor=actor, organisation=organisation, field=field)
+    return Key.objects.get(organisation_id=organisation.pk, purpose=Purpose.BLIND_INDEX, label=f"blind-index:{field}")

@@ -2,12 +2,15 @@
 
 Rotation re-encrypts every registered column of every row that refers to the rotated
 key; the seizure tests read the same registry to check nothing is stored in clear.
+The searchable fields with a blind-index key are registered here too, by the app that
+computes their indexes (intake), so that accounts can make every key of a new
+organisation without knowing that app.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -65,6 +68,21 @@ def register_encrypted(
 def registrations() -> Iterator[Registration]:
     """Every registered model, for rotation and the seizure tests."""
     return iter(list(_REGISTRY.values()))
+
+
+# Fields with a blind index, in the order registered (a dict keeps it, without repeats).
+_BLIND_INDEX_FIELDS: dict[str, None] = {}
+
+
+def register_blind_index_fields(names: Iterable[str]) -> None:
+    """Declare searchable fields: every new organisation gets a blind-index key for each."""
+    for name in names:
+        _BLIND_INDEX_FIELDS.setdefault(name, None)
+
+
+def blind_index_fields() -> tuple[str, ...]:
+    """Every registered blind-index field (refuge.intake registers its own when Django starts)."""
+    return tuple(_BLIND_INDEX_FIELDS)
 
 
 def encrypt_column(instance: models.Model, column: str, plaintext: bytes | str, secret: bytes, key: Key) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -16,18 +15,16 @@ from refuge.crypto import (
     unwrap_with_key,
     wrap_with_key,
 )
+from refuge.keyring.holders import Member
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 
-if TYPE_CHECKING:
-    from refuge.accounts.models import User
 
-
-def user_wrap(key: Key, secret: bytes, user: User) -> KeyWrap:
+def user_wrap(key: Key, secret: bytes, user: Member) -> KeyWrap:
     """An unsaved wrap of secret sealed to user's public key, at the key's version."""
     return KeyWrap(
         key=key,
         holder_kind=HolderKind.USER,
-        holder=user,
+        holder_id=user.pk,
         key_version=key.version,
         wrapped=seal_for(bytes(user.public_key), secret),
     )
@@ -99,7 +96,7 @@ def open_recovery_wrap(wrap: KeyWrap, recovery_private_key: bytes) -> bytes:
 def all_wraps(
     key: Key,
     secret: bytes,
-    members: Iterable[User],
+    members: Iterable[Member],
     groups: Iterable[Key] = (),
     requester_public_key: bytes | None = None,
 ) -> list[KeyWrap]:

@@ -13,7 +13,7 @@ import uuid
 
 from django.db import models
 
-from refuge.keyring.records import register_encrypted
+from refuge.keyring.registry import register_encrypted
 
 
 @register_encrypted(key_field="key", columns=("city", "rules"))

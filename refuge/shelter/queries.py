@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
+from refuge.cases.home import LIMIT, on_my_team, sees_whole_organisation
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.records import decrypt_text
 from refuge.shelter.access import placeable_shelters, visible_shelters
@@ -141,3 +142,18 @@ def read_shelter(shelter: Shelter, keyring: Keyring) -> ShelterText:
 def read_address(address: ShelterAddress, keyring: Keyring) -> str:
     """The address; KeyNotHeld unless a coordinator gave the user the address key."""
     return decrypt_text(address, "address", keyring.secret_for(address.key), address.key)
+
+
+def cases_staying_in(shelter_id: Any) -> QuerySet[Placement, Any]:
+    """The ids of the cases with someone staying in the shelter now: the case list's shelter filter."""
+    return Placement.objects.filter(shelter_id=shelter_id, ended_on__isnull=True).values("case_id")
+
+
+def overdue_stays(user: User, today: datetime.date) -> list[Placement]:
+    """People still in a shelter after their planned date (coordinators: all; others: their cases)."""
+    stays = Placement.objects.filter(
+        organisation_id=user.organisation_id, ended_on__isnull=True, planned_until__lt=today
+    )
+    if not sees_whole_organisation(user):
+        stays = stays.filter(on_my_team(user, "case_id"))
+    return list(stays.select_related("person", "case", "shelter").order_by("planned_until")[:LIMIT])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from refuge.accounts.queries import holders_of
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.keyring.actions import do_create_key, do_grant_key, do_revoke_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import Key, KeyWrap, Purpose
-from refuge.keyring.queries import holders_of, keys_due_for_rotation
+from refuge.keyring.queries import keys_due_for_rotation
 from tests.keyring.conftest import Org, Persona, audit_codes
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from refuge.accounts.queries import holders_of
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError, open_sealed
 from refuge.keyring.actions import do_create_key, do_revoke_key, do_rotate_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
-from refuge.keyring.queries import holders_of
 from refuge.keyring.records import decrypt_column, decrypt_text, encrypt_column, open_sealed_column, seal_column
 from tests.keyring.conftest import Org, Persona, audit_codes
 from tests.keyring_testapp.models import Envelope, Note

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from refuge.audit.events import AuditEvent
+from refuge.core import rows
 from refuge.crypto import CryptoError
 from refuge.keyring import actions as keyring_actions
 from refuge.keyring import records
@@ -187,8 +188,8 @@ def test_rows_inserted_on_the_submission_path_read_back_as_the_orm_wrote_them(no
     new = prepare_key(actor=None, organisation=north.organisation, purpose=Purpose.RECORD, members=[alice.user])
 
     with transaction.atomic():
-        records.insert_new_rows([new.key])
-        records.insert_new_rows(new.wraps)
+        rows.insert_new_rows([new.key])
+        rows.insert_new_rows(new.wraps)
 
     stored = Key.objects.get(pk=new.key.pk)
     assert (stored.purpose, stored.label, stored.version, stored.public_key) == (Purpose.RECORD, "", 1, None)
@@ -200,4 +201,4 @@ def test_rows_inserted_on_the_submission_path_read_back_as_the_orm_wrote_them(no
         assert bytes(wraps[wrap.holder_kind].wrapped) == bytes(wrap.wrapped)
         assert wraps[wrap.holder_kind].key_version == 1
     with pytest.raises(ValueError, match="one model"):
-        records.insert_new_rows([new.key, *new.wraps])
+        rows.insert_new_rows([new.key, *new.wraps])

@@ -6,7 +6,7 @@ import uuid
 
 from django.db import models
 
-from refuge.keyring.records import register_encrypted
+from refuge.keyring.registry import register_encrypted
 
 
 @register_encrypted(key_field="key", columns=("body", "title"))

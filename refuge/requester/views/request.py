@@ -11,10 +11,10 @@ from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
 from refuge.intake.access import RequesterAccess
 from refuge.intake.queries import read_files, read_messages
+from refuge.intake.uploads.handler import memory_uploads
 from refuge.requester.actions import do_send_message
 from refuge.requester.forms import ReceiptForm, ReplyForm
 from refuge.requester.session import PortalSession, end_portal_session, keep_portal_session, open_portal_session
-from refuge.requester.upload_handler import memory_uploads
 from refuge.requester.views.common import file_note, portal_view, render_portal
 
 

@@ -30,8 +30,8 @@ from refuge.cases.queries import (
 from refuge.crypto import CryptoError
 from refuge.intake.models import RequestFile
 from refuge.intake.queries import read_file_content
+from refuge.intake.uploads.handler import memory_uploads
 from refuge.keyring.keyring import KeyNotHeld
-from refuge.requester.upload_handler import memory_uploads
 from refuge.workspace.decorators import member, staff_view
 from refuge.workspace.forms_cases import (
     DocumentForm,

@@ -15,6 +15,7 @@ from refuge.cases import home as today_queries
 from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.queries import keys_due_for_rotation
+from refuge.shelter.queries import overdue_stays
 from refuge.workspace.decorators import staff_view
 
 
@@ -46,7 +47,7 @@ def _today(user: User, keyring: Keyring) -> dict[str, object]:
         "requests_awaiting": today_queries.requests_awaiting_reply(user),
         "tasks": today_queries.task_titles(today_queries.my_tasks(user, today), keyring),
         "appointments": today_queries.task_titles(today_queries.upcoming_appointments(user, today), keyring),
-        "overdue_stays": today_queries.overdue_stays(user, today),
+        "overdue_stays": overdue_stays(user, today),
     }
     sections["anything"] = any(value for key, value in sections.items() if key not in {"today", "whole_organisation"})
     return sections

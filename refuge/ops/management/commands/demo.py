@@ -12,8 +12,8 @@ from refuge.accounts import totp
 from refuge.accounts.actions import do_create_member, do_create_organisation
 from refuge.accounts.login import share_group_keys
 from refuge.accounts.models import Organisation, Role
-from refuge.core.demo_data import create_demo_cases, create_demo_requests
 from refuge.core.env import env_int, env_str
+from refuge.ops.demo_data import create_demo_cases, create_demo_requests
 
 DEMO_SLUG = "demo"
 DEMO_USERS = [

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refuge.accounts.models import Organisation, User
+from refuge.cases import actions as cases
+from refuge.cases.models import Compartment, Person, PersonRole, Priority, Stage
 from refuge.intake.access import access_by_receipt
 from refuge.intake.actions import (
     Submission,
@@ -19,6 +21,8 @@ from refuge.intake.actions import (
     do_submit_request,
 )
 from refuge.keyring.keyring import Keyring
+from refuge.relocation.models import Pathway
+from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
 
 
 @dataclass(frozen=True)
@@ -139,12 +143,6 @@ def create_demo_cases(
     submissions: list[Submission],
 ) -> None:
     """Accept two requests into cases and give them a few days of work: people, passports, a shelter, tasks."""
-    # Imported here: the demo command imports this module for requests alone as well.
-    from refuge.cases import actions as cases
-    from refuge.cases.models import Compartment, Person, PersonRole, Priority, Stage
-    from refuge.relocation.models import Pathway
-    from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
-
     intake_ring = Keyring(intake, intake_key)
     worker = Keyring(caseworker, caseworker_key)
     coordinator_ring = Keyring(coordinator, coordinator_key)

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from refuge.core.db_maintenance import refresh_planner_statistics
 from refuge.core.env import env_int, env_str
-from refuge.core.server import serve
+from refuge.ops.db_maintenance import refresh_planner_statistics
+from refuge.ops.server import serve
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from refuge.accounts.actions import do_create_organisation
 from refuge.core.errors import UserError
-from refuge.core.management.commands._base import enrolment_text, read_password
+from refuge.ops.management.commands._base import enrolment_text, read_password
 
 
 class Command(BaseCommand):

@@ -1,4 +1,8 @@
-"""Requester uploads are read into memory only, and only as much as the limits allow.
+"""Uploads are read into memory only, and only as much as the limits allow.
+
+Requesters' files (the portal) and case documents (the workspace) both come in
+through `memory_uploads`; it lives here, beside the limits and the sanitising it
+feeds, so that neither surface imports the other.
 
 Django's default handlers write any upload over 2.5 MB to a temporary file: a
 document with its GPS position would then sit in /tmp, unencrypted, where a disk
@@ -23,7 +27,7 @@ from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 
 from refuge.core.csrf import RefugeCsrfViewMiddleware
-from refuge.intake.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD
+from refuge.intake.uploads.limits import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD
 
 View = Callable[..., HttpResponse]
 # Our CSRF middleware (it accepts `Origin: null` with `Sec-Fetch-Site: same-origin`,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import gunicorn.http.wsgi
+from django.core.wsgi import get_wsgi_application
 from gunicorn.app.base import BaseApplication
 
 
@@ -30,9 +31,8 @@ class RefugeServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from refuge.wsgi import application
-
-        return application
+        # What refuge/wsgi.py gives other servers, for the settings `refuge serve` runs with.
+        return get_wsgi_application()
 
 
 def serve(host: str, port: int, workers: int, threads: int) -> None:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from refuge.accounts.actions import do_create_member
 from refuge.accounts.models import Organisation, Role
 from refuge.core.errors import UserError
-from refuge.core.management.commands._base import enrolment_text, read_password
+from refuge.ops.management.commands._base import enrolment_text, read_password
 
 
 class Command(BaseCommand):
