@@ -20,8 +20,9 @@ from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
-from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.decorators import StaffRequest, member, staff_view
 from refuge.workspace.forms import CodeForm, DuressForm, EnrolForm, LoginForm, PasswordChangeForm, RecoverForm
+from refuge.workspace.submit import submit
 
 SECRET_FIELDS = (
     "password",
@@ -142,40 +143,35 @@ def recover_view(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 @sensitive_post_parameters(*SECRET_FIELDS)
-def account_view(request: HttpRequest) -> HttpResponse:
+def account_view(request: StaffRequest) -> HttpResponse:
     return render(request, "workspace/account.html", _account_context(request))
 
 
-def _account_context(request: HttpRequest, **forms: object) -> dict[str, object]:
+def _account_context(request: StaffRequest, **forms: object) -> dict[str, object]:
     return {
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "duress_form": forms.get("duress_form") or DuressForm(),
-        "session_count": member(request).sessions.count(),
+        "session_count": request.member.sessions.count(),
     }
 
 
 def _account_form(
-    request: HttpRequest, form: forms.Form, context_name: str, act: Callable[[dict[str, Any]], None], done: str
+    request: StaffRequest, form: forms.Form, context_name: str, act: Callable[[dict[str, Any]], None], done: str
 ) -> HttpResponse:
     """Validate one form of the account page, run its action, or show it again with errors."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            messages.success(request, done)
-            return redirect("workspace:account")
+    if submit(form, act) is not None:
+        messages.success(request, done)
+        return redirect("workspace:account")
     return render(request, "workspace/account.html", _account_context(request, **{context_name: form}), status=400)
 
 
 @require_POST
 @staff_view()
 @sensitive_post_parameters(*SECRET_FIELDS)
-def password_change_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: StaffRequest) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
         actions.do_change_password(
-            actor=member(request), old_password=data["old_password"], new_password=data["password"]
+            actor=request.member, old_password=data["old_password"], new_password=data["password"]
         )
 
     return _account_form(
@@ -190,10 +186,12 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_view()
 @sensitive_post_parameters(*SECRET_FIELDS)
-def duress_view(request: HttpRequest) -> HttpResponse:
+def duress_view(request: StaffRequest) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
         actions.do_set_duress_password(
-            actor=member(request), current_password=data["current_password"], duress_password=data["duress_password"]
+            actor=request.member,
+            current_password=data["current_password"],
+            duress_password=data["duress_password"],
         )
 
     return _account_form(request, DuressForm(request.POST), "duress_form", act, _("Your duress password is set."))
@@ -201,8 +199,8 @@ def duress_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_view()
-def revoke_own_sessions_view(request: HttpRequest) -> HttpResponse:
-    actions.do_revoke_own_sessions(actor=member(request))
+def revoke_own_sessions_view(request: StaffRequest) -> HttpResponse:
+    actions.do_revoke_own_sessions(actor=request.member)
     end_session(request)
     messages.info(request, _("All your sessions have ended, including this one."))
     return redirect("workspace:login")
