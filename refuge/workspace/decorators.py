@@ -57,14 +57,6 @@ class Refusal:
     message: str
     status: int
 
-    @property
-    def locked(self) -> bool:
-        return self.code == LOCKED
-
-    @property
-    def unreadable(self) -> bool:
-        return self.code == UNREADABLE
-
 
 # A view's refusal page: (request, refusal, **the view's URL arguments) -> the page that says why.
 Page = Callable[..., HttpResponse]

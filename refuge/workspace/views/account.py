@@ -19,7 +19,6 @@ from refuge.accounts import actions
 from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
 from refuge.workspace.decorators import StaffRequest, member, staff_view
 from refuge.workspace.forms import CodeForm, DuressForm, EnrolForm, LoginForm, PasswordChangeForm, RecoverForm
 from refuge.workspace.submit import submit
@@ -41,19 +40,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect("workspace:home")
     form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = check_login(
-                organisation_slug=form.cleaned_data["organisation"],
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-                code=form.cleaned_data["code"],
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            start_session(request, result)
-            return redirect("workspace:home")
+
+    @sensitive_variables()
+    def log_in(data: dict[str, Any]) -> LoginResult:
+        return check_login(
+            organisation_slug=data["organisation"],
+            username=data["username"],
+            password=data["password"],
+            code=data["code"],
+        )
+
+    result = submit(form, log_in) if request.method == "POST" else None
+    if result is not None:
+        start_session(request, result.value)
+        return redirect("workspace:home")
     return render(request, "workspace/login.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -72,24 +72,24 @@ def _qr_svg(uri: str) -> str:
 
 
 @sensitive_post_parameters(*SECRET_FIELDS)
-@sensitive_variables("form", "enrolment")
+@sensitive_variables("form", "enrolled", "enrolment")
 def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = actions.access_invitation(token)
     except UserError as error:
         return render(request, "workspace/enrol_invalid.html", {"message": error.message}, status=404)
     form = EnrolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            enrolment = actions.do_enrol(token=token, password=form.cleaned_data["password"])
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            start_session(
-                request, LoginResult(user=enrolment.user, private_key=enrolment.private_key), pending_totp=True
-            )
-            context = {"enrolment": enrolment, "qr": _qr_svg(enrolment.provisioning_uri), "form": CodeForm()}
-            return render(request, "workspace/enrol_keys.html", context)
+
+    @sensitive_variables()
+    def enrol(data: dict[str, Any]) -> actions.Enrolment:
+        return actions.do_enrol(token=token, password=data["password"])
+
+    enrolled = submit(form, enrol) if request.method == "POST" else None
+    if enrolled is not None:
+        enrolment = enrolled.value
+        start_session(request, LoginResult(user=enrolment.user, private_key=enrolment.private_key), pending_totp=True)
+        context = {"enrolment": enrolment, "qr": _qr_svg(enrolment.provisioning_uri), "form": CodeForm()}
+        return render(request, "workspace/enrol_keys.html", context)
     context = {"form": form, "invitation": invitation}
     return render(request, "workspace/enrol.html", context, status=400 if form.errors else 200)
 
@@ -99,45 +99,45 @@ def enrol_confirm_view(request: HttpRequest) -> HttpResponse:
         return redirect("workspace:login")
     form = CodeForm(request.POST or None)
     keyring = request.keyring  # type: ignore[attr-defined]
-    if request.method == "POST" and form.is_valid() and keyring.unlocked:
-        try:
-            actions.do_confirm_totp(
-                user=member(request), private_key=keyring.private_key, code=form.cleaned_data["code"]
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            del request.session[SESSION_PENDING_TOTP]
-            messages.success(request, _("Your account is ready."))
-            return redirect("workspace:home")
+
+    @sensitive_variables()
+    def confirm(data: dict[str, Any]) -> None:
+        actions.do_confirm_totp(user=member(request), private_key=keyring.private_key, code=data["code"])
+
+    if request.method == "POST" and keyring.unlocked and submit(form, confirm) is not None:
+        del request.session[SESSION_PENDING_TOTP]
+        messages.success(request, _("Your account is ready."))
+        return redirect("workspace:home")
     return render(request, "workspace/enrol_confirm.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @sensitive_post_parameters(*SECRET_FIELDS)
-@sensitive_variables("form", "recovery")
+@sensitive_variables("form", "recovered", "recovery", "result")
 def recover_view(request: HttpRequest) -> HttpResponse:
     form = RecoverForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            recovery = actions.do_recover_account(
-                organisation_slug=form.cleaned_data["organisation"],
-                username=form.cleaned_data["username"],
-                recovery_code=form.cleaned_data["recovery_code"],
-                new_password=form.cleaned_data["password"],
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            result = LoginResult(user=recovery.user, private_key=recovery.private_key)
-            start_session(request, result, pending_totp=True)
-            enrolment = recovery.enrolment
-            context = {
-                "enrolment": enrolment,
-                "qr": _qr_svg(enrolment.provisioning_uri),
-                "form": CodeForm(),
-                "recovered": True,
-            }
-            return render(request, "workspace/enrol_keys.html", context)
+
+    @sensitive_variables()
+    def recover(data: dict[str, Any]) -> actions.Recovery:
+        return actions.do_recover_account(
+            organisation_slug=data["organisation"],
+            username=data["username"],
+            recovery_code=data["recovery_code"],
+            new_password=data["password"],
+        )
+
+    recovered = submit(form, recover) if request.method == "POST" else None
+    if recovered is not None:
+        recovery = recovered.value
+        result = LoginResult(user=recovery.user, private_key=recovery.private_key)
+        start_session(request, result, pending_totp=True)
+        enrolment = recovery.enrolment
+        context = {
+            "enrolment": enrolment,
+            "qr": _qr_svg(enrolment.provisioning_uri),
+            "form": CodeForm(),
+            "recovered": True,
+        }
+        return render(request, "workspace/enrol_keys.html", context)
     return render(request, "workspace/recover.html", {"form": form}, status=400 if form.errors else 200)
 
 
