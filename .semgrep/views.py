@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from refuge.audit.actions import record
 from refuge.cases import actions
-from refuge.cases.access import access_case
+from refuge.cases.access import access_case, access_note
 from refuge.cases.forms import NoteForm
 from refuge.cases.models import Case, Note
 
@@ -20,6 +20,30 @@ def edit_case(request: HttpRequest, case_id: str) -> HttpResponse:
     case = Case.objects.select_related("key").get(pk=case_id)
     # ok: object-lookup-outside-access
     case = access_case(request.user, case_id)
+    # ruleid: object-lookup-outside-access
+    note = Note.objects.filter(pk=request.GET["note"], case=case).first()
+    # ruleid: object-lookup-outside-access
+    note = Note.objects.select_related("key").filter(pk=request.GET["note"]).last()
+    # ruleid: object-lookup-outside-access
+    on_team = case.team.filter(user=request.user).exists()
+    # ruleid: object-lookup-outside-access
+    known = Case.objects.exclude(stage="closed").exists()
+    # ruleid: object-lookup-outside-access
+    ids = Note.objects.filter(case=case).values_list("pk", flat=True)
+    # ruleid: object-lookup-outside-access
+    rows = Note.objects.filter(case=case).values("body")
+    # ruleid: object-lookup-outside-access
+    note = Note.objects.filter(pk=request.GET["note"])[0]
+    # ruleid: object-lookup-outside-access
+    notes = Note.objects.order_by("-created_on")[:5]
+    # ok: object-lookup-outside-access
+    notes = Note.objects.filter(case=case).order_by("-created_on")
+    # ok: object-lookup-outside-access
+    labels = {"a": 1}.values()
+    # ok: object-lookup-outside-access
+    first = request.GET.getlist("ids")[0]
+    # ok: object-lookup-outside-access
+    note = access_note(case, request.GET["note"])
     # ruleid: model-write-outside-actions
     case.save()
     # ruleid: model-write-outside-actions

@@ -62,7 +62,7 @@ benchmark measures (list, filters, search, home page, one case page):
   `bulk_create`.
 - The organisation's shelters are made with `do_create_shelter`, and at the end the
   shelter keys of the teams of people staying in one are shared by
-  `do_share_pending_shelter_keys`, as when a coordinator opens the register.
+  `do_share_pending_shelter_keys`, as when a coordinator gives them from the register.
 
 The team layout (see LAYOUT): about 92 % of the cases are closed or declined and 8 %
 open (a few thousand); each case has a lead caseworker and sometimes a second or
@@ -1270,8 +1270,8 @@ def generate(
         if pool is not None:
             pool.terminate()
 
-    # 4. Shelter keys for the teams of people staying in them, as a coordinator's visit to
-    # the register shares them (do_share_pending_shelter_keys).
+    # 4. Shelter keys for the teams of people staying in them, as a coordinator gives them from
+    # the register (do_share_pending_shelter_keys).
     from refuge.keyring.keyring import Keyring
 
     with transaction.atomic():

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from refuge.accounts.models import Role, User
-from refuge.cases.models import Case, Compartment, Person, TeamMember
+from refuge.cases.models import Case, Compartment, Person, Task, TeamMember
 from refuge.keyring.models import HolderKind, Key, KeyWrap
 
 CASE_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
@@ -77,6 +77,31 @@ def access_person(user: User, case: Case, person_id: uuid.UUID | str) -> Person:
     if person is None:
         raise Http404
     return person
+
+
+def access_team_member(case: Case, member_id: uuid.UUID | str) -> TeamMember:
+    """A member of the team of a case the user reached with `access_case` (with their account); else 404."""
+    try:
+        wanted = uuid.UUID(str(member_id))
+    except ValueError:
+        raise Http404 from None
+    row = TeamMember.objects.filter(case=case, user_id=wanted).select_related("user").first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def access_task(case: Case, task_id: uuid.UUID | str) -> Task:
+    """A task of a case the user reached with `access_case`; else 404."""
+    try:
+        wanted = uuid.UUID(str(task_id))
+    except ValueError:
+        raise Http404 from None
+    task = Task.objects.filter(pk=wanted, case=case).first()
+    if task is None:
+        raise Http404
+    task.case = case
+    return task
 
 
 def holds_key(user: User, key: Key) -> bool:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from refuge.accounts.models import Role, User
 from refuge.cases.access import visible_cases
@@ -31,14 +32,16 @@ from refuge.cases.models import (
     Task,
     TeamMember,
 )
+from refuge.core.errors import UserError
 from refuge.crypto import blind_index
 from refuge.intake.actions import INDEXED_FIELDS
 from refuge.keyring.files import decrypt_file_content
-from refuge.keyring.keyring import Keyring
+from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import decrypt_text, server_secret_for
 
 MAX_SEARCH_CHARS = 200
+SEARCH_UNAVAILABLE = gettext_lazy("Searching by name, phone or document number is not available right now.")
 
 
 @dataclass
@@ -113,7 +116,13 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySe
         overdue_tasks = Task.objects.filter(case_id=OuterRef("pk"), done_on__isnull=True, due_on__lt=today)
         cases = cases.filter(Exists(overdue_tasks))
     if filters.q:
-        cases = cases.filter(pk__in=search_case_ids(user, filters.q))
+        try:
+            found = search_case_ids(user, filters.q)
+        except KeyNotHeld:
+            # A blind-index key without its server wrap: search by identity is unavailable,
+            # which is said next to the box rather than failing the page.
+            raise UserError("search_unavailable", SEARCH_UNAVAILABLE, field="q") from None
+        cases = cases.filter(pk__in=found)
     return (
         cases.select_related("pathway")
         .defer("summary", *(f"pathway__{name}" for name in _PATHWAY_LONG_TEXTS))
@@ -226,6 +235,13 @@ def compartments_held_only_by(case: Case, member: User) -> list[Compartment]:
     for key_id, holder_id in wraps.values_list("key_id", "holder_id"):
         holders.setdefault(key_id, set()).add(holder_id)
     return [c for c in compartments if holders.get(c.key_id, set()) == {member.pk}]
+
+
+def rotation_due(case: Case) -> bool:
+    """True if a key of the case (its own, the request's, a compartment's) waits to be rotated."""
+    key_ids = [case.key_id] + ([case.request.key_id] if case.request is not None else [])
+    compartments = Compartment.objects.filter(person__case=case).values("key_id")
+    return Key.objects.filter(Q(pk__in=key_ids) | Q(pk__in=compartments), rotation_due=True).exists()
 
 
 def people_of_page(cases: list[Case]) -> dict[Any, list[Person]]:

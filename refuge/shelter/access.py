@@ -71,3 +71,18 @@ def access_placement(user: User, placement_id: uuid.UUID | str) -> Placement:
     if not can_manage_shelters(user) and not TeamMember.objects.filter(case_id=placement.case_id, user=user).exists():
         raise Http404
     return placement
+
+
+def stays_shown(user: User, stays: list[Placement]) -> tuple[list[Placement], int]:
+    """The stays of a shelter the user may see by pseudonym, and how many others there are.
+
+    Need-to-know: coordinators see everyone; a caseworker sees the people of their own cases
+    and only a count of the others (other teams' people are not theirs to know).
+    """
+    if can_manage_shelters(user):
+        return stays, 0
+    mine = set(
+        TeamMember.objects.filter(user=user, case_id__in={s.case_id for s in stays}).values_list("case_id", flat=True)
+    )
+    shown = [stay for stay in stays if stay.case_id in mine]
+    return shown, len(stays) - len(shown)

@@ -4,7 +4,7 @@ Keys: each shelter's key (city, rules) is held by the organisation's coordinator
 and by the team members of cases with someone placed there; its address key by
 coordinators and whoever a coordinator grants it to. A caseworker who places a
 person cannot wrap a key they do not hold, so their colleagues get the shelter key
-when a coordinator next opens the register (`do_share_pending_shelter_keys`).
+when a coordinator gives them from the register (`do_share_pending_shelter_keys`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from refuge.keyring.models import Purpose
 from refuge.keyring.records import encrypt_column
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Placement, Shelter, ShelterAddress
+from refuge.shelter.queries import owed_shelter_keys
 
 MAX_CODE_NAME_CHARS = 40
 MAX_CAPACITY = 500
@@ -228,24 +229,17 @@ def do_end_placement(*, actor: User, keyring: Keyring, placement: Placement, end
 
 
 def do_share_pending_shelter_keys(*, actor: User, keyring: Keyring) -> int:
-    """Wrap shelter keys for coordinators and team members who need them and lack them."""
+    """Wrap shelter keys for coordinators and team members who need them and lack them.
+
+    An explicit act of a coordinator (a button on the register), each wrap audited."""
     if not can_manage_shelters(actor):
         return 0
-    shared = 0
     with transaction.atomic():
-        coordinators = _coordinators(actor.organisation_id)
-        for shelter in Shelter.objects.filter(organisation_id=actor.organisation_id).select_related("key"):
-            if not holds_key(actor, shelter.key):
-                continue
-            needing = list(coordinators)
-            needing += [
-                member.user
-                for member in TeamMember.objects.filter(
-                    case__placements__shelter=shelter, case__placements__ended_on__isnull=True
-                ).select_related("user")
-            ]
-            shared += _share_shelter_key(actor, keyring, shelter, needing)
-    return shared
+        owed = owed_shelter_keys(actor)
+        for shelter, member in owed:
+            key_actions.do_grant_key(actor=actor, keyring=keyring, key=shelter.key, member=member)
+            _audit(AuditEvent.SHELTER_KEYS_SHARED, actor, shelter)
+    return len(owed)
 
 
 def _share_shelter_key(actor: User, keyring: Keyring, shelter: Shelter, members: list[User]) -> int:

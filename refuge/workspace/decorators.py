@@ -1,24 +1,95 @@
-"""Guards for workspace views."""
+"""The staff surface's door: a typed request for views, and one error boundary.
+
+`staff_view` lets in a logged-in member whose keys are unlocked and hands the view a
+`StaffRequest` (`request.member`, `request.keyring`). It is also the one place where what a
+view could not do becomes a page (docs/architecture.md, "How a staff view is written"):
+
+- `KeyNotHeld` (a key the member does not hold, or not yet) and `CryptoError` (stored data
+  that does not open: altered in the database) become a 403 and `UserError` a 400 (409 for
+  a conflict), rendered by the view's `page` (the page the act belongs to, showing why), or
+  by a plain refusal page. Nothing was written: actions run in one transaction.
+- A view keeps its happy path; a form's own refusals are shown next to their field by
+  `refuge.workspace.submit.submit`, before they reach this boundary.
+
+An API surface would add a JSON rendering of the same `Refusal` here (code, message, status).
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
 from refuge.accounts.session_keys import SESSION_DURESS, SESSION_PENDING_TOTP, end_session
+from refuge.core.errors import UserError
+from refuge.crypto import CryptoError
+from refuge.keyring.keyring import KeyNotHeld, Keyring
+
+log = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
 
+LOCKED = "locked"
+UNREADABLE = "unreadable"
+CONFLICT = "conflict"
 
-def staff_view(*, allow_duress: bool = False) -> Callable[[View], View]:
-    """Require a logged-in member whose keys are unlocked for this session."""
+
+class StaffRequest(HttpRequest):
+    """A request that passed `staff_view`: the member and their unlocked keyring, typed."""
+
+    member: User
+    keyring: Keyring
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a view could not do what was asked, as the member is told it (and an API would be)."""
+
+    code: str  # LOCKED, UNREADABLE, or the UserError's code
+    message: str
+    status: int
+
+
+# A view's refusal page: (request, refusal, **the view's URL arguments) -> the page that says why.
+Page = Callable[..., HttpResponse]
+
+
+def refusal_of(error: Exception) -> Refusal:
+    """The one mapping from what went wrong to what the member is told, and with which status."""
+    if isinstance(error, UserError):
+        return Refusal(error.code, str(error.message), 409 if error.code == CONFLICT else 400)
+    if isinstance(error, CryptoError):
+        return Refusal(
+            UNREADABLE,
+            _("This could not be decrypted: it may have been altered in the database. Nothing was changed or shown."),
+            403,
+        )
+    return Refusal(LOCKED, _("You do not hold the key this needs, so nothing was changed."), 403)
+
+
+def _refused(request: StaffRequest, error: Exception, page: Page | None, kwargs: dict[str, Any]) -> HttpResponse:
+    refusal = refusal_of(error)
+    if isinstance(error, CryptoError):
+        # Data that does not open with its key was altered (or a wrap was): worth an operator's look.
+        # Only the view's name and the ids in its address, never what was typed or stored.
+        view_name = request.resolver_match.view_name if request.resolver_match else "?"
+        ids = ", ".join(str(value) for value in kwargs.values())
+        log.error("%s (%s) did not decrypt; it may have been tampered with", view_name, ids)
+    if page is not None:
+        return page(request, refusal, **kwargs)
+    return render(request, "workspace/refused.html", {"refusal": refusal}, status=refusal.status)
+
+
+def staff_view(*, allow_duress: bool = False, page: Page | None = None) -> Callable[[View], View]:
+    """Require a logged-in member whose keys are unlocked for this session; render refusals (see above)."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -27,18 +98,23 @@ def staff_view(*, allow_duress: bool = False) -> Callable[[View], View]:
                 return redirect("workspace:login")
             if request.session.get(SESSION_PENDING_TOTP):
                 return redirect("workspace:enrol_confirm")
+            staff = cast(StaffRequest, request)
+            staff.member = request.user
             if request.session.get(SESSION_DURESS):
                 # Under duress only the empty home page exists; everything else
                 # looks like it does not exist.
                 if not allow_duress:
                     raise Http404
-                return view(request, *args, **kwargs)
-            if not request.keyring.unlocked:  # type: ignore[attr-defined]
+                return view(staff, *args, **kwargs)
+            if not staff.keyring.unlocked:
                 # Key cookie gone (browser restarted) or session row tampered with.
                 end_session(request)
                 messages.info(request, _("Your session has ended. Please log in again."))
                 return redirect("workspace:login")
-            return view(request, *args, **kwargs)
+            try:
+                return view(staff, *args, **kwargs)
+            except (KeyNotHeld, CryptoError, UserError) as error:
+                return _refused(staff, error, page, kwargs)
 
         return wrapper
 
@@ -46,5 +122,5 @@ def staff_view(*, allow_duress: bool = False) -> Callable[[View], View]:
 
 
 def member(request: HttpRequest) -> User:
-    """The logged-in member of a request that passed `staff_view`."""
+    """The logged-in member of a request outside `staff_view` (logging out, confirming enrolment)."""
     return cast(User, request.user)

@@ -89,6 +89,7 @@ urlpatterns += [
     path("placements/<uuid:placement_id>/end/", people.placement_end_view, name="placement_end"),
     path("shelters/", shelters.shelter_list_view, name="shelter_list"),
     path("shelters/new/", shelters.shelter_new_view, name="shelter_new"),
+    path("shelters/share-keys/", shelters.shelter_keys_share_view, name="shelter_keys_share"),
     path("shelters/<uuid:shelter_id>/", shelters.shelter_detail_view, name="shelter_detail"),
     path("shelters/<uuid:shelter_id>/edit/", shelters.shelter_edit_view, name="shelter_edit"),
 ]

@@ -335,6 +335,7 @@ ROUTES: dict[str, Spec] = {
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:shelter_keys_share": Staff(COORDINATORS, methods=("POST",)),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},
         args={"shelter_id": SHELTER_ID},

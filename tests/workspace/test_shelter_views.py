@@ -134,7 +134,7 @@ def test_the_shelters_link_is_for_coordinators_and_caseworkers(world: World, cli
         assert 'href="/shelters/"' not in client_for(persona).get("/").content.decode()
 
 
-def test_the_shelter_key_reaches_the_team_when_a_coordinator_opens_the_register(
+def test_the_shelter_key_reaches_the_team_when_a_coordinator_gives_it_from_the_register(
     world: World, client_for, case: Case, shelter: Shelter
 ) -> None:
     # Bella is on the team now; Bob (who does not hold the shelter key) places the person.
@@ -143,7 +143,16 @@ def test_the_shelter_key_reaches_the_team_when_a_coordinator_opens_the_register(
     bella = client_for(world.bella)
     waiting = bella.get(f"/shelters/{shelter.pk}/").content.decode()
     assert CITY not in waiting and "has not reached you yet" in waiting
-    client_for(world.alice).get("/shelters/")
+    alice = client_for(world.alice)
+    # Opening the register only says who waits: a GET gives no key and writes nothing.
+    wraps = KeyWrap.objects.count()
+    register = alice.get("/shelters/").content.decode()
+    assert "2 members wait for the key of a shelter" in register  # Bob and Bella
+    assert KeyWrap.objects.count() == wraps
+    assert CITY not in bella.get(f"/shelters/{shelter.pk}/").content.decode()
+    given = alice.post("/shelters/share-keys/", follow=True).content.decode()
+    assert "2 members now hold a shelter key they were waiting for" in given
+    assert "wait for the key of a shelter" not in given
     opened = bella.get(f"/shelters/{shelter.pk}/").content.decode()
     assert CITY in opened
     assert AuditEntry.objects.filter(code=AuditEvent.SHELTER_READ, actor_id=world.bella.user.pk).exists()
@@ -153,7 +162,7 @@ def test_the_address_is_shown_only_on_request_to_holders_and_is_audited(
     world: World, client_for, case: Case, shelter: Shelter
 ) -> None:
     place(world.bob, requester_of(case), shelter)
-    client_for(world.alice).get("/shelters/")  # shares the shelter key with Bob
+    client_for(world.alice).post("/shelters/share-keys/")  # gives the shelter key to Bob
     bob = client_for(world.bob)
     page = bob.get(f"/shelters/{shelter.pk}/?show=address").content.decode()
     assert CITY in page and ADDRESS not in page and "Not given to you" in page

@@ -19,9 +19,9 @@ from refuge.accounts import actions
 from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
-from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.decorators import StaffRequest, member, staff_view
 from refuge.workspace.forms import CodeForm, DuressForm, EnrolForm, LoginForm, PasswordChangeForm, RecoverForm
+from refuge.workspace.submit import submit
 
 SECRET_FIELDS = (
     "password",
@@ -40,19 +40,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect("workspace:home")
     form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = check_login(
-                organisation_slug=form.cleaned_data["organisation"],
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-                code=form.cleaned_data["code"],
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            start_session(request, result)
-            return redirect("workspace:home")
+
+    @sensitive_variables()
+    def log_in(data: dict[str, Any]) -> LoginResult:
+        return check_login(
+            organisation_slug=data["organisation"],
+            username=data["username"],
+            password=data["password"],
+            code=data["code"],
+        )
+
+    result = submit(form, log_in) if request.method == "POST" else None
+    if result is not None:
+        start_session(request, result.value)
+        return redirect("workspace:home")
     return render(request, "workspace/login.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -71,24 +72,24 @@ def _qr_svg(uri: str) -> str:
 
 
 @sensitive_post_parameters(*SECRET_FIELDS)
-@sensitive_variables("form", "enrolment")
+@sensitive_variables("form", "enrolled", "enrolment")
 def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = actions.access_invitation(token)
     except UserError as error:
         return render(request, "workspace/enrol_invalid.html", {"message": error.message}, status=404)
     form = EnrolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            enrolment = actions.do_enrol(token=token, password=form.cleaned_data["password"])
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            start_session(
-                request, LoginResult(user=enrolment.user, private_key=enrolment.private_key), pending_totp=True
-            )
-            context = {"enrolment": enrolment, "qr": _qr_svg(enrolment.provisioning_uri), "form": CodeForm()}
-            return render(request, "workspace/enrol_keys.html", context)
+
+    @sensitive_variables()
+    def enrol(data: dict[str, Any]) -> actions.Enrolment:
+        return actions.do_enrol(token=token, password=data["password"])
+
+    enrolled = submit(form, enrol) if request.method == "POST" else None
+    if enrolled is not None:
+        enrolment = enrolled.value
+        start_session(request, LoginResult(user=enrolment.user, private_key=enrolment.private_key), pending_totp=True)
+        context = {"enrolment": enrolment, "qr": _qr_svg(enrolment.provisioning_uri), "form": CodeForm()}
+        return render(request, "workspace/enrol_keys.html", context)
     context = {"form": form, "invitation": invitation}
     return render(request, "workspace/enrol.html", context, status=400 if form.errors else 200)
 
@@ -98,84 +99,79 @@ def enrol_confirm_view(request: HttpRequest) -> HttpResponse:
         return redirect("workspace:login")
     form = CodeForm(request.POST or None)
     keyring = request.keyring  # type: ignore[attr-defined]
-    if request.method == "POST" and form.is_valid() and keyring.unlocked:
-        try:
-            actions.do_confirm_totp(
-                user=member(request), private_key=keyring.private_key, code=form.cleaned_data["code"]
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            del request.session[SESSION_PENDING_TOTP]
-            messages.success(request, _("Your account is ready."))
-            return redirect("workspace:home")
+
+    @sensitive_variables()
+    def confirm(data: dict[str, Any]) -> None:
+        actions.do_confirm_totp(user=member(request), private_key=keyring.private_key, code=data["code"])
+
+    if request.method == "POST" and keyring.unlocked and submit(form, confirm) is not None:
+        del request.session[SESSION_PENDING_TOTP]
+        messages.success(request, _("Your account is ready."))
+        return redirect("workspace:home")
     return render(request, "workspace/enrol_confirm.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @sensitive_post_parameters(*SECRET_FIELDS)
-@sensitive_variables("form", "recovery")
+@sensitive_variables("form", "recovered", "recovery", "result")
 def recover_view(request: HttpRequest) -> HttpResponse:
     form = RecoverForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            recovery = actions.do_recover_account(
-                organisation_slug=form.cleaned_data["organisation"],
-                username=form.cleaned_data["username"],
-                recovery_code=form.cleaned_data["recovery_code"],
-                new_password=form.cleaned_data["password"],
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            result = LoginResult(user=recovery.user, private_key=recovery.private_key)
-            start_session(request, result, pending_totp=True)
-            enrolment = recovery.enrolment
-            context = {
-                "enrolment": enrolment,
-                "qr": _qr_svg(enrolment.provisioning_uri),
-                "form": CodeForm(),
-                "recovered": True,
-            }
-            return render(request, "workspace/enrol_keys.html", context)
+
+    @sensitive_variables()
+    def recover(data: dict[str, Any]) -> actions.Recovery:
+        return actions.do_recover_account(
+            organisation_slug=data["organisation"],
+            username=data["username"],
+            recovery_code=data["recovery_code"],
+            new_password=data["password"],
+        )
+
+    recovered = submit(form, recover) if request.method == "POST" else None
+    if recovered is not None:
+        recovery = recovered.value
+        result = LoginResult(user=recovery.user, private_key=recovery.private_key)
+        start_session(request, result, pending_totp=True)
+        enrolment = recovery.enrolment
+        context = {
+            "enrolment": enrolment,
+            "qr": _qr_svg(enrolment.provisioning_uri),
+            "form": CodeForm(),
+            "recovered": True,
+        }
+        return render(request, "workspace/enrol_keys.html", context)
     return render(request, "workspace/recover.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @staff_view()
 @sensitive_post_parameters(*SECRET_FIELDS)
-def account_view(request: HttpRequest) -> HttpResponse:
+def account_view(request: StaffRequest) -> HttpResponse:
     return render(request, "workspace/account.html", _account_context(request))
 
 
-def _account_context(request: HttpRequest, **forms: object) -> dict[str, object]:
+def _account_context(request: StaffRequest, **forms: object) -> dict[str, object]:
     return {
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "duress_form": forms.get("duress_form") or DuressForm(),
-        "session_count": member(request).sessions.count(),
+        "session_count": request.member.sessions.count(),
     }
 
 
 def _account_form(
-    request: HttpRequest, form: forms.Form, context_name: str, act: Callable[[dict[str, Any]], None], done: str
+    request: StaffRequest, form: forms.Form, context_name: str, act: Callable[[dict[str, Any]], None], done: str
 ) -> HttpResponse:
     """Validate one form of the account page, run its action, or show it again with errors."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            messages.success(request, done)
-            return redirect("workspace:account")
+    if submit(form, act) is not None:
+        messages.success(request, done)
+        return redirect("workspace:account")
     return render(request, "workspace/account.html", _account_context(request, **{context_name: form}), status=400)
 
 
 @require_POST
 @staff_view()
 @sensitive_post_parameters(*SECRET_FIELDS)
-def password_change_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: StaffRequest) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
         actions.do_change_password(
-            actor=member(request), old_password=data["old_password"], new_password=data["password"]
+            actor=request.member, old_password=data["old_password"], new_password=data["password"]
         )
 
     return _account_form(
@@ -190,10 +186,12 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_view()
 @sensitive_post_parameters(*SECRET_FIELDS)
-def duress_view(request: HttpRequest) -> HttpResponse:
+def duress_view(request: StaffRequest) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
         actions.do_set_duress_password(
-            actor=member(request), current_password=data["current_password"], duress_password=data["duress_password"]
+            actor=request.member,
+            current_password=data["current_password"],
+            duress_password=data["duress_password"],
         )
 
     return _account_form(request, DuressForm(request.POST), "duress_form", act, _("Your duress password is set."))
@@ -201,8 +199,8 @@ def duress_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_view()
-def revoke_own_sessions_view(request: HttpRequest) -> HttpResponse:
-    actions.do_revoke_own_sessions(actor=member(request))
+def revoke_own_sessions_view(request: StaffRequest) -> HttpResponse:
+    actions.do_revoke_own_sessions(actor=request.member)
     end_session(request)
     messages.info(request, _("All your sessions have ended, including this one."))
     return redirect("workspace:login")

@@ -14,30 +14,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
 from refuge.cases import actions
-from refuge.cases.access import access_case
-from refuge.cases.models import (
-    Case,
-    Task,
-    TeamMember,
-)
-from refuge.cases.queries import (
-    compartments_held_only_by,
-    read_summary,
-)
+from refuge.cases.access import access_case, access_task, access_team_member
+from refuge.cases.models import Case
+from refuge.cases.queries import compartments_held_only_by
+from refuge.cases.reads import CaseSummary, open_case_summary, read_case_summary
 from refuge.cases.stages import allowed_next
-from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
-from refuge.crypto import CryptoError
-from refuge.keyring.keyring import KeyNotHeld
-from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_cases import (
     CaseEditForm,
     ExpenseForm,
@@ -48,12 +39,14 @@ from refuge.workspace.forms_cases import (
     TaskForm,
     TeamAddForm,
 )
+from refuge.workspace.submit import submit
 from refuge.workspace.views.cases import (
     case_metadata,
+    case_page,
     case_post,
     case_url,
+    case_url_of,
     edit_pathways,
-    keyring_of,
     render_case,
     summary_shown,
     team_candidates,
@@ -69,46 +62,32 @@ Build = Callable[[Case], forms.Form]
 
 
 def act_on_case(
-    request: HttpRequest, case_id: uuid.UUID, form_name: str, build: Build, act: Act, done: str | None, anchor: str
+    request: StaffRequest, case_id: uuid.UUID, form_name: str, build: Build, act: Act, done: str | None, anchor: str
 ) -> HttpResponse:
-    """Validate one form of the case page, run its action, or show the page again with the errors."""
-    user = member(request)
+    """Validate one form of the case page, run its action, or show the page again with the errors.
+
+    A key the member lacks, altered data and a conflict are shown by `case_page` (the boundary)."""
+    user = request.member
     case = access_case(user, case_id).case
     form = build(case)
-    if form.is_valid():
-        try:
-            act(user, case, form.cleaned_data)
-        except UserError as error:
-            if error.code == "conflict":
-                return _conflict(request, case_id, error)
-            add_user_error(form, error)
-        except (KeyNotHeld, CryptoError):
-            # Nothing was written; the page says why (a key not held, or altered data).
-            return render_case(request, case, status=403)
-        else:
-            if done:
-                messages.success(request, done)
-            return redirect(case_url(case, anchor))
+    if submit(form, lambda data: act(user, case, data)) is not None:
+        if done:
+            messages.success(request, done)
+        return redirect(case_url(case, anchor))
     # Forms further down the page get a note at the top that links to their errors.
     failed = "" if form_name in {"action_form", "contact_form"} else anchor
-    return render_case(request, case, status=400, failed=failed, **{form_name: form})
-
-
-def _conflict(request: HttpRequest, case_id: uuid.UUID, error: UserError) -> HttpResponse:
-    """Someone saved first: show the case as it is now, with fresh forms, and say so."""
-    case = access_case(member(request), case_id).case
-    return render_case(request, case, status=409, conflict=str(error.message))
+    return render_case(request, case.pk, status=400, failed=failed, **{form_name: form})
 
 
 @case_post
-def case_stage_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_stage_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def build(case: Case) -> forms.Form:
         return StageForm(request.POST, prefix="stage", allowed=allowed_next(case.stage))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         actions.do_change_stage(
             actor=user,
-            keyring=keyring_of(request),
+            keyring=request.keyring,
             case=case,
             stage=data["stage"],
             version=data["version"],
@@ -119,11 +98,11 @@ def case_stage_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 @case_post
-def case_lost_contact_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_lost_contact_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     raising = request.POST.get("contact-lost") == "yes"
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_set_lost_contact(actor=user, keyring=keyring_of(request), case=case, lost=data["lost"])
+        actions.do_set_lost_contact(actor=user, keyring=request.keyring, case=case, lost=data["lost"])
 
     if raising:
         done = _(
@@ -136,13 +115,13 @@ def case_lost_contact_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResp
 
 
 @case_post
-def case_team_add_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_team_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def build(case: Case) -> forms.Form:
         return TeamAddForm(request.POST, prefix="team", candidates=team_candidates(case))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         actions.do_add_team_member(
-            actor=user, keyring=keyring_of(request), case=case, member=data["member"], lead=data["lead"]
+            actor=user, keyring=request.keyring, case=case, member=data["member"], lead=data["lead"]
         )
 
     return act_on_case(
@@ -150,43 +129,44 @@ def case_team_add_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse
     )
 
 
-@case_post
-def case_team_lead_view(request: HttpRequest, case_id: uuid.UUID, member_id: uuid.UUID) -> HttpResponse:
+def _team_page(request: StaffRequest, refusal: Refusal, case_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    """A refused change of lead is said above the team card; a key refusal shows the case as for any act."""
+    if refusal.code in {LOCKED, UNREADABLE, CONFLICT}:
+        return case_page(request, refusal, case_id)
+    messages.error(request, refusal.message)
+    return redirect(case_url_of(case_id, "team"))
+
+
+@require_POST
+@staff_view(page=_team_page)
+@sensitive_post_parameters()
+def case_team_lead_view(request: StaffRequest, case_id: uuid.UUID, member_id: uuid.UUID) -> HttpResponse:
     """Make a member of the team its lead: one button per member on the team card, nothing typed."""
-    user = member(request)
-    case = access_case(user, case_id).case
-    row = TeamMember.objects.filter(case=case, user_id=member_id).select_related("user").first()
-    if row is None:
-        raise Http404
-    try:
-        actions.do_set_lead(actor=user, keyring=keyring_of(request), case=case, member=row.user)
-    except UserError as error:
-        messages.error(request, str(error.message))
-    except (KeyNotHeld, CryptoError):
-        return render_case(request, case, status=403)
-    else:
-        messages.success(request, _("%(member)s leads the case now.") % {"member": row.user.username})
+    case = access_case(request.member, case_id).case
+    row = access_team_member(case, member_id)
+    actions.do_set_lead(actor=request.member, keyring=request.keyring, case=case, member=row.user)
+    messages.success(request, _("%(member)s leads the case now.") % {"member": row.user.username})
     return redirect(case_url(case, "team"))
 
 
 @case_post
-def case_note_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_note_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_note(actor=user, keyring=keyring_of(request), case=case, body=data["body"])
+        actions.do_add_note(actor=user, keyring=request.keyring, case=case, body=data["body"])
 
     build: Build = lambda case: NoteForm(request.POST, prefix="note")  # noqa: E731
     return act_on_case(request, case_id, "note_form", build, act, _("The note is added."), "notes")
 
 
 @case_post
-def case_task_add_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_task_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def build(case: Case) -> forms.Form:
         return TaskForm(request.POST, prefix="task", team=team_users(case))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         actions.do_add_task(
             actor=user,
-            keyring=keyring_of(request),
+            keyring=request.keyring,
             case=case,
             title=data["title"],
             due_on=data["due_on"],
@@ -198,11 +178,11 @@ def case_task_add_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse
 
 
 @case_post
-def case_expense_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_expense_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         actions.do_add_expense(
             actor=user,
-            keyring=keyring_of(request),
+            keyring=request.keyring,
             case=case,
             category=data["category"],
             amount=data["amount"],
@@ -215,9 +195,9 @@ def case_expense_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 @case_post
-def case_message_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_message_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_message_requester(actor=user, keyring=keyring_of(request), case=case, body=data["body"])
+        actions.do_message_requester(actor=user, keyring=request.keyring, case=case, body=data["body"])
 
     done = _("Your message is sent. The requester reads it the next time they open their request.")
     build: Build = lambda case: MessageForm(request.POST, prefix="message")  # noqa: E731
@@ -225,9 +205,9 @@ def case_message_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 @case_post
-def case_rotate_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+def case_rotate_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        rotated = actions.do_rotate_pending_keys(actor=user, keyring=keyring_of(request), case=case)
+        rotated = actions.do_rotate_pending_keys(actor=user, keyring=request.keyring, case=case)
         if rotated:
             messages.info(
                 request,
@@ -244,13 +224,10 @@ def case_rotate_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 @case_post
-def case_task_done_view(request: HttpRequest, case_id: uuid.UUID, task_id: uuid.UUID) -> HttpResponse:
+def case_task_done_view(request: StaffRequest, case_id: uuid.UUID, task_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        task = Task.objects.filter(pk=task_id, case=case).first()
-        if task is None:
-            raise Http404
-        task.case = case
-        actions.do_complete_task(actor=user, keyring=keyring_of(request), task=task)
+        task = access_task(case, task_id)
+        actions.do_complete_task(actor=user, keyring=request.keyring, task=task)
 
     build: Build = lambda case: forms.Form(request.POST, prefix="action")  # noqa: E731
     return act_on_case(request, case_id, "action_form", build, act, _("The task is marked done."), "tasks")
@@ -259,14 +236,24 @@ def case_task_done_view(request: HttpRequest, case_id: uuid.UUID, task_id: uuid.
 # --- editing the case's own fields ------------------------------------------------------------
 
 
-@staff_view()
+def _edit_page(request: StaffRequest, refusal: Refusal, case_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    """The boundary's page for a refused edit: the case as it is now, saying why nothing changed."""
+    opened = open_case_summary(request.member, request.keyring, case_id)
+    if refusal.code == CONFLICT:
+        typed = request.POST.get("summary", "").strip()
+        return _render_edit(request, opened, status=refusal.status, conflict=refusal.message, typed=typed)
+    if refusal.code not in {LOCKED, UNREADABLE}:
+        messages.error(request, refusal.message)
+    # Nothing was written; the page says why (a key not held, or altered data).
+    return _render_edit(request, opened, status=refusal.status)
+
+
+@staff_view(page=_edit_page)
 @sensitive_post_parameters()
-def case_edit_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    user = member(request)
-    case = access_case(user, case_id).case
+def case_edit_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
-        return _save_edit(request, case)
-    return _render_edit(request, case)
+        return _save_edit(request, case_id)
+    return _render_edit(request, open_case_summary(request.member, request.keyring, case_id))
 
 
 def _edit_initial(case: Case, summary: Any) -> dict[str, Any]:
@@ -281,16 +268,14 @@ def _edit_initial(case: Case, summary: Any) -> dict[str, Any]:
 
 
 def _render_edit(
-    request: HttpRequest, case: Case, form: CaseEditForm | None = None, *, status: int = 200, **extra: Any
+    request: StaffRequest, opened: CaseSummary, form: CaseEditForm | None = None, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
+    case = opened.case
     context: dict[str, Any] = {**case_metadata(case), **extra}
-    try:
-        summary = _read_summary_audited(request, case)
-    except KeyNotHeld:
-        return render(request, "workspace/cases/edit.html", {**context, "locked": True}, status=status)
-    except CryptoError:
-        log.error("case %s did not decrypt; it may have been tampered with", case.pk)
-        return render(request, "workspace/cases/edit.html", {**context, "unreadable": True}, status=status)
+    if opened.locked or opened.unreadable:
+        flags = {"locked": opened.locked, "unreadable": opened.unreadable}
+        return render(request, "workspace/cases/edit.html", context | flags, status=status)
+    summary = opened.summary
     structured = isinstance(summary, dict)
     if form is None:
         form = CaseEditForm(initial=_edit_initial(case, summary), pathways=edit_pathways(case))
@@ -299,21 +284,14 @@ def _render_edit(
     return render(request, "workspace/cases/edit.html", context, status=status)
 
 
-def _read_summary_audited(request: HttpRequest, case: Case) -> Any:
-    secret = keyring_of(request).secret_for(case.key)
-    actions.do_record_case_read(actor=member(request), case=case)
-    return read_summary(case, secret)
-
-
-def _save_edit(request: HttpRequest, case: Case) -> HttpResponse:
-    user, keyring = member(request), keyring_of(request)
+def _save_edit(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    user, keyring = request.member, request.keyring
+    case = access_case(user, case_id).case
     form = CaseEditForm(request.POST, pathways=edit_pathways(case))
-    if not form.is_valid():
-        return _render_edit(request, case, form, status=400)
-    data = form.cleaned_data
-    summary: str | None = data["summary"]
-    try:
-        if not (summary or "").strip() and isinstance(_read_summary_audited(request, case), dict):
+
+    def save(data: dict[str, Any]) -> None:
+        summary: str | None = data["summary"]
+        if not (summary or "").strip() and isinstance(read_case_summary(user, keyring, case), dict):
             # Left empty while the summary is still the requester's answers: they stay as they are.
             summary = None
         actions.do_edit_case(
@@ -327,15 +305,9 @@ def _save_edit(request: HttpRequest, case: Case) -> HttpResponse:
             currency=data["currency"],
             summary=summary,
         )
-    except UserError as error:
-        if error.code == "conflict":
-            fresh = access_case(user, case.pk).case
-            return _render_edit(request, fresh, status=409, conflict=str(error.message), typed=data["summary"])
-        add_user_error(form, error)
-        return _render_edit(request, case, form, status=400)
-    except (KeyNotHeld, CryptoError):
-        # Nothing was written; the page says why (a key not held, or altered data).
-        return _render_edit(request, case, status=403)
+
+    if submit(form, save) is None:
+        return _render_edit(request, open_case_summary(user, keyring, case_id), form, status=400)
     messages.success(request, _("The case is saved."))
     return redirect(case_url(case))
 
@@ -343,41 +315,58 @@ def _save_edit(request: HttpRequest, case: Case) -> HttpResponse:
 # --- taking someone off the team ----------------------------------------------------------------
 
 
-@staff_view()
-def case_team_remove_view(request: HttpRequest, case_id: uuid.UUID, member_id: uuid.UUID) -> HttpResponse:
-    """GET asks for confirmation; POST takes the member off and rotates what they could read."""
-    user = member(request)
-    case = access_case(user, case_id).case
-    row = TeamMember.objects.filter(case=case, user_id=member_id).select_related("user").first()
-    if row is None:
-        raise Http404
-    form = forms.Form(request.POST if request.method == "POST" else None)
-    context = {
+def _removal_context(
+    request: StaffRequest, case_id: uuid.UUID, member_id: uuid.UUID, form: forms.Form
+) -> dict[str, Any]:
+    case = access_case(request.member, case_id).case
+    row = access_team_member(case, member_id)
+    return {
         **case_metadata(case),
         "row": row,
         "form": form,
-        "self_removal": row.user_id == user.pk,
+        "self_removal": row.user_id == request.member.pk,
         "only_theirs": compartments_held_only_by(case, row.user),
     }
+
+
+def _removal_page(
+    request: StaffRequest, refusal: Refusal, case_id: uuid.UUID, member_id: uuid.UUID, **_rest: Any
+) -> HttpResponse:
+    """A removal that could not be made: the confirmation page again, saying why."""
+    form = forms.Form(request.POST)
+    form.is_valid()
+    if refusal.code in {LOCKED, UNREADABLE}:
+        form.add_error(None, _("The case's keys could not be opened with yours, so nothing was changed."))
+    else:
+        form.add_error(None, refusal.message)
+    context = _removal_context(request, case_id, member_id, form)
+    return render(request, "workspace/cases/team_remove.html", context, status=refusal.status)
+
+
+@staff_view(page=_removal_page)
+def case_team_remove_view(request: StaffRequest, case_id: uuid.UUID, member_id: uuid.UUID) -> HttpResponse:
+    """GET asks for confirmation; POST takes the member off and rotates what they could read."""
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    context = _removal_context(request, case_id, member_id, form)
+    case, row = context["case"], context["row"]
     if request.method != "POST":
         return render(request, "workspace/cases/team_remove.html", context)
-    try:
-        removal = actions.do_remove_team_member(actor=user, keyring=keyring_of(request), case=case, member=row.user)
-    except UserError as error:
-        add_user_error(form, error)
+    act = lambda data: actions.do_remove_team_member(  # noqa: E731
+        actor=request.member, keyring=request.keyring, case=case, member=row.user
+    )
+    removed = submit(form, act)
+    if removed is None:
         return render(request, "workspace/cases/team_remove.html", context, status=400)
-    except (KeyNotHeld, CryptoError):
-        form.add_error(None, _("The case's keys could not be opened with yours, so nothing was changed."))
-        return render(request, "workspace/cases/team_remove.html", context, status=403)
-    if row.user_id == user.pk:
+    if row.user_id == request.member.pk:
         messages.success(request, _("You have left the team of case %(reference)s.") % {"reference": case.reference})
         return redirect("workspace:case_list")
     done = _("%(member)s is no longer on the team.") % {"member": row.user.username}
-    if removal.pending:
+    pending = removed.value.pending
+    if pending:
         done += " " + ngettext(
             "%(count)d key they held is not yours to open: a member who holds it must rotate it from this page.",
             "%(count)d keys they held are not yours to open: a member who holds them must rotate them from this page.",
-            len(removal.pending),
-        ) % {"count": len(removal.pending)}
+            len(pending),
+        ) % {"count": len(pending)}
     messages.success(request, done)
     return redirect(case_url(case, "team"))

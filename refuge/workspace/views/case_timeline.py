@@ -22,7 +22,7 @@ from refuge.cases.models import (
     choice_label,
 )
 from refuge.cases.queries import Shown
-from refuge.relocation.models import Pathway
+from refuge.relocation.queries import pathway_by_code
 
 # --- the timeline ------------------------------------------------------------------------------
 
@@ -75,7 +75,7 @@ def _edited(detail: dict[str, Any], case: Case) -> str:
         )
     if "pathway" in detail:
         code = _text(detail, "pathway")
-        pathway = Pathway.objects.filter(code=code).first() if code else None
+        pathway = pathway_by_code(code)
         if code:
             parts.append(_("Pathway set to %(pathway)s.") % {"pathway": pathway.short_name if pathway else code})
         else:

@@ -15,27 +15,21 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
-from refuge.cases.access import CASE_ROLES, access_case
-from refuge.cases.models import (
-    Case,
-    Compartment,
-    ExpenseCategory,
-    TeamMember,
-)
+from refuge.cases.access import CASE_ROLES
+from refuge.cases.models import Case, ExpenseCategory, TeamMember
 from refuge.cases.queries import (
     CaseFilters,
     Shown,
@@ -43,21 +37,13 @@ from refuge.cases.queries import (
     is_a_members_list,
     page_of_cases,
     people_of_page,
-    read_document_names,
-    read_events,
-    read_expenses,
-    read_notes,
-    read_summary,
-    read_tasks,
+    rotation_due,
 )
+from refuge.cases.reads import CaseContent, Conversation, open_case_page
 from refuge.cases.stages import allowed_next
-from refuge.crypto import CryptoError
-from refuge.intake.queries import read_messages
-from refuge.keyring.keyring import KeyNotHeld, Keyring
-from refuge.keyring.models import Key
 from refuge.relocation.models import Pathway
 from refuge.shelter.access import visible_shelters
-from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_cases import (
     CaseFilterForm,
     DocumentForm,
@@ -69,6 +55,7 @@ from refuge.workspace.forms_cases import (
     TaskForm,
     TeamAddForm,
 )
+from refuge.workspace.submit import submit
 from refuge.workspace.views.case_timeline import TimelineRow, sentence
 from refuge.workspace.views.intake import AnswerRow, _answer_rows
 
@@ -78,17 +65,19 @@ PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
 
 
-def keyring_of(request: HttpRequest) -> Keyring:
-    return cast(Keyring, request.keyring)  # type: ignore[attr-defined]
-
-
 def case_url(case: Case, anchor: str = "") -> str:
-    return reverse("workspace:case_detail", args=[case.pk]) + (f"#{anchor}" if anchor else "")
+    return case_url_of(case.pk, anchor)
+
+
+def case_url_of(case_id: uuid.UUID, anchor: str = "") -> str:
+    return reverse("workspace:case_detail", args=[case_id]) + (f"#{anchor}" if anchor else "")
 
 
 def case_post(view: View) -> View:
-    """A POST-only act on a case: logged in with keys unlocked, and what was typed kept out of error reports."""
-    return require_POST(staff_view()(sensitive_post_parameters()(view)))
+    """A POST-only act on a case: logged in with keys unlocked, and what was typed kept out of error reports.
+
+    What the act could not do is shown on the case page (`case_page`)."""
+    return require_POST(staff_view(page=case_page)(sensitive_post_parameters()(view)))
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -108,8 +97,8 @@ class CaseRow:
 
 
 @staff_view()
-def case_list_view(request: HttpRequest) -> HttpResponse:
-    user = member(request)
+def case_list_view(request: StaffRequest) -> HttpResponse:
+    user = request.member
     if user.role not in CASE_ROLES:
         raise Http404
     form = CaseFilterForm(
@@ -117,16 +106,11 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     )
     today = timezone.localdate()
     context: dict[str, Any] = {"form": form, "today": today}
-    if not form.is_valid():
+    # Invalid filters, or a search that cannot be made now, are said next to their box.
+    found = submit(form, lambda data: (_filters(data), case_list(user, _filters(data), today)))
+    if found is None:
         return render(request, "workspace/cases/list.html", {**context, "invalid": True}, status=400)
-    filters = _filters(form.cleaned_data)
-    try:
-        cases = case_list(user, filters, today)
-    except KeyNotHeld:
-        # A blind-index key without its server wrap: search by identity is unavailable,
-        # which is said next to the box rather than failing the page.
-        form.add_error("q", _("Searching by name, phone or document number is not available right now."))
-        return render(request, "workspace/cases/list.html", {**context, "invalid": True}, status=400)
+    filters, cases = found.value
     page, shown = page_of_cases(cases, PAGE_SIZE, request.GET.get("page"), bounded=is_a_members_list(user, filters))
     people = people_of_page(shown)
     teams = _teams_of_page(shown)
@@ -203,44 +187,49 @@ def case_metadata(case: Case) -> dict[str, Any]:
 
 
 @staff_view()
-def case_detail_view(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    access = access_case(member(request), case_id, content=False)
-    if not access.member:
-        return render(request, "workspace/cases/metadata.html", case_metadata(access.case))
-    return render_case(request, access.case)
+def case_detail_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    return render_case(request, case_id)
 
 
-def render_case(request: HttpRequest, case: Case, *, status: int = 200, **extra: Any) -> HttpResponse:
-    """The case decrypted for a team member (audited), with any failed form kept as typed."""
-    user = member(request)
-    context = case_metadata(case) | {"rotation_due": _rotation_due(case)}
-    try:
-        secret = keyring_of(request).secret_for(case.key)
-        actions.do_record_case_read(actor=user, case=case)
-        context |= _content(case, secret)
-    except KeyNotHeld:
-        return render(request, "workspace/cases/detail.html", {**context, "locked": True}, status=status)
-    except CryptoError:
-        # Stored data that does not open with its key was altered: show none of it.
-        log.error("case %s did not decrypt; it may have been tampered with", case.pk)
-        return render(request, "workspace/cases/detail.html", {**context, "unreadable": True}, status=status)
-    context |= _conversation(request, case)
+def render_case(request: StaffRequest, case_id: uuid.UUID, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """The case page: decrypted for a team member (audited), with any failed form kept as typed."""
+    page = open_case_page(request.member, request.keyring, case_id)
+    case = page.case
+    if not page.team_member:
+        return render(request, "workspace/cases/metadata.html", case_metadata(case))
+    context = case_metadata(case) | {"rotation_due": rotation_due(case)}
+    if page.content is None:
+        flags = {"locked": page.locked, "unreadable": page.unreadable}
+        return render(request, "workspace/cases/detail.html", context | flags, status=status)
+    context |= _content(case, page.content)
+    context |= _conversation(page.conversation)
     context |= _forms(case, extra)
     return render(request, "workspace/cases/detail.html", context, status=status)
 
 
-def _content(case: Case, secret: bytes) -> dict[str, Any]:
-    tasks = read_tasks(case, secret)
-    expenses = read_expenses(case, secret)
+def case_page(request: StaffRequest, refusal: Refusal, case_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    """The boundary's page for an act on a case: the case as it is now, saying why nothing changed."""
+    if refusal.code == CONFLICT:
+        # Someone saved first: show the case as it is now, with fresh forms, and say so.
+        return render_case(request, case_id, status=refusal.status, conflict=refusal.message)
+    if refusal.code in {LOCKED, UNREADABLE}:
+        # Nothing was written; the page says why (a key not held, or altered data).
+        return render_case(request, case_id, status=refusal.status)
+    messages.error(request, refusal.message)
+    return redirect(case_url_of(case_id))
+
+
+def _content(case: Case, content: CaseContent) -> dict[str, Any]:
+    tasks = content.tasks
     return {
-        "summary": summary_shown(read_summary(case, secret), case),
-        "notes": read_notes(case, secret),
+        "summary": summary_shown(content.summary, case),
+        "notes": content.notes,
         "open_tasks": sorted((t for t in tasks if t.row.done_on is None), key=_task_order),
         "done_tasks": [t for t in tasks if t.row.done_on is not None],
-        "events": [TimelineRow(shown.row, sentence(shown, case)) for shown in read_events(case, secret)],
-        "expenses": expenses,
-        "spending": _spending(case, expenses),
-        "documents": read_document_names(case, secret),
+        "events": [TimelineRow(shown.row, sentence(shown, case)) for shown in content.events],
+        "expenses": content.expenses,
+        "spending": _spending(case, content.expenses),
+        "documents": content.documents,
     }
 
 
@@ -283,24 +272,14 @@ def _spending(case: Case, expenses: list[Shown]) -> Spending:
     return Spending(by_category, total, remaining, -remaining if remaining is not None and remaining < 0 else 0)
 
 
-def _rotation_due(case: Case) -> bool:
-    """True if a key of the case (its own, the request's, a compartment's) waits to be rotated."""
-    key_ids = [case.key_id] + ([case.request.key_id] if case.request is not None else [])
-    compartments = Compartment.objects.filter(person__case=case).values("key_id")
-    return Key.objects.filter(Q(pk__in=key_ids) | Q(pk__in=compartments), rotation_due=True).exists()
-
-
-def _conversation(request: HttpRequest, case: Case) -> dict[str, Any]:
-    if case.request is None:
+def _conversation(conversation: Conversation | None) -> dict[str, Any]:
+    if conversation is None:
         return {}
-    try:
-        secret = keyring_of(request).secret_for(case.request.key)
-        return {"conversation": read_messages(case.request, secret)}
-    except KeyNotHeld:
+    if conversation.locked:
         return {"conversation_locked": True}
-    except CryptoError:
-        log.error("the conversation of case %s did not decrypt; it may have been tampered with", case.pk)
+    if conversation.unreadable:
         return {"conversation_unreadable": True}
+    return {"conversation": conversation.messages}
 
 
 def team_users(case: Case) -> QuerySet[User]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -16,12 +14,12 @@ from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.queries import keys_due_for_rotation
 from refuge.shelter.queries import overdue_stays
-from refuge.workspace.decorators import staff_view
+from refuge.workspace.decorators import StaffRequest, staff_view
 
 
 @staff_view(allow_duress=True)
-def home(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+def home(request: StaffRequest) -> HttpResponse:
+    user = request.member
     if request.session.get(SESSION_DURESS):
         # An empty, ordinary-looking workspace: nothing to read, nothing to follow.
         return render(request, "workspace/home.html", {"empty": True})
@@ -31,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == Role.COORDINATOR:
         context["keys_due"] = keys_due_for_rotation(user.organisation).count()
     if user.role in CASE_ROLES:
-        context |= _today(user, cast(Keyring, request.keyring))  # type: ignore[attr-defined]
+        context |= _today(user, request.keyring)
     return render(request, "workspace/home.html", context)
 
 

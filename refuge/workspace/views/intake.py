@@ -8,16 +8,15 @@ that decrypts a request writes an audit entry first (`do_record_read`).
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.functional import Promise
@@ -26,27 +25,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
-from refuge.crypto import CryptoError
 from refuge.intake import actions
 from refuge.intake.access import access_request, can_read_requests
-from refuge.intake.models import HelpRequest, IntakeQuestion, RequestFile
-from refuge.intake.queries import (
-    duplicates_of_page,
-    inbox,
-    possible_duplicates,
-    read_answers,
-    read_file_content,
-    read_files,
-    read_messages,
-)
+from refuge.intake.models import HelpRequest, IntakeQuestion
+from refuge.intake.queries import duplicates_of_page, inbox, possible_duplicates
+from refuge.intake.reads import OpenedFile, open_request_file, open_request_page
 from refuge.intake.uploads import REMOVED_LABELS
-from refuge.keyring.keyring import KeyNotHeld, Keyring
-from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_intake import DECLINE_MESSAGE, DeclineForm, PlantForm, ReplyForm, StatusForm
-
-log = logging.getLogger(__name__)
+from refuge.workspace.submit import submit
 
 PAGE_SIZE = 50
 
@@ -84,10 +71,6 @@ FILE_TYPES = {
 }
 
 
-def _keyring(request: HttpRequest) -> Keyring:
-    return cast(Keyring, request.keyring)  # type: ignore[attr-defined]
-
-
 # --- the list -------------------------------------------------------------------------
 
 
@@ -98,8 +81,8 @@ class InboxRow:
 
 
 @staff_view()
-def inbox_view(request: HttpRequest) -> HttpResponse:
-    user = member(request)
+def inbox_view(request: StaffRequest) -> HttpResponse:
+    user = request.member
     if not can_read_requests(user):
         raise Http404
     page = Paginator(inbox(user.organisation), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -120,36 +103,27 @@ class AnswerRow:
 
 
 @staff_view()
-def detail_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
-    help_request = access_request(member(request), request_id)
-    return _render_detail(request, help_request)
+def detail_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
+    return _render_detail(request, request_id)
 
 
 def _render_detail(
-    request: HttpRequest, help_request: HelpRequest, *, status: int = 200, **bound: forms.Form
+    request: StaffRequest, request_id: uuid.UUID, *, status: int = 200, **bound: forms.Form
 ) -> HttpResponse:
     """Decrypt and show one request (audited), with any form that failed validation kept as typed."""
+    page = open_request_page(request.member, request.keyring, request_id)
+    help_request = page.help_request
     context: dict[str, Any] = {"help_request": help_request}
-    try:
-        secret = _keyring(request).secret_for(help_request.key)
-        actions.do_record_read(actor=member(request), request=help_request)
-        context |= {
-            "answers": _answer_rows(read_answers(help_request, secret), help_request),
-            "conversation": read_messages(help_request, secret),
-            "files": [(shown, _removed_labels(shown.removed)) for shown in read_files(help_request, secret)],
-        }
-    except KeyNotHeld:
-        # An intake member whose copy of the intake key a coordinator has not shared yet.
-        return render(request, "workspace/intake/detail.html", {**context, "locked": True}, status=status)
-    except CryptoError:
-        # A key wrap or ciphertext that does not open was altered in the database: say so,
-        # show nothing half-read.
-        log.error("request %s did not decrypt; it may have been tampered with", help_request.pk)
-        return render(request, "workspace/intake/detail.html", {**context, "unreadable": True}, status=status)
+    if page.locked or page.unreadable:
+        flags = {"locked": page.locked, "unreadable": page.unreadable}
+        return render(request, "workspace/intake/detail.html", context | flags, status=status)
     with translation.override(help_request.language):
         # The requester reads the decline message: it starts in their language.
         decline_text = str(DECLINE_MESSAGE)
     context |= {
+        "answers": _answer_rows(page.answers, help_request),
+        "conversation": page.conversation,
+        "files": [(shown, _removed_labels(shown.removed)) for shown in page.files],
         "duplicates": possible_duplicates(help_request),
         "reply_form": bound.get("reply_form") or ReplyForm(),
         "status_form": bound.get("status_form") or StatusForm(initial={"status": help_request.status}),
@@ -157,6 +131,14 @@ def _render_detail(
         "plant_form": bound.get("plant_form") or PlantForm(),
     }
     return render(request, "workspace/intake/detail.html", context, status=status)
+
+
+def request_page(request: StaffRequest, refusal: Refusal, request_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    """The boundary's page for an act on a request: the request as it is now (it says what does not open)."""
+    if refusal.code not in {LOCKED, UNREADABLE}:
+        messages.error(request, refusal.message)
+    # Nothing was written; the page says why (no intake key yet, or altered data).
+    return _render_detail(request, request_id, status=refusal.status)
 
 
 def _answer_rows(answers: dict[str, Any], help_request: HelpRequest) -> list[AnswerRow]:
@@ -236,38 +218,29 @@ Act = Callable[[User, HelpRequest, dict[str, Any]], None]
 
 
 def _act(
-    request: HttpRequest, request_id: uuid.UUID, form: forms.Form, form_name: str, act: Act, done: str
+    request: StaffRequest, request_id: uuid.UUID, form: forms.Form, form_name: str, act: Act, done: str
 ) -> HttpResponse:
     """Validate one form of the request page, run its action, or show the page again with the errors."""
-    user = member(request)
-    help_request = access_request(user, request_id)
-    if form.is_valid():
-        try:
-            act(user, help_request, form.cleaned_data)
-        except UserError as error:
-            add_user_error(form, error)
-        except (KeyNotHeld, CryptoError):
-            # Nothing was written; the page says why (no intake key yet, or altered data).
-            return _render_detail(request, help_request, status=403)
-        else:
-            messages.success(request, done)
-            return redirect("workspace:intake_request", help_request.pk)
-    return _render_detail(request, help_request, status=400, **{form_name: form})
+    help_request = access_request(request.member, request_id)
+    if submit(form, lambda data: act(request.member, help_request, data)) is None:
+        return _render_detail(request, help_request.pk, status=400, **{form_name: form})
+    messages.success(request, done)
+    return redirect("workspace:intake_request", help_request.pk)
 
 
 @require_POST
-@staff_view()
-def reply_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+@staff_view(page=request_page)
+def reply_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        actions.do_reply(actor=user, keyring=_keyring(request), request=help_request, body=data["body"])
+        actions.do_reply(actor=user, keyring=request.keyring, request=help_request, body=data["body"])
 
     done = _("Your reply is sent. The requester reads it the next time they open their request.")
     return _act(request, request_id, ReplyForm(request.POST), "reply_form", act, done)
 
 
 @require_POST
-@staff_view()
-def status_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+@staff_view(page=request_page)
+def status_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
         actions.do_set_status(actor=user, request=help_request, status=data["status"])
 
@@ -276,18 +249,18 @@ def status_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-@staff_view()
-def decline_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+@staff_view(page=request_page)
+def decline_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        actions.do_decline(actor=user, keyring=_keyring(request), request=help_request, message=data["message"])
+        actions.do_decline(actor=user, keyring=request.keyring, request=help_request, message=data["message"])
 
     done = _("The request is declined and your message is sent. It has left the list of open requests.")
     return _act(request, request_id, DeclineForm(request.POST), "decline_form", act, done)
 
 
 @require_POST
-@staff_view()
-def plant_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+@staff_view(page=request_page)
+def plant_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     form = PlantForm(request.POST)
 
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
@@ -304,32 +277,28 @@ def plant_view(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 # --- files --------------------------------------------------------------------------------
 
 
-@staff_view()
-def file_view(request: HttpRequest, request_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponse:
-    user = member(request)
-    help_request = access_request(user, request_id)
-    stored = RequestFile.objects.select_related("key").filter(pk=file_id, request=help_request).first()
-    if stored is None:
-        raise Http404
-    try:
-        content = read_file_content(stored, _keyring(request).secret_for(help_request.key))
-    except KeyNotHeld:
-        return _render_detail(request, help_request, status=403)
-    except CryptoError:
-        log.error("a file of request %s did not decrypt; it may have been tampered with", help_request.pk)
-        messages.error(request, _("This file could not be decrypted: it may have been altered. Nothing was sent."))
-        return redirect("workspace:intake_request", help_request.pk)
-    actions.do_record_read(actor=user, request=help_request)
-    return _attachment(content, stored, help_request)
+def _file_page(request: StaffRequest, refusal: Refusal, request_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    """A download refused: altered data is said on the request page; a key not held shows the page."""
+    if refusal.code != UNREADABLE:
+        return request_page(request, refusal, request_id)
+    messages.error(request, _("This file could not be decrypted: it may have been altered. Nothing was sent."))
+    return redirect("workspace:intake_request", request_id)
 
 
-def _attachment(content: bytes, stored: RequestFile, help_request: HelpRequest) -> HttpResponse:
-    content_type, extension = FILE_TYPES.get(stored.kind, ("application/octet-stream", "bin"))
-    response = HttpResponse(content, content_type=content_type)
+@staff_view(page=_file_page)
+def file_view(request: StaffRequest, request_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponse:
+    help_request = access_request(request.member, request_id)
+    opened = open_request_file(request.member, request.keyring, help_request, file_id)
+    return _attachment(opened, help_request)
+
+
+def _attachment(opened: OpenedFile, help_request: HelpRequest) -> HttpResponse:
+    content_type, extension = FILE_TYPES.get(opened.kind, ("application/octet-stream", "bin"))
+    response = HttpResponse(opened.content, content_type=content_type)
     # A neutral name: the browser's download list and the Downloads folder outlive the
     # session, and the requester's own file name may carry their name.
     response["Content-Disposition"] = (
-        f'attachment; filename="{help_request.reference}-{str(stored.pk)[:8]}.{extension}"'
+        f'attachment; filename="{help_request.reference}-{str(opened.pk)[:8]}.{extension}"'
     )
     # Never guessed as HTML, never cached, and inert even if a browser displays it anyway.
     response["X-Content-Type-Options"] = "nosniff"

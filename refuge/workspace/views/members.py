@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,59 +15,55 @@ from refuge.accounts import actions
 from refuge.accounts.access import access_member, can_manage_members
 from refuge.accounts.models import User
 from refuge.accounts.queries import members_of
-from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
-from refuge.workspace.decorators import staff_view
+from refuge.workspace.decorators import Refusal, StaffRequest, staff_view
 from refuge.workspace.forms import InviteForm
+from refuge.workspace.submit import submit
 
 
-def _require_manager(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User) or not can_manage_members(user):
+def _require_manager(request: StaffRequest) -> User:
+    if not can_manage_members(request.member):
         raise Http404
-    return user
+    return request.member
 
 
 @staff_view()
-def members_view(request: HttpRequest) -> HttpResponse:
+def members_view(request: StaffRequest) -> HttpResponse:
     user = _require_manager(request)
     form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            token = actions.do_invite_member(
-                actor=user, username=form.cleaned_data["username"], role=form.cleaned_data["role"]
-            )
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            link = request.build_absolute_uri(reverse("workspace:enrol", args=[token]))
-            # Shown once; only the token's hash is stored.
-            return render(
-                request, "workspace/invitation.html", {"link": link, "username": form.cleaned_data["username"]}
-            )
+    invited = None
+    if request.method == "POST":
+        act = lambda data: actions.do_invite_member(actor=user, username=data["username"], role=data["role"])  # noqa: E731
+        invited = submit(form, act)
+    if invited is not None:
+        link = request.build_absolute_uri(reverse("workspace:enrol", args=[invited.value]))
+        # Shown once; only the token's hash is stored.
+        return render(request, "workspace/invitation.html", {"link": link, "username": form.cleaned_data["username"]})
     context = {"members": members_of(user.organisation), "form": form}
     return render(request, "workspace/members.html", context, status=400 if form.errors else 200)
 
 
+def _members_page(request: StaffRequest, refusal: Refusal, **_rest: object) -> HttpResponse:
+    """A refused act on a member is said above the list of members."""
+    messages.error(request, refusal.message)
+    return redirect("workspace:members")
+
+
 @require_POST
-@staff_view()
-def member_action_view(request: HttpRequest, member_id: uuid.UUID, action: str) -> HttpResponse:
+@staff_view(page=_members_page)
+def member_action_view(request: StaffRequest, member_id: uuid.UUID, action: str) -> HttpResponse:
     user = _require_manager(request)
     member = access_member(user, member_id)
-    try:
-        if action == "revoke-sessions":
-            actions.do_revoke_sessions(actor=user, member=member)
-            messages.success(request, _("All sessions of %(name)s have ended.") % {"name": member.username})
-        elif action == "deactivate":
-            actions.do_deactivate_member(actor=user, member=member)
-            messages.success(
-                request, _("%(name)s can no longer log in; their keys were removed.") % {"name": member.username}
-            )
-        elif action == "unlock":
-            actions.do_unlock_member(actor=user, member=member)
-            messages.success(request, _("%(name)s can log in again.") % {"name": member.username})
-        else:
-            raise Http404
-    except UserError as error:
-        messages.error(request, str(error.message))
+    if action == "revoke-sessions":
+        actions.do_revoke_sessions(actor=user, member=member)
+        messages.success(request, _("All sessions of %(name)s have ended.") % {"name": member.username})
+    elif action == "deactivate":
+        actions.do_deactivate_member(actor=user, member=member)
+        messages.success(
+            request, _("%(name)s can no longer log in; their keys were removed.") % {"name": member.username}
+        )
+    elif action == "unlock":
+        actions.do_unlock_member(actor=user, member=member)
+        messages.success(request, _("%(name)s can log in again.") % {"name": member.username})
+    else:
+        raise Http404
     return redirect("workspace:members")

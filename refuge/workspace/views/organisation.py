@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from refuge.accounts import actions
 from refuge.accounts.models import Role
-from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
 from refuge.intake.notify import mail_configured
-from refuge.workspace.decorators import member, staff_view
+from refuge.workspace.decorators import StaffRequest, staff_view
 from refuge.workspace.forms_intake import NotificationEmailForm
+from refuge.workspace.submit import submit
 
 
 @staff_view()
-def organisation_view(request: HttpRequest) -> HttpResponse:
-    user = member(request)
+def organisation_view(request: StaffRequest) -> HttpResponse:
+    user = request.member
     if user.role != Role.COORDINATOR:
         raise Http404
     data = request.POST if request.method == "POST" else None
     form = NotificationEmailForm(data, initial={"email": user.organisation.notification_email})
-    if data is not None and form.is_valid():
-        try:
-            actions.do_set_notification_email(actor=user, email=form.cleaned_data["email"])
-        except UserError as error:
-            add_user_error(form, error)
-        else:
-            messages.success(request, _("The organisation settings are saved."))
-            return redirect("workspace:organisation")
+    act = lambda d: actions.do_set_notification_email(actor=user, email=d["email"])  # noqa: E731
+    if data is not None and submit(form, act) is not None:
+        messages.success(request, _("The organisation settings are saved."))
+        return redirect("workspace:organisation")
     context = {"form": form, "mail_configured": mail_configured()}
     return render(request, "workspace/organisation.html", context, status=400 if form.errors else 200)

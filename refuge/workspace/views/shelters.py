@@ -4,63 +4,46 @@ Coordinators see every shelter of their organisation; caseworkers (and intake
 members) only the shelters where people of their own cases stay; everyone else,
 and every other organisation, gets 404 (`access_shelter`). Two real abductions
 happened at NGO safe houses (DOMAIN.md): the address is under a key of its own and
-is decrypted only on an explicit "show the address" step, audited apart.
+is decrypted only on an explicit "show the address" step, audited apart. Access, decryption
+and the audit of each read are refuge/shelter/reads.py's: this module only shows.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases.access import CASE_ROLES, holds_key
-from refuge.cases.models import TeamMember
-from refuge.core.errors import UserError
-from refuge.core.forms import add_user_error
-from refuge.crypto import CryptoError
-from refuge.keyring.keyring import KeyNotHeld, Keyring
+from refuge.cases.access import CASE_ROLES
 from refuge.shelter import actions
 from refuge.shelter.access import access_shelter, can_manage_shelters
-from refuge.shelter.models import Placement, Shelter
+from refuge.shelter.models import Shelter
 from refuge.shelter.queries import (
-    ShelterText,
     address_candidates,
-    current_stays,
     occupied_now,
-    read_address,
-    read_shelter,
+    owed_shelter_keys,
     register,
     shelter_address,
     weekly_occupancy,
 )
-from refuge.workspace.decorators import member, staff_view
+from refuge.shelter.reads import holds_shelter_address, open_shelter, open_shelter_for_edit
+from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_shelters import GrantAddressForm, ShelterEditForm, ShelterForm
-
-log = logging.getLogger(__name__)
-
-
-def _keyring(request: HttpRequest) -> Keyring:
-    return cast(Keyring, request.keyring)  # type: ignore[attr-defined]
+from refuge.workspace.submit import submit
 
 
-def _share_pending(request: HttpRequest, user: User) -> None:
-    """A coordinator opening the register gives the shelter key to the teams of people placed since."""
-    if can_manage_shelters(user):
-        actions.do_share_pending_shelter_keys(actor=user, keyring=_keyring(request))
-
-
-def _coordinator(request: HttpRequest) -> User:
-    user = member(request)
-    if not can_manage_shelters(user):
+def _coordinator(request: StaffRequest) -> User:
+    if not can_manage_shelters(request.member):
         raise Http404
-    return user
+    return request.member
 
 
 def _details(data: dict[str, Any]) -> actions.ShelterDetails:
@@ -77,25 +60,50 @@ def _details(data: dict[str, Any]) -> actions.ShelterDetails:
 
 
 @staff_view()
-def shelter_list_view(request: HttpRequest) -> HttpResponse:
-    user = member(request)
+def shelter_list_view(request: StaffRequest) -> HttpResponse:
+    user = request.member
     if user.role not in CASE_ROLES:
         raise Http404
-    _share_pending(request, user)
-    context = {"shelters": list(register(user, timezone.localdate())), "manager": can_manage_shelters(user)}
+    manager = can_manage_shelters(user)
+    context = {
+        "shelters": list(register(user, timezone.localdate())),
+        "manager": manager,
+        # Asked, not done: giving keys is a write, so it waits for the coordinator's POST below.
+        "keys_owed": len(owed_shelter_keys(user)) if manager else 0,
+    }
     return render(request, "workspace/shelters/list.html", context)
 
 
+@require_POST
 @staff_view()
-def shelter_new_view(request: HttpRequest) -> HttpResponse:
+def shelter_keys_share_view(request: StaffRequest) -> HttpResponse:
+    """A coordinator gives the shelter keys they hold to the teams of people placed since (and to
+    coordinators without them): a caseworker who places someone cannot wrap a key they lack."""
+    user = _coordinator(request)
+    shared = actions.do_share_pending_shelter_keys(actor=user, keyring=request.keyring)
+    if shared:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d member now holds a shelter key they were waiting for.",
+                "%(count)d members now hold a shelter key they were waiting for.",
+                shared,
+            )
+            % {"count": shared},
+        )
+    else:
+        messages.info(request, _("Nobody is waiting for a shelter key you hold."))
+    return redirect("workspace:shelter_list")
+
+
+@staff_view()
+def shelter_new_view(request: StaffRequest) -> HttpResponse:
     user = _coordinator(request)
     form = ShelterForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            shelter = actions.do_create_shelter(actor=user, details=_details(form.cleaned_data))
-        except UserError as error:
-            add_user_error(form, error)
-        else:
+    if request.method == "POST":
+        created = submit(form, lambda data: actions.do_create_shelter(actor=user, details=_details(data)))
+        if created is not None:
+            shelter = created.value
             messages.success(request, _("The shelter %(name)s is added.") % {"name": shelter.code_name})
             return redirect("workspace:shelter_detail", shelter.pk)
     return render(request, "workspace/shelters/new.html", {"form": form}, status=400 if form.errors else 200)
@@ -104,138 +112,120 @@ def shelter_new_view(request: HttpRequest) -> HttpResponse:
 # --- one shelter --------------------------------------------------------------------------------
 
 
-def _stays(user: User, shelter: Shelter) -> tuple[list[Placement], int]:
-    """The stays the user may see by pseudonym, and how many others there are.
-
-    Coordinators see everyone; a caseworker sees the people of their own cases and
-    only a count of the others (need-to-know: other teams' people are not theirs).
-    """
-    stays = current_stays(shelter)
-    if can_manage_shelters(user):
-        return stays, 0
-    mine = set(
-        TeamMember.objects.filter(user=user, case_id__in={s.case_id for s in stays}).values_list("case_id", flat=True)
-    )
-    shown = [stay for stay in stays if stay.case_id in mine]
-    return shown, len(stays) - len(shown)
-
-
 def _render_detail(
-    request: HttpRequest, shelter: Shelter, *, grant_form: GrantAddressForm | None = None, status: int = 200
+    request: StaffRequest, shelter_id: uuid.UUID, *, grant_form: GrantAddressForm | None = None, status: int = 200
 ) -> HttpResponse:
-    user = member(request)
+    user = request.member
     today = timezone.localdate()
-    context: dict[str, Any] = {"shelter": shelter, "today": today, "manager": can_manage_shelters(user)}
-    try:
-        text: ShelterText | None = read_shelter(shelter, _keyring(request))
-    except KeyNotHeld:
-        # Placed recently: the key reaches the team when a coordinator next opens the register.
-        text = None
-    except CryptoError:
-        log.error("shelter %s did not decrypt; it may have been tampered with", shelter.pk)
-        context["unreadable"] = True
-        text = None
-    if text is not None:
-        actions.do_record_shelter_read(actor=user, shelter=shelter)
-    address = shelter_address(shelter)
-    holds_address = address is not None and holds_key(user, address.key)
-    if holds_address and address is not None and request.GET.get("show") == "address":
-        try:
-            context["address"] = read_address(address, _keyring(request))
-        except (KeyNotHeld, CryptoError):
-            log.error("the address of shelter %s did not decrypt", shelter.pk)
-            context["unreadable"] = True
-        else:
-            actions.do_record_shelter_read(actor=user, shelter=shelter, address=True)
-    stays, others = _stays(user, shelter)
-    context |= {
-        "text": text,
-        "holds_address": holds_address,
-        "stays": stays,
-        "other_stays": others,
+    page = open_shelter(user, request.keyring, shelter_id, with_address=request.GET.get("show") == "address")
+    shelter = page.shelter
+    context: dict[str, Any] = {
+        "shelter": shelter,
+        "today": today,
+        "manager": can_manage_shelters(user),
+        "unreadable": page.unreadable,
+        "text": page.text,
+        "holds_address": page.holds_address,
+        "stays": page.stays,
+        "other_stays": page.other_stays,
         "occupied": occupied_now(shelter),
         "weeks": weekly_occupancy(shelter, today),
     }
-    if context["manager"] and holds_address:
-        context["grant_form"] = grant_form or GrantAddressForm(candidates=address_candidates(shelter, address))
+    if page.address is not None:
+        context["address"] = page.address
+    if context["manager"] and page.holds_address:
+        context["grant_form"] = grant_form or GrantAddressForm(
+            candidates=address_candidates(shelter, page.address_record)
+        )
     return render(request, "workspace/shelters/detail.html", context, status=status)
 
 
-@staff_view()
-def shelter_detail_view(request: HttpRequest, shelter_id: uuid.UUID) -> HttpResponse:
+def _grant_form(request: StaffRequest, shelter: Shelter) -> GrantAddressForm:
+    return GrantAddressForm(request.POST, candidates=address_candidates(shelter, shelter_address(shelter)))
+
+
+def _shelter_page(request: StaffRequest, refusal: Refusal, shelter_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    """The boundary's page for a shelter: its entry again, saying why nothing was changed."""
+    if refusal.code not in {LOCKED, UNREADABLE}:
+        messages.error(request, refusal.message)
+    return _render_detail(request, shelter_id, status=refusal.status)
+
+
+def _detail_page(request: StaffRequest, refusal: Refusal, shelter_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    if request.method != "POST" or refusal.code not in {LOCKED, UNREADABLE}:
+        return _shelter_page(request, refusal, shelter_id)
+    # Giving the address needs it: said next to the form.
+    form = _grant_form(request, access_shelter(request.member, shelter_id))
+    form.is_valid()
+    form.add_error(None, _("You do not hold the address of this shelter, so you cannot give it."))
+    return _render_detail(request, shelter_id, grant_form=form, status=400)
+
+
+@staff_view(page=_detail_page)
+def shelter_detail_view(request: StaffRequest, shelter_id: uuid.UUID) -> HttpResponse:
     """The register entry; a coordinator's POST gives the address to one member."""
-    user = member(request)
-    shelter = access_shelter(user, shelter_id)
+    shelter = access_shelter(request.member, shelter_id)
     if request.method != "POST":
-        _share_pending(request, user)
-        return _render_detail(request, shelter)
+        return _render_detail(request, shelter.pk)
     user = _coordinator(request)
-    address = shelter_address(shelter)
-    form = GrantAddressForm(request.POST, candidates=address_candidates(shelter, address))
-    if form.is_valid():
-        chosen = form.cleaned_data["member"]
-        try:
-            actions.do_grant_shelter_address(actor=user, keyring=_keyring(request), shelter=shelter, member=chosen)
-        except UserError as error:
-            add_user_error(form, error)
-        except (KeyNotHeld, CryptoError):
-            form.add_error(None, _("You do not hold the address of this shelter, so you cannot give it."))
-        else:
-            messages.success(request, _("%(name)s can now read the address.") % {"name": chosen.username})
-            return redirect("workspace:shelter_detail", shelter.pk)
-    return _render_detail(request, shelter, grant_form=form, status=400)
+    form = _grant_form(request, shelter)
+    act = lambda data: actions.do_grant_shelter_address(  # noqa: E731
+        actor=user, keyring=request.keyring, shelter=shelter, member=data["member"]
+    )
+    if submit(form, act) is None:
+        return _render_detail(request, shelter.pk, grant_form=form, status=400)
+    messages.success(request, _("%(name)s can now read the address.") % {"name": form.cleaned_data["member"].username})
+    return redirect("workspace:shelter_detail", shelter.pk)
 
 
-@staff_view()
-def shelter_edit_view(request: HttpRequest, shelter_id: uuid.UUID) -> HttpResponse:
-    user = _coordinator(request)
-    shelter = access_shelter(user, shelter_id)
-    address = shelter_address(shelter)
-    with_address = address is not None and holds_key(user, address.key)
-    try:
-        text = read_shelter(shelter, _keyring(request))
-        current_address = read_address(address, _keyring(request)) if with_address and address else ""
-    except (KeyNotHeld, CryptoError):
-        return _render_detail(request, shelter, status=403)
+def _edit_form(request: StaffRequest, shelter: Shelter, *, status: int = 200) -> HttpResponse:
+    """The edit form filled with what is stored now (each read audited)."""
+    opened = open_shelter_for_edit(request.member, request.keyring, shelter)
     initial = {
         "code_name": shelter.code_name,
         "capacity": shelter.capacity,
-        "city": text.city,
-        "rules": text.rules,
-        "address": current_address,
+        "city": opened.text.city,
+        "rules": opened.text.rules,
+        "address": opened.address,
         "active": shelter.active,
         "version": shelter.version,
     }
-    form = ShelterEditForm(initial=initial, with_address=with_address)
-    status = 200
-    if request.method == "POST":
-        posted = ShelterEditForm(request.POST, with_address=with_address)
-        if posted.is_valid():
-            data = posted.cleaned_data
-            try:
-                actions.do_edit_shelter(
-                    actor=user,
-                    keyring=_keyring(request),
-                    shelter=shelter,
-                    details=_details(data),
-                    active=data["active"],
-                    version=data["version"],
-                )
-            except UserError as error:
-                if error.code == "conflict":
-                    messages.error(request, str(error.message))
-                    status = 409
-                else:
-                    add_user_error(posted, error)
-                    form, status = posted, 400
-            else:
-                messages.success(request, _("The shelter is saved."))
-                return redirect("workspace:shelter_detail", shelter.pk)
-        else:
-            form, status = posted, 400
-    else:
-        actions.do_record_shelter_read(actor=user, shelter=shelter)
-        if with_address:
-            actions.do_record_shelter_read(actor=user, shelter=shelter, address=True)
+    form = ShelterEditForm(initial=initial, with_address=opened.with_address)
+    return _render_edit(request, shelter, form, opened.with_address, status=status)
+
+
+def _render_edit(
+    request: StaffRequest, shelter: Shelter, form: ShelterEditForm, with_address: bool, *, status: int
+) -> HttpResponse:
     context = {"shelter": shelter, "form": form, "with_address": with_address}
     return render(request, "workspace/shelters/edit.html", context, status=status)
+
+
+def _shelter_edit_page(request: StaffRequest, refusal: Refusal, shelter_id: uuid.UUID, **_rest: Any) -> HttpResponse:
+    if refusal.code != CONFLICT:
+        return _shelter_page(request, refusal, shelter_id)
+    # Someone saved first: what is saved now, and why the typed change was not kept.
+    messages.error(request, refusal.message)
+    return _edit_form(request, access_shelter(_coordinator(request), shelter_id), status=refusal.status)
+
+
+@staff_view(page=_shelter_edit_page)
+def shelter_edit_view(request: StaffRequest, shelter_id: uuid.UUID) -> HttpResponse:
+    user = _coordinator(request)
+    shelter = access_shelter(user, shelter_id)
+    if request.method != "POST":
+        return _edit_form(request, shelter)
+    with_address = holds_shelter_address(user, shelter)
+    posted = ShelterEditForm(request.POST, with_address=with_address)
+    act = lambda data: actions.do_edit_shelter(  # noqa: E731
+        actor=user,
+        keyring=request.keyring,
+        shelter=shelter,
+        details=_details(data),
+        active=data["active"],
+        version=data["version"],
+    )
+    if submit(posted, act) is None:
+        return _render_edit(request, shelter, posted, with_address, status=400)
+    messages.success(request, _("The shelter is saved."))
+    return redirect("workspace:shelter_detail", shelter.pk)

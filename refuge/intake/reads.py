@@ -1,0 +1,88 @@
+"""What the intake pages show of a request, opened in one call: access, decrypt, audit the read.
+
+Views receive plaintext, never key bytes (STYLE.md #18). A request the member cannot open
+yet (the intake key not shared with them) or whose stored data was altered is said on its
+page (`locked` / `unreadable`); a download that does not open raises for the workspace's
+error boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404
+
+from refuge.accounts.models import User
+from refuge.crypto import CryptoError
+from refuge.intake import actions
+from refuge.intake.access import access_request
+from refuge.intake.models import HelpRequest, RequestFile
+from refuge.intake.queries import ShownFile, ShownMessage, read_answers, read_file_content, read_files, read_messages
+from refuge.keyring.keyring import KeyNotHeld, Keyring
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    help_request: HelpRequest
+    answers: dict[str, Any] = field(default_factory=dict)
+    conversation: list[ShownMessage] = field(default_factory=list)
+    files: list[ShownFile] = field(default_factory=list)
+    # An intake member whose copy of the intake key a coordinator has not shared yet.
+    locked: bool = False
+    # A key wrap or ciphertext that does not open was altered in the database.
+    unreadable: bool = False
+
+
+def open_request_page(member: User, keyring: Keyring, request_id: uuid.UUID | str) -> RequestPage:
+    """A request decrypted for intake (audited before anything is shown), or why it does not open."""
+    help_request = access_request(member, request_id)
+    try:
+        secret = keyring.secret_for(help_request.key)
+        actions.do_record_read(actor=member, request=help_request)
+        return RequestPage(
+            help_request,
+            answers=read_answers(help_request, secret),
+            conversation=read_messages(help_request, secret),
+            files=read_files(help_request, secret),
+        )
+    except KeyNotHeld:
+        return RequestPage(help_request, locked=True)
+    except CryptoError:
+        log.error("request %s did not decrypt; it may have been tampered with", help_request.pk)
+        return RequestPage(help_request, unreadable=True)
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """A stored file, decrypted: its detected kind (jpeg, png, webp, pdf, ...), its id and its bytes."""
+
+    kind: str
+    pk: uuid.UUID
+    content: bytes
+
+
+def access_request_file(help_request: HelpRequest, file_id: uuid.UUID | str) -> RequestFile:
+    """A file sent with a request the member reached with `access_request`; else 404."""
+    try:
+        wanted = uuid.UUID(str(file_id))
+    except ValueError:
+        raise Http404 from None
+    stored = RequestFile.objects.select_related("key").filter(pk=wanted, request=help_request).first()
+    if stored is None:
+        raise Http404
+    return stored
+
+
+def open_request_file(
+    member: User, keyring: Keyring, help_request: HelpRequest, file_id: uuid.UUID | str
+) -> OpenedFile:
+    """A requester's file decrypted for intake (audited); raises KeyNotHeld / CryptoError if it does not open."""
+    stored = access_request_file(help_request, file_id)
+    content = read_file_content(stored, keyring.secret_for(help_request.key))
+    actions.do_record_read(actor=member, request=help_request)
+    return OpenedFile(stored.kind, stored.pk, content)
