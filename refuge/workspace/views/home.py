@@ -8,13 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from refuge.accounts.approvals import invitations_awaiting_approval
 from refuge.accounts.models import Role, User
 from refuge.accounts.queries import open_alerts
 from refuge.accounts.session_keys import SESSION_DURESS
 from refuge.cases import home as today_queries
 from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.queries import keys_due_for_rotation
+from refuge.keyring.queries import grants_awaiting, grants_to_approve, keys_due_for_rotation
 from refuge.workspace.decorators import staff_view
 
 
@@ -29,6 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
         context["alerts"] = list(open_alerts(user.organisation)[:20])
     if user.role == Role.COORDINATOR:
         context["keys_due"] = keys_due_for_rotation(user.organisation).count()
+        context["invitations_waiting"] = invitations_awaiting_approval(user.organisation).count()
+    if user.sees_content:
+        # Keys owed to colleagues that this member holds, and this member's own pending access.
+        context["grants_waiting"] = grants_to_approve(user).count()
+        context["my_pending_keys"] = grants_awaiting(user).count()
     if user.role in CASE_ROLES:
         context |= _today(user, cast(Keyring, request.keyring))  # type: ignore[attr-defined]
     return render(request, "workspace/home.html", context)

@@ -50,12 +50,6 @@ def _keyring(request: HttpRequest) -> Keyring:
     return cast(Keyring, request.keyring)  # type: ignore[attr-defined]
 
 
-def _share_pending(request: HttpRequest, user: User) -> None:
-    """A coordinator opening the register gives the shelter key to the teams of people placed since."""
-    if can_manage_shelters(user):
-        actions.do_share_pending_shelter_keys(actor=user, keyring=_keyring(request))
-
-
 def _coordinator(request: HttpRequest) -> User:
     user = member(request)
     if not can_manage_shelters(user):
@@ -81,7 +75,6 @@ def shelter_list_view(request: HttpRequest) -> HttpResponse:
     user = member(request)
     if user.role not in CASE_ROLES:
         raise Http404
-    _share_pending(request, user)
     context = {"shelters": list(register(user, timezone.localdate())), "manager": can_manage_shelters(user)}
     return render(request, "workspace/shelters/list.html", context)
 
@@ -129,7 +122,7 @@ def _render_detail(
     try:
         text: ShelterText | None = read_shelter(shelter, _keyring(request))
     except KeyNotHeld:
-        # Placed recently: the key reaches the team when a coordinator next opens the register.
+        # Placed by a member without the key: it reaches the team once a holder approves the grant.
         text = None
     except CryptoError:
         log.error("shelter %s did not decrypt; it may have been tampered with", shelter.pk)
@@ -167,7 +160,6 @@ def shelter_detail_view(request: HttpRequest, shelter_id: uuid.UUID) -> HttpResp
     user = member(request)
     shelter = access_shelter(user, shelter_id)
     if request.method != "POST":
-        _share_pending(request, user)
         return _render_detail(request, shelter)
     user = _coordinator(request)
     address = shelter_address(shelter)
