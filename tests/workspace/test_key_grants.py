@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from refuge.accounts.models import Role
@@ -148,3 +149,26 @@ def test_an_unknown_decision_is_not_found(world: World, client_for) -> None:
     assert Client().post(f"/grants/{grant.pk}/approve/").status_code == 302  # to the login page
     grant.refresh_from_db()
     assert grant.status == GrantStatus.PENDING
+
+
+def test_an_approval_that_fails_half_way_leaves_the_grant_pending_and_seals_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refuge.keyring import grants
+
+    nina, grant = _new_intake_member(world)
+    entries = AuditEntry.objects.count()
+    real_record = grants.record
+
+    def failing_record(event: AuditEvent, **kwargs: object) -> None:
+        if event == AuditEvent.KEY_GRANT_APPROVED:
+            raise RuntimeError("the process died after sealing the key")
+        real_record(event, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(grants, "record", failing_record)
+    with pytest.raises(RuntimeError):
+        grants.do_approve_grant(actor=world.alice.refresh().user, keyring=ring(world.alice), grant=grant)
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.PENDING and grant.decided_by is None
+    assert not _holds(nina, _intake_key(world))
+    assert AuditEntry.objects.count() == entries
