@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -447,7 +448,7 @@ def do_deactivate_member(*, actor: User, member: User) -> int:
     return removed
 
 
-def _other_active_coordinators(member: User) -> Any:
+def _other_active_coordinators(member: User) -> QuerySet[User]:
     return User.objects.filter(organisation_id=member.organisation_id, role=Role.COORDINATOR, is_active=True).exclude(
         pk=member.pk
     )

@@ -37,7 +37,9 @@ def test_a_new_intake_member_gets_no_intake_key_until_a_holder_approves(world: W
     assert not _holds(nina, key)
     assert "Your access to 1 key is pending" in nina_client.get("/").content.decode()
     assert nina_client.get("/requests/").status_code == 200
-    assert "1 colleague is waiting for a key you hold" in alice.get("/").content.decode()
+    home = alice.get("/").content.decode()
+    assert "1 colleague is waiting for a key you hold" in home
+    assert "nina" in home and "The intake key" in home and "reads new requests" in home
     page = alice.get("/grants/").content.decode()
     assert "nina" in page and "The intake key" in page and "reads new requests" in page
 

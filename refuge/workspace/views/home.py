@@ -17,6 +17,7 @@ from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.queries import grants_awaiting, grants_to_approve, keys_due_for_rotation
 from refuge.workspace.decorators import staff_view
+from refuge.workspace.views.grants import shown_grants
 
 
 @staff_view(allow_duress=True)
@@ -33,7 +34,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["invitations_waiting"] = invitations_awaiting_approval(user.organisation).count()
     if user.sees_content:
         # Keys owed to colleagues that this member holds, and this member's own pending access.
-        context["grants_waiting"] = grants_to_approve(user).count()
+        waiting = grants_to_approve(user)
+        context["grants_waiting"] = waiting.count()
+        context["grants_shown"] = shown_grants(user, list(waiting[:5]))
         context["my_pending_keys"] = grants_awaiting(user).count()
     if user.role in CASE_ROLES:
         context |= _today(user, cast(Keyring, request.keyring))  # type: ignore[attr-defined]
