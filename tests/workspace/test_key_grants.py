@@ -174,3 +174,15 @@ def test_an_approval_that_fails_half_way_leaves_the_grant_pending_and_seals_noth
     assert grant.status == GrantStatus.PENDING and grant.decided_by is None
     assert not _holds(nina, _intake_key(world))
     assert AuditEntry.objects.count() == entries
+
+
+def test_rotating_the_keys_of_a_case_gives_no_key_to_anyone_new(world: World, client_for) -> None:
+    case = open_case(world)  # Alice and Bob
+    request_key = case.request.key
+    # Bob lost his wrap of the request key (say, a wrap of an older version was removed).
+    KeyWrap.objects.filter(key=request_key, holder=world.bob.user).delete()
+    Key.objects.filter(pk=request_key.pk).update(rotation_due=True)
+    assert client_for(world.alice).post(f"/cases/{case.pk}/rotate/").status_code == 302
+    request_key.refresh_from_db()
+    assert request_key.version == 2 and not request_key.rotation_due
+    assert _holds(world.alice, request_key) and not _holds(world.bob, request_key)
