@@ -262,7 +262,6 @@ def _generate(data_dir: Path, cases: int, seeded: int) -> dict[str, Any]:
 
     from bench._workspace_data import GENERATOR_VERSION, StaffMember, generate
     from refuge.accounts.actions import do_create_member, do_create_organisation
-    from refuge.accounts.login import share_group_keys
     from refuge.accounts.models import Role
 
     password = secrets.token_urlsafe(24)
@@ -277,7 +276,6 @@ def _generate(data_dir: Path, cases: int, seeded: int) -> dict[str, Any]:
         )
         for n in range(1, CASEWORKERS + 1)
     ]
-    share_group_keys(coordinator.user, coordinator.private_key)
     staff_seconds = time.monotonic() - started
     say(f"organisation and {CASEWORKERS + 1} accounts (production Argon2id) in {staff_seconds:.0f} s")
     staff = [StaffMember(e.user, e.private_key) for e in [coordinator, *enrolments]]

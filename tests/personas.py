@@ -15,8 +15,9 @@ from django.test import Client
 
 from refuge.accounts import totp
 from refuge.accounts.actions import Enrolment, do_create_member, do_create_organisation
-from refuge.accounts.login import share_group_keys
+from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.models import Organisation, Role, User
+from refuge.keyring.keyring import Keyring
 
 
 @dataclass
@@ -98,9 +99,17 @@ def world(db: None) -> World:
         adam=make_member(north, "adam", Role.ADMINISTRATOR),
         charlie=charlie,
     )
-    # What Alice's first login does: share the intake key with colleagues who need it.
-    share_group_keys(alice.user, alice.private_key)
+    # Alice approves the intake key owed to Ivan (refuge/accounts/grants.py).
+    approve_owed_grants(world)
     return world
+
+
+def approve_owed_grants(world: World) -> None:
+    """Alice, holding the intake key, approves the grants owed to north's new members (Ivan's)."""
+    alice = world.alice.refresh()
+    do_approve_grants_owed_to(
+        actor=alice.user, keyring=Keyring(alice.user, alice.private_key), members=[p.user for p in world.everyone()]
+    )
 
 
 def log_in(client: Client, persona: Persona) -> None:

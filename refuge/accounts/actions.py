@@ -19,12 +19,14 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts import totp
+from refuge.accounts.grants import queue_role_grants, withdraw_grants
 from refuge.accounts.kdf import password_key, wrap_under_password
-from refuge.accounts.models import Invitation, Organisation, Role, User
+from refuge.accounts.models import CONTENT_ROLES, Invitation, InvitationApproval, Organisation, Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
@@ -205,6 +207,8 @@ def do_create_member(
             organisation_id=organisation.id,
             member_id=enrolment.user.id,
         )
+        # The keys of the role are owed, not given: a holder approves each one.
+        queue_role_grants(member=enrolment.user, requested_by=actor)
     return enrolment
 
 
@@ -234,6 +238,7 @@ def do_invite_member(*, actor: User, username: str, role: str) -> str:
             role=role,
             created_by=actor,
             expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+            approval=_approval_needed(actor, role),
         )
         record(
             AuditEvent.MEMBER_INVITED,
@@ -245,15 +250,31 @@ def do_invite_member(*, actor: User, username: str, role: str) -> str:
     return token
 
 
+def _approval_needed(actor: User, role: str) -> str:
+    """An administrator's invitation to a content role waits for a coordinator."""
+    # Threat: a phished, coerced or planted administrator invites an account of their own
+    # as intake or caseworker and so reads every request. Content needs a content holder's
+    # consent: a coordinator approves the invitation before the link works.
+    if actor.role == Role.ADMINISTRATOR and role in CONTENT_ROLES:
+        return InvitationApproval.PENDING
+    return InvitationApproval.NOT_NEEDED
+
+
+AWAITING_APPROVAL = _("A coordinator has not approved this enrolment link yet. Try it again later.")
+
+
 def access_invitation(token: str) -> Invitation:
     """Find a live invitation by its token, or refuse without saying why."""
     invitation = (
         Invitation.objects.select_related("organisation")
         .filter(token_hash=_hash_token(token or ""), used=False, expires_at__gt=timezone.now())
+        .exclude(approval=InvitationApproval.REFUSED)
         .first()
     )
     if invitation is None:
         raise UserError("bad_invitation", _("This enrolment link is not valid. Ask for a new one."))
+    if invitation.approval == InvitationApproval.PENDING:
+        raise UserError("invitation_awaiting_approval", AWAITING_APPROVAL)
     return invitation
 
 
@@ -271,6 +292,9 @@ def do_enrol(*, token: str, password: str) -> Enrolment:
             organisation_id=invitation.organisation_id,
             member_id=enrolment.user.id,
         )
+        # Owed on behalf of whoever let the member in (the approving coordinator, or the
+        # inviter); a holder still approves each key.
+        queue_role_grants(member=enrolment.user, requested_by=invitation.decided_by or invitation.created_by)
     return enrolment
 
 
@@ -401,15 +425,33 @@ def do_deactivate_member(*, actor: User, member: User) -> int:
     _require_same_org_admin(actor, member)
     if member.pk == actor.pk:
         raise UserError("not_self", _("You cannot deactivate your own account."))
+    # Deactivation destroys key wraps and cannot be undone: one administrator must not be
+    # able to lock the organisation out of its own cases (issue #16.6).
+    if member.role == Role.COORDINATOR and actor.role != Role.COORDINATOR:
+        raise UserError("coordinator_needs_coordinator", _("Only a coordinator can deactivate a coordinator."))
     with transaction.atomic():
+        # Locked, so that two coordinators deactivating each other at once leave one.
+        Organisation.objects.select_for_update().get(pk=member.organisation_id)
+        if member.role == Role.COORDINATOR and not _other_active_coordinators(member).exists():
+            raise UserError(
+                "last_coordinator",
+                _("At least one coordinator must remain active. Invite another coordinator first."),
+            )
         member.is_active = False
         member.save(update_fields=["is_active"])
         member.sessions.all().delete()
         removed = do_remove_member_everywhere(actor=actor, member=member)
+        withdraw_grants(actor=actor, member=member)
         _audit_member(
             AuditEvent.MEMBER_DEACTIVATED, actor_id=actor.id, organisation_id=actor.organisation_id, member_id=member.id
         )
     return removed
+
+
+def _other_active_coordinators(member: User) -> QuerySet[User]:
+    return User.objects.filter(organisation_id=member.organisation_id, role=Role.COORDINATOR, is_active=True).exclude(
+        pk=member.pk
+    )
 
 
 def do_unlock_member(*, actor: User, member: User) -> None:

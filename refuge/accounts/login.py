@@ -20,19 +20,15 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts import totp
 from refuge.accounts.kdf import password_key, wrap_under_password
-from refuge.accounts.models import Role, StaffAlert, User
+from refuge.accounts.models import StaffAlert, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError, open_sealed, password_verifier, random_key, unwrap_with_password_key
-from refuge.keyring.actions import do_grant_key
-from refuge.keyring.keyring import KeyNotHeld, Keyring
-from refuge.keyring.records import intake_group_key
 
 LOGIN_FAILED = _(
     "The organisation, username, password or code is not right. After several failures the account is locked for a while."
 )
-GROUP_KEY_ROLES = frozenset({Role.COORDINATOR, Role.INTAKE})
 
 
 @dataclass(frozen=True)
@@ -120,7 +116,8 @@ def check_login(*, organisation_slug: str, username: str, password: str, code: s
             object_type="user",
             object_id=user.id,
         )
-    share_group_keys(user, private)
+    # No key is shared here: a login is not a holder's decision to give anyone a key
+    # (keys owed to new members wait in refuge/accounts/grants.py for a holder's approval).
     return LoginResult(user=user, private_key=private)
 
 
@@ -164,26 +161,6 @@ def _duress_login(user: User) -> LoginResult:
             object_id=user.id,
         )
     return LoginResult(user=user, private_key=None)
-
-
-def share_group_keys(user: User, private: bytes) -> None:
-    """A holder of the intake group key wraps it for colleagues who joined since."""
-    if user.role not in GROUP_KEY_ROLES:
-        return
-    key = intake_group_key(user.organisation)
-    keyring = Keyring(user, private)
-    waiting = User.objects.filter(
-        organisation=user.organisation, role__in=GROUP_KEY_ROLES, is_active=True, totp_confirmed=True
-    ).exclude(key_wraps__key=key)
-    for member in waiting:
-        try:
-            do_grant_key(actor=user, keyring=keyring, key=key, member=member)
-        except KeyNotHeld:
-            # This holder lost the key (e.g. after a rotation); someone else will share it.
-            return
-        except UserError:
-            # A colleague who cannot receive it yet (e.g. enrolment unfinished).
-            continue
 
 
 def do_log_out(*, actor: User) -> None:

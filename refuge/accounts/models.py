@@ -108,6 +108,13 @@ class User(AbstractBaseUser):
         return self.role in CONTENT_ROLES
 
 
+class InvitationApproval(models.TextChoices):
+    NOT_NEEDED = "not-needed"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
 class Invitation(models.Model):
     """A one-time enrolment link an administrator gives to a new member.
 
@@ -123,6 +130,11 @@ class Invitation(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
+    # An administrator's invitation to a content role works only once a coordinator has
+    # approved it: administrators must not be able to give themselves (or a planted
+    # account) the organisation's requests and cases (docs/threat-model.md).
+    approval = models.CharField(max_length=12, choices=InvitationApproval.choices, default="not-needed")
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     def __str__(self) -> str:
         return f"invitation for {self.username}"

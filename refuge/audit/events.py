@@ -27,6 +27,15 @@ class AuditEvent(IntEnum):
     KEY_WRAP_REMOVED = 202
     KEY_ROTATED = 203
     KEY_SHREDDED = 204
+    # Privilege paths (2xx, from 210): a key owed to a member and a holder's decision on it,
+    # and a coordinator's decision on an administrator's invitation to a content role
+    # (issues #10.5 and #16.2; docs/keys.md "Grants").
+    KEY_GRANT_QUEUED = 210
+    KEY_GRANT_APPROVED = 211
+    KEY_GRANT_REFUSED = 212
+    KEY_GRANT_WITHDRAWN = 213
+    INVITATION_APPROVED = 214
+    INVITATION_REFUSED = 215
     # Organisation (3xx)
     ORGANISATION_CREATED = 300
     RECOVERY_KEY_VERIFIED = 301

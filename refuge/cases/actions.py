@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refuge.accounts.grants import queue_grant, withdraw_grants
 from refuge.accounts.models import User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
@@ -61,7 +62,7 @@ from refuge.intake.uploads import CleanUpload
 from refuge.keyring import actions as key_actions
 from refuge.keyring.files import encrypt_file_into
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
+from refuge.keyring.models import GrantReason, HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import do_ensure_blind_index_key, encrypt_column, server_secret_for
 from refuge.relocation.models import Pathway
 
@@ -217,9 +218,23 @@ def do_add_team_member(*, actor: User, keyring: Keyring, case: Case, member: Use
         if lead:
             TeamMember.objects.filter(case=locked).update(lead=False)
         TeamMember.objects.create(case=locked, user=member, lead=lead, added_on=today())
+        _shelter_keys_for(actor, keyring, locked, member)
         touch(locked)
         add_event(locked, secret, EventKind.TEAM_ADDED, actor, {"member": member.username})
         _audit(AuditEvent.TEAM_MEMBER_ADDED, actor, "case", locked.pk)
+
+
+def _shelter_keys_for(actor: User, keyring: Keyring, case: Case, member: User) -> None:
+    """A new team member needs the key of every shelter where someone of the case stays."""
+    stays = case.placements.filter(ended_on__isnull=True).select_related("shelter__key")
+    for stay in stays:
+        key = stay.shelter.key
+        if holds_key(actor, key):
+            # The actor holds it and names the new holder: their act is the approval.
+            key_actions.do_grant_key(actor=actor, keyring=keyring, key=key, member=member)
+        else:
+            # Owed until a holder of the shelter key approves it (refuge/accounts/grants.py).
+            queue_grant(key=key, member=member, reason=GrantReason.PLACEMENT, requested_by=actor, case_id=case.pk)
 
 
 def do_set_lead(*, actor: User, keyring: Keyring, case: Case, member: User) -> None:
@@ -260,6 +275,7 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
         if TeamMember.objects.filter(case=locked).count() <= 1:
             raise UserError("last_member", _("A case needs at least one member on its team. Add someone else first."))
         row.delete()
+        withdraw_grants(actor=actor, member=member, case_id=locked.pk)
         # Opened before any wrap goes: a member leaving on their own still needs it for the timeline.
         secret, opened_version = keyring.secret_for(locked.key), locked.key.version
         leaving = member.pk == actor.pk

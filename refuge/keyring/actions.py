@@ -20,7 +20,7 @@ from refuge.core.rows import insert_new_rows
 from refuge.crypto import KEY_BYTES, CryptoError, generate_keypair, open_sealed, public_key_of, random_key, seal_for
 from refuge.keyring.holders import Member, Organisation, lock_organisation, new_key
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
+from refuge.keyring.models import GrantStatus, HolderKind, Key, KeyGrant, KeyWrap, Purpose
 from refuge.keyring.registry import (
     decrypt_column,
     encrypt_column,
@@ -227,6 +227,8 @@ def do_shred_key(*, actor: Member, key: Key) -> None:
         # Recovery and server wraps too: a surviving wrap is a way back to the data.
         # Backups taken earlier still hold wraps until they expire (docs/keys.md).
         KeyWrap.objects.filter(key=locked).delete()
+        # Nobody can give a destroyed key: what was owed of it lapses with it.
+        KeyGrant.objects.filter(key=locked, status=GrantStatus.PENDING).update(status=GrantStatus.WITHDRAWN)
         _audit(AuditEvent.KEY_SHREDDED, actor, locked)
         if _is_referenced(locked):
             # The row stays for the rows pointing at it; without a public half nobody
@@ -345,7 +347,8 @@ def _is_referenced(key: Key) -> bool:
     """True if any row other than its wraps refers to the key."""
     # include_hidden: a foreign key declared with related_name="+" still refers to it.
     for relation in Key._meta.get_fields(include_hidden=True):
-        if not isinstance(relation, ForeignObjectRel) or relation.related_model is KeyWrap:
+        # Wraps and grants are the key's own rows, not rows encrypted under it.
+        if not isinstance(relation, ForeignObjectRel) or relation.related_model in (KeyWrap, KeyGrant):
             continue
         related: type[models.Model] = relation.related_model  # type: ignore[assignment]
         if related._default_manager.filter(**{relation.field.name: key.pk}).exists():

@@ -81,3 +81,59 @@ class KeyWrap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder_kind} wrap of key {self.key_id} v{self.key_version}"
+
+
+class GrantReason(models.TextChoices):
+    # A coordinator or intake member needs the intake group key to read new requests.
+    INTAKE = "intake"
+    # A coordinator holds every shelter's key (city and rules).
+    COORDINATOR = "coordinator"
+    # A team member of a case with someone staying in the shelter needs its key.
+    PLACEMENT = "placement"
+
+
+class GrantStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    # The member no longer needs the key (deactivated, off the team, the stay ended).
+    WITHDRAWN = "withdrawn"
+
+
+class KeyGrant(models.Model):
+    """A wrap owed to a member who is entitled to a key nobody could give them at that moment.
+
+    Every path by which a key reaches a new holder is a privilege path: the wrap is made
+    only when a member who holds the key approves the grant (`do_approve_grant`), never by
+    the server on its own (docs/keys.md, "Grants"). Holds ids and a reason, no content.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(Key, on_delete=models.CASCADE, related_name="grants")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="key_grants")
+    reason = models.CharField(max_length=20, choices=GrantReason.choices)
+    # The case a placement grant is for, by id (the keyring sits below the cases app).
+    case_id = models.UUIDField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=GrantStatus.choices, default=GrantStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "member"],
+                condition=models.Q(status="pending"),
+                name="one_pending_grant_per_key_and_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} grant of key {self.key_id}"

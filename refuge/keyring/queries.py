@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django.db.models import F, QuerySet
 
-from refuge.keyring.holders import Organisation
-from refuge.keyring.models import Key
+from refuge.keyring.holders import Member, Organisation
+from refuge.keyring.models import GrantStatus, HolderKind, Key, KeyGrant, KeyWrap
 
 
 def keys_due_for_rotation(organisation: Organisation) -> QuerySet[Key]:
@@ -19,3 +19,31 @@ def keys_due_for_rotation(organisation: Organisation) -> QuerySet[Key]:
 def is_shredded(key: Key) -> bool:
     """True if no wrap of the key's current version is left: nobody can open it again."""
     return not key.wraps.filter(key_version=F("key__version")).exists()
+
+
+def grants_to_approve(user: Member) -> QuerySet[KeyGrant]:
+    """Pending grants of keys the user holds (current version), for other active members, oldest first."""
+    if not user.sees_content:
+        # Administrators and auditors hold no content keys and decide on none.
+        return KeyGrant.objects.none()
+    held = KeyWrap.objects.filter(holder_id=user.pk, holder_kind=HolderKind.USER, key_version=F("key__version"))
+    return (
+        KeyGrant.objects.filter(
+            organisation_id=user.organisation_id,
+            status=GrantStatus.PENDING,
+            key_id__in=held.values("key_id"),
+            member__is_active=True,
+        )
+        .exclude(member_id=user.pk)
+        .select_related("key", "member", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def grants_awaiting(member: Member) -> QuerySet[KeyGrant]:
+    """The member's own pending grants: access they are waiting for."""
+    return (
+        KeyGrant.objects.filter(member_id=member.pk, status=GrantStatus.PENDING)
+        .select_related("key", "requested_by")
+        .order_by("requested_at", "id")
+    )

@@ -2,9 +2,10 @@
 
 Keys: each shelter's key (city, rules) is held by the organisation's coordinators
 and by the team members of cases with someone placed there; its address key by
-coordinators and whoever a coordinator grants it to. A caseworker who places a
-person cannot wrap a key they do not hold, so their colleagues get the shelter key
-when a coordinator gives them from the register (`do_share_pending_shelter_keys`).
+coordinators and whoever a coordinator grants it to. A coordinator holding the shelter
+key who places a person gives it to the case's team at once (their act names them). A
+caseworker who places a person cannot wrap a key they do not hold: the team is owed the
+key (refuge/accounts/grants.py) until a holder approves each grant.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from refuge.accounts.grants import queue_grants, withdraw_grants
 from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
@@ -25,11 +27,10 @@ from refuge.cases.models import EventKind, Person, TeamMember
 from refuge.core.errors import UserError
 from refuge.keyring import actions as key_actions
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import Purpose
+from refuge.keyring.models import GrantReason, Purpose
 from refuge.keyring.records import encrypt_column
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Placement, Shelter, ShelterAddress
-from refuge.shelter.queries import owed_shelter_keys
 
 MAX_CODE_NAME_CHARS = 40
 MAX_CAPACITY = 500
@@ -187,9 +188,13 @@ def do_place_person(
             starts_on=starts_on,
             planned_until=planned_until,
         )
+        team = [m.user for m in TeamMember.objects.filter(case=case).select_related("user")]
         if holds_key(actor, locked.key):
-            _share_shelter_key(
-                actor, keyring, locked, [m.user for m in TeamMember.objects.filter(case=case).select_related("user")]
+            _share_shelter_key(actor, keyring, locked, team)
+        else:
+            # The placing member cannot wrap what they do not hold: the team is owed the key.
+            queue_grants(
+                key=locked.key, members=team, reason=GrantReason.PLACEMENT, requested_by=actor, case_id=case.pk
             )
         touch(case)
         add_event(
@@ -215,6 +220,10 @@ def do_end_placement(*, actor: User, keyring: Keyring, placement: Placement, end
         updated = Placement.objects.filter(pk=placement.pk, ended_on__isnull=True).update(ended_on=ended_on)
         if not updated:
             raise UserError("already_ended", _("This stay has already ended."))
+        if not Placement.objects.filter(case=case, shelter_id=placement.shelter_id, ended_on__isnull=True).exists():
+            # Nobody of the case stays there any more: the team no longer needs the key.
+            for row in TeamMember.objects.filter(case=case).select_related("user"):
+                withdraw_grants(actor=actor, member=row.user, case_id=case.pk, key_ids=[placement.shelter.key_id])
         if is_team_member(actor, case):
             add_event(
                 case,
@@ -226,20 +235,6 @@ def do_end_placement(*, actor: User, keyring: Keyring, placement: Placement, end
         touch(case)
         _audit(AuditEvent.PLACEMENT_ENDED, actor, placement.shelter)
     placement.ended_on = ended_on
-
-
-def do_share_pending_shelter_keys(*, actor: User, keyring: Keyring) -> int:
-    """Wrap shelter keys for coordinators and team members who need them and lack them.
-
-    An explicit act of a coordinator (a button on the register), each wrap audited."""
-    if not can_manage_shelters(actor):
-        return 0
-    with transaction.atomic():
-        owed = owed_shelter_keys(actor)
-        for shelter, member in owed:
-            key_actions.do_grant_key(actor=actor, keyring=keyring, key=shelter.key, member=member)
-            _audit(AuditEvent.SHELTER_KEYS_SHARED, actor, shelter)
-    return len(owed)
 
 
 def _share_shelter_key(actor: User, keyring: Keyring, shelter: Shelter, members: list[User]) -> int:

@@ -16,12 +16,13 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from refuge.accounts.models import Role, User
-from refuge.cases.access import CASE_ROLES, holds_key
+from refuge.cases.access import CASE_ROLES
 from refuge.cases.home import LIMIT, on_my_team, sees_whole_organisation
-from refuge.cases.models import TeamMember
+from refuge.cases.models import Case, TeamMember
 from refuge.keyring.keyring import Keyring
+from refuge.keyring.models import KeyGrant
 from refuge.keyring.records import decrypt_text
-from refuge.shelter.access import can_manage_shelters, placeable_shelters, visible_shelters
+from refuge.shelter.access import placeable_shelters, visible_shelters
 from refuge.shelter.models import Placement, Shelter, ShelterAddress
 
 OCCUPANCY_WEEKS = 12
@@ -160,24 +161,14 @@ def overdue_stays(user: User, today: datetime.date) -> list[Placement]:
     return list(stays.select_related("person", "case", "shelter").order_by("planned_until")[:LIMIT])
 
 
-def owed_shelter_keys(actor: User) -> list[tuple[Shelter, User]]:
-    """Who waits for the key of a shelter this coordinator holds: the other coordinators, and the
-    teams of people placed there (a caseworker who places someone cannot wrap a key they lack)."""
-    if not can_manage_shelters(actor):
-        return []
-    coordinators = list(User.objects.filter(organisation_id=actor.organisation_id, role=Role.COORDINATOR))
-    owed = []
-    for shelter in Shelter.objects.filter(organisation_id=actor.organisation_id).select_related("key"):
-        if not holds_key(actor, shelter.key):
-            continue
-        teams = TeamMember.objects.filter(
-            case__placements__shelter=shelter, case__placements__ended_on__isnull=True
-        ).select_related("user")
-        seen = set()
-        for member in coordinators + [row.user for row in teams]:
-            if member.pk in seen or not member.is_active or len(bytes(member.public_key)) != 32:
-                continue
-            seen.add(member.pk)
-            if not holds_key(member, shelter.key):
-                owed.append((shelter, member))
-    return owed
+def grant_subjects(viewer: User, grants: list[KeyGrant]) -> tuple[dict[Any, str], dict[Any, str]]:
+    """What owed key grants are about, by metadata only (nothing is decrypted): the code names of
+    the shelters whose keys they are, and the references of their cases that the viewer may see
+    (the case's team, or a coordinator)."""
+    shelters = {s.key_id: s.code_name for s in Shelter.objects.filter(key_id__in={g.key_id for g in grants})}
+    case_ids = {g.case_id for g in grants if g.case_id is not None}
+    visible = set(TeamMember.objects.filter(user=viewer, case_id__in=case_ids).values_list("case_id", flat=True))
+    if viewer.role == Role.COORDINATOR:
+        visible = case_ids
+    references = dict(Case.objects.filter(pk__in=visible).values_list("pk", "reference"))
+    return shelters, references

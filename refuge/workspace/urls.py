@@ -6,6 +6,7 @@ from refuge.workspace.views import (
     case_acts,
     case_files,
     cases,
+    grants,
     home,
     intake,
     members,
@@ -29,6 +30,14 @@ urlpatterns = [
     path("account/sessions/revoke/", account.revoke_own_sessions_view, name="revoke_own_sessions"),
     path("members/", members.members_view, name="members"),
     path("members/<uuid:member_id>/<slug:action>/", members.member_action_view, name="member_action"),
+    path(
+        "members/invitations/<uuid:invitation_id>/<slug:decision>/",
+        members.invitation_decide_view,
+        name="invitation_decide",
+    ),
+    # Keys owed to members and a holder's decision on each (grants.py).
+    path("grants/", grants.key_grants_view, name="key_grants"),
+    path("grants/<uuid:grant_id>/<slug:decision>/", grants.key_grant_decide_view, name="key_grant_decide"),
 ]
 
 # Intake inbox and organisation settings.
@@ -89,7 +98,6 @@ urlpatterns += [
     path("placements/<uuid:placement_id>/end/", people.placement_end_view, name="placement_end"),
     path("shelters/", shelters.shelter_list_view, name="shelter_list"),
     path("shelters/new/", shelters.shelter_new_view, name="shelter_new"),
-    path("shelters/share-keys/", shelters.shelter_keys_share_view, name="shelter_keys_share"),
     path("shelters/<uuid:shelter_id>/", shelters.shelter_detail_view, name="shelter_detail"),
     path("shelters/<uuid:shelter_id>/edit/", shelters.shelter_edit_view, name="shelter_edit"),
 ]

@@ -13,18 +13,21 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from django.db import transaction
+
 from refuge.accounts.actions import do_invite_member
-from refuge.accounts.login import share_group_keys
-from refuge.accounts.models import Organisation, Role, User
+from refuge.accounts.grants import do_refuse_grant, queue_grant
+from refuge.accounts.models import Invitation, Organisation, Role, User
 from refuge.cases import actions as case_actions
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
 from refuge.intake.actions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
+from refuge.keyring.models import GrantReason, KeyGrant
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
-from tests.personas import Persona, World, make_member, make_organisation
+from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
 
 T = TypeVar("T")
 
@@ -65,7 +68,7 @@ def build_world() -> World:
         adam=make_member(north, "adam", Role.ADMINISTRATOR),
         charlie=charlie,
     )
-    share_group_keys(alice.user, alice.private_key)
+    approve_owed_grants(world)
     return world
 
 
@@ -127,6 +130,59 @@ class Objects:
             f"invitation:{org}",
             lambda: do_invite_member(actor=coordinator.user, username=f"new-{org}", role=Role.CASEWORKER),
         )
+
+    def invitation_to_approve(self, org: str) -> Invitation:
+        """An administrator's invitation to a content role, waiting for a coordinator."""
+
+        def make() -> Invitation:
+            admin = (
+                self.world.adam.user
+                if org == "north"
+                else make_member(self.world.south, "sam", Role.ADMINISTRATOR).user
+            )
+            do_invite_member(actor=admin, username=f"quinn-{org}", role=Role.CASEWORKER)
+            return Invitation.objects.get(organisation=self.organisation(org), username=f"quinn-{org}")
+
+        return self.once(f"invitation-to-approve:{org}", make)
+
+    def invitation_not_waiting(self) -> Invitation:
+        """A coordinator's invitation: it needs no approval, so there is nothing to decide."""
+        self.invitation("north")
+        return Invitation.objects.get(organisation=self.world.north, username="new-north")
+
+    # --- keys owed (refuge/accounts/grants.py) ----------------------------------------------
+
+    def grant_held_by_every_case_role(self) -> KeyGrant:
+        """The own shelter's key owed to Nina: Alice, Bob and Ivan hold it (the own stay's team)."""
+
+        def make() -> KeyGrant:
+            shelter = self.placement("north").shelter
+            nina = make_member(self.world.north, "nina", Role.CASEWORKER).user
+            with transaction.atomic():
+                grant = queue_grant(
+                    key=shelter.key,
+                    member=nina,
+                    reason=GrantReason.PLACEMENT,
+                    requested_by=self.world.bob.user,
+                    case_id=self.case("north").pk,
+                )
+            assert grant is not None
+            return grant
+
+        return self.once("grant:north:shelter", make)
+
+    def intake_key_grant(self, org: str, which: str = "pending") -> KeyGrant:
+        """The intake key owed to a new intake member (held by coordinators and intake only)."""
+
+        def make() -> KeyGrant:
+            member = make_member(self.organisation(org), f"nora-{org}-{which}", Role.INTAKE).user
+            grant = KeyGrant.objects.get(member=member)
+            if which == "refused":
+                coordinator = self.world.alice if org == "north" else self.world.charlie
+                do_refuse_grant(actor=coordinator.refresh().user, grant=grant)
+            return grant
+
+        return self.once(f"grant:{org}:intake:{which}", make)
 
     def olga(self) -> Persona:
         """A north caseworker nobody logs in as: the whole team of north's other-team case."""

@@ -130,6 +130,29 @@ MEMBER_ID = Arg(
 )
 # Harmless on a member who is not locked; an unknown action is a 404 like an unknown page.
 MEMBER_ACTION = Arg(own=lambda o: "unlock", foreign={"unknown-action": lambda o: "promote"}, of_organisation=False)
+# An administrator's invitation to a content role: only a coordinator decides on it.
+INVITATION_ID = Arg(
+    own=lambda o: o.invitation_to_approve("north").pk,
+    foreign={
+        # A coordinator's own invitation needs no approval: there is nothing to decide.
+        "not-waiting": lambda o: o.invitation_not_waiting().pk,
+        OTHER_ORGANISATION: lambda o: o.invitation_to_approve("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+DECISION = Arg(own=lambda o: "approve", foreign={"unknown-decision": lambda o: "forever"}, of_organisation=False)
+# Keys owed to members (refuge/accounts/grants.py): only a holder of the key decides.
+NOT_HELD_BY_ALL = "key-not-held-by-caseworkers"
+GRANT_ID = Arg(
+    own=lambda o: o.grant_held_by_every_case_role().pk,
+    foreign={
+        # The intake key: coordinators and intake hold it, caseworkers do not.
+        NOT_HELD_BY_ALL: lambda o: o.intake_key_grant("north").pk,
+        "already-decided": lambda o: o.intake_key_grant("north", "refused").pk,
+        OTHER_ORGANISATION: lambda o: o.intake_key_grant("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
 ENROLMENT_TOKEN = Arg(
     own=lambda o: o.invitation("north"), foreign={MISSING: lambda o: "no-such-invitation-token"}, of_organisation=False
 )
@@ -263,6 +286,20 @@ ROUTES: dict[str, Spec] = {
         MANAGERS, args={"member_id": MEMBER_ID, "action": MEMBER_ACTION}, methods=("POST",)
     ),
     "workspace:organisation": Staff(COORDINATORS, methods=("GET", "POST")),
+    # An administrator's invitation to a content role: a coordinator approves or refuses it;
+    # administrators (who made it) get 404 like everyone else (docs/threat-model.md).
+    "workspace:invitation_decide": Staff(
+        COORDINATORS, args={"invitation_id": INVITATION_ID, "decision": DECISION}, methods=("POST",)
+    ),
+    # Keys owed to members (grants.py): the page for every content role; a decision only for a
+    # holder of the key; administrators and auditors hold no content key and get 404.
+    "workspace:key_grants": Staff(CASE_ROLES),
+    "workspace:key_grant_decide": Staff(
+        CASE_ROLES,
+        args={"grant_id": GRANT_ID, "decision": DECISION},
+        methods=("POST",),
+        reach={f"grant_id={NOT_HELD_BY_ALL}": Reach(READS_REQUESTS)},
+    ),
     # Workspace: the intake inbox (intake.py).
     "workspace:intake_inbox": Staff(READS_REQUESTS),
     "workspace:intake_request": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}),
@@ -335,7 +372,6 @@ ROUTES: dict[str, Spec] = {
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
-    "workspace:shelter_keys_share": Staff(COORDINATORS, methods=("POST",)),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},
         args={"shelter_id": SHELTER_ID},

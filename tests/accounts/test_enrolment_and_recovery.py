@@ -19,6 +19,11 @@ def _invite(world: World, username: str = "newbie", role: str = Role.CASEWORKER)
     assert response.status_code == 200
     match = re.search(r"/enrol/([A-Za-z0-9_-]+)/", response.content.decode())
     assert match
+    # An administrator's invitation to a content role works once a coordinator approves it.
+    invitation = Invitation.objects.get(username=username)
+    coordinator = Client()
+    log_in(coordinator, world.alice)
+    assert coordinator.post(f"/members/invitations/{invitation.pk}/approve/").status_code == 302
     return match.group(1)
 
 

@@ -29,7 +29,7 @@ def test_an_administrator_revokes_every_session_of_a_member(world: World) -> Non
 
 
 def test_deactivating_a_member_removes_their_keys_and_marks_them_for_rotation(world: World) -> None:
-    # Ivan (intake) got the intake group key when Alice logged in.
+    # Ivan (intake) holds the intake group key: Alice approved it (tests/personas.py).
     _client(world.alice)
     group_key = Key.objects.get(organisation=world.north, purpose="intake-group")
     assert KeyWrap.objects.filter(key=group_key, holder=world.ivan.user).exists()

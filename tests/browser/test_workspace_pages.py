@@ -8,14 +8,14 @@ import datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from refuge.accounts.models import User
+from refuge.accounts.models import Role, User
 from refuge.cases import actions
 from refuge.cases.models import Compartment, Person, Priority
 from refuge.intake.actions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
 from tests.browser.test_day_of_work import _log_in, _shot
-from tests.personas import World, world  # noqa: F401
+from tests.personas import World, make_member, world  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,6 +82,7 @@ def test_the_main_workspace_pages_in_each_language(
     language: str,
 ) -> None:
     case_id, person_id, shelter_id = _a_working_case(world)
+    make_member(world.north, "nina", Role.INTAKE)
     page: Page = new_page(java_script_enabled=False, locale="ru-RU" if language == "ru" else "en-US")
     base = live_server.url
     _log_in(page, base, world.alice) if language == "en" else _log_in_ru(page, base, world)
@@ -93,6 +94,10 @@ def test_the_main_workspace_pages_in_each_language(
         "compartment": f"/cases/{case_id}/people/{person_id}/identity/",
         "shelters": "/shelters/",
         "shelter": f"/shelters/{shelter_id}/",
+        # Nina's intake key waits for a holder (Alice) on the keys page; the members page
+        # shows what deactivating each member destroys.
+        "grants": "/grants/",
+        "members": "/members/",
     }
     for name, path in pages.items():
         response = page.goto(base + path)

@@ -17,7 +17,8 @@ import pikepdf
 
 from refuge.accounts import totp
 from refuge.accounts.actions import do_create_member
-from refuge.accounts.login import check_login, share_group_keys
+from refuge.accounts.grants import do_approve_grants_owed_to
+from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User
 from refuge.cases import actions as cases
 from refuge.cases.models import Compartment, Person, Priority, Stage
@@ -76,7 +77,7 @@ def main() -> None:
     worker = do_create_member(
         actor=None, organisation=organisation, username="bob", role=Role.CASEWORKER, password="bob-canary-pass"
     )
-    share_group_keys(coordinator, login.private_key)
+    do_approve_grants_owed_to(actor=coordinator, keyring=Keyring(coordinator, login.private_key), members=[intake.user])
     submission = do_submit_request(
         organisation=organisation,
         answers={

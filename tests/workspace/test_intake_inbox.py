@@ -17,6 +17,7 @@ from refuge.intake.actions import Submission, do_requester_message, do_submit_re
 from refuge.intake.models import HelpRequest, IntakeQuestion, RequesterStatus, RequestMessage
 from refuge.intake.queries import read_messages
 from refuge.intake.uploads import CleanUpload
+from refuge.keyring.models import GrantStatus, KeyGrant
 from tests.personas import World, log_in, make_member, without_tokens
 
 ANSWERS = {
@@ -204,21 +205,24 @@ def test_the_request_page_links_possible_duplicates(world: World) -> None:
     assert f'href="/requests/{first.pk}/">{first.reference}</a>' in page
 
 
-def test_a_member_without_the_intake_key_is_told_a_coordinator_must_share_it(world: World) -> None:
+def test_a_member_without_the_intake_key_is_told_a_holder_must_approve_it(world: World) -> None:
     iris = make_member(world.north, "iris", Role.INTAKE)
     request = _submit(world).request
     client = _client(iris)
     response = client.get(f"/requests/{request.pk}/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "A coordinator must log in once to share the intake key with you" in page
+    assert "A member who holds it must approve giving it to you" in page
     assert "Grozny" not in page
     reply = client.post(f"/requests/{request.pk}/reply/", {"body": "Are you safe?"})
     assert reply.status_code == 403
     assert not RequestMessage.objects.filter(request=request).exists()
     assert _reads(request) == 0
-    # Once a coordinator logs in, the key is shared and the page opens.
-    _client(world.alice)
+    # A coordinator's login shares nothing; once a holder approves the grant, the page opens.
+    alice = _client(world.alice)
+    assert "Grozny" not in client.get(f"/requests/{request.pk}/").content.decode()
+    grant = KeyGrant.objects.get(member=iris.user, status=GrantStatus.PENDING)
+    assert alice.post(f"/grants/{grant.pk}/approve/").status_code == 302
     assert "Grozny" in client.get(f"/requests/{request.pk}/").content.decode()
 
 

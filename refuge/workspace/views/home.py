@@ -6,15 +6,17 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from refuge.accounts.approvals import invitations_awaiting_approval
 from refuge.accounts.models import Role, User
 from refuge.accounts.queries import open_alerts
 from refuge.accounts.session_keys import SESSION_DURESS
 from refuge.cases import home as today_queries
 from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.queries import keys_due_for_rotation
+from refuge.keyring.queries import grants_awaiting, grants_to_approve, keys_due_for_rotation
 from refuge.shelter.queries import overdue_stays
 from refuge.workspace.decorators import StaffRequest, staff_view
+from refuge.workspace.views.grants import shown_grants
 
 
 @staff_view(allow_duress=True)
@@ -28,6 +30,13 @@ def home(request: StaffRequest) -> HttpResponse:
         context["alerts"] = list(open_alerts(user.organisation)[:20])
     if user.role == Role.COORDINATOR:
         context["keys_due"] = keys_due_for_rotation(user.organisation).count()
+        context["invitations_waiting"] = invitations_awaiting_approval(user.organisation).count()
+    if user.sees_content:
+        # Keys owed to colleagues that this member holds, and this member's own pending access.
+        waiting = grants_to_approve(user)
+        context["grants_waiting"] = waiting.count()
+        context["grants_shown"] = shown_grants(user, list(waiting[:5]))
+        context["my_pending_keys"] = grants_awaiting(user).count()
     if user.role in CASE_ROLES:
         context |= _today(user, request.keyring)
     return render(request, "workspace/home.html", context)

@@ -18,8 +18,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
@@ -29,7 +27,6 @@ from refuge.shelter.models import Shelter
 from refuge.shelter.queries import (
     address_candidates,
     occupied_now,
-    owed_shelter_keys,
     register,
     shelter_address,
     weekly_occupancy,
@@ -64,36 +61,8 @@ def shelter_list_view(request: StaffRequest) -> HttpResponse:
     user = request.member
     if user.role not in CASE_ROLES:
         raise Http404
-    manager = can_manage_shelters(user)
-    context = {
-        "shelters": list(register(user, timezone.localdate())),
-        "manager": manager,
-        # Asked, not done: giving keys is a write, so it waits for the coordinator's POST below.
-        "keys_owed": len(owed_shelter_keys(user)) if manager else 0,
-    }
+    context = {"shelters": list(register(user, timezone.localdate())), "manager": can_manage_shelters(user)}
     return render(request, "workspace/shelters/list.html", context)
-
-
-@require_POST
-@staff_view()
-def shelter_keys_share_view(request: StaffRequest) -> HttpResponse:
-    """A coordinator gives the shelter keys they hold to the teams of people placed since (and to
-    coordinators without them): a caseworker who places someone cannot wrap a key they lack."""
-    user = _coordinator(request)
-    shared = actions.do_share_pending_shelter_keys(actor=user, keyring=request.keyring)
-    if shared:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d member now holds a shelter key they were waiting for.",
-                "%(count)d members now hold a shelter key they were waiting for.",
-                shared,
-            )
-            % {"count": shared},
-        )
-    else:
-        messages.info(request, _("Nobody is waiting for a shelter key you hold."))
-    return redirect("workspace:shelter_list")
 
 
 @staff_view()

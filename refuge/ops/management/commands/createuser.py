@@ -38,5 +38,5 @@ class Command(BaseCommand):
         self.stdout.write(enrolment_text(enrolment))
         if enrolment.user.role in {Role.INTAKE, Role.COORDINATOR}:
             self.stdout.write(
-                "The intake key is shared with this account the next time a coordinator or intake member logs in."
+                "The keys of this role are owed to the account: a member holding each key approves it on /grants/."
             )

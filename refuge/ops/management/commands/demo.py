@@ -10,9 +10,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from refuge.accounts import totp
 from refuge.accounts.actions import do_create_member, do_create_organisation
-from refuge.accounts.login import share_group_keys
+from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.models import Organisation, Role
 from refuge.core.env import env_int, env_str
+from refuge.keyring.keyring import Keyring
 from refuge.ops.demo_data import create_demo_cases, create_demo_requests
 
 DEMO_SLUG = "demo"
@@ -77,8 +78,12 @@ class Command(BaseCommand):
             )
             secrets[username] = enrolment.totp_secret
             enrolments[username] = enrolment
-        # As the coordinator's first login would: share the intake key with intake.
-        share_group_keys(setup.coordinator.user, setup.coordinator.private_key)
+        # The coordinator approves the keys owed to the staff they set up (the intake key).
+        do_approve_grants_owed_to(
+            actor=setup.coordinator.user,
+            keyring=Keyring(setup.coordinator.user, setup.coordinator.private_key),
+            members=[enrolment.user for enrolment in enrolments.values()],
+        )
         intake = enrolments["intake"]
         submissions = create_demo_requests(setup.organisation, intake.user, intake.private_key)
         create_demo_cases(
