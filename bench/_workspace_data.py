@@ -1283,10 +1283,10 @@ def _give_shelter_keys(coordinator: StaffMember, shelters: list[Any]) -> None:
     """The coordinator wraps each shelter's key for the team members of the people staying there."""
     from django.db import transaction
 
+    from refuge.accounts.queries import holders_of
     from refuge.cases.models import TeamMember
     from refuge.keyring.actions import do_grant_key
     from refuge.keyring.keyring import Keyring
-    from refuge.accounts.queries import holders_of
 
     keyring = Keyring(coordinator.user, coordinator.private_key)
     with transaction.atomic():
