@@ -69,7 +69,7 @@ def record(
     head = _locked_head()
     now = timezone.now().replace(microsecond=0)
     # Requester acts of hours that have ended go in first: they belong before this act.
-    _append_held(head, before=hour_of(now))
+    _chain_ended_hours(head, hour_of(now))
     entry = _append(
         head,
         organisation_id=organisation_id,
@@ -99,8 +99,10 @@ def record_requester_act(
     code = registry.check(event)
     object_id = _checked_object(object_type, object_id)
     hour = hour_of(timezone.now())
-    if HeldEntry.objects.filter(hour__lt=hour).exists():
-        _append_held(_locked_head(), before=hour)
+    _chain_ended_hours(None, hour)
+    global _none_held_before
+    if _none_held_before is not None and hour < _none_held_before:
+        _none_held_before = None  # only when the clock went back
     return HeldEntry.objects.create(
         organisation_id=organisation_id, code=code, object_type=object_type, object_id=object_id, hour=hour
     )
@@ -164,6 +166,31 @@ def _checked_object(object_type: str, object_id: str | int | uuid.UUID) -> str:
 def _locked_head() -> AuditHead:
     head, _created = AuditHead.objects.select_for_update().get_or_create(id=1, defaults={"entry_hash": GENESIS_HASH})
     return head
+
+
+# The opportunistic paths (every record(), every requester act) look for held entries
+# of ended hours at most once an hour per process. A held entry is stamped with the hour
+# in which it was written, so once none is found before hour H, none appears before H
+# until H ends, except one whose transaction began before H and committed after the
+# look: it waits for the next hour's look, a checkpoint or `refuge audit flush`, which
+# always look. Waiting longer never places an entry earlier in the chain.
+_none_held_before: datetime | None = None
+
+
+def _chain_ended_hours(head: AuditHead | None, hour: datetime) -> None:
+    """Chain the held entries of hours before `hour`, if this process may not have yet."""
+    global _none_held_before
+    if _none_held_before == hour:
+        return
+    if head is None:
+        # A requester act: the head is locked only when there is something to chain.
+        if not HeldEntry.objects.filter(hour__lt=hour).exists():
+            _none_held_before = hour
+            return
+        head = _locked_head()
+    if not _append_held(head, before=hour):
+        # Only when nothing was chained: a chaining rolled back with its act leaves them held.
+        _none_held_before = hour
 
 
 def _append_held(head: AuditHead, *, before: datetime) -> int:

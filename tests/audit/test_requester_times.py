@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from refuge.audit import actions
@@ -37,6 +38,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     def at(moment: datetime) -> None:
         monkeypatch.setattr(timezone, "now", lambda: moment)
 
+    # What this process last found about held entries belongs to the real clock.
+    monkeypatch.setattr(actions, "_none_held_before", None)
     return at
 
 
@@ -191,3 +194,24 @@ def test_the_command_flushes_and_verify_says_what_is_held(clock: Clock) -> None:
         "Chained 1 held requester entries\n"
         "OK: 2 entries, 0 checkpoints verified\n"
     )
+
+
+def test_a_process_looks_for_held_entries_once_an_hour_and_a_checkpoint_always_looks(clock: Clock) -> None:
+    staff_act(clock, ELEVEN + timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        staff_act(clock, ELEVEN + timedelta(minutes=2))
+        requester_act(clock, ELEVEN + timedelta(minutes=3), "r1")
+    assert not [q for q in queries if q["sql"].startswith("SELECT") and "audit_heldentry" in q["sql"]]
+
+    # A held entry of hour 11 committed late, after this process looked at 12:00 (another process's).
+    staff_act(clock, ELEVEN + timedelta(hours=1, minutes=1))  # chains r1
+    staff_act(clock, ELEVEN + timedelta(hours=1, minutes=1, seconds=30))  # finds nothing more
+    HeldEntry.objects.create(organisation_id=NORTH, code=AuditEvent.REQUEST_RECEIVED, object_id="late", hour=ELEVEN)
+    staff_act(clock, ELEVEN + timedelta(hours=1, minutes=2))
+    assert HeldEntry.objects.filter(object_id="late").exists()
+
+    do_sign_checkpoint()
+
+    assert not HeldEntry.objects.exists()
+    assert [e[1] for e in chain()][-1] == "late"
+    assert verify_chain().ok
