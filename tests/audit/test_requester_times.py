@@ -188,8 +188,8 @@ def test_the_command_flushes_and_verify_says_what_is_held(clock: Clock) -> None:
     call_command("audit", "verify", stdout=out)
 
     assert out.getvalue() == (
-        "OK: 1 entries, 0 checkpoints verified\n"
         "1 requester entries are held until their hour ends (not yet chained)\n"
+        "OK: 1 entries, 0 checkpoints verified\n"
         "Chained 0 held requester entries\n"
         "Chained 1 held requester entries\n"
         "OK: 2 entries, 0 checkpoints verified\n"

@@ -73,8 +73,9 @@ class Command(BaseCommand):
         if witness is not None:
             counts += f", {report.witness_checkpoints} witness checkpoints"
         if report.ok:
-            self.stdout.write(f"OK: {counts} verified")
             self._held()
+            # The verdict stays the last line: scripts read it there.
+            self.stdout.write(f"OK: {counts} verified")
             return
         self._print_problems(report)
         self.stdout.write(f"FAILED: {_problems(report)} in {counts}")
