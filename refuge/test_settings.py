@@ -19,5 +19,6 @@ REFUGE_KDF_MEMLIMIT = 8192
 DEBUG = False
 # `refuge init` creates this with collectstatic; tests serve static files from the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
-# Test-only models for the keyring rotation and shredding tests (tests/keyring_testapp).
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.keyring_testapp"]  # noqa: F405
+# Test-only models for the keyring rotation and shredding tests (tests/keyring_testapp), and
+# test-only audit events declared as a new app declares its own (tests/audit_testapp).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.keyring_testapp", "tests.audit_testapp"]  # noqa: F405

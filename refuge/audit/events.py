@@ -1,8 +1,13 @@
-"""Stable numeric codes for every audited act. Never renumber; only append."""
+"""The first numbering of audit codes (below 1000). Never renumber; only append in an open hundred.
+
+New apps declare their codes in their own module instead (refuge/audit/codes.py).
+"""
 
 from __future__ import annotations
 
 from enum import IntEnum
+
+from refuge.audit.codes import registry
 
 
 class AuditEvent(IntEnum):
@@ -80,3 +85,8 @@ class AuditEvent(IntEnum):
     SHELTER_KEYS_SHARED = 606
     # Audit itself (9xx)
     CHECKPOINT_SIGNED = 900
+
+
+# Each hundred above belongs to one app (refuge/audit/codes.py); new apps declare a
+# block of their own in their own module instead of appending here.
+registry.declare_first_numbering(AuditEvent)

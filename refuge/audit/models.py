@@ -54,3 +54,23 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"audit checkpoint at entry {self.seq}"
+
+
+class HeldEntry(models.Model):
+    """An anonymous requester's act, held back until its hour has ended (docs/threat-model.md).
+
+    It carries the hour, never the second, and is appended to the chain, in a
+    shuffled batch with the rest of its hour, by the first audit write after the
+    hour ends (or `refuge audit flush`): so neither its time nor its place in the
+    chain says when within the hour it happened. The table holds requester acts
+    only, so the order of its own rows says nothing against staff acts.
+    """
+
+    organisation_id = models.UUIDField(null=True, blank=True)
+    code = models.PositiveIntegerField()
+    object_type = models.CharField(max_length=40, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    hour = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"held audit entry (code {self.code})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from refuge.audit.events import AuditEvent
+from refuge.audit.codes import registry
 from refuge.audit.models import AuditEntry
 
 PAGE_SIZE = 50
@@ -35,7 +35,5 @@ def entries_for_organisation(organisation_id: uuid.UUID, *, after_seq: int = 0, 
 
 def event_label(code: int) -> str:
     """Return the event's name for a code, or the bare number for a code this version does not know."""
-    try:
-        return AuditEvent(code).name
-    except ValueError:
-        return str(code)
+    event = registry.lookup(code)
+    return event.name if event is not None else str(code)

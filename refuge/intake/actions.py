@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Organisation, User
-from refuge.audit.actions import record
+from refuge.audit.actions import record, record_requester_act
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.core.rows import insert_new_rows
@@ -35,8 +35,9 @@ from refuge.crypto import (
 )
 from refuge.intake import notify
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestFile, RequestIndex, RequestMessage
+from refuge.intake.unordered import store_key_unordered, unorder_rowid
 from refuge.intake.uploads import CleanUpload
-from refuge.keyring.actions import NewKey, do_store_key, prepare_key
+from refuge.keyring.actions import NewKey, prepare_key
 from refuge.keyring.files import encrypt_file_into
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, Purpose
@@ -167,14 +168,15 @@ def store_submission(prepared: PreparedSubmission) -> Submission:
             group_wrap(record_key.key, record_key.secret, group) if wrap.holder_kind == HolderKind.GROUP else wrap
             for wrap in record_key.wraps
         ]
-    # Its audit entry is this request's REQUEST_RECEIVED below (docs/audit.md).
-    do_store_key(record_key, actor=None, audited_by_caller=True)
+    # Its audit entry is this request's REQUEST_RECEIVED below (docs/audit.md). Key rows
+    # are written by staff acts too: these take places that order nothing (unordered.py).
+    store_key_unordered(record_key)
     insert_new_rows([request])
     insert_new_rows(prepared.indexes)
     insert_new_rows(prepared.files)
-    record(
+    # Held to the hour and chained after the hour ends, never stamped to the second.
+    record_requester_act(
         AuditEvent.REQUEST_RECEIVED,
-        actor_id=None,
         organisation_id=organisation.id,
         object_type="request",
         object_id=request.id,
@@ -240,14 +242,16 @@ def do_requester_message(
                 "too_many_files", _("This request already has as many files as it can hold."), field="files"
             )
         message = _new_message(locked, locked.key, secret, body, from_requester=True, author=None)
+        # Team replies go in this table too: the requester's row takes a place that orders nothing.
+        unorder_rowid(message)
         for upload in uploads:
             _store_file(locked, locked.key, secret, upload, message=message)
         locked.awaiting_team = True
         locked.last_activity_at = this_hour()
         locked.save(update_fields=["awaiting_team", "last_activity_at"])
-        record(
+        # Held to the hour and chained after the hour ends, never stamped to the second.
+        record_requester_act(
             AuditEvent.REQUESTER_MESSAGE_RECEIVED,
-            actor_id=None,
             organisation_id=locked.organisation_id,
             object_type="request",
             object_id=locked.id,

@@ -1,4 +1,4 @@
-"""`refuge audit verify | checkpoint | export`: output and exit codes."""
+"""`refuge audit verify | checkpoint | export | flush`: output and exit codes."""
 
 from __future__ import annotations
 
@@ -112,9 +112,9 @@ def test_verify_with_a_missing_witness_file_fails_clearly(tmp_path: Path) -> Non
     assert "cannot read the witness file" in str(error)
 
 
-def test_help_lists_the_three_actions_and_the_witness_option(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_lists_the_four_actions_and_the_witness_option(capsys: pytest.CaptureFixture[str]) -> None:
     parser = Command().create_parser("refuge", "audit")
-    assert "{verify,checkpoint,export}" in parser.format_help()
+    assert "{verify,checkpoint,export,flush}" in parser.format_help()
 
     with pytest.raises(SystemExit):
         parser.parse_args(["verify", "--help"])

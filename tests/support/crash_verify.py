@@ -58,7 +58,7 @@ class World:
         self, org_slug: str, coordinator: str, password: str, shares: list[str], setup: dict[str, Any] | None = None
     ) -> None:
         from refuge.accounts.login import find_member
-        from refuge.audit.models import AuditEntry
+        from refuge.audit.models import AuditEntry, HeldEntry
         from refuge.crypto import recover_private_key, unwrap_with_password
         from refuge.keyring.keyring import Keyring
 
@@ -69,9 +69,10 @@ class World:
         # The coordinator holds the intake group key, which holds every request's key.
         self.keyring = Keyring(user, unwrap_with_password(bytes(user.private_key_password_wrap), password))
         self.recovery_private_key = recover_private_key(shares, bytes(self.organisation.recovery_public_key))
+        # A requester's act is chained after its hour ends, and held until then: either counts.
         self.audit = Counter(
             AuditEntry.objects.filter(organisation_id=self.organisation.pk).values_list("code", "object_id")
-        )
+        ) + Counter(HeldEntry.objects.filter(organisation_id=self.organisation.pk).values_list("code", "object_id"))
         self.cache: dict[Any, Any] = {}
         # What the set-up of the cases left (crash_ops.case_baseline): the clients' writes are counted on top.
         self.setup: dict[str, Any] = setup or {}

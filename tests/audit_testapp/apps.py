@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AuditTestappConfig(AppConfig):
+    name = "tests.audit_testapp"
+    label = "audit_testapp"
