@@ -1,0 +1,97 @@
+"""The scheduler loop (`refuge scheduler`) and its keeper beside gunicorn (`refuge serve`).
+
+`refuge serve` runs one scheduler process next to gunicorn's master, never one per
+worker: the master's `when_ready` hook starts a thread that keeps a `refuge scheduler`
+child running (restarting it if it dies) and `on_exit` stops it. The child is a
+process of its own, not a thread of the master, because the master forks workers and a
+database connection must never be shared across a fork. Several servers on one
+database may each run their loop: the leases in runner.py still run each job once.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from django.db import DatabaseError, connection
+
+from refuge.scheduler.runner import run_due, seconds_to_next_due
+
+log = logging.getLogger(__name__)
+
+# The loop looks again at least this often, so that a job another runner rescheduled,
+# or one registered by a newer release, is seen without a restart.
+MAX_SLEEP_SECONDS = 30.0
+# A job due "now" again right after it ran (an interval of 0) does not spin the loop.
+MIN_SLEEP_SECONDS = 1.0
+# A scheduler process that dies is started again after this long.
+RESTART_SECONDS = 5.0
+STOP_SECONDS = 15.0
+
+
+def run_forever(stop: threading.Event) -> None:
+    """Run due jobs until `stop` is set; a job in progress is finished first."""
+    while not stop.is_set():
+        try:
+            run_due()
+            wait = seconds_to_next_due()
+        except DatabaseError as error:
+            # The database restarting or unreachable: try again shortly with a fresh connection.
+            log.warning("the scheduler could not reach the database: %s", type(error).__name__)
+            connection.close()
+            wait = MAX_SLEEP_SECONDS
+        stop.wait(min(MAX_SLEEP_SECONDS, max(MIN_SLEEP_SECONDS, MAX_SLEEP_SECONDS if wait is None else wait)))
+    connection.close()
+
+
+SCHEDULER_COMMAND = [sys.executable, "-c", "from refuge.cli import main; main()", "scheduler"]
+
+
+class Keeper:
+    """Keeps one scheduler process running while the web server runs."""
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command or SCHEDULER_COMMAND
+        self._stopping = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self, server: Any = None) -> None:
+        """gunicorn's when_ready hook: start the keeper thread in the master."""
+        self._thread = threading.Thread(target=self._keep, name="refuge-scheduler-keeper", daemon=True)
+        self._thread.start()
+
+    def _keep(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                # The command and its arguments are ours, not input: no shell.
+                self._process = subprocess.Popen(self.command)  # noqa: S603
+            code = self._process.wait()
+            if not self._stopping.is_set():
+                log.warning("the scheduler process exited (%s); starting it again", code)
+                self._stopping.wait(RESTART_SECONDS)
+
+    def stop(self, server: Any = None) -> None:
+        """gunicorn's on_exit hook: stop the scheduler (it finishes a running job first)."""
+        self._stopping.set()
+        with self._lock:
+            process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            # A job stuck past the wait: its lease expires and another runner does it again.
+            process.kill()
+            process.wait()
+
+    def hooks(self) -> dict[str, Any]:
+        """The gunicorn settings that run the scheduler beside the server."""
+        return {"when_ready": self.start, "on_exit": self.stop}
