@@ -7,17 +7,18 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
 from refuge.accounts.session_keys import SESSION_DURESS, SESSION_PENDING_TOTP, end_session
+from refuge.workspace.duress import duress_page
 
 View = Callable[..., HttpResponse]
 
 
-def staff_view(*, allow_duress: bool = False) -> Callable[[View], View]:
+def staff_view() -> Callable[[View], View]:
     """Require a logged-in member whose keys are unlocked for this session."""
 
     def decorate(view: View) -> View:
@@ -28,11 +29,9 @@ def staff_view(*, allow_duress: bool = False) -> Callable[[View], View]:
             if request.session.get(SESSION_PENDING_TOTP):
                 return redirect("workspace:enrol_confirm")
             if request.session.get(SESSION_DURESS):
-                # Under duress only the empty home page exists; everything else
-                # looks like it does not exist.
-                if not allow_duress:
-                    raise Http404
-                return view(request, *args, **kwargs)
+                # Under duress the view never runs: the page is the empty one a real
+                # member of the same role would see, or a 404 (refuge/workspace/duress.py).
+                return duress_page(request)
             if not request.keyring.unlocked:  # type: ignore[attr-defined]
                 # Key cookie gone (browser restarted) or session row tampered with.
                 end_session(request)

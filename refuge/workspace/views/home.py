@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from refuge.accounts.models import Role, User
 from refuge.accounts.queries import open_alerts
-from refuge.accounts.session_keys import SESSION_DURESS
 from refuge.cases import home as today_queries
 from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
@@ -18,12 +17,9 @@ from refuge.keyring.queries import keys_due_for_rotation
 from refuge.workspace.decorators import staff_view
 
 
-@staff_view(allow_duress=True)
+@staff_view()
 def home(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    if request.session.get(SESSION_DURESS):
-        # An empty, ordinary-looking workspace: nothing to read, nothing to follow.
-        return render(request, "workspace/home.html", {"empty": True})
     context: dict[str, object] = {"empty": False}
     if user.role in {Role.COORDINATOR, Role.ADMINISTRATOR}:
         context["alerts"] = list(open_alerts(user.organisation)[:20])
