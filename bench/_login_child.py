@@ -271,7 +271,7 @@ def worker_pids(master: int) -> list[int]:
 
 def _is_scheduler(cmdline: Path) -> bool:
     try:
-        return cmdline.read_bytes().split(b"\0")[-2:-1] == [b"scheduler"]
+        return b"scheduler" in cmdline.read_bytes().split(b"\0")
     except OSError:
         return False
 

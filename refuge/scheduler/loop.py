@@ -11,6 +11,7 @@ database may each run their loop: the leases in runner.py still run each job onc
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -32,9 +33,14 @@ RESTART_SECONDS = 5.0
 STOP_SECONDS = 15.0
 
 
-def run_forever(stop: threading.Event) -> None:
-    """Run due jobs until `stop` is set; a job in progress is finished first."""
+def run_forever(stop: threading.Event, *, parent: int | None = None) -> None:
+    """Run due jobs until `stop` is set (or the process `parent` has gone); a job in progress is finished first."""
     while not stop.is_set():
+        if parent is not None and os.getppid() != parent:
+            # The server was killed (kill -9) without stopping us: an orphan scheduler would
+            # hold the database open for nobody. Whatever it leases, another runner takes over.
+            log.warning("the server that started the scheduler has gone; the scheduler stops")
+            break
         try:
             run_due()
             wait = seconds_to_next_due()
@@ -47,14 +53,16 @@ def run_forever(stop: threading.Event) -> None:
     connection.close()
 
 
-SCHEDULER_COMMAND = [sys.executable, "-c", "from refuge.cli import main; main()", "scheduler"]
+def scheduler_command() -> list[str]:
+    """`refuge scheduler`, told to stop if this process (gunicorn's master) goes away."""
+    return [sys.executable, "-c", "from refuge.cli import main; main()", "scheduler", "--parent", str(os.getpid())]
 
 
 class Keeper:
     """Keeps one scheduler process running while the web server runs."""
 
     def __init__(self, command: list[str] | None = None) -> None:
-        self.command = command or SCHEDULER_COMMAND
+        self.command = command
         self._stopping = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -71,7 +79,7 @@ class Keeper:
                 if self._stopping.is_set():
                     return
                 # The command and its arguments are ours, not input: no shell.
-                self._process = subprocess.Popen(self.command)  # noqa: S603
+                self._process = subprocess.Popen(self.command or scheduler_command())  # noqa: S603
             code = self._process.wait()
             if not self._stopping.is_set():
                 log.warning("the scheduler process exited (%s); starting it again", code)

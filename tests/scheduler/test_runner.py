@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from refuge.core import jobs
 from refuge.core.jobs import Job, job_named, register, registered
+from refuge.scheduler.loop import run_forever
 from refuge.scheduler.models import ScheduledJob
 from refuge.scheduler.runner import run_due, seconds_to_next_due
 from tests.scheduler.helpers import start_runner
@@ -209,3 +210,18 @@ def test_tick_runs_due_jobs_and_jobs_lists_them(capsys: pytest.CaptureFixture[st
     assert "ok mail is off" in listed
     assert "next run:" in listed
     assert "runs:        1" in listed
+
+
+def test_a_scheduler_whose_server_has_gone_stops() -> None:
+    # `refuge serve` starts its scheduler with --parent <master pid>: if the master is
+    # killed outright, the orphan stops at its next turn instead of running on unseen.
+    finished = threading.Event()
+
+    def loop() -> None:
+        run_forever(threading.Event(), parent=os.getppid() + 1_000_000)
+        finished.set()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    thread.join(30)
+    assert finished.is_set()

@@ -29,7 +29,7 @@ def _children(pid: int) -> dict[int, list[str]]:
 
 
 def _schedulers(pid: int) -> list[int]:
-    return [child for child, command in _children(pid).items() if command[-1:] == ["scheduler"]]
+    return [child for child, command in _children(pid).items() if "scheduler" in command]
 
 
 def _wait(condition, seconds: float = 60):  # type: ignore[no-untyped-def]
@@ -49,7 +49,8 @@ def test_serve_runs_one_scheduler_beside_its_workers_and_stops_it(tmp_path: Path
         master = server.process.pid
         schedulers = _wait(lambda: _schedulers(master))
         assert len(schedulers) == 1, _children(master)
-        assert len(_children(master)) == 3  # two workers and the scheduler
+        assert _wait(lambda: len(_children(master)) == 3), _children(master)  # two workers and the scheduler
+        assert len(_schedulers(master)) == 1
         # The scheduler has run the notice job once, on the server's own database.
         listed = _wait(lambda: "runs:        1" in run_refuge(data_dir, "jobs").stdout and run_refuge(data_dir, "jobs"))
         assert listed, run_refuge(data_dir, "jobs").stdout
