@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_SECONDS = 30.0
 # A job due "now" again right after it ran (an interval of 0) does not spin the loop.
 MIN_SLEEP_SECONDS = 1.0
+# The scheduler starts this long after the server is ready: its own start (a second or two
+# of CPU) then competes neither with the workers booting nor with the first requests after a
+# restart. Jobs are not urgent to the second; what they owe waits in the database meanwhile.
+START_DELAY_SECONDS = 10.0
 # A scheduler process that dies is started again after this long.
 RESTART_SECONDS = 5.0
 STOP_SECONDS = 15.0
@@ -74,6 +78,7 @@ class Keeper:
         self._thread.start()
 
     def _keep(self) -> None:
+        self._stopping.wait(START_DELAY_SECONDS)
         while not self._stopping.is_set():
             with self._lock:
                 if self._stopping.is_set():
