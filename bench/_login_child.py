@@ -263,9 +263,17 @@ def worker_pids(master: int) -> list[int]:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[1]) == master:
+        # The scheduler process (`refuge scheduler`, refuge/scheduler/loop.py) is a child of the master too.
+        if int(fields[1]) == master and not _is_scheduler(stat.parent / "cmdline"):
             pids.append(int(stat.parent.name))
     return sorted(pids)
+
+
+def _is_scheduler(cmdline: Path) -> bool:
+    try:
+        return b"scheduler" in cmdline.read_bytes().split(b"\0")
+    except OSError:
+        return False
 
 
 def memory_mib(pid: int) -> dict[str, float]:

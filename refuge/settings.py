@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "refuge.shelter",
     "refuge.requester",
     "refuge.workspace",
+    "refuge.scheduler",
     # Operations last: the management commands, demo data and the server runner (the top layer).
     "refuge.ops",
 ]
@@ -291,7 +292,7 @@ REFUGE_PORTAL_ANSWER_DAYS = env_int("REFUGE_PORTAL_ANSWER_DAYS", 3, minimum=1, m
 
 # --- Mail notices (docs/operations.md, "Mail notices") --------------------------------
 # Content-free notices ("2 new requests") to each organisation's role mailbox, sent by
-# a background thread (refuge/intake/notify.py). No SMTP host: no mail at all.
+# the scheduled job "notices" (refuge/accounts/notices.py). No SMTP host: no mail at all.
 EMAIL_HOST = env_str("REFUGE_SMTP_HOST", "").strip()
 EMAIL_USE_SSL = env_bool("REFUGE_SMTP_SSL", False)
 EMAIL_USE_TLS = env_bool("REFUGE_SMTP_STARTTLS", not EMAIL_USE_SSL)
@@ -304,11 +305,11 @@ try:
     EMAIL_HOST_PASSWORD = _smtp_password.decode() if _smtp_password else ""
 except UnicodeDecodeError:
     raise ConfigurationError("REFUGE_SMTP_PASSWORD must be UTF-8 text") from None
-# The sender thread waits at most this long for a mail server that does not answer.
+# The sender waits at most this long for a mail server that does not answer.
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = env_str("REFUGE_MAIL_FROM", "").strip()
 if EMAIL_HOST and not DEFAULT_FROM_EMAIL:
     raise ConfigurationError("REFUGE_MAIL_FROM must be set when REFUGE_SMTP_HOST is")
-# Events are collected this long after the first one, then sent as one notice.
+# The "notices" job runs this often: what arrived since its last run is sent as one notice.
 REFUGE_NOTIFY_MIN_INTERVAL_SECONDS = env_int("REFUGE_NOTIFY_MIN_INTERVAL_SECONDS", 300, minimum=0, maximum=86_400)
 # --- end of mail notices -------------------------------------------------------------

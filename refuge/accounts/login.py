@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts import totp
 from refuge.accounts.kdf import password_key, wrap_under_password
 from refuge.accounts.models import StaffAlert, User
+from refuge.accounts.notices import Kind, owe_notice
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
@@ -151,6 +152,9 @@ def _duress_login(user: User) -> LoginResult:
             subject_user=user,
             created_at=timezone.now(),
         )
+        # The alert also leaves the application, as one content-free line of the next
+        # mail notice to the role mailbox (refuge/accounts/notices.py; docs/threat-model.md).
+        owe_notice(user.organisation_id, Kind.ALERT)
         # Both the duress event and a plain "login succeeded" are written: the
         # log is for auditors, and a coercer watching the screen sees nothing.
         record(

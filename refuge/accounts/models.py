@@ -175,3 +175,26 @@ class StaffAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} alert"
+
+
+class PendingNotice(models.Model):
+    """One thing the organisation's next mail notice will count (refuge/accounts/notices.py).
+
+    Written in the same transaction as what it counts (a request, a requester's message,
+    an alert), so a notice is owed exactly when that is stored, whichever process stored
+    it; deleted once the notice is sent. Holds the organisation and a kind only: no time
+    (the row's existence is all the job needs), no id of what it counts.
+    """
+
+    class Kind(models.TextChoices):
+        REQUEST = "request"
+        MESSAGE = "message"
+        ALERT = "alert"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Failed sends so far; after a few the notice is given up (with a log line naming no one).
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice"

@@ -181,8 +181,8 @@ def store_submission(prepared: PreparedSubmission) -> Submission:
         object_type="request",
         object_id=request.id,
     )
-    # Content-free, and only once the request is safely stored.
-    transaction.on_commit(lambda: notify.new_request(organisation.id))
+    # Content-free; owed in this transaction, so exactly when the request is stored.
+    notify.new_request(organisation.id)
     return Submission(request=request, receipt=prepared.receipt)
 
 
@@ -256,7 +256,7 @@ def do_requester_message(
             object_type="request",
             object_id=locked.id,
         )
-        transaction.on_commit(lambda: notify.requester_message(locked.organisation_id))
+        notify.requester_message(locked.organisation_id)
     return message
 
 

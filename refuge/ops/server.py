@@ -8,6 +8,8 @@ import gunicorn.http.wsgi
 from django.core.wsgi import get_wsgi_application
 from gunicorn.app.base import BaseApplication
 
+from refuge.scheduler.loop import Keeper
+
 
 def _without_server_header(default_headers: Any) -> Any:
     def headers(self: Any) -> list[str]:
@@ -35,10 +37,13 @@ class RefugeServer(BaseApplication):  # type: ignore[misc]
         return get_wsgi_application()
 
 
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until interrupted."""
+def serve(host: str, port: int, workers: int, threads: int, *, scheduler: bool = True) -> None:
+    """Serve until interrupted (with one scheduler process beside the workers, refuge/scheduler/loop.py)."""
+    # Scheduled jobs: one process next to gunicorn's master, started and stopped by its hooks.
+    hooks = Keeper().hooks() if scheduler else {}
     RefugeServer(
         {
+            **hooks,
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,

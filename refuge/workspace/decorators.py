@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,7 @@ from refuge.accounts.session_keys import SESSION_DURESS, SESSION_PENDING_TOTP, e
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError
 from refuge.keyring.keyring import KeyNotHeld, Keyring
+from refuge.workspace.duress import duress_page
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _refused(request: StaffRequest, error: Exception, page: Page | None, kwargs:
     return render(request, "workspace/refused.html", {"refusal": refusal}, status=refusal.status)
 
 
-def staff_view(*, allow_duress: bool = False, page: Page | None = None) -> Callable[[View], View]:
+def staff_view(*, page: Page | None = None) -> Callable[[View], View]:
     """Require a logged-in member whose keys are unlocked for this session; render refusals (see above)."""
 
     def decorate(view: View) -> View:
@@ -101,11 +102,9 @@ def staff_view(*, allow_duress: bool = False, page: Page | None = None) -> Calla
             staff = cast(StaffRequest, request)
             staff.member = request.user
             if request.session.get(SESSION_DURESS):
-                # Under duress only the empty home page exists; everything else
-                # looks like it does not exist.
-                if not allow_duress:
-                    raise Http404
-                return view(staff, *args, **kwargs)
+                # Under duress the view never runs: the page is the empty one a real
+                # member of the same role would see, or a 404 (refuge/workspace/duress.py).
+                return duress_page(request)
             if not staff.keyring.unlocked:
                 # Key cookie gone (browser restarted) or session row tampered with.
                 end_session(request)

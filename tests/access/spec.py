@@ -7,7 +7,7 @@ every cell route × actor × scope and asserts its answer:
 - a `Staff` route (behind `staff_view`) answers the roles it lists and 404 to every
   other role; 404 for any object id of another organisation (or team), or that does not
   exist, even to an allowed role; a login redirect to anyone not logged in (requesters
-  included); 404 under a duress session unless `duress=True`. A refused request writes
+  included); under a duress session the empty page (`duress=True`) or 404. A refused request writes
   nothing, and its 404 page is the same as for an address that does not exist.
 - a `Staff` route may let some of its roles reach a foreign value all the same (`Reach`):
   a coordinator off a case's team sees its metadata, a coordinator opens any shelter of the
@@ -73,7 +73,8 @@ class Staff:
     args: Mapping[str, Arg] = field(default_factory=dict)
     # POST-only routes list ("POST",); a refused POST must also leave every table as it was.
     methods: tuple[str, ...] = ("GET",)
-    # Only the empty home page exists under a duress session.
+    # A duress session gets the empty page a real member of its role would (refuge/workspace/duress.py);
+    # every other route answers it 404.
     duress: bool = False
     # Foreign scopes ("<argument>=<scope>") that some of the roles still reach; every other
     # foreign scope is a 404 for everyone.
@@ -276,7 +277,7 @@ ROUTES: dict[str, Spec] = {
     "workspace:enrol": Public(args={"token": ENROLMENT_TOKEN}, methods=("GET", "POST"), own_404_page=True),
     # Workspace: one's own account and the home page.
     "workspace:home": Staff(EVERY_ROLE, duress=True),
-    "workspace:account": Staff(EVERY_ROLE),
+    "workspace:account": Staff(EVERY_ROLE, duress=True),
     "workspace:password_change": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:duress": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:revoke_own_sessions": Staff(EVERY_ROLE, methods=("POST",)),
@@ -319,7 +320,7 @@ ROUTES: dict[str, Spec] = {
     "requester:ask": Public(args={"org_slug": ORG_SLUG}, methods=("GET", "POST")),
     # Cases (cases.py): team members read and change a case (access_case); auditors and
     # administrators have no cases; a coordinator off the team sees the case's metadata only.
-    "workspace:case_list": Staff(CASE_ROLES),
+    "workspace:case_list": Staff(CASE_ROLES, duress=True),
     "workspace:case_detail": Staff(CASE_ROLES, args=CASE, reach=OUTLINE),
     "workspace:case_edit": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
     "workspace:case_stage": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
@@ -370,7 +371,7 @@ ROUTES: dict[str, Spec] = {
     ),
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
-    "workspace:shelter_list": Staff(CASE_ROLES),
+    "workspace:shelter_list": Staff(CASE_ROLES, duress=True),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},

@@ -127,7 +127,11 @@ def test_a_duress_login_opens_an_empty_workspace_and_alerts_coordinators(world: 
     home = client.get("/")
     assert home.status_code == 200
     assert b"Nothing needs you" in home.content
-    assert client.get("/account/").status_code == 404
+    # Every page of the menu looks like a real empty account's (tests/workspace/test_duress_pages.py):
+    # the account page too, without a word of the duress password.
+    account = client.get("/account/")
+    assert account.status_code == 200
+    assert b"A duress password is set" not in account.content
     assert bob.refresh().user.locked_by_duress
     assert StaffAlert.objects.filter(subject_user=bob.user, kind=StaffAlert.Kind.DURESS_LOGIN).exists()
     # The real password no longer works until a coordinator unlocks the account.

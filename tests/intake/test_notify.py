@@ -1,4 +1,4 @@
-"""Notices reach the role mailbox through a real SMTP server, say only counts, and never hold up a requester."""
+"""Notices reach the role mailbox through a real SMTP server, once across every runner, say only counts, and never hold up a requester."""
 
 from __future__ import annotations
 
@@ -13,18 +13,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.test import override_settings
-from django.utils import translation
+from django.db import connection
+from django.test import Client, override_settings
+from django.utils import timezone, translation
 
-from refuge.accounts.models import Organisation
-from refuge.intake import notify
+from refuge.accounts import notices
+from refuge.accounts.actions import do_set_duress_password
+from refuge.accounts.models import Organisation, PendingNotice
+from refuge.core.jobs import job_named
 from refuge.intake.access import access_by_receipt
 from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.scheduler.models import ScheduledJob
+from refuge.scheduler.runner import run_due
 from tests.personas import World
+from tests.scheduler.helpers import url_of_the_test_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,15 +103,6 @@ def _mail_settings(port: int, interval: float = 0, **extra: Any) -> override_set
     return override_settings(**(values | extra))
 
 
-@pytest.fixture
-def notifier(monkeypatch: pytest.MonkeyPatch) -> Iterator[notify.Notifier]:
-    """A fresh sender for each test, so no notice waiting from one test reaches another's server."""
-    fresh = notify.Notifier()
-    monkeypatch.setattr(notify, "_notifier", fresh)
-    yield fresh
-    fresh.shutdown(timeout=5)
-
-
 def _start_smtp(port: int) -> tuple[Mailbox, Controller]:
     mailbox = Mailbox(port=port)
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
@@ -113,11 +111,9 @@ def _start_smtp(port: int) -> tuple[Mailbox, Controller]:
 
 
 @pytest.fixture
-def smtp(notifier: notify.Notifier) -> Iterator[Mailbox]:
+def smtp() -> Iterator[Mailbox]:
     mailbox, controller = _start_smtp(_free_port())
     yield mailbox
-    # Stop the sender first: nothing may arrive at a server that is going away.
-    notifier.shutdown(timeout=5)
     controller.stop()
 
 
@@ -137,10 +133,21 @@ def _timed(act: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.monotonic() - started
 
 
+def _tick() -> list[str]:
+    """What `refuge tick` does for the notices: run the job if it is due, as any runner would."""
+    job = job_named("notices")
+    assert job is not None
+    # Each test starts with the job due, as after an interval has passed.
+    ScheduledJob.objects.filter(name="notices").update(next_run_at=timezone.now())
+    return [outcome.result for outcome in run_due([job], runner="test")]
+
+
 def test_a_submission_sends_one_content_free_notice_to_the_role_mailbox(with_mailbox: World, smtp: Mailbox) -> None:
     with _mail_settings(smtp.port):
         submission = _submit(with_mailbox)
+        assert _tick() == ["1 sent, 0 failed"]
         received = smtp.wait_for(1)
+        assert _tick() == ["0 sent, 0 failed"]
         time.sleep(0.5)
     assert len(smtp.messages) == 1
     notice = received[0]
@@ -151,12 +158,93 @@ def test_a_submission_sends_one_content_free_notice_to_the_role_mailbox(with_mai
     forbidden = [submission.request.reference, submission.receipt, "north", "North Rainbow"]
     forbidden += [word for value in ANSWERS.values() for word in value.split() if len(word) > 3]
     assert [word for word in forbidden if word.lower() in text.lower()] == []
+    assert not PendingNotice.objects.exists()
+
+
+def test_nothing_is_mailed_before_the_job_runs(with_mailbox: World, smtp: Mailbox) -> None:
+    threads_before = set(threading.enumerate())
+    with _mail_settings(smtp.port):
+        _submit(with_mailbox)
+        time.sleep(0.5)
+        assert smtp.messages == []
+        # A submission starts no sender of its own: the notice is owed in the database.
+        assert set(threading.enumerate()) == threads_before
+        assert PendingNotice.objects.filter(organisation=with_mailbox.north, kind="request").count() == 1
+        _tick()
+        assert len(smtp.wait_for(1)) == 1
+
+
+def test_runners_racing_in_threads_send_a_notice_once(with_mailbox: World, smtp: Mailbox) -> None:
+    with _mail_settings(smtp.port):
+        for _ in range(3):
+            _submit(with_mailbox)
+        ScheduledJob.objects.filter(name="notices").update(next_run_at=timezone.now())
+        barrier = threading.Barrier(4)
+        job = job_named("notices")
+        assert job is not None
+
+        def runner(number: int) -> None:
+            try:
+                barrier.wait()
+                run_due([job], runner=f"thread-{number}")
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=runner, args=(number,)) for number in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        smtp.wait_for(1)
+        time.sleep(0.5)
+    assert len(smtp.messages) == 1
+    assert "3 new requests since the last notice." in smtp.messages[0].body
+
+
+def _tick_in_another_process(port: int) -> subprocess.CompletedProcess[str]:
+    """`refuge tick` in a process of its own, on this test's database, with mail set up."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "refuge.test_settings",
+        "DATABASE_URL": url_of_the_test_database(),
+        "REFUGE_SMTP_HOST": "127.0.0.1",
+        "REFUGE_SMTP_PORT": str(port),
+        "REFUGE_SMTP_STARTTLS": "off",
+        "REFUGE_MAIL_FROM": SENDER,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "from refuge.cli import main; main()", "tick"],
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_notice_owed_by_one_process_is_sent_once_by_ticks_in_others(with_mailbox: World, smtp: Mailbox) -> None:
+    # The web process that stored the request may be gone (restarted, killed): the
+    # notice is owed in the database, and whichever process ticks first sends it.
+    with _mail_settings(smtp.port):
+        _submit(with_mailbox)
+        _submit(with_mailbox)
+    first = _tick_in_another_process(smtp.port)
+    second = _tick_in_another_process(smtp.port)
+    assert first.returncode == 0, first.stderr
+    assert "notices: 1 sent, 0 failed" in first.stdout
+    assert "No job was due." in second.stdout
+    received = smtp.wait_for(1)
+    time.sleep(0.5)
+    assert len(smtp.messages) == 1
+    assert "2 new requests since the last notice." in received[0].body
 
 
 def test_quick_submissions_are_counted_in_one_notice(with_mailbox: World, smtp: Mailbox) -> None:
     with _mail_settings(smtp.port, interval=1):
         for _ in range(3):
             _submit(with_mailbox)
+        _tick()
         received = smtp.wait_for(1)
         time.sleep(1.2)
     assert len(smtp.messages) == 1
@@ -168,6 +256,7 @@ def test_requester_messages_are_counted_in_the_same_notice(with_mailbox: World, 
         submission = _submit(with_mailbox)
         access = access_by_receipt(submission.receipt)
         do_requester_message(request=access.request, secret=access.secret, body="They are looking for me")
+        _tick()
         received = smtp.wait_for(1)
         time.sleep(1.2)
     assert len(smtp.messages) == 1
@@ -176,20 +265,22 @@ def test_requester_messages_are_counted_in_the_same_notice(with_mailbox: World, 
     assert "looking" not in received[0].body
 
 
-def test_no_mail_is_sent_when_the_organisation_set_no_mailbox(world: World, smtp: Mailbox, notifier) -> None:  # type: ignore[no-untyped-def]
+def test_no_mail_is_sent_when_the_organisation_set_no_mailbox(world: World, smtp: Mailbox) -> None:
     with _mail_settings(smtp.port):
         _submit(world)
+        assert _tick() == ["0 sent, 0 failed"]
         time.sleep(0.5)
     assert smtp.messages == []
-    assert notifier._thread is None  # not even a sender thread
+    assert not PendingNotice.objects.exists()  # nothing stays owed either
 
 
-def test_no_mail_is_sent_when_no_smtp_server_is_configured(with_mailbox: World, smtp: Mailbox, notifier) -> None:  # type: ignore[no-untyped-def]
+def test_no_mail_is_sent_when_no_smtp_server_is_configured(with_mailbox: World, smtp: Mailbox) -> None:
     with _mail_settings(smtp.port, EMAIL_HOST=""):
         _submit(with_mailbox)
+        assert not PendingNotice.objects.exists()  # not even a row owing one
+        assert _tick() == ["mail is off"]
         time.sleep(0.5)
     assert smtp.messages == []
-    assert notifier._thread is None
 
 
 @pytest.fixture
@@ -205,93 +296,91 @@ def silent_port() -> Iterator[int]:
 @pytest.mark.parametrize("server", ["refusing", "silent"])
 def test_a_mail_server_that_is_down_neither_fails_nor_slows_a_submission(
     with_mailbox: World,
-    notifier: notify.Notifier,
     silent_port: int,
     caplog: pytest.LogCaptureFixture,
     server: str,
 ) -> None:
     port = _free_port() if server == "refusing" else silent_port
-    caplog.set_level(logging.WARNING, logger="refuge.intake.notify")
+    caplog.set_level(logging.WARNING, logger="refuge.accounts.notices")
     with _mail_settings(port, EMAIL_TIMEOUT=1):
         _submit(with_mailbox)  # warm-up: the first submission creates the blind-index keys
         submission, seconds = _timed(lambda: _submit(with_mailbox))
-        deadline = time.monotonic() + 10
-        while "could not send a notice" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert _tick() == ["0 sent, 1 failed"]
     assert submission.request.pk is not None
     assert seconds < 1.0, f"a submission took {seconds:.2f} s while the mail server was {server}"
     assert "could not send a notice" in caplog.text
     assert MAILBOX not in caplog.text
+    # Still owed, for the next run.
+    assert list(PendingNotice.objects.values_list("attempts", flat=True)) == [1, 1]
 
 
-def test_a_failed_notice_is_retried_with_its_counts(
-    with_mailbox: World, notifier: notify.Notifier, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Long enough that the second submission surely joins the waiting batch before
-    # the retry, even on a loaded CI machine (a shorter wait made this flaky).
-    monkeypatch.setattr(notify, "RETRY_SECONDS", 2.0)
+def test_a_failed_notice_is_retried_with_its_counts(with_mailbox: World, caplog: pytest.LogCaptureFixture) -> None:
     port = _free_port()
     with _mail_settings(port):
         _submit(with_mailbox)
-        deadline = time.monotonic() + 10
-        while "could not send a notice" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert _tick() == ["0 sent, 1 failed"]
+        assert "could not send a notice" in caplog.text
         mailbox, controller = _start_smtp(port)
         try:
             _submit(with_mailbox)
+            assert _tick() == ["1 sent, 0 failed"]
             received = mailbox.wait_for(1)
-            notifier.shutdown(timeout=5)
         finally:
             controller.stop()
     assert len(received) == 1
     assert "2 new requests since the last notice." in received[0].body
 
 
-def test_waiting_notices_are_sent_when_the_process_exits(with_mailbox: World, smtp: Mailbox, notifier) -> None:  # type: ignore[no-untyped-def]
-    with _mail_settings(smtp.port, interval=300):
-        _submit(with_mailbox)
-        time.sleep(0.3)
-        assert smtp.messages == []
-        notifier.shutdown(timeout=5)
-        received = smtp.wait_for(1)
-    assert len(received) == 1
-    assert "1 new request since the last notice." in received[0].body
-
-
-def test_a_full_queue_drops_a_notice_with_a_log_line_that_names_no_one(
-    with_mailbox: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_notice_that_keeps_failing_is_given_up_with_a_log_line_that_names_no_one(
+    with_mailbox: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    held = notify.Notifier(max_queued=1)
-    monkeypatch.setattr(held, "_ensure_running", lambda: None)  # a sender busy elsewhere
-    caplog.set_level(logging.WARNING, logger="refuge.intake.notify")
+    caplog.set_level(logging.WARNING, logger="refuge.accounts.notices")
     with _mail_settings(_free_port()):
-        held.notice(with_mailbox.north.id, notify.REQUESTS)
-        held.notice(with_mailbox.north.id, notify.REQUESTS)
-    assert "the notice queue is full: one notice was dropped" in caplog.text
+        _submit(with_mailbox)
+        for _ in range(notices.MAX_ATTEMPTS):
+            assert _tick() == ["0 sent, 1 failed"]
+    assert "gave up on a notice" in caplog.text
+    assert not PendingNotice.objects.exists()
     assert MAILBOX not in caplog.text
-    assert str(with_mailbox.north.id) not in caplog.text
+
+
+def test_a_duress_login_leaves_the_application_as_one_content_free_alert_line(
+    with_mailbox: World, smtp: Mailbox
+) -> None:
+    bob = with_mailbox.bob
+    do_set_duress_password(actor=bob.user, current_password=bob.password, duress_password="under-pressure-pass-99")
+    with _mail_settings(smtp.port):
+        login = Client().post(
+            "/login/",
+            {"organisation": "north", "username": "bob", "password": "under-pressure-pass-99", "code": "000000"},
+        )
+        assert login.status_code == 302
+        assert smtp.messages == []  # nothing leaves while the coercer watches the login
+        assert _tick() == ["1 sent, 0 failed"]
+        received = smtp.wait_for(1)
+        time.sleep(0.5)
+    assert len(smtp.messages) == 1
+    notice = received[0]
+    assert notice.to == [MAILBOX]
+    assert notice.subject == "Refuge: new activity"  # the subject of every notice
+    assert notice.body.splitlines()[0] == "1 alert for coordinators since the last notice."
+    text = (notice.subject + notice.body).lower()
+    assert [word for word in ("bob", "duress", "lock", "north", "password", "coerc") if word in text] == []
 
 
 def test_notice_wording_is_only_counts() -> None:
     with translation.override("en"):
-        subject, body = notify.compose(requests=2, messages=1)
+        subject, body = notices.compose(requests=2, messages=1)
     assert subject == "Refuge: new activity"
     assert body.splitlines()[:2] == [
         "2 new requests since the last notice.",
         "1 new message from a requester since the last notice.",
     ]
     with translation.override("en"):
-        assert "new message" not in notify.compose(requests=1, messages=0)[1]
-
-
-def test_the_sender_thread_is_a_daemon_so_a_hung_server_cannot_block_exit(
-    with_mailbox: World, smtp: Mailbox, notifier
-) -> None:  # type: ignore[no-untyped-def]
-    with _mail_settings(smtp.port):
-        _submit(with_mailbox)
-        smtp.wait_for(1)
-    senders = [thread for thread in threading.enumerate() if thread.name == "refuge-notices"]
-    assert senders and all(thread.daemon for thread in senders)
+        assert "new message" not in notices.compose(requests=1, messages=0)[1]
+        assert notices.compose(requests=0, messages=0, alerts=1)[1].splitlines()[0] == (
+            "1 alert for coordinators since the last notice."
+        )
 
 
 def _settings_with(**variables: str) -> subprocess.CompletedProcess[str]:

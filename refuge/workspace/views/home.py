@@ -9,7 +9,6 @@ from django.utils import timezone
 from refuge.accounts.approvals import invitations_awaiting_approval
 from refuge.accounts.models import Role, User
 from refuge.accounts.queries import open_alerts
-from refuge.accounts.session_keys import SESSION_DURESS
 from refuge.cases import home as today_queries
 from refuge.cases.access import CASE_ROLES
 from refuge.keyring.keyring import Keyring
@@ -19,12 +18,9 @@ from refuge.workspace.decorators import StaffRequest, staff_view
 from refuge.workspace.views.grants import shown_grants
 
 
-@staff_view(allow_duress=True)
+@staff_view()
 def home(request: StaffRequest) -> HttpResponse:
     user = request.member
-    if request.session.get(SESSION_DURESS):
-        # An empty, ordinary-looking workspace: nothing to read, nothing to follow.
-        return render(request, "workspace/home.html", {"empty": True})
     context: dict[str, object] = {"empty": False}
     if user.role in {Role.COORDINATOR, Role.ADMINISTRATOR}:
         context["alerts"] = list(open_alerts(user.organisation)[:20])

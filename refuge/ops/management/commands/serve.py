@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from refuge.core.env import env_int, env_str
+from refuge.core.env import env_bool, env_int, env_str
 from refuge.ops.db_maintenance import refresh_planner_statistics
 from refuge.ops.server import serve
 
@@ -17,10 +17,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=env_int("REFUGE_PORT", 8000, minimum=1, maximum=65535))
         parser.add_argument("--workers", type=int, default=env_int("REFUGE_WORKERS", 2, minimum=1, maximum=64))
         parser.add_argument("--threads", type=int, default=env_int("REFUGE_THREADS", 4, minimum=1, maximum=64))
+        # Scheduled jobs (refuge/scheduler/): off where a cron job or systemd timer runs `refuge tick` instead.
+        parser.add_argument(
+            "--no-scheduler", dest="scheduler", action="store_false", default=env_bool("REFUGE_SCHEDULER", True)
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Before the workers start: the planner's statistics (docs/operations.md).
         refresh_planner_statistics()
         self.stdout.write(f"Refuge is serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops it)")
         self.stdout.flush()
-        serve(options["host"], options["port"], options["workers"], options["threads"])
+        serve(options["host"], options["port"], options["workers"], options["threads"], scheduler=options["scheduler"])

@@ -1,0 +1,146 @@
+"""What a duress session sees: the workspace of a real member with nothing in it.
+
+A member who logs in with their duress password (docs/threat-model.md, "Coerced
+caseworker") must see an ordinary workspace a coercer cannot tell from a real one: every
+page their menu offers answers as it does for a real member of the same role alone in an
+organisation where nothing has happened yet — the same template, status and structure,
+with no case, request, shelter or colleague in it. Pages that show one object (a case, a
+request, a shelter) answer 404 as they do for an object that does not exist. Nothing
+here reads the organisation's data, so nothing of it can leak onto these pages.
+
+`staff_view` calls `duress_page` for every duress request. Pages are listed here, not in
+each view, so one look shows all a duress session can reach; tests/workspace/
+test_duress_pages.py walks the menu of every role under duress and beside a real empty
+account and fails on any difference, including a page added to the menu but not here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from refuge.accounts.access import can_manage_members
+from refuge.accounts.models import Role, User
+from refuge.cases.access import CASE_ROLES
+from refuge.cases.models import Case
+from refuge.intake.access import can_read_requests
+from refuge.intake.models import HelpRequest
+from refuge.intake.notify import mail_configured
+from refuge.relocation.models import Pathway
+from refuge.shelter.access import can_manage_shelters
+from refuge.shelter.models import Shelter
+from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
+from refuge.workspace.forms_cases import CaseFilterForm
+from refuge.workspace.forms_intake import NotificationEmailForm
+from refuge.workspace.forms_shelters import ShelterForm
+
+# What the real pages show per page of a list (views/cases.py, views/intake.py).
+PAGE_SIZE = 50
+
+
+def disguised(user: User) -> User:
+    """The member as a real account would show them: not locked, no duress password set.
+
+    The copy is only rendered; it is never saved. Without it the header and the members
+    list would show "Locked: duress login", and the account page "A duress password is set".
+    """
+    shown = copy.copy(user)
+    shown.locked_by_duress = False
+    shown.locked_until = None
+    shown.failed_logins = 0
+    shown.duress_verifier = b""
+    return shown
+
+
+def _home(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "workspace/home.html", {"empty": True})
+
+
+def _case_list(request: HttpRequest, user: User) -> HttpResponse:
+    form = CaseFilterForm(
+        request.GET,
+        # The member filter offers the member alone, as in an organisation of one.
+        members=User.objects.filter(pk=user.pk).only("id", "username", "role"),
+        shelters=Shelter.objects.none(),
+        pathways=Pathway.objects.order_by("country", "name"),
+    )
+    context: dict[str, object] = {"form": form, "today": timezone.localdate()}
+    if not form.is_valid():
+        return render(request, "workspace/cases/list.html", {**context, "invalid": True}, status=400)
+    page = Paginator(Case.objects.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workspace/cases/list.html", {**context, "page": page, "rows": []})
+
+
+def _inbox(request: HttpRequest, user: User) -> HttpResponse:
+    page = Paginator(HelpRequest.objects.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workspace/intake/inbox.html", {"page": page, "rows": []})
+
+
+def _shelter_list(request: HttpRequest, user: User) -> HttpResponse:
+    context = {"shelters": [], "manager": can_manage_shelters(user)}
+    return render(request, "workspace/shelters/list.html", context)
+
+
+def _shelter_new(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "workspace/shelters/new.html", {"form": ShelterForm()})
+
+
+def _members(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "workspace/members.html", {"members": [user], "form": InviteForm()})
+
+
+def _organisation(request: HttpRequest, user: User) -> HttpResponse:
+    # No mailbox shown: the real one would tell a coercer where alerts go.
+    context = {"form": NotificationEmailForm(initial={"email": ""}), "mail_configured": mail_configured()}
+    return render(request, "workspace/organisation.html", context)
+
+
+def _account(request: HttpRequest, user: User) -> HttpResponse:
+    # The member's real session count: the duress session is one of them, as on a real login.
+    context = {
+        "password_form": PasswordChangeForm(),
+        "duress_form": DuressForm(),
+        "session_count": user.sessions.count(),
+    }
+    return render(request, "workspace/account.html", context)
+
+
+@dataclass(frozen=True)
+class EmptyPage:
+    """A page a duress session can open: who may (as for the real page) and how it looks empty."""
+
+    may_open: Callable[[User], bool]
+    render: Callable[[HttpRequest, User], HttpResponse]
+
+
+def _every_role(user: User) -> bool:
+    return True
+
+
+EMPTY_PAGES: dict[str, EmptyPage] = {
+    "workspace:home": EmptyPage(_every_role, _home),
+    "workspace:account": EmptyPage(_every_role, _account),
+    "workspace:intake_inbox": EmptyPage(can_read_requests, _inbox),
+    "workspace:case_list": EmptyPage(lambda user: user.role in CASE_ROLES, _case_list),
+    "workspace:shelter_list": EmptyPage(lambda user: user.role in CASE_ROLES, _shelter_list),
+    "workspace:shelter_new": EmptyPage(can_manage_shelters, _shelter_new),
+    "workspace:members": EmptyPage(can_manage_members, _members),
+    "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
+}
+
+
+def duress_page(request: HttpRequest) -> HttpResponse:
+    """The empty version of the page asked for, or the 404 of a page that does not exist."""
+    match = request.resolver_match
+    page = EMPTY_PAGES.get(match.view_name if match else "")
+    user = disguised(request.user)  # type: ignore[arg-type]
+    if page is None or request.method not in {"GET", "HEAD"} or not page.may_open(user):
+        raise Http404
+    request.user = user
+    return page.render(request, user)
