@@ -219,9 +219,7 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = env_list("REFUGE_CSRF_TRUSTED_ORIGINS", [])
 
-# Requester portal (DESIGN.md §3.1).
-# Receipt look-ups per minute per process: guessing costs time, not the database.
-REFUGE_RECEIPT_LOOKUPS_PER_MINUTE = env_int("REFUGE_RECEIPT_LOOKUPS_PER_MINUTE", 600, minimum=10, maximum=100_000)
+# Requester portal (DESIGN.md §3.1). Receipt guessing: refuge/intake/receipt_brake.py.
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
