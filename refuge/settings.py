@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from refuge.core.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
+from refuge.core.secrets_files import make_database_file_private
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("REFUGE_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
@@ -123,6 +124,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+    make_database_file_private(Path(DATABASES["default"]["NAME"]))
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No parallel workers for Refuge's queries: they are short, and on the 2 cores the
     # server threads share, starting workers cost more than it saved (about 9 ms on a
@@ -239,6 +241,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "django.security": {"level": "WARNING"},
+        # pikepdf announces "C++ to Python logger bridge initialized" at INFO on import,
+        # i.e. on every command and every process start: noise, not news.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

@@ -44,10 +44,10 @@ def _seconds(org: str, username: str, code: str) -> float:
 def test_a_failed_recovery_takes_as_long_for_a_member_as_for_nobody(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0.06)
+    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0.15)
     # Enough failures to lock: counted ones (a write) and uncounted ones alike are measured.
     monkeypatch.setattr("django.conf.settings.LOGIN_MAX_FAILURES", 1000)
-    trials = 15
+    trials = 11
     probes = {
         "member, wrong key": ("north", "bob", WRONG_KEY),
         "member, unreadable key": ("north", "bob", "not a key"),
@@ -58,9 +58,9 @@ def test_a_failed_recovery_takes_as_long_for_a_member_as_for_nobody(
     for name, probe in probes.items():
         _seconds(*probe)  # warm up
         medians[name] = statistics.median(_seconds(*probe) for _ in range(trials))
-    assert min(medians.values()) >= 0.06, medians
+    assert min(medians.values()) >= 0.15, medians
     # Without the floor, counting the member's failure made it 2.4 times slower (issue #16).
-    assert max(medians.values()) - min(medians.values()) < 0.006, medians
+    assert max(medians.values()) - min(medians.values()) < 0.008, medians
     assert User.objects.get(pk=world.bob.user.pk).failed_logins == 2 * (trials + 1)
 
 
