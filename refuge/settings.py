@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from refuge.core.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
+from refuge.core.secrets_files import make_database_file_private
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("REFUGE_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
@@ -126,6 +127,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+    make_database_file_private(Path(DATABASES["default"]["NAME"]))
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No parallel workers for Refuge's queries: they are short, and on the 2 cores the
     # server threads share, starting workers cost more than it saved (about 9 ms on a
@@ -222,9 +224,7 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = env_list("REFUGE_CSRF_TRUSTED_ORIGINS", [])
 
-# Requester portal (DESIGN.md §3.1).
-# Receipt look-ups per minute per process: guessing costs time, not the database.
-REFUGE_RECEIPT_LOOKUPS_PER_MINUTE = env_int("REFUGE_RECEIPT_LOOKUPS_PER_MINUTE", 600, minimum=10, maximum=100_000)
+# Requester portal (DESIGN.md §3.1). Receipt guessing: refuge/intake/receipt_brake.py.
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
@@ -244,6 +244,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "django.security": {"level": "WARNING"},
+        # pikepdf announces "C++ to Python logger bridge initialized" at INFO on import,
+        # i.e. on every command and every process start: noise, not news.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

@@ -9,9 +9,11 @@ outside a request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from refuge.accounts import totp
 from refuge.accounts.grants import queue_role_grants, withdraw_grants
@@ -36,6 +39,7 @@ from refuge.crypto import (
     new_recovery_code,
     open_sealed,
     password_verifier,
+    random_key,
     recovery_key_from_code,
     seal_for,
     split_secret,
@@ -50,10 +54,16 @@ from refuge.keyring.registry import blind_index_fields
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 # Portal paths under /r/ that an organisation's short name would shadow.
-RESERVED_SLUGS = frozenset({"status", "leave", "request", "ask", "static", "i18n"})
+RESERVED_SLUGS = frozenset({"status", "leave", "leave-quickly", "request", "ask", "static", "i18n"})
 INVITATION_DAYS = 7
 # Associated data for the recovery wrap, so it cannot be swapped with another blob.
 RECOVERY_WRAP_AD = b"refuge:user-private-key:recovery"
+# A failed recovery is answered no sooner than this after it began. A wrong key for a
+# real account is counted (a database write, ~10 ms); a missing account has nothing to
+# count, and without this floor the response time would tell the two apart
+# (issue #16: 20 ms against 8.5 ms). Well above the write's worst case on a loaded disk.
+RECOVERY_ANSWER_SECONDS = 0.25
+RECOVERY_FAILED = _("The organisation, username or recovery key is not right.")
 
 
 @dataclass(frozen=True)
@@ -363,18 +373,14 @@ def do_recover_account(*, organisation_slug: str, username: str, recovery_code: 
     private key cannot be opened, and only re-sharing by colleagues (or the
     organisation recovery key) restores access to cases.
     """
-    from refuge.accounts.login import find_member, note_failure
+    from refuge.accounts.login import find_member
 
+    started = time.monotonic()
     user = find_member(organisation_slug, username)
-    try:
-        key = recovery_key_from_code(recovery_code or "")
-        if user is None or user.locked_by_duress or not user.is_active:
-            raise CryptoError
-        private = unwrap_with_key(bytes(user.private_key_recovery_wrap), key, RECOVERY_WRAP_AD)
-    except CryptoError:
-        if user is not None:
-            note_failure(user)
-        raise UserError("recovery_failed", _("The organisation, username or recovery key is not right.")) from None
+    private = _open_with_recovery_key(user, recovery_code)
+    if user is None or private is None:
+        time.sleep(max(0.0, started + RECOVERY_ANSWER_SECONDS - time.monotonic()))
+        raise UserError("recovery_failed", RECOVERY_FAILED)
     check_new_password(new_password, user)
     recovery_code = new_recovery_code()
     secret = totp.new_secret()
@@ -397,6 +403,43 @@ def do_recover_account(*, organisation_slug: str, username: str, recovery_code: 
     return Recovery(
         user=user, private_key=private, enrolment=Enrolment(user=user, recovery_code=recovery_code, totp_secret=secret)
     )
+
+
+@functools.cache
+def _dummy_recovery_wrap() -> bytes:
+    # Opened for unknown and deactivated accounts, so they cost the same work as real ones.
+    return wrap_with_key(random_key(), random_key(), RECOVERY_WRAP_AD)
+
+
+@sensitive_variables()
+def _open_with_recovery_key(user: User | None, recovery_code: str) -> bytes | None:
+    """The member's private key, or None; login's rules and the same work for any account.
+
+    As at login (refuge/accounts/login.py): an unknown or deactivated account is
+    tried against a dummy wrap; a locked account (failures, duress) opens with no
+    key, not even the right one, and failures on it are not counted again, so
+    probing a username locks it once per lockout, not once per five probes.
+    """
+    from refuge.accounts.login import is_locked, note_failure
+
+    usable = user is not None and user.is_active
+    wrap = bytes(user.private_key_recovery_wrap) if user is not None and usable else _dummy_recovery_wrap()
+    try:
+        key = recovery_key_from_code(recovery_code if isinstance(recovery_code, str) else "")
+    except CryptoError:
+        # Mistyped beyond reading: the same unwrap, with a key that opens nothing.
+        key = bytes(32)
+    try:
+        private: bytes | None = unwrap_with_key(wrap, key, RECOVERY_WRAP_AD)
+    except CryptoError:
+        private = None
+    if user is None or not usable:
+        return None
+    if is_locked(user):
+        return None
+    if private is None:
+        note_failure(user)
+    return private
 
 
 def do_revoke_sessions(*, actor: User, member: User) -> int:

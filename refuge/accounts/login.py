@@ -81,7 +81,8 @@ def note_failure(user: User) -> None:
             )
 
 
-def _is_locked(user: User) -> bool:
+def is_locked(user: User) -> bool:
+    """Locked after failures (until `locked_until`) or by a duress login: no password or recovery key opens it."""
     return user.locked_by_duress or (user.locked_until is not None and user.locked_until > timezone.now())
 
 
@@ -92,7 +93,7 @@ def check_login(*, organisation_slug: str, username: str, password: str, code: s
     if user is None or not user.is_active or not user.totp_confirmed:
         password_key(_dummy_wrap(), password)
         raise UserError("login_failed", LOGIN_FAILED)
-    locked = _is_locked(user)
+    locked = is_locked(user)
     wrap = bytes(user.private_key_password_wrap)
     # One Argon2id run answers both questions, so whether an account has a duress
     # password, and whether this was it, does not show in the response time.

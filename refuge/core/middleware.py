@@ -23,6 +23,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# The requester portal's static files (refuge/requester/static/requester/).
+PORTAL_STATIC = "/static/requester/"
+
+
 class SecurityHeadersMiddleware:
     """Add CSP, permissions and cache headers; hide server details."""
 
@@ -40,9 +44,13 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if not request.path.startswith("/static/"):
-            # Pages hold case content: never keep them in a shared or browser cache.
+        if not request.path.startswith("/static/") or request.path.startswith(PORTAL_STATIC):
+            # Pages hold case content: never keep them in a shared or browser cache. Nor the
+            # portal's own files: a stylesheet in a seized phone's cache shows the portal was visited.
             response.headers["Cache-Control"] = "no-store"
+        else:
+            # Staff pages' files may stay in the member's browser, never in a shared cache.
+            response.headers["Cache-Control"] = "private, max-age=60"
         response.headers.pop("Server", None)
         response.headers.pop("X-Powered-By", None)
         return response

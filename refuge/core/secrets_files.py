@@ -1,4 +1,4 @@
-"""Create the installation's secret files (run by `refuge init`, before Django starts)."""
+"""Create the installation's secret files (run by `refuge init`, before Django starts), and keep the database private."""
 
 from __future__ import annotations
 
@@ -43,3 +43,25 @@ def ensure_secret_files(data_dir: Path) -> list[str]:
             handle.write(make() + "\n")
         created.append(name)
     return created
+
+
+def make_database_file_private(path: Path) -> None:
+    """Create the SQLite database file readable and writable by this user only.
+
+    A seized or shared machine's other users must not read the database (it is
+    ciphertext, but also the metadata of docs/threat-model.md). SQLite gives its
+    -wal and -shm files the database file's permissions, so creating the file 0600
+    before SQLite does (it would use the umask, often 0644) covers all three. A file
+    left wider by an older version is narrowed, with its -wal and -shm.
+    """
+    if not str(path) or str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for candidate in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            if candidate.exists() and candidate.stat().st_uid == os.getuid() and candidate.stat().st_mode & 0o077:
+                os.chmod(candidate, 0o600)
+    except OSError:
+        # SQLite reports an unusable path in its own words when it opens it.
+        return

@@ -27,6 +27,7 @@ from refuge.crypto.receipts import (
     derive_receipt_secrets,
     new_receipt,
     normalise_receipt,
+    receipt_group_digests,
 )
 from refuge.crypto.shares import combine_shares, recover_private_key, split_secret
 from refuge.crypto.signing import (
@@ -87,6 +88,7 @@ __all__ = [
     "password_verifier",
     "public_key_of",
     "random_key",
+    "receipt_group_digests",
     "recover_private_key",
     "recovery_key_from_code",
     "seal_for",

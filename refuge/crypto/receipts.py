@@ -17,6 +17,8 @@ _RECEIPT_BITS = RECEIPT_SYMBOLS * 5
 # about the seed of the requester's private key, though both come from one receipt.
 _LOOKUP_PERSON = b"refuge.rcpt.id"
 _SEED_PERSON = b"refuge.rcpt.key"
+_GROUP_PERSON = b"refuge.rcpt.grp"
+_GROUP_SYMBOLS = 4
 _MAX_PEPPER_BYTES = 64  # BLAKE2b's key limit
 
 
@@ -56,6 +58,25 @@ def derive_receipt_secrets(receipt: str, pepper: bytes) -> ReceiptSecrets:
     private = nacl.public.PrivateKey.from_seed(_keyed_hash(message, pepper, _SEED_PERSON))
     keypair = KeyPair(public=bytes(private.public_key), private=bytes(private))
     return ReceiptSecrets(lookup_id=lookup_id, keypair=keypair)
+
+
+def receipt_group_digests(receipt: str, key: bytes) -> list[bytes]:
+    """One keyed 8-byte digest per group of a receipt, bound to the group's position.
+
+    For the portal's brake on guessing (refuge/intake/receipt_brake.py): receipts that
+    share a group at the same place share its digest; the key keeps it unpredictable.
+    """
+    symbols = normalise_receipt(receipt).replace("-", "")
+    return [
+        nacl.hash.blake2b(
+            f"{start // _GROUP_SYMBOLS}:{symbols[start : start + _GROUP_SYMBOLS]}".encode("ascii"),
+            digest_size=8,
+            key=key,
+            person=_GROUP_PERSON,
+            encoder=nacl.encoding.RawEncoder,
+        )
+        for start in range(0, len(symbols), _GROUP_SYMBOLS)
+    ]
 
 
 def _keyed_hash(message: bytes, key: bytes, person: bytes) -> bytes:

@@ -7,8 +7,6 @@ for a wrong and an unknown receipt, after the same work (DESIGN.md §8).
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -27,6 +25,7 @@ from refuge.crypto import (
     open_sealed,
 )
 from refuge.intake.models import HelpRequest
+from refuge.intake.receipt_brake import ReceiptBrake
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.records import requester_secret_for
 
@@ -67,28 +66,9 @@ class RequesterAccess:
     private_key: bytes = field(repr=False)
 
 
-class _Throttle:
-    """A per-process budget of receipt look-ups, so guessing costs time and not the database.
-
-    Counts attempts, never who made them: Refuge keeps no addresses (DESIGN.md §1).
-    """
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.window = 0
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def allow(self) -> bool:
-        with self.lock:
-            window = int(time.monotonic() // 60)
-            if window != self.window:
-                self.window, self.count = window, 0
-            self.count += 1
-            return self.count <= self.per_minute
-
-
-_lookups = _Throttle(settings.REFUGE_RECEIPT_LOOKUPS_PER_MINUTE)
+# Failed look-ups per receipt group: slows guessing around a partly seen receipt,
+# never the requesters whose receipts nobody is guessing (refuge/intake/receipt_brake.py).
+_brake = ReceiptBrake()
 # Opened when a receipt is unknown, so unknown and known receipts cost the same work.
 _DUMMY_SEALED = b"\x00" * 80
 _DUMMY_PRIVATE = generate_keypair().private
@@ -102,7 +82,8 @@ def access_by_receipt(receipt_text: str) -> RequesterAccess:
         raise UserError(
             "bad_receipt_format", _("A receipt has 20 letters and digits, in groups of four."), field="receipt"
         ) from None
-    if not _lookups.allow():
+    # Before any work, and for the right receipt too: else a guesser's right guess would pass.
+    if not _brake.allows(receipt):
         raise UserError("busy", _("Too many attempts right now. Please wait a minute and try again."))
     derived = derive_receipt_secrets(receipt, settings.REFUGE_RECEIPT_PEPPER)
     request = (
@@ -111,10 +92,12 @@ def access_by_receipt(receipt_text: str) -> RequesterAccess:
     if request is None:
         with contextlib.suppress(CryptoError):
             open_sealed(_DUMMY_PRIVATE, _DUMMY_SEALED)
+        _brake.failed(receipt)
         raise UserError("receipt_not_found", RECEIPT_NOT_FOUND, field="receipt")
     try:
         secret = requester_secret_for(request.key, derived.keypair.private)
     except (KeyNotHeld, CryptoError):
         # The request exists but its key was shredded: to the requester, the same answer.
+        _brake.failed(receipt)
         raise UserError("receipt_not_found", RECEIPT_NOT_FOUND, field="receipt") from None
     return RequesterAccess(request=request, secret=secret, private_key=derived.keypair.private)

@@ -8,6 +8,7 @@ What stays in clear is listed in docs/threat-model.md with its reason.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.db import models
@@ -36,6 +37,11 @@ class RequesterStatus(models.TextChoices):
     DECLINED = "declined", _("We are not able to help")
 
 
+def new_portal_epoch() -> int:
+    """A fresh random value for `HelpRequest.portal_epoch`."""
+    return secrets.randbits(63)
+
+
 @register_encrypted(key_field="key", columns=("content",))
 class HelpRequest(models.Model):
     """One request for help, as submitted through the portal."""
@@ -58,6 +64,10 @@ class HelpRequest(models.Model):
     # The requester wrote last and nobody has answered yet.
     awaiting_team = models.BooleanField(default=True)
     possible_plant = models.BooleanField(default=False)
+    # Every portal cookie carries the value it was issued under; "Leave" draws a new one,
+    # so every cookie issued before (copies included, on any device) stops opening.
+    # Random, not a counter or a time: a dump cannot tell whether or when anyone left.
+    portal_epoch = models.BigIntegerField(default=new_portal_epoch)
 
     class Meta:
         indexes = [

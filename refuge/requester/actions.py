@@ -25,7 +25,7 @@ from refuge.intake.actions import (
     store_submission,
     this_hour,
 )
-from refuge.intake.models import HelpRequest, RequestMessage
+from refuge.intake.models import HelpRequest, RequestMessage, new_portal_epoch
 from refuge.intake.uploads import CleanUpload
 from refuge.requester.form_tokens import FORM_TOKEN_HOURS
 from refuge.requester.limits import submissions
@@ -93,3 +93,13 @@ def do_send_message(
     with transaction.atomic():
         _spend_form_token(token_digest, ALREADY_SENT_MESSAGE)
         return do_requester_message(request=request, secret=secret, body=body, uploads=uploads)
+
+
+def do_end_portal_sessions(*, request: HelpRequest) -> None:
+    """End every portal session of a request: each cookie issued before stops opening.
+
+    Not audited: the audit log must not carry the time of a requester's act (the
+    threat model keeps requester times to the hour).
+    """
+    with transaction.atomic():
+        HelpRequest.objects.filter(pk=request.pk).update(portal_epoch=new_portal_epoch())

@@ -9,6 +9,7 @@ app_name = "requester"
 urlpatterns = [
     path("status/", session.status_view, name="status"),
     path("leave/", session.leave_view, name="leave"),
+    path("leave-quickly/", session.quick_exit_view, name="quick_exit"),
     path("request/", request.request_view, name="request"),
     path("request/sent/", request.request_view, {"sent": True}, name="request_sent"),
     path("<slug:org_slug>/", ask.landing_view, name="landing"),

@@ -24,6 +24,7 @@ from django.urls import reverse
 from refuge.accounts.actions import do_set_duress_password
 from refuge.accounts.models import Role
 from refuge.intake import access as intake_access
+from refuge.intake.receipt_brake import ReceiptBrake
 from tests.access.cells import ACTORS, OWN, Cell, all_cells
 from tests.access.objects import Objects, build_world
 from tests.access.spec import ROUTES
@@ -84,8 +85,8 @@ def _log_in_clients(access: AccessWorld) -> None:
             log_in(client, getattr(world, actor.persona))
         elif name == "requester":
             with pytest.MonkeyPatch.context() as patch:
-                # The per-process receipt budget belongs to the tests that count it.
-                patch.setattr(intake_access, "_lookups", intake_access._Throttle(100))
+                # The per-process receipt brake belongs to the tests that count it.
+                patch.setattr(intake_access, "_brake", ReceiptBrake())
                 response = client.post("/r/status/", {"receipt": access.objects.receipt("north")})
             assert response.status_code == 302, "the receipt did not open north's request"
             assert b"status--received" in client.get("/r/request/").content, "no portal session"

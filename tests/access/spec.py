@@ -314,6 +314,7 @@ ROUTES: dict[str, Spec] = {
     # The requester portal (refuge/requester/urls.py): no ids in addresses, the receipt is the key.
     "requester:status": Public(methods=("GET", "POST")),
     "requester:leave": Public(methods=("GET", "POST")),
+    "requester:quick_exit": Public(),
     "requester:request": Public(methods=("GET", "POST")),
     "requester:request_sent": Public(),
     "requester:landing": Public(args={"org_slug": ORG_SLUG}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -49,6 +50,40 @@ def test_init_creates_private_secret_files_and_a_wal_database(tmp_path: Path) ->
     assert first == {p.name: p.read_bytes() for p in secrets.iterdir()}
     header = (data_dir / "refuge.sqlite3").read_bytes()[:20]
     assert header[18:20] == b"\x02\x02", "the database file must be in WAL mode"
+
+
+def test_the_data_directory_and_the_database_files_are_for_the_owner_only(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    assert (data_dir / "refuge.sqlite3").stat().st_mode & 0o777 == 0o600
+    # -wal and -shm exist while a connection is open: look at them from inside one.
+    modes = _refuge(
+        data_dir,
+        "manage",
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "import os; from django.db import connection; from refuge.accounts.models import User; User.objects.count(); "
+        "path = connection.settings_dict['NAME']; "
+        "print(*(oct(os.stat(path + suffix).st_mode & 0o777) for suffix in ('', '-wal', '-shm')))",
+    )
+    assert modes.stdout.split() == ["0o600", "0o600", "0o600"], modes.stderr
+    # A database left readable by others (an older version) is narrowed at the next start.
+    os.chmod(data_dir / "refuge.sqlite3", 0o644)
+    run_refuge(data_dir, "check")
+    assert (data_dir / "refuge.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_no_command_prints_pikepdfs_greeting(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    for args in (["--help"], ["init", "--help"], ["check"], ["createorg", "--help"]):
+        result = _refuge(data_dir, *args)
+        assert result.returncode == 0, result.stderr
+        assert "pikepdf" not in result.stdout + result.stderr, args
+        assert " INFO " not in result.stderr, args
 
 
 def test_demo_sets_up_the_organisation_and_prints_working_logins(tmp_path: Path) -> None:
@@ -100,8 +135,9 @@ def test_createorg_prints_shares_and_a_coordinator_once(tmp_path: Path) -> None:
         (["--coordinator", "Анна"], "lowercase latin letters"),
         (["--threshold", "4", "--shares", "3"], "threshold"),
         (["--threshold", "two"], "invalid int value"),
+        (["--threshold", "1"], "--allow-one-share"),
     ],
-    ids=["spaces", "short", "reserved", "empty-name", "cyrillic-user", "threshold", "not-a-number"],
+    ids=["spaces", "short", "reserved", "empty-name", "cyrillic-user", "threshold", "not-a-number", "one-share"],
 )
 def test_createorg_refuses_bad_input_clearly_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
     data_dir = tmp_path / "var"
@@ -124,6 +160,17 @@ def test_createorg_refuses_bad_input_clearly_and_writes_nothing(tmp_path: Path, 
         "from refuge.accounts.models import Organisation as O, User as U; print(O.objects.count(), U.objects.count())",
     )
     assert listing.stdout.split() == ["0", "0"]
+
+
+def test_createorg_with_one_share_is_explicit_and_warned(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    run_refuge(data_dir, "init")
+    (tmp_path / "pw").write_text("a-long-coordinator-pass\n")
+    args = ["--name", "North", "--slug", "north", "--coordinator", "anna", "--password-file", str(tmp_path / "pw")]
+    result = _refuge(data_dir, "createorg", *args, "--threshold", "1", "--shares", "1", "--allow-one-share")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: threshold 1" in result.stderr
+    assert "1 of these 1 shares" in result.stdout
 
 
 def test_createorg_refuses_a_weak_password_and_an_unreadable_file(tmp_path: Path) -> None:

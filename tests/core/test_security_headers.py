@@ -47,6 +47,19 @@ def static_file(tmp_path: Path) -> str:
         yield "/static/probe.css"
 
 
+def test_the_portal_stylesheet_is_kept_in_no_cache_and_staff_files_in_no_shared_one() -> None:
+    portal = Client().get("/static/requester/portal.css")
+    assert portal.status_code == 200
+    assert b"".join(portal.streaming_content)
+    # Every portal page is no-store; its stylesheet left in a seized phone's cache would
+    # still show that the portal was visited (issue #16.12: it was "max-age=60, public").
+    assert portal["Cache-Control"] == "no-store"
+    staff = Client().get("/static/refuge/refuge.css")
+    assert staff.status_code == 200
+    assert b"".join(staff.streaming_content)
+    assert "public" not in staff["Cache-Control"] and "private" in staff["Cache-Control"]
+
+
 def test_the_content_security_policy_allows_no_other_host() -> None:
     # DESIGN.md §6: no asset from any other host (Tor users, blocked CDNs, tracking).
     for directive in CONTENT_SECURITY_POLICY.split(";"):

@@ -130,3 +130,14 @@ def test_deriving_from_a_bad_receipt_raises_invalid_receipt() -> None:
 def test_a_pepper_of_unsupported_length_is_refused(pepper: bytes) -> None:
     with pytest.raises(ValueError):
         derive_receipt_secrets(new_receipt(), pepper)
+
+
+def test_group_digests_are_per_group_and_position_and_keyed() -> None:
+    from refuge.crypto import receipt_group_digests
+
+    key, other_key = bytes(32), bytes([1]) * 32
+    digests = receipt_group_digests("ABCD-0000-0000-0000-ABCD", key)
+    assert len(digests) == 5 and all(len(d) == 8 for d in digests)
+    assert digests[0] != digests[4]  # the same group at another place
+    assert receipt_group_digests("abcd 0000 oooo 0000 abcd", key) == digests  # any accepted spelling
+    assert receipt_group_digests("ABCD-0000-0000-0000-ABCD", other_key)[0] != digests[0]

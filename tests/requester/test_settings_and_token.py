@@ -58,9 +58,9 @@ def test_a_quick_exit_address_is_kept_as_given() -> None:
 def test_a_token_opens_only_unchanged_and_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
     import uuid
 
-    request_id, private_key = uuid.uuid4(), bytes(range(32))
-    token = session._seal(request_id, private_key)
-    assert session._unseal(token) == (request_id, private_key)
+    request_id, private_key, epoch = uuid.uuid4(), bytes(range(32)), 2**63 - 1
+    token = session._seal(request_id, private_key, epoch)
+    assert session._unseal(token) == (request_id, private_key, epoch)
     flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     assert session._unseal(flipped) is None
     assert session._unseal(token + "AAAA") is None
@@ -71,7 +71,7 @@ def test_a_token_opens_only_unchanged_and_in_time(monkeypatch: pytest.MonkeyPatc
 
 def test_the_cookie_is_deleted_with_the_same_attributes() -> None:
     response = HttpResponse()
-    session.end_portal_session(response)
+    session.forget_portal_cookie(response)
     cookie = response.cookies[session.COOKIE_NAME]
     assert cookie.value == "" and cookie["secure"] and cookie["path"] == "/" and cookie["samesite"] == "Strict"
 

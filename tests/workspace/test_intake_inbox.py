@@ -163,9 +163,9 @@ def test_the_request_page_shows_every_answer_and_is_audited(world: World) -> Non
     assert "Police came to my flat in Grozny\nand took my phone" in page
     assert "Dagestan, with a cousin" in page
     assert "Юрий Иванов" in page
-    assert "<li>Internal passport</li>" in page
-    assert "<li>birth certificate</li>" in page
-    assert "<li>Russian</li>" in page and "<li>ce</li>" in page
+    assert '<li dir="auto">Internal passport</li>' in page
+    assert '<li dir="auto">birth certificate</li>' in page
+    assert '<li dir="auto">Russian</li>' in page and '<li dir="auto">ce</li>' in page
     assert "Document number" in page and "Not answered" in page
     assert _reads(request) == 1
 
@@ -380,7 +380,7 @@ def test_a_file_downloads_decrypted_with_safe_headers_and_is_audited(world: Worl
     stored = request.files.get()
     client = _client(world.ivan)
     page = client.get(f"/requests/{request.pk}/").content.decode()
-    assert f'href="/requests/{request.pk}/files/{stored.pk}/">Yuri passport.pdf</a>' in page
+    assert f'href="/requests/{request.pk}/files/{stored.pk}/"><bdi>Yuri passport.pdf</bdi></a>' in page
     assert "author name" in page
     response = client.get(f"/requests/{request.pk}/files/{stored.pk}/")
     assert response.status_code == 200

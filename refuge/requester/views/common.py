@@ -1,4 +1,4 @@
-"""What every portal page shares: the quick-exit link, the Onion-Location header, nothing cached."""
+"""What every portal page shares: the session length, the Onion-Location header, nothing cached."""
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ def portal_view(view: View) -> View:
 
 
 def portal_context() -> dict[str, Any]:
-    """What the layout of every portal page needs: the quick-exit address and the session length."""
+    """What the layout of every portal page needs: the session length."""
     return {
-        "quick_exit_url": settings.REFUGE_QUICK_EXIT_URL,
         "session_minutes": settings.REFUGE_PORTAL_SESSION_MINUTES,
+        "session_seconds": settings.REFUGE_PORTAL_SESSION_MINUTES * 60,
     }
 
 

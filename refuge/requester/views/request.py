@@ -14,7 +14,12 @@ from refuge.intake.queries import read_files, read_messages
 from refuge.intake.uploads.handler import memory_uploads
 from refuge.requester.actions import do_send_message
 from refuge.requester.forms import ReceiptForm, ReplyForm
-from refuge.requester.session import PortalSession, end_portal_session, keep_portal_session, open_portal_session
+from refuge.requester.session import (
+    PortalSession,
+    forget_portal_cookie,
+    keep_portal_session,
+    open_portal_session,
+)
 from refuge.requester.views.common import file_note, portal_view, render_portal
 
 
@@ -84,5 +89,5 @@ def session_ended(request: HttpRequest) -> HttpResponse:
     form = ReceiptForm(initial={"body": unsent[:10_000]})
     notice = _("Your message has not been sent yet: enter your receipt, then send it.") if unsent.strip() else ""
     response = render_portal(request, "requester/status.html", {"form": form, "ended": True, "notice": notice})
-    end_portal_session(response)
+    forget_portal_cookie(response)
     return response

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
@@ -10,7 +11,12 @@ from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
 from refuge.intake.access import access_by_receipt
 from refuge.requester.forms import ReceiptForm, ReplyForm
-from refuge.requester.session import end_portal_session, keep_portal_session, open_portal_session
+from refuge.requester.session import (
+    end_portal_session,
+    forget_portal_cookie,
+    keep_portal_session,
+    open_portal_session,
+)
 from refuge.requester.views.common import portal_view, render_portal
 from refuge.requester.views.request import render_request_page
 
@@ -42,11 +48,25 @@ def status_view(request: HttpRequest) -> HttpResponse:
 
 @portal_view
 def leave_view(request: HttpRequest) -> HttpResponse:
-    """End the portal session on this device (the button posts; the page after it confirms)."""
+    """End the portal session (the button posts; the page after it confirms)."""
     response: HttpResponse
     if request.method == "POST":
         response = redirect("requester:leave")
+        end_portal_session(request, response)
     else:
         response = render_portal(request, "requester/left.html")
-    end_portal_session(response)
+        forget_portal_cookie(response)
+    return response
+
+
+@portal_view
+def quick_exit_view(request: HttpRequest) -> HttpResponse:
+    """ "Leave quickly": end the session on the server, then go on to an ordinary site.
+
+    A plain link, so it works without JavaScript. A GET that ends a session is safe
+    here: the portal cookie is SameSite=Strict, so only a click on the portal's own
+    page carries it; from anywhere else there is nothing to end.
+    """
+    response = HttpResponseRedirect(settings.REFUGE_QUICK_EXIT_URL)
+    end_portal_session(request, response)
     return response

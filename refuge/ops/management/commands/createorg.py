@@ -24,8 +24,19 @@ class Command(BaseCommand):
             "--threshold", type=int, default=2, help="shares needed to rebuild the recovery key (default 2)"
         )
         parser.add_argument("--shares", type=int, default=3, help="number of shares to print (default 3)")
+        parser.add_argument(
+            "--allow-one-share",
+            action="store_true",
+            help="accept --threshold 1: any one share alone then rebuilds the recovery key",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["threshold"] == 1 and not options["allow_one_share"]:
+            # The recovery key opens every case: one lost, copied or coerced paper must not be enough.
+            raise CommandError(
+                "With --threshold 1 any one share rebuilds the organisation recovery key, which opens every "
+                "case. Use --threshold 2 or more, or add --allow-one-share if that is really meant."
+            )
         password = read_password(options["password_file"], prompt="Coordinator's password: ")
         try:
             setup = do_create_organisation(
@@ -39,6 +50,10 @@ class Command(BaseCommand):
         except UserError as error:
             raise CommandError(str(error.message)) from None
         org = setup.organisation
+        if org.recovery_threshold == 1:
+            self.stderr.write(
+                "WARNING: threshold 1: whoever holds any one share can rebuild the recovery key and open every case."
+            )
         self.stdout.write(f"Organisation {org.name!r} created (login short name: {org.slug}).\n")
         self.stdout.write(
             f"ORGANISATION RECOVERY KEY — {org.recovery_threshold} of these {org.recovery_shares} shares rebuild it.\n"
