@@ -80,7 +80,7 @@ def case_document_view(request: HttpRequest, case_id: uuid.UUID, document_id: uu
 
 @staff_view()
 def case_request_file_view(request: HttpRequest, case_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponse:
-    """A file the requester sent in the conversation, for the case's team."""
+    """A file the requester sent (with the request or in a message), for the case's team."""
     user = member(request)
     case = access_case(user, case_id).case
     if case.request is None:

@@ -52,7 +52,7 @@ from refuge.cases.queries import (
 )
 from refuge.cases.stages import allowed_next
 from refuge.crypto import CryptoError
-from refuge.intake.queries import read_messages
+from refuge.intake.queries import read_files, read_messages
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.models import Key
 from refuge.relocation.models import Pathway
@@ -295,7 +295,9 @@ def _conversation(request: HttpRequest, case: Case) -> dict[str, Any]:
         return {}
     try:
         secret = keyring_of(request).secret_for(case.request.key)
-        return {"conversation": read_messages(case.request, secret)}
+        files = read_files(case.request, secret)
+        # Every file the requester sent, with the request form or in a later message, is the case's too.
+        return {"conversation": read_messages(case.request, secret, files), "requester_files": files}
     except KeyNotHeld:
         return {"conversation_locked": True}
     except CryptoError:
