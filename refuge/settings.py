@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF (which would parse the body itself): caps, parses and checks every form body.
+    "refuge.core.request_body.RequestBodyMiddleware",
     "refuge.core.csrf.RefugeCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "refuge.accounts.middleware.KeyringMiddleware",
@@ -225,6 +227,9 @@ REFUGE_RECEIPT_LOOKUPS_PER_MINUTE = env_int("REFUGE_RECEIPT_LOOKUPS_PER_MINUTE",
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# Uploads of every route are held in memory, bounded, never in a temporary file (docs/limits.md).
+FILE_UPLOAD_HANDLERS = ["refuge.requester.upload_handler.BoundedMemoryUploadHandler"]
 
 # Logs never carry request bodies or personal data: only our own logger's lines and
 # Django's request errors (path and status, no body, no query string values).
