@@ -228,6 +228,10 @@ REFUGE_RECEIPT_LOOKUPS_PER_MINUTE = env_int("REFUGE_RECEIPT_LOOKUPS_PER_MINUTE",
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# Pictures and PDFs checked at once per process (each decode may hold about 2 × 128 MiB),
+# and how long an upload waits for its turn before the form says "busy, try again".
+REFUGE_UPLOAD_DECODES = env_int("REFUGE_UPLOAD_DECODES", 1, minimum=1, maximum=16)
+REFUGE_UPLOAD_WAIT_SECONDS = env_int("REFUGE_UPLOAD_WAIT_SECONDS", 20, minimum=1, maximum=120)
 # Uploads of every route are held in memory, bounded, never in a temporary file (docs/limits.md).
 FILE_UPLOAD_HANDLERS = ["refuge.requester.upload_handler.BoundedMemoryUploadHandler"]
 

@@ -145,3 +145,34 @@ def test_a_reply_cut_short_keeps_the_message_and_sends_nothing(client: Client) -
     assert response.status_code == 400
     assert "Only part of the form arrived" in html and "Are you there?" in html
     assert rows() == before
+
+
+def test_when_every_decode_slot_is_taken_the_form_comes_back_busy_as_typed(client: Client) -> None:
+    import threading
+
+    from django.test import override_settings
+
+    from refuge.intake.uploads.slots import decode_slot
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with decode_slot():
+            holding.set()
+            release.wait(10)
+
+    body = _ask_body(client, files=_photo())
+    with override_settings(REFUGE_UPLOAD_DECODES=1, REFUGE_UPLOAD_WAIT_SECONDS=1):
+        worker = threading.Thread(target=hold)
+        worker.start()
+        try:
+            assert holding.wait(5)
+            before = rows()
+            response = _post_raw(client, "/r/north/ask/", body)
+        finally:
+            release.set()
+            worker.join()
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "We are checking many files right now" in html and ANSWERS["what_happened"] in html
+    assert rows() == before
