@@ -25,7 +25,8 @@ _slots: tuple[int, threading.BoundedSemaphore] | None = None
 def _semaphore() -> threading.BoundedSemaphore:
     """The process's slots, sized from the setting (made again only if the setting changed)."""
     global _slots
-    size: int = settings.REFUGE_UPLOAD_DECODES
+    # The defaults of refuge/settings.py, for a process that configured Django without them (the fuzzer).
+    size: int = getattr(settings, "REFUGE_UPLOAD_DECODES", 1)
     with _guard:
         if _slots is None or _slots[0] != size:
             _slots = (size, threading.BoundedSemaphore(size))
@@ -36,7 +37,7 @@ def _semaphore() -> threading.BoundedSemaphore:
 def decode_slot() -> Iterator[None]:
     """Hold one decode slot for the block, or refuse with "busy" after the configured wait."""
     semaphore = _semaphore()
-    if not semaphore.acquire(timeout=settings.REFUGE_UPLOAD_WAIT_SECONDS):
+    if not semaphore.acquire(timeout=getattr(settings, "REFUGE_UPLOAD_WAIT_SECONDS", 20)):
         raise UserError(
             "uploads_busy",
             _(
