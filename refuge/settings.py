@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF (which would parse the body itself): caps, parses and checks every form body.
+    "refuge.core.request_body.RequestBodyMiddleware",
     "refuge.core.csrf.RefugeCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "refuge.accounts.middleware.KeyringMiddleware",
@@ -228,6 +230,13 @@ CSRF_TRUSTED_ORIGINS = env_list("REFUGE_CSRF_TRUSTED_ORIGINS", [])
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# Pictures and PDFs checked at once per process (each decode may hold about 2 × 128 MiB),
+# and how long an upload waits for its turn before the form says "busy, try again".
+REFUGE_UPLOAD_DECODES = env_int("REFUGE_UPLOAD_DECODES", 1, minimum=1, maximum=16)
+REFUGE_UPLOAD_WAIT_SECONDS = env_int("REFUGE_UPLOAD_WAIT_SECONDS", 20, minimum=1, maximum=120)
+# Uploads of every route are held in memory, bounded, never in a temporary file (docs/limits.md).
+FILE_UPLOAD_HANDLERS = ["refuge.intake.uploads.handler.BoundedMemoryUploadHandler"]
 
 # Logs never carry request bodies or personal data: only our own logger's lines and
 # Django's request errors (path and status, no body, no query string values).

@@ -35,7 +35,7 @@ from refuge.cases.queries import (
 )
 from refuge.crypto import CryptoError
 from refuge.intake.models import RequestFile
-from refuge.intake.queries import ShownMessage, read_file_content, read_messages
+from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
 from refuge.intake.reads import OpenedFile
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 
@@ -62,6 +62,8 @@ class Conversation:
     """The conversation with the requester (the request key, which a member may lack alone)."""
 
     messages: list[ShownMessage] = field(default_factory=list)
+    # Every file the requester sent: with the request form and in later messages.
+    files: list[ShownFile] = field(default_factory=list)
     locked: bool = False
     unreadable: bool = False
 
@@ -107,7 +109,9 @@ def _conversation(case: Case, keyring: Keyring) -> Conversation | None:
     if case.request is None:
         return None
     try:
-        return Conversation(read_messages(case.request, keyring.secret_for(case.request.key)))
+        secret = keyring.secret_for(case.request.key)
+        files = read_files(case.request, secret)
+        return Conversation(read_messages(case.request, secret, files), files)
     except KeyNotHeld:
         return Conversation(locked=True)
     except CryptoError:

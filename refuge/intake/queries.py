@@ -82,10 +82,10 @@ class ShownFile:
     removed: list[str]
 
 
-def read_messages(request: HelpRequest, secret: bytes) -> list[ShownMessage]:
-    """The conversation, oldest first, with each message's files."""
+def read_messages(request: HelpRequest, secret: bytes, files: list[ShownFile] | None = None) -> list[ShownMessage]:
+    """The conversation, oldest first, with each message's files (`files`: read_files, if read already)."""
     files_by_message: dict[Any, list[ShownFile]] = {}
-    for shown in read_files(request, secret):
+    for shown in read_files(request, secret) if files is None else files:
         files_by_message.setdefault(shown.file.message_id, []).append(shown)
     return [
         ShownMessage(message, decrypt_text(message, "body", secret, request.key), files_by_message.get(message.pk, []))

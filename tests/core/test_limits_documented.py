@@ -32,9 +32,11 @@ from refuge.intake.uploads import (
 DOC = Path(refuge.__file__).resolve().parent.parent / "docs" / "limits.md"
 LIMIT_NAME = re.compile(r"^MAX_[A-Z0-9_]+$")
 # Modules whose MAX_ constants bound what arrives from outside: the upload package (every
-# submodule, so a limit not re-exported is still found), intake's actions, the portal's
+# submodule, so a limit not re-exported is still found), request bodies, intake's actions, the portal's
 # forms, the accounts' actions, and the cases and shelter write paths.
 MODULES = [
+    "refuge.core.request_body",
+    "refuge.intake.uploads.handler",
     "refuge.intake.actions",
     "refuge.requester.forms",
     "refuge.accounts.actions",

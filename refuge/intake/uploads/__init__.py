@@ -12,8 +12,9 @@ number, the author of a PDF). Every accepted file is rebuilt, never passed throu
   inside a PDF keeps whatever metadata it carries inside the page.
 
 Work is bounded before it starts: at most MAX_FILE_BYTES + 1 bytes are read, image
-dimensions are checked from the header before any pixel is decoded, and qpdf runs
-under memory and object limits.
+dimensions and the bytes decoding will hold are checked from the header before any
+pixel is decoded, qpdf runs under memory and object limits, and each process decodes
+at most REFUGE_UPLOAD_DECODES files at once (slots.py).
 """
 
 from PIL import Image
@@ -22,6 +23,7 @@ from refuge.core.errors import UserError
 from refuge.intake.uploads.limits import (
     MAX_FILE_BYTES,
     MAX_FILES_PER_UPLOAD,
+    MAX_IMAGE_DECODED_BYTES,
     MAX_IMAGE_PARTS,
     MAX_IMAGE_PIXELS,
     MAX_JPEG_SCANS,
@@ -42,6 +44,7 @@ from refuge.intake.uploads.sanitise import REMOVED_LABELS, CleanUpload, sanitise
 __all__ = [
     "MAX_FILES_PER_UPLOAD",
     "MAX_FILE_BYTES",
+    "MAX_IMAGE_DECODED_BYTES",
     "MAX_IMAGE_PARTS",
     "MAX_IMAGE_PIXELS",
     "MAX_JPEG_SCANS",

@@ -34,6 +34,10 @@ def _refusal(code: str, name: str, limit: int = 0) -> UserError:
             "The picture “%(name)s” is too large (more than %(limit)d megapixels). "
             "Please send a smaller version; a screenshot of it works too."
         ),
+        "image_too_heavy": _(
+            "The picture “%(name)s” is too large for us to check: it has too many pixels for its kind of "
+            "colour. Please send a smaller version, or a JPEG photo; a screenshot of it works too."
+        ),
         "pdf_too_long": _(
             "“%(name)s” has more than %(limit)d pages. "
             "Please send only the pages that matter, or split it into several files."
@@ -49,7 +53,11 @@ def _refusal(code: str, name: str, limit: int = 0) -> UserError:
     limits = {"file_too_big": MAX_FILE_BYTES // (1024 * 1024), "pdf_too_long": MAX_PDF_PAGES}
     values = {"name": safe_name(name) or _("untitled"), "limit": limit or limits.get(code, 0)}
     # HEIC is refused like any other type; its own message only says how to fix it.
-    public_code = {"file_type_heic": "file_type_not_allowed", "pdf_too_complex": "pdf_too_long"}.get(code, code)
+    public_code = {
+        "file_type_heic": "file_type_not_allowed",
+        "pdf_too_complex": "pdf_too_long",
+        "image_too_heavy": "image_too_large",
+    }.get(code, code)
     return UserError(public_code, messages[code] % values, field="files")
 
 

@@ -8,7 +8,13 @@ import io
 from PIL import Image, ImageOps
 
 from refuge.intake.uploads.errors import _IMAGE_FAILURES, _refusal
-from refuge.intake.uploads.limits import MAX_IMAGE_PARTS, MAX_IMAGE_PIXELS, MAX_JPEG_SCANS, MAX_WEBP_PIXELS
+from refuge.intake.uploads.limits import (
+    MAX_IMAGE_DECODED_BYTES,
+    MAX_IMAGE_PARTS,
+    MAX_IMAGE_PIXELS,
+    MAX_JPEG_SCANS,
+    MAX_WEBP_PIXELS,
+)
 from refuge.intake.uploads.structure import _IMAGE_METADATA
 
 
@@ -18,6 +24,9 @@ def _sanitise_image(kind: str, data: bytes, name: str) -> tuple[bytes, set[str]]
     # Decompression bombs are refused from the header, before a pixel is allocated.
     if found.pixels > limit:
         raise _refusal("image_too_large", name, limit // 1_000_000)
+    # Pixels alone undercount: 16-bit samples, alpha and progressive scans cost more per pixel.
+    if found.decoded_bytes > MAX_IMAGE_DECODED_BYTES:
+        raise _refusal("image_too_heavy", name)
     # A progressive-scan bomb (each scan re-walks every block), thousands of tiny
     # segments or chunks (each costs Pillow a Python loop), junk between segments.
     if found.scans > MAX_JPEG_SCANS or found.parts > MAX_IMAGE_PARTS or found.broken:

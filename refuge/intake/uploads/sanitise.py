@@ -17,6 +17,7 @@ from refuge.intake.uploads.images import _sanitise_image
 from refuge.intake.uploads.limits import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD
 from refuge.intake.uploads.names import safe_name
 from refuge.intake.uploads.pdfs import _sanitise_pdf
+from refuge.intake.uploads.slots import decode_slot
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,12 @@ def sanitise_upload(name: str, stream: _Readable, size: int | None = None) -> Cl
     if kind is None:
         code = "file_type_heic" if _is_heic(data) else "file_type_not_allowed"
         raise _refusal(code, name)
-    if kind == "pdf":
-        clean, removed = _sanitise_pdf(data, name)
-    else:
-        clean, removed = _sanitise_image(kind, data, name)
+    # The decode is the expensive part: it waits for one of the process's slots.
+    with decode_slot():
+        if kind == "pdf":
+            clean, removed = _sanitise_pdf(data, name)
+        else:
+            clean, removed = _sanitise_image(kind, data, name)
     ordered = tuple(code for code in REMOVED_LABELS if code in removed)
     return CleanUpload(kind=kind, data=clean, name=safe_name(name, kind), removed=ordered)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from refuge.intake.uploads.limits import MAX_IMAGE_PARTS
+from refuge.intake.uploads.limits import MAX_IMAGE_PARTS, WEBP_DECODE_BYTES_PER_PIXEL
 from refuge.intake.uploads.metadata import _exif_codes, _inflate_capped, _xmp_codes
 
 
@@ -21,6 +21,9 @@ class _Found:
     parts: int = 0  # segments or chunks walked
     broken: bool = False  # no structure to walk where one must be
     lossless: bool = False  # WebP stored losslessly (VP8L)
+    # What decoding will hold, from the header: pixels × the larger of the decoded samples
+    # (channels × bits) and Pillow's pixel, plus the decoder's own per-pixel buffers.
+    decoded_bytes: int = 0
 
 
 _ENTROPY_END = re.compile(rb"\xff(?![\x00\xd0-\xd7\xff])")
@@ -44,6 +47,8 @@ def _jpeg_metadata(data: bytes) -> _Found:
             continue
         length = int.from_bytes(data[pos : pos + 2], "big")
         found.codes |= _jpeg_segment_codes(marker, data[pos + 2 : pos + length])
+        if marker in _JPEG_FRAMES:
+            found.decoded_bytes = max(found.decoded_bytes, _jpeg_decoded_bytes(marker, data[pos + 2 : pos + length]))
         pos += max(length, 2)
         if marker == 0xDA:  # start of scan: skip the entropy-coded data to the next marker
             found.scans += 1
@@ -52,6 +57,25 @@ def _jpeg_metadata(data: bytes) -> _Found:
     if data[pos:].strip(b"\0\r\n\t "):
         found.codes.add("other")  # appended data: a ZIP or HTML polyglot, a second picture, a video
     return found
+
+
+# Start-of-frame markers (not DHT 0xC4, JPG 0xC8, DAC 0xCC); progressive ones keep every
+# coefficient of the picture in memory until the last scan.
+_JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_JPEG_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
+
+
+def _jpeg_decoded_bytes(marker: int, frame: bytes) -> int:
+    """Pillow's pixels (1 byte grey, 4 otherwise) and, if progressive, 2 bytes per coefficient."""
+    if len(frame) < 6:
+        return 0
+    height, width, count = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big"), frame[5]
+    sampling = [(frame[7 + 3 * i] >> 4, frame[7 + 3 * i] & 15) for i in range(count) if 8 + 3 * i <= len(frame)]
+    per_pixel = 1.0 if count == 1 else 4.0
+    if marker in _JPEG_PROGRESSIVE and sampling:
+        h_max, v_max = max(h for h, _v in sampling) or 1, max(v for _h, v in sampling) or 1
+        per_pixel += sum(2 * h * v / (h_max * v_max) for h, v in sampling)
+    return int(width * height * per_pixel)
 
 
 def _jpeg_segment_codes(marker: int, segment: bytes) -> set[str]:
@@ -93,6 +117,8 @@ def _png_metadata(data: bytes) -> _Found:
         kind = data[pos + 4 : pos + 8]
         body = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
+        if kind == b"IHDR" and len(body) >= 10:
+            found.decoded_bytes = _png_decoded_bytes(body)
         if kind in {b"tEXt", b"zTXt", b"iTXt"}:
             found.codes |= _png_text_codes(kind, body)
         elif kind == b"eXIf":
@@ -106,6 +132,20 @@ def _png_metadata(data: bytes) -> _Found:
     if pos < len(data) and data[pos:].strip(b"\0\r\n\t "):
         found.codes.add("other")  # data after IEND: a polyglot
     return found
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type: grey, RGB, palette, grey+alpha, RGBA
+
+
+def _png_decoded_bytes(header: bytes) -> int:
+    """The larger of the inflated samples (16-bit RGBA: 8 bytes a pixel) and Pillow's pixel."""
+    width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    depth, colour = header[8], header[9]
+    channels = _PNG_CHANNELS.get(colour, 4)
+    samples = channels * max(depth, 8) // 8
+    # Pillow holds grey and palette pictures in 1 byte a pixel (16-bit grey in 2), the rest in 4.
+    pillow = samples if channels == 1 else 4
+    return width * height * max(samples, pillow)
 
 
 def _png_text_codes(kind: bytes, body: bytes) -> set[str]:
@@ -150,6 +190,7 @@ def _webp_metadata(data: bytes) -> _Found:
             found.lossless = True
         if kind in {b"VP8X", b"VP8L", b"VP8 "}:
             found.pixels = found.pixels or _webp_pixels(kind, body)
+            found.decoded_bytes = found.pixels * WEBP_DECODE_BYTES_PER_PIXEL
         if kind == b"EXIF":
             found.codes |= _exif_codes(body)
         elif kind == b"XMP ":

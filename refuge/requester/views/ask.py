@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
+from refuge.core.request_body import body_error, shows_body_errors
 from refuge.intake.uploads.handler import memory_uploads
 from refuge.requester.access import access_portal_organisation
 from refuge.requester.actions import do_send_request
@@ -31,6 +32,7 @@ def landing_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @portal_view
 @memory_uploads
+@shows_body_errors
 # Everything in this form is about a person at risk: none of it may reach an error report.
 @sensitive_post_parameters()
 @sensitive_variables()
@@ -40,6 +42,10 @@ def ask_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     if request.method != "POST":
         return render_blank_form(request, organisation, questions, lambda: RequestForm(questions=questions))
     form = RequestForm(request.POST, request.FILES, questions=questions)
+    refused = body_error(request)
+    if refused is not None:
+        # What arrived before the problem comes back in the form; nothing is sent.
+        add_user_error(form, refused)
     if form.is_valid():
         try:
             submission = do_send_request(

@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
+from refuge.core.request_body import body_error, shows_body_errors
 from refuge.intake.access import RequesterAccess
 from refuge.intake.queries import read_files, read_messages
 from refuge.intake.uploads.handler import memory_uploads
@@ -25,6 +26,7 @@ from refuge.requester.views.common import file_note, portal_view, render_portal
 
 @portal_view
 @memory_uploads
+@shows_body_errors
 @sensitive_post_parameters()
 @sensitive_variables()
 def request_view(request: HttpRequest, sent: bool = False) -> HttpResponse:
@@ -33,6 +35,9 @@ def request_view(request: HttpRequest, sent: bool = False) -> HttpResponse:
         return session_ended(request)
     posted = request.method == "POST"
     form = ReplyForm(request.POST if posted else None, request.FILES if posted else None)
+    refused = body_error(request)
+    if refused is not None:
+        add_user_error(form, refused)  # the message typed comes back; nothing is sent
     if posted and form.is_valid():
         try:
             do_send_message(

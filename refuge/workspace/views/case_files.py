@@ -68,7 +68,7 @@ def case_document_view(request: StaffRequest, case_id: uuid.UUID, document_id: u
 
 @staff_view(page=_file_page("conversation"))
 def case_request_file_view(request: StaffRequest, case_id: uuid.UUID, file_id: uuid.UUID) -> HttpResponse:
-    """A file the requester sent in the conversation, for the case's team."""
+    """A file the requester sent (with the request or in a message), for the case's team."""
     case = access_case(request.member, case_id).case
     opened = open_case_request_file(request.member, request.keyring, case, file_id)
     return _attachment(opened, case.reference)

@@ -279,7 +279,8 @@ def _conversation(conversation: Conversation | None) -> dict[str, Any]:
         return {"conversation_locked": True}
     if conversation.unreadable:
         return {"conversation_unreadable": True}
-    return {"conversation": conversation.messages}
+    # Every file the requester sent, with the request form or in a later message, is the case's too.
+    return {"conversation": conversation.messages, "requester_files": conversation.files}
 
 
 def team_users(case: Case) -> QuerySet[User]:
