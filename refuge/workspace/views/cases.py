@@ -121,7 +121,8 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         return render(request, "workspace/cases/list.html", {**context, "invalid": True}, status=400)
     filters = _filters(form.cleaned_data)
     try:
-        cases = case_list(user, filters, today)
+        # The member's keyring confirms identity matches of the search (blind indexes collide).
+        cases = case_list(user, filters, today, keyring_of(request))
     except KeyNotHeld:
         # A blind-index key without its server wrap: search by identity is unavailable,
         # which is said next to the box rather than failing the page.
