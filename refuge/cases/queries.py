@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 
 from refuge.accounts.models import Role, User
 from refuge.cases import compartments as schema
@@ -103,7 +103,12 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date, keyring: K
         found = search_cases(user, filters.q, keyring)
         cases = cases.filter(pk__in=found.ids)
         # Shown as "possible match" on the list: the searcher could not confirm it.
-        cases = cases.annotate(possible_match=ExpressionWrapper(Q(pk__in=found.possible), output_field=BooleanField()))
+        possible = (
+            ExpressionWrapper(Q(pk__in=found.possible), output_field=BooleanField())
+            if found.possible
+            else Value(False, output_field=BooleanField())  # an empty IN reads 0, not false, on PostgreSQL
+        )
+        cases = cases.annotate(possible_match=possible)
     return (
         cases.select_related("pathway")
         .defer("summary", *(f"pathway__{name}" for name in _PATHWAY_LONG_TEXTS))

@@ -20,9 +20,9 @@ Fyodor != Fedor (yo is written as io).
 
 What is stored (version 2, issue #16): the keyed BLAKE2b-256 above is only the first
 step. Whoever holds the index key (the server key opens it) could otherwise hash every
-Russian mobile number (10^9) in a quarter of a core-hour and read the phone numbers off a
-dump. So the keyed hash is then
-  - stretched with Argon2id (INDEX_OPSLIMIT, INDEX_MEMLIMIT: about 0.7 ms a value), so
+Russian mobile number (10^9) in 0.17 core-hours (BENCHMARKS.md, "Blind indexes") and read
+the phone numbers off a dump. So the keyed hash is then
+  - stretched with Argon2id (INDEX_OPSLIMIT, INDEX_MEMLIMIT: about 0.76 ms a value), so
     each guess costs that much, and
   - truncated to a few bits (INDEX_BITS, 22-24), so that values collide by design, as in
     CipherSweet: a stored index names a bucket of many plausible values of the
@@ -60,9 +60,9 @@ _DOCUMENT_JUNK = re.compile(r"[^A-Z0-9]")
 _INDEX_PERSON = b"refuge.blind"
 _STRETCH_PERSON = b"refuge.blind.v2"
 
-# Argon2id over the keyed hash: about 0.7 ms a value on the benchmark machine (BENCHMARKS.md,
-# "Blind indexes"), so enumerating 10^9 phone numbers with the key costs ~190 core-hours
-# instead of 0.26. Small memory on purpose: a submission computes up to three.
+# Argon2id over the keyed hash: about 0.76 ms of CPU a value on the benchmark machine
+# (BENCHMARKS.md, "Blind indexes"), so enumerating 10^9 phone numbers with the key costs
+# ~212 core-hours instead of 0.17. Small memory on purpose: a submission computes up to three.
 INDEX_OPSLIMIT = 2
 INDEX_MEMLIMIT = 1024 * 1024
 # Bits kept of each field's index (docs/keys.md, "Blind indexes"): with 10^5 values
