@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._login_child import memory_mib, worker_pids
+from refuge.core.secrets_files import sibling_secrets_dir
 from tests.support.http import LoopbackClient, Response
 from tests.support.server import run_refuge, running_server
 
@@ -161,7 +162,7 @@ def _sqlite_file(data_dir: Path) -> Path:
 
 
 def _restore(cache: Path, data_dir: Path, kind: str) -> None:
-    shutil.copytree(cache / "secrets", data_dir / "secrets", dirs_exist_ok=True)
+    shutil.copytree(cache / "secrets", sibling_secrets_dir(data_dir), dirs_exist_ok=True)
     if kind == "sqlite":
         shutil.copyfile(cache / "refuge.sqlite3", _sqlite_file(data_dir))
     else:
@@ -200,7 +201,7 @@ def _store(cache: Path, data_dir: Path, kind: str, meta: dict[str, Any]) -> None
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     os.chmod(temporary, 0o700)  # the bench accounts' password and TOTP secrets are in meta.json
-    shutil.copytree(data_dir / "secrets", temporary / "secrets")
+    shutil.copytree(sibling_secrets_dir(data_dir), temporary / "secrets")
     if kind == "sqlite":
         import sqlite3
 

@@ -74,7 +74,9 @@ def _measure(database_url: str | None, flow: str, seconds: float, label: str) ->
     """Run the child for one flow in a fresh data directory; return what it measured."""
     from tests.support.server import refuge_env
 
-    data_dir = Path(tempfile.mkdtemp(prefix=f"refuge-bench-intake-{flow}-"))
+    # The secrets go beside the data directory (var-secrets/): both inside one scratch directory.
+    data_dir = Path(tempfile.mkdtemp(prefix=f"refuge-bench-intake-{flow}-")) / "var"
+    data_dir.mkdir(mode=0o700)
     try:
         output = data_dir / "measured.json"
         settings = "refuge.settings" if flow == "encrypted" else "bench.baseline_settings"
@@ -102,7 +104,7 @@ def _measure(database_url: str | None, flow: str, seconds: float, label: str) ->
         data: dict[str, Any] = json.loads(output.read_text())
         return data
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 # --- report --------------------------------------------------------------------------------------

@@ -66,7 +66,9 @@ def _measure(database_url: str | None, iterations: int) -> dict[str, Any]:
     """Run the child in a fresh data directory; return what it measured."""
     from tests.support.server import refuge_env
 
-    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-login-"))
+    # The secrets go beside the data directory (var-secrets/): both inside one scratch directory.
+    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-login-")) / "var"
+    data_dir.mkdir(mode=0o700)
     try:
         output = data_dir / "measured.json"
         env = refuge_env(data_dir, **({"DATABASE_URL": database_url} if database_url else {}))
@@ -81,7 +83,7 @@ def _measure(database_url: str | None, iterations: int) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(output.read_text())
         return data
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 def _report(label: str, detail: str, data: dict[str, Any], iterations: int) -> tuple[list[Table], list[Check]]:

@@ -289,7 +289,9 @@ def _verify(data_dir: Path, report: LoadReport, env: dict[str, str]) -> dict[str
 
 def run_soak(soak: Soak, output: Path, *, workers: int) -> dict[str, Any]:
     """Set up, serve, load, sample, verify; the result as written to `output`."""
-    data_dir = Path(tempfile.mkdtemp(prefix="refuge-soak-"))
+    # The secrets go beside the data directory (var-secrets/): both inside one scratch directory.
+    data_dir = Path(tempfile.mkdtemp(prefix="refuge-soak-")) / "var"
+    data_dir.mkdir(mode=0o700)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _database(soak.database) as env:
@@ -303,7 +305,7 @@ def run_soak(soak: Soak, output: Path, *, workers: int) -> dict[str, Any]:
             shutil.copyfile(server.log_path, output.parent / "server.log")
             verified = _verify(data_dir, report, env)
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
     result = _result(soak, report, judge_memory(soak.samples, soak.warm_up_seconds), verified, log, server_alive)
     output.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result

@@ -109,7 +109,9 @@ def _code_measured() -> str:
 def _measure(database_url: str | None, cases: int, iterations: int) -> dict[str, Any]:
     from tests.support.server import refuge_env
 
-    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-workspace-"))
+    # The secrets go beside the data directory (var-secrets/): both inside one scratch directory.
+    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-workspace-")) / "var"
+    data_dir.mkdir(mode=0o700)
     try:
         output = data_dir / "measured.json"
         env = refuge_env(data_dir, **({"DATABASE_URL": database_url} if database_url else {}))
@@ -125,7 +127,7 @@ def _measure(database_url: str | None, cases: int, iterations: int) -> dict[str,
         data: dict[str, Any] = json.loads(output.read_text())
         return data
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 def _report(

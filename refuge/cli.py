@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refuge.settings")
     if command in {"init", "demo"} and os.environ["DJANGO_SETTINGS_MODULE"] == "refuge.settings":
-        from refuge.core.secrets_files import default_data_dir, ensure_secret_files
+        from refuge.core.secrets_files import default_data_dir, default_secrets_dir, ensure_secret_files
 
-        ensure_secret_files(default_data_dir())
+        ensure_secret_files(default_data_dir(), default_secrets_dir())
     from django.core.management import execute_from_command_line
 
     if command == "manage":

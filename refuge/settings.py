@@ -11,11 +11,14 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from refuge.core.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
-from refuge.core.secrets_files import make_database_file_private
+from refuge.core.secrets_files import make_database_file_private, resolve_secrets_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("REFUGE_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
-SECRETS_DIR = DATA_DIR / "secrets"
+# Outside the data directory, so that a backup or copy of it holds no secret (issue #16):
+# `<data dir>-secrets/` by default, or an older installation's `<data dir>/secrets/`
+# until it is moved (refuge.W004).
+SECRETS_DIR = resolve_secrets_dir(DATA_DIR, env_str("REFUGE_SECRETS_DIR", ""))
 
 DEBUG = env_bool("REFUGE_DEBUG", False)
 ALLOWED_HOSTS = env_list("REFUGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])

@@ -7,6 +7,9 @@ import os
 import tempfile
 
 os.environ.setdefault("REFUGE_DATA_DIR", os.environ.get("REFUGE_DATA_DIR") or tempfile.mkdtemp(prefix="refuge-test-"))
+os.environ.setdefault(
+    "REFUGE_SECRETS_DIR", os.environ.get("REFUGE_SECRETS_DIR") or tempfile.mkdtemp(prefix="refuge-test-secrets-")
+)
 os.environ.setdefault("REFUGE_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("REFUGE_RECEIPT_PEPPER", "test-pepper-0123456789abcdef0123456789")
 os.environ.setdefault("REFUGE_SERVER_KEY", "dGVzdC1zZXJ2ZXIta2V5LTAxMjM0NTY3ODlhYmNkZWY=")

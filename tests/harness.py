@@ -3,7 +3,8 @@
 It decides, once per test session, where the tests keep their data and which database
 they run on, and it makes sure a CI run cannot pass by skipping (docs/development.md):
 
-- REFUGE_DATA_DIR: a fresh temporary directory, removed at the end of the session.
+- REFUGE_DATA_DIR and REFUGE_SECRETS_DIR: two fresh temporary directories, removed at the
+  end of the session.
 - REFUGE_TEST_DATABASE=sqlite (default): DATABASE_URL is cleared, so the suite can never
   touch a database configured in the developer's shell.
 - REFUGE_TEST_DATABASE=postgres: a throwaway PostgreSQL cluster (tests/postgres.py) is
@@ -50,6 +51,7 @@ class _Session:
 
     def __init__(self) -> None:
         self.data_dir: Path | None = None
+        self.secrets_dir: Path | None = None
         self.cluster: ThrowawayCluster | None = None
         self.skipped: list[str] = []
 
@@ -57,9 +59,10 @@ class _Session:
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
-        if self.data_dir is not None:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self.data_dir = None
+        for directory in (self.data_dir, self.secrets_dir):
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
+        self.data_dir = self.secrets_dir = None
 
 
 _session = _Session()
@@ -93,6 +96,9 @@ def _prepare_environment() -> None:
     _session.data_dir = Path(tempfile.mkdtemp(prefix="refuge-test-"))
     # Never a developer's real var/: tests create and delete files here.
     os.environ["REFUGE_DATA_DIR"] = str(_session.data_dir)
+    # Secrets are kept apart from the data directory (docs/configuration.md), in tests too.
+    _session.secrets_dir = Path(tempfile.mkdtemp(prefix="refuge-test-secrets-"))
+    os.environ["REFUGE_SECRETS_DIR"] = str(_session.secrets_dir)
     if requested_database() == "sqlite":
         os.environ.pop("DATABASE_URL", None)
         return

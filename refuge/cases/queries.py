@@ -15,10 +15,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy
 
 from refuge.accounts.models import Role, User
+from refuge.cases import compartments as schema
 from refuge.cases.access import visible_cases
 from refuge.cases.compartments import generated_task_title
 from refuge.cases.models import (
@@ -75,13 +76,15 @@ def register_case_filter(field: str, case_ids: Callable[[Any], QuerySet[Any, Any
     _CONTRIBUTED_FILTERS[field] = case_ids
 
 
-def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySet[Case]:
+def case_list(user: User, filters: CaseFilters, today: datetime.date, keyring: Keyring | None = None) -> QuerySet[Case]:
     """The cases the user may list, narrowed by filters, most pressing (earliest due) first.
 
     Built for 100,000 cases (BENCHMARKS.md): filters are subqueries rather than joins, so
     no DISTINCT is needed; broad filters are answered from `case_list_idx` alone, narrow
     ones (team, overdue tasks, lost contact, search) start from their own indexes; the
-    encrypted summary and the pathway's long texts are not loaded.
+    encrypted summary and the pathway's long texts are not loaded. `keyring`, the member's,
+    confirms what a search by name, phone or document number found (`search_cases`);
+    without it such matches are all marked `possible_match`.
     """
     cases = visible_cases(user)
     if filters.stage == "all":
@@ -117,12 +120,19 @@ def case_list(user: User, filters: CaseFilters, today: datetime.date) -> QuerySe
         cases = cases.filter(Exists(overdue_tasks))
     if filters.q:
         try:
-            found = search_case_ids(user, filters.q)
+            found = search_cases(user, filters.q, keyring)
         except KeyNotHeld:
             # A blind-index key without its server wrap: search by identity is unavailable,
             # which is said next to the box rather than failing the page.
             raise UserError("search_unavailable", SEARCH_UNAVAILABLE, field="q") from None
-        cases = cases.filter(pk__in=found)
+        cases = cases.filter(pk__in=found.ids)
+        # Shown as "possible match" on the list: the searcher could not confirm it.
+        possible = (
+            ExpressionWrapper(Q(pk__in=found.possible), output_field=BooleanField())
+            if found.possible
+            else Value(False, output_field=BooleanField())  # an empty IN reads 0, not false, on PostgreSQL
+        )
+        cases = cases.annotate(possible_match=possible)
     return (
         cases.select_related("pathway")
         .defer("summary", *(f"pathway__{name}" for name in _PATHWAY_LONG_TEXTS))
@@ -176,9 +186,29 @@ _PATHWAY_LONG_TEXTS = (
 MAX_SEARCH_MATCHES = 500
 
 
-def search_case_ids(user: User, text: str) -> list[Any]:
+def search_case_ids(user: User, text: str, keyring: Keyring | None = None) -> list[Any]:
     """Ids of the organisation's cases matching a reference, a pseudonym (or its start), or exactly
-    a name, phone or document number; each kind is one indexed query."""
+    a name, phone or document number; each kind is one indexed query (`search_cases` says which
+    identity matches could not be confirmed)."""
+    return search_cases(user, text, keyring).ids
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    ids: list[Any]
+    # Cases found only through a blind index the searcher could not confirm: truncated
+    # indexes collide by design (refuge/crypto/blind.py), so these may be another person.
+    possible: set[Any]
+
+
+def search_cases(user: User, text: str, keyring: Keyring | None = None) -> SearchResult:
+    """The cases a search finds; identity matches confirmed by decrypting with the member's keys.
+
+    A blind index keeps 22-24 bits, so about one stored value in four million meets a
+    search by chance (docs/keys.md). Each index match is opened with the searcher's
+    keyring and compared in memory: a collision is dropped, a match the searcher cannot
+    open (the compartment is not shared with them) is kept but marked possible.
+    """
     text = text.strip()[:MAX_SEARCH_CHARS]
     organisation_id = user.organisation_id
     found: set[Any] = set(
@@ -193,14 +223,48 @@ def search_case_ids(user: User, text: str) -> list[Any]:
     else:
         people = people.filter(pseudonym=prefix)
     found.update(people.values_list("case_id", flat=True)[:MAX_SEARCH_MATCHES])
-    for field_name, digest in index_digests(organisation_id, text):
-        matches = CaseIndex.objects.filter(organisation_id=organisation_id, field=field_name, digest=digest)
-        found.update(matches.values_list("case_id", flat=True)[:MAX_SEARCH_MATCHES])
-    return sorted(found, key=str)[:MAX_SEARCH_MATCHES]
+    keyring = keyring if keyring is not None else Keyring.locked(user)
+    possible: set[Any] = set()
+    for field_name, normalised, digest in index_digests(organisation_id, text):
+        # Only the cases the searcher may list are worth opening.
+        matches = CaseIndex.objects.filter(
+            organisation_id=organisation_id, field=field_name, digest=digest, case__in=visible_cases(user)
+        )
+        candidates = list(matches.values_list("case_id", "person_id")[:MAX_SEARCH_MATCHES])
+        confirmed, unconfirmed = _confirm_identity(keyring, field_name, normalised, candidates)
+        found.update(confirmed)
+        possible.update(unconfirmed - confirmed)
+    possible -= found
+    ids = sorted(found | possible, key=str)[:MAX_SEARCH_MATCHES]
+    return SearchResult(ids, possible & set(ids))
 
 
-def index_digests(organisation_id: Any, text: str) -> list[tuple[str, str]]:
-    """The blind-index digest of the search text for every indexed field it normalises for."""
+def _confirm_identity(
+    keyring: Keyring, field_name: str, normalised: str, candidates: list[tuple[Any, Any]]
+) -> tuple[set[Any], set[Any]]:
+    """(case ids whose person has this value, case ids that the keyring cannot check)."""
+    if not candidates:
+        return set(), set()
+    case_of = {person_id: case_id for case_id, person_id in candidates}
+    kinds = [kind for kind, fields in schema.FIELDS.items() if any(f.index == field_name for f in fields)]
+    confirmed: set[Any] = set()
+    unconfirmed: set[Any] = set()
+    compartments = Compartment.objects.filter(person_id__in=case_of, kind__in=kinds).select_related("key")
+    for compartment in compartments:
+        try:
+            content = read_compartment(compartment, keyring)
+        except KeyNotHeld:
+            unconfirmed.add(case_of[compartment.person_id])
+            continue
+        # Decrypted in memory to compare only: nothing of it is shown or kept.
+        values = {INDEXED_FIELDS[f](v) for f, v in schema.index_values(compartment.kind, content) if f == field_name}
+        if normalised in values:
+            confirmed.add(case_of[compartment.person_id])
+    return confirmed, unconfirmed
+
+
+def index_digests(organisation_id: Any, text: str) -> list[tuple[str, str, str]]:
+    """(field, normalised text, blind index) for every indexed field the search text normalises for."""
     keys = {
         key.label.removeprefix("blind-index:"): key
         for key in Key.objects.filter(organisation_id=organisation_id, purpose=Purpose.BLIND_INDEX)
@@ -211,7 +275,7 @@ def index_digests(organisation_id: Any, text: str) -> list[tuple[str, str]]:
         normalised = normalise(text)
         if key is None or not normalised:
             continue
-        found.append((field_name, blind_index(server_secret_for(key), field_name, normalised)))
+        found.append((field_name, normalised, blind_index(server_secret_for(key), field_name, normalised)))
     return found
 
 

@@ -22,6 +22,13 @@ from django.db import connections
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.module_loading import import_string
 
+from refuge.core.secrets_files import (
+    SECRET_FILE_NAMES,
+    is_inside,
+    legacy_secrets_dir,
+    sibling_secrets_dir,
+)
+
 # Weak KDF parameters and the fast hasher exist so the test suite runs in seconds;
 # anywhere else they would let a seized database be brute-forced (DESIGN.md §5).
 TEST_SETTINGS_MODULES = frozenset({"refuge.test_settings"})
@@ -246,6 +253,47 @@ def check_secret_file_permissions(app_configs: AppConfigs = None, **kwargs: Any)
                 )
             )
     return warnings
+
+
+@register(Tags.security)
+def check_secrets_outside_data_dir(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
+    """refuge.W004: no secret file inside the data directory, which is what gets backed up and copied."""
+    data_dir = getattr(settings, "DATA_DIR", None)
+    secrets_dir = getattr(settings, "SECRETS_DIR", None)
+    if data_dir is None or secrets_dir is None:
+        return []
+    data_dir, secrets_dir = Path(data_dir), Path(secrets_dir)
+    # A copy of the data directory with the server key in it opens every blind-index key;
+    # with the pepper, it tests receipts offline (issue #16, docs/threat-model.md).
+    inside = [secrets_dir / name for name in SECRET_FILE_NAMES if (secrets_dir / name).is_file()]
+    inside = [path for path in inside if is_inside(path, data_dir)]
+    inside += [
+        Path(value)
+        for name, value in sorted(os.environ.items())
+        if name.startswith("REFUGE_") and name.endswith("_FILE") and value and is_inside(Path(value), data_dir)
+    ]
+    if not inside:
+        return []
+    target = sibling_secrets_dir(data_dir)
+    if secrets_dir == legacy_secrets_dir(data_dir) and not target.exists():
+        hint = (
+            f"Stop Refuge, run `mv {secrets_dir} {target}`, and start it again (docs/operations.md, "
+            '"Moving the secrets out of the data directory"). Delete copies of the data directory '
+            "made before the move, or keep them as safe as the secrets."
+        )
+    else:
+        hint = (
+            f"Move them to a directory outside {data_dir} and point REFUGE_SECRETS_DIR (or the *_FILE "
+            'variables) at it (docs/operations.md, "Moving the secrets out of the data directory").'
+        )
+    return [
+        CheckWarning(
+            f"Secret files are inside the data directory {data_dir}: {', '.join(str(p) for p in inside)}. "
+            "A backup or copy of the data directory would hold them.",
+            hint=hint,
+            id="refuge.W004",
+        )
+    ]
 
 
 def _mode(path: Path) -> int:

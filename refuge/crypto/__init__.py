@@ -7,6 +7,9 @@ Every failure to open, verify or unwrap raises CryptoError, whatever the cause.
 
 from refuge.crypto.blind import (
     blind_index,
+    chance_of_false_match,
+    index_bits,
+    keyed_index,
     normalise_document_number,
     normalise_name,
     normalise_phone,
@@ -68,6 +71,7 @@ __all__ = [
     "associated_data",
     "blind_index",
     "chain_hash",
+    "chance_of_false_match",
     "combine_shares",
     "decrypt_field",
     "decrypt_stream",
@@ -78,6 +82,8 @@ __all__ = [
     "encrypt_stream",
     "generate_keypair",
     "generate_signing_keypair",
+    "index_bits",
+    "keyed_index",
     "new_receipt",
     "new_recovery_code",
     "normalise_document_number",

@@ -17,6 +17,21 @@ Known merges (accepted: a false duplicate is checked by a person, a missed dupli
 be a plant or a second case for one person): Ivanna = Ivana, Hassan = Hasan,
 Daniel = Danel. Known misses: Alexander != Aleksandr (different spellings of the end),
 Fyodor != Fedor (yo is written as io).
+
+What is stored (version 2, issue #16): the keyed BLAKE2b-256 above is only the first
+step. Whoever holds the index key (the server key opens it) could otherwise hash every
+Russian mobile number (10^9) in 0.17 core-hours (BENCHMARKS.md, "Blind indexes") and read
+the phone numbers off a dump. So the keyed hash is then
+  - stretched with Argon2id (INDEX_OPSLIMIT, INDEX_MEMLIMIT: about 0.76 ms a value), so
+    each guess costs that much, and
+  - truncated to a few bits (INDEX_BITS, 22-24), so that values collide by design, as in
+    CipherSweet: a stored index names a bucket of many plausible values of the
+    enumerable space (about 240 phone numbers each), not one.
+Equal values still give equal indexes; unequal values meet by chance one time in 2^bits,
+so a match is a candidate that the reader confirms by decrypting (docs/keys.md). Version
+1 stored the keyed hash whole (64 hex digits); `stretch_legacy_index` turns one into
+version 2 without the plaintext (migrations intake 0003, cases 0007). Truncation loses
+bits for good: changing INDEX_BITS later needs every plaintext again.
 """
 
 import re
@@ -24,6 +39,7 @@ import unicodedata
 
 import nacl.encoding
 import nacl.hash
+import nacl.pwhash
 from unidecode import unidecode
 
 from refuge.crypto.keys import KEY_BYTES
@@ -42,6 +58,18 @@ _SIGNS = re.compile(r"['\"`]")
 _WORD = re.compile(r"[a-z]+")
 _DOCUMENT_JUNK = re.compile(r"[^A-Z0-9]")
 _INDEX_PERSON = b"refuge.blind"
+_STRETCH_PERSON = b"refuge.blind.v2"
+
+# Argon2id over the keyed hash: about 0.76 ms of CPU a value on the benchmark machine
+# (BENCHMARKS.md, "Blind indexes"), so enumerating 10^9 phone numbers with the key costs
+# ~212 core-hours instead of 0.17. Small memory on purpose: a submission computes up to three.
+INDEX_OPSLIMIT = 2
+INDEX_MEMLIMIT = 1024 * 1024
+# Bits kept of each field's index (docs/keys.md, "Blind indexes"): with 10^5 values
+# stored, a lookup meets a stranger's value by chance in 2.4 % (22 bits) or 0.6 %
+# (24 bits) of cases, while 10^9 phone or document numbers leave ~240 per bucket.
+INDEX_BITS = {"name": 24, "phone": 22, "document_number": 22}
+DEFAULT_INDEX_BITS = 22
 
 
 def normalise_name(value: str) -> str:
@@ -76,7 +104,12 @@ def normalise_document_number(value: str) -> str:
 
 
 def blind_index(key: bytes, field: str, normalised: str) -> str:
-    """Return the hex keyed BLAKE2b-256 of a normalised value for one field."""
+    """Return the stored blind index (version 2) of a normalised value for one field."""
+    return stretch_index(field, keyed_index(key, field, normalised))
+
+
+def keyed_index(key: bytes, field: str, normalised: str) -> bytes:
+    """The keyed BLAKE2b-256 of a normalised value for one field (version 1's whole index)."""
     if len(key) != KEY_BYTES:
         raise ValueError("key must be 32 bytes")
     # Empty values would all match each other: a false duplicate for everyone.
@@ -84,20 +117,58 @@ def blind_index(key: bytes, field: str, normalised: str) -> str:
         raise ValueError("refusing to index an empty value")
     # A personalisation per field: equal values in different fields never match,
     # even if one key were reused across fields.
-    person = nacl.hash.blake2b(
-        field.encode("utf-8", "surrogatepass"),
-        digest_size=16,
-        person=_INDEX_PERSON,
-        encoder=nacl.encoding.RawEncoder,
-    )
-    digest = nacl.hash.blake2b(
+    digest: bytes = nacl.hash.blake2b(
         normalised.encode("utf-8", "surrogatepass"),
         digest_size=32,
         key=key,
-        person=person,
-        encoder=nacl.encoding.HexEncoder,
+        person=_field_person(field, _INDEX_PERSON),
+        encoder=nacl.encoding.RawEncoder,
     )
-    return digest.decode("ascii")
+    return digest
+
+
+def stretch_index(field: str, keyed: bytes, bits: int | None = None) -> str:
+    """Argon2id over a keyed index, truncated to the field's bits, as fixed-width hex."""
+    if len(keyed) != 32:
+        raise ValueError("a keyed index is 32 bytes")
+    # The salt only separates fields: the input is already secret (keyed), so no table
+    # can be precomputed without the key.
+    stretched: bytes = nacl.pwhash.argon2id.kdf(
+        16,
+        keyed,
+        _field_person(field, _STRETCH_PERSON),
+        opslimit=INDEX_OPSLIMIT,
+        memlimit=INDEX_MEMLIMIT,
+        encoder=nacl.encoding.RawEncoder,
+    )
+    bits = index_bits(field) if bits is None else bits
+    if not 8 <= bits <= 64:
+        raise ValueError("an index keeps 8 to 64 bits")
+    value = int.from_bytes(stretched[:8], "big") >> (64 - bits)
+    return f"{value:0{(bits + 3) // 4}x}"
+
+
+def stretch_legacy_index(field: str, legacy_hex: str, bits: int | None = None) -> str:
+    """Version 1's stored index (the keyed hash in hex) as version 2: no plaintext needed."""
+    return stretch_index(field, bytes.fromhex(legacy_hex), bits)
+
+
+def chance_of_false_match(stored: int, bits: int) -> float:
+    """The chance that a value meets at least one of `stored` other, different values by accident."""
+    # Each other value lands in this value's bucket with probability 2^-bits, independently.
+    return float(1 - (1 - 2.0**-bits) ** stored)
+
+
+def index_bits(field: str) -> int:
+    """How many bits of the field's index are stored."""
+    return INDEX_BITS.get(field, DEFAULT_INDEX_BITS)
+
+
+def _field_person(field: str, person: bytes) -> bytes:
+    digest: bytes = nacl.hash.blake2b(
+        field.encode("utf-8", "surrogatepass"), digest_size=16, person=person, encoder=nacl.encoding.RawEncoder
+    )
+    return digest
 
 
 def _name_skeleton(word: str) -> str:

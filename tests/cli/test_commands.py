@@ -36,8 +36,12 @@ def test_an_unknown_command_is_refused_with_the_list(tmp_path: Path) -> None:
 
 def test_init_creates_private_secret_files_and_a_wal_database(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
-    run_refuge(data_dir, "init")
-    secrets = data_dir / "secrets"
+    result = run_refuge(data_dir, "init")
+    # Beside the data directory, not in it: a backup of var/ holds no secret (issue #16).
+    secrets = tmp_path / "var-secrets"
+    assert f"secrets:        {secrets}" in result.stdout
+    assert not (data_dir / "secrets").exists()
+    assert secrets.stat().st_mode & 0o777 == 0o700
     assert sorted(p.name for p in secrets.iterdir()) == [
         "audit_signing_key",
         "receipt_pepper",
@@ -84,6 +88,27 @@ def test_no_command_prints_pikepdfs_greeting(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "pikepdf" not in result.stdout + result.stderr, args
         assert " INFO " not in result.stderr, args
+
+
+def test_secrets_left_inside_the_data_directory_keep_working_and_a_check_says_how_to_move_them(
+    tmp_path: Path,
+) -> None:
+    data_dir, moved_to = tmp_path / "var", tmp_path / "var-secrets"
+    run_refuge(data_dir, "init")
+    # An installation made before issue #16 keeps its secrets in var/secrets/.
+    moved_to.rename(data_dir / "secrets")
+    before = {p.name: p.read_bytes() for p in (data_dir / "secrets").iterdir()}
+    run_refuge(data_dir, "init")  # no fresh secrets beside it: they would orphan every receipt
+    assert not moved_to.exists()
+    checked = _refuge(data_dir, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "refuge.W004" in checked.stderr
+    assert f"mv {data_dir / 'secrets'} {moved_to}" in checked.stderr
+    # Doing what the hint says: the same secrets, from the new place, and no warning.
+    subprocess.run(["mv", str(data_dir / "secrets"), str(moved_to)], check=True)
+    checked = _refuge(data_dir, "check")
+    assert checked.returncode == 0 and "refuge.W004" not in checked.stdout + checked.stderr
+    assert before == {p.name: p.read_bytes() for p in moved_to.iterdir()}
 
 
 def test_demo_sets_up_the_organisation_and_prints_working_logins(tmp_path: Path) -> None:

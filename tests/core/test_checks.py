@@ -12,6 +12,7 @@ from django.core import checks as django_checks
 from django.test import override_settings
 
 from refuge.core import checks
+from refuge.core.secrets_files import resolve_secrets_dir
 
 # The SQLite checks read settings.DATABASES only; no connection is opened with those.
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES:UserWarning")
@@ -193,3 +194,51 @@ def test_a_public_host_without_https_is_flagged_before_deployment(
 ) -> None:
     with override_settings(HTTPS=https, ALLOWED_HOSTS=hosts):
         assert ids(checks.check_https_in_production()) == expected
+
+
+def test_secret_files_inside_the_data_directory_are_flagged_with_the_move(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    legacy = data_dir / "secrets"
+    legacy.mkdir(parents=True, mode=0o700)
+    (legacy / "server_key").write_text("x")
+    with override_settings(DATA_DIR=data_dir, SECRETS_DIR=legacy):
+        messages = checks.check_secrets_outside_data_dir()
+    assert ids(messages) == ["refuge.W004"]
+    assert f"mv {legacy} {tmp_path / 'var-secrets'}" in str(messages[0].hint)
+
+
+def test_a_secret_file_variable_pointing_into_the_data_directory_is_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    (data_dir / "pepper").write_text("x")
+    monkeypatch.setenv("REFUGE_RECEIPT_PEPPER_FILE", str(data_dir / "pepper"))
+    with override_settings(DATA_DIR=data_dir, SECRETS_DIR=tmp_path / "elsewhere"):
+        messages = checks.check_secrets_outside_data_dir()
+    assert ids(messages) == ["refuge.W004"]
+    assert "REFUGE_SECRETS_DIR" in str(messages[0].hint)
+
+
+def test_secrets_beside_the_data_directory_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("REFUGE_") and n.endswith("_FILE")]:
+        monkeypatch.delenv(name)
+    data_dir, secrets = tmp_path / "var", tmp_path / "var-secrets"
+    secrets.mkdir(mode=0o700)
+    (secrets / "server_key").write_text("x")
+    with override_settings(DATA_DIR=data_dir, SECRETS_DIR=secrets):
+        assert checks.check_secrets_outside_data_dir() == []
+
+
+def test_the_secrets_directory_is_beside_the_data_directory_unless_only_the_old_place_has_them(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "var"
+    assert resolve_secrets_dir(data_dir, "") == tmp_path / "var-secrets"
+    assert resolve_secrets_dir(data_dir, str(tmp_path / "etc")) == tmp_path / "etc"
+    (data_dir / "secrets").mkdir(parents=True)
+    (data_dir / "secrets" / "receipt_pepper").write_text("x")
+    assert resolve_secrets_dir(data_dir, "") == data_dir / "secrets"
+    (tmp_path / "var-secrets").mkdir()
+    (tmp_path / "var-secrets" / "receipt_pepper").write_text("x")
+    assert resolve_secrets_dir(data_dir, "") == tmp_path / "var-secrets"

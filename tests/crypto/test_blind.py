@@ -6,11 +6,15 @@ from hypothesis import strategies as st
 
 from refuge.crypto import (
     blind_index,
+    chance_of_false_match,
+    index_bits,
+    keyed_index,
     normalise_document_number,
     normalise_name,
     normalise_phone,
     random_key,
 )
+from refuge.crypto.blind import stretch_index, stretch_legacy_index
 
 KEY = random_key()
 # Any code point, lone surrogates included: they reach us from broken clients, and
@@ -142,9 +146,15 @@ def test_phone_and_document_normalisation_never_crash(text: str) -> None:
 def test_a_blind_index_is_deterministic_hex_and_separates_values(first: str, second: str) -> None:
     index = blind_index(KEY, "legal_name", first)
     assert index == blind_index(KEY, "legal_name", first)
-    assert len(index) == 64
-    assert int(index, 16) >= 0
-    assert (index == blind_index(KEY, "legal_name", second)) == (first == second)
+    # Stored: the field's bits as fixed-width hex (6 digits for 22 bits), collisions by design.
+    assert len(index) == 6
+    assert 0 <= int(index, 16) < 2 ** index_bits("legal_name")
+    # Before truncation the keyed hash separates values: a collision is never a property of the values.
+    keyed = keyed_index(KEY, "legal_name", first)
+    assert len(keyed) == 32
+    assert (keyed == keyed_index(KEY, "legal_name", second)) == (first == second)
+    if first == second:
+        assert index == blind_index(KEY, "legal_name", second)
 
 
 def test_a_blind_index_differs_per_field_and_per_key() -> None:
@@ -168,3 +178,37 @@ def test_spellings_of_one_name_get_one_blind_index() -> None:
 def test_empty_values_and_bad_keys_are_never_indexed(key: bytes, field: str, value: str) -> None:
     with pytest.raises(ValueError):
         blind_index(key, field, value)
+
+
+def test_a_legacy_index_stretched_without_the_plaintext_equals_the_new_one() -> None:
+    legacy = keyed_index(KEY, "phone", "79001234567").hex()  # what version 1 stored
+    assert len(legacy) == 64
+    assert stretch_legacy_index("phone", legacy) == blind_index(KEY, "phone", "79001234567")
+
+
+def test_each_field_keeps_its_bits() -> None:
+    assert len(blind_index(KEY, "name", "ivan petrov")) == 6 and index_bits("name") == 24
+    assert index_bits("phone") == 22 and index_bits("document_number") == 22
+    keyed = keyed_index(KEY, "phone", "79001234567")
+    assert int(stretch_index("phone", keyed, 12), 16) < 2**12
+    with pytest.raises(ValueError):
+        stretch_index("phone", keyed, 4)
+
+
+def test_the_false_match_rate_formula_agrees_with_measured_collisions() -> None:
+    """Random phone numbers through the real stretch, at 12 bits so that collisions are common enough to count."""
+    import random
+
+    rng = random.Random(16)
+    numbers = {f"79{rng.randrange(10**9):09d}" for _ in range(3000)}
+    buckets: dict[str, int] = {}
+    for number in numbers:
+        index = stretch_index("phone", keyed_index(KEY, "phone", number), 12)
+        buckets[index] = buckets.get(index, 0) + 1
+    # A number meets a stranger when its bucket holds another number.
+    measured = sum(count for count in buckets.values() if count > 1) / len(numbers)
+    expected = chance_of_false_match(len(numbers) - 1, 12)
+    assert abs(measured - expected) < 0.05, (measured, expected)
+    assert chance_of_false_match(0, 22) == 0.0
+    assert abs(chance_of_false_match(99_999, 22) - 0.0236) < 0.0005
+    assert abs(chance_of_false_match(99_999, 24) - 0.0059) < 0.0005

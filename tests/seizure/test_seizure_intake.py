@@ -10,6 +10,7 @@ searched for every canary (raw, UTF-16, hex, base64, any letter case).
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import shutil
@@ -128,3 +129,30 @@ def test_nothing_a_requester_or_the_team_wrote_is_readable_after_a_seizure(tmp_p
         "receipt without dashes": receipt.replace("-", ""),
     }
     assert find_canaries(seized_files(seized), canaries) == []
+
+
+def _secret_canaries(secrets_dir: Path) -> dict[str, str | bytes]:
+    """Each secret file's text and, for the base64 keys, the key bytes themselves."""
+    canaries: dict[str, str | bytes] = {}
+    for path in sorted(secrets_dir.iterdir()):
+        text = path.read_text().strip()
+        canaries[path.name] = text
+        if path.name.endswith("_key") and path.name != "secret_key":
+            canaries[f"{path.name} (bytes)"] = base64.b64decode(text)
+    return canaries
+
+
+def test_a_copy_of_the_data_directory_holds_no_secret(tmp_path: Path) -> None:
+    """What docs/configuration.md says to back up opens nothing (issue #16): no server key, pepper or signing key."""
+    org = initialised_organisation(tmp_path, slug="canary", coordinator="coord", password=PASSWORD)
+    with running_server(org.data_dir) as server:
+        _submit(LoopbackClient("127.0.0.1", server.port))
+        server.kill()
+    backup = tmp_path / "backup"
+    shutil.copytree(org.data_dir, backup)
+    secrets_dir = tmp_path / "var-secrets"
+    canaries = _secret_canaries(secrets_dir)
+    assert set(canaries) >= {"secret_key", "receipt_pepper", "server_key (bytes)", "audit_signing_key (bytes)"}
+    assert find_canaries(seized_files(backup), canaries) == []
+    # And the secrets are where `refuge init` said, private to the account Refuge runs as.
+    assert all(path.stat().st_mode & 0o077 == 0 for path in secrets_dir.iterdir())

@@ -17,4 +17,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         db = settings.DATABASES["default"]
         where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db.get('HOST') or 'local socket'}/{db['NAME']}"
-        self.stdout.write(f"Refuge is initialised.\n  data directory: {settings.DATA_DIR}\n  database:       {where}")
+        self.stdout.write(
+            f"Refuge is initialised.\n  data directory: {settings.DATA_DIR}\n  database:       {where}\n"
+            f"  secrets:        {settings.SECRETS_DIR} (not part of the data directory: keep it out of backups)"
+        )

@@ -1,0 +1,105 @@
+"""Search by identity over truncated blind indexes: the right cases, and never a collision shown as a match.
+
+Blind indexes keep 22-24 bits (refuge/crypto/blind.py), so two people's values meet by
+chance one time in millions. A collision is made here by giving one person the stored
+index of another's phone, which is what such a chance meeting looks like in the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from refuge.cases import actions
+from refuge.cases.models import Case, CaseIndex, Person, Priority
+from refuge.cases.queries import CaseFilters, case_list, search_cases
+from refuge.intake.actions import do_submit_request
+from refuge.keyring.keyring import Keyring
+from tests.personas import Persona, World
+
+PHONE = "+7 900 123 45 67"
+
+
+def ring(persona: Persona) -> Keyring:
+    return Keyring(persona.refresh().user, persona.private_key)
+
+
+def _open(world: World, team: list[Persona], name: str, phone: str) -> Case:
+    submission = do_submit_request(
+        organisation=world.north,
+        answers={"what_happened": "x", "name": name, "phone": phone},
+        urgency="now",
+        language="en",
+    )
+    return actions.do_accept_request(
+        actor=world.ivan.user,
+        keyring=ring(world.ivan),
+        request=submission.request,
+        team=[p.user for p in team],
+        priority=Priority.NORMAL,
+    )
+
+
+@pytest.fixture
+def colliding(world: World) -> tuple[Case, Case]:
+    """Two cases on Bob's team; the second's phone index collides with the first's phone."""
+    first = _open(world, [world.bob], "Ivan Petrov", PHONE)
+    second = _open(world, [world.bob], "Oleg Sidorov", "+7 911 765 43 21")
+    digest = CaseIndex.objects.get(case=first, field="phone").digest
+    CaseIndex.objects.filter(case=second, field="phone").update(digest=digest)
+    return first, second
+
+
+def test_the_search_finds_the_case_through_its_truncated_index(world: World) -> None:
+    case = _open(world, [world.bob], "Иван Петров", PHONE)
+    today = datetime.date.today()
+    for text in ("Ivan Petrov", "8 (900) 123-45-67", PHONE):
+        found = list(case_list(world.bob.user, CaseFilters(q=text), today, ring(world.bob)))
+        assert found == [case], text
+        assert found[0].possible_match is False  # type: ignore[attr-defined]
+    assert len(CaseIndex.objects.get(case=case, field="phone").digest) == 6
+
+
+def test_a_collision_is_never_shown_to_a_member_who_can_check_it(world: World, colliding: tuple[Case, Case]) -> None:
+    first, second = colliding
+    result = search_cases(world.bob.user, PHONE, ring(world.bob))
+    assert result.ids == [first.pk] and result.possible == set()
+    # The second case is still found by what its person really is.
+    assert search_cases(world.bob.user, "Oleg Sidorov", ring(world.bob)).ids == [second.pk]
+
+
+def test_the_case_list_shows_the_member_only_the_confirmed_case(
+    world: World, client_for, colliding: tuple[Case, Case]
+) -> None:
+    first, second = colliding
+    page = client_for(world.bob).get("/cases/", {"q": PHONE}).content.decode()
+    assert first.reference in page
+    assert second.reference not in page
+    assert "Possible match" not in page
+
+
+def test_a_match_the_searcher_cannot_open_is_marked_possible(
+    world: World, client_for, colliding: tuple[Case, Case]
+) -> None:
+    first, second = colliding
+    # Alice coordinates: she lists every case but was given neither person's identity.
+    result = search_cases(world.alice.user, PHONE, ring(world.alice))
+    assert set(result.ids) == {first.pk, second.pk} and result.possible == {first.pk, second.pk}
+    page = client_for(world.alice).get("/cases/", {"q": PHONE}).content.decode()
+    assert first.reference in page and second.reference in page
+    assert page.count("Possible match: this person's identity is not shared with you") == 2
+    # A pseudonym search needs no confirmation: nothing is marked.
+    pseudonym = Person.objects.get(case=first).pseudonym
+    assert "Possible match" not in client_for(world.alice).get("/cases/", {"q": pseudonym}).content.decode()
+
+
+def test_a_member_given_the_identity_sees_a_confirmed_match(world: World, colliding: tuple[Case, Case]) -> None:
+    first, _second = colliding
+    identity = Person.objects.get(case=first).compartments.get(kind="identity")
+    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=first, member=world.alice.user)
+    actions.do_grant_compartment(
+        actor=world.bob.user, keyring=ring(world.bob), compartment=identity, member=world.alice.user
+    )
+    result = search_cases(world.alice.user, PHONE, ring(world.alice))
+    assert first.pk in result.ids and first.pk not in result.possible
