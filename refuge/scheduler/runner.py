@@ -19,12 +19,13 @@ compared with each server's own clock.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -57,7 +58,7 @@ def ensure_rows(jobs: Iterable[Job]) -> None:
     wanted = {job.name for job in jobs}
     missing = wanted - set(ScheduledJob.objects.filter(name__in=wanted).values_list("name", flat=True))
     if missing:
-        now = timezone.now()
+        now = _floor(timezone.now(), 1.0)
         # Two runners starting together may both insert: the second insert is ignored.
         ScheduledJob.objects.bulk_create(
             [ScheduledJob(name=name, next_run_at=now) for name in sorted(missing)], ignore_conflicts=True
@@ -76,6 +77,22 @@ def run_due(jobs: Iterable[Job] | None = None, *, runner: str | None = None) -> 
     return outcomes
 
 
+def _grid(seconds: float) -> float:
+    """The step a job's stored times are rounded to: whole minutes (whole seconds for what is
+    shorter than a minute), so its row shows its schedule, never the moment something else
+    happened. A job can run right after a requester's act (a notice owed): stored to the second,
+    its time would date that act more precisely than the hour (docs/threat-model.md)."""
+    return 60.0 if seconds >= 60 else 1.0
+
+
+def _floor(moment: datetime, step: float) -> datetime:
+    return datetime.fromtimestamp(math.floor(moment.timestamp() / step) * step, tz=UTC)
+
+
+def _ceil(moment: datetime, step: float) -> datetime:
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, tz=UTC)
+
+
 def _due_and_free(name: str, now: datetime) -> Q:
     return Q(name=name, next_run_at__lte=now) & (Q(leased_until__isnull=True) | Q(leased_until__lte=now))
 
@@ -90,7 +107,10 @@ def _claim(job: Job, runner: str) -> str | None:
         if not rows.values_list("name", flat=True)[:1]:
             return None
         taken = ScheduledJob.objects.filter(_due_and_free(job.name, now)).update(
-            leased_until=now + timedelta(seconds=job.lease), leased_by=token, last_started_at=now
+            # At least the lease, ending on its grid; started "in this minute".
+            leased_until=_ceil(now + timedelta(seconds=job.lease), _grid(job.lease)),
+            leased_by=token,
+            last_started_at=_floor(now, _grid(job.interval())),
         )
     return token if taken == 1 else None
 
@@ -108,7 +128,9 @@ def _run(job: Job, token: str) -> Outcome:
 
 
 def _finish(job: Job, token: str, result: str, succeeded: bool) -> None:
-    finished = timezone.now()
+    # Rounded up to the job's grid, and the next run a whole interval after that: the row keeps
+    # the schedule, not the moment the run ended.
+    finished = _ceil(timezone.now(), _grid(job.interval()))
     with transaction.atomic():
         updated = ScheduledJob.objects.filter(name=job.name, leased_by=token).update(
             leased_until=None,

@@ -63,8 +63,10 @@ def _now() -> datetime:
 def _not_at_the_top_of_the_hour() -> None:
     # A requester time is kept as its hour: an act in the first seconds of an hour would
     # store a value inside its own window, which this search could not tell from a leak.
+    # Likewise the scheduler keeps its jobs' times as whole minutes (refuge/scheduler/runner.py):
+    # an act in the first seconds of any minute would have such a value inside its window.
     now = _now()
-    if now.minute == 0 and now.second < 4:
+    if now.second < 4:
         time.sleep(4.5 - now.second - now.microsecond / 1e6)
 
 
