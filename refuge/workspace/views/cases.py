@@ -1,4 +1,4 @@
-"""Cases in the workspace: the list and one case (acts on it: case_acts.py; files: case_files.py).
+"""Cases in the workspace: the list and one case (its sections: case_panels.py; acts on it: case_acts.py; files: case_files.py).
 
 Who sees what is `access_case`'s decision (refuge/cases/access.py): members of a
 case's team read its content; a coordinator who is not on the team sees its metadata
@@ -9,7 +9,6 @@ every page that decrypts writes a CASE_READ audit entry first.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import uuid
@@ -39,24 +38,16 @@ from refuge.cases.queries import (
     people_of_page,
     rotation_due,
 )
-from refuge.cases.reads import CaseContent, Conversation, open_case_page
-from refuge.cases.stages import allowed_next
+from refuge.cases.reads import open_case_page
 from refuge.relocation.models import Pathway
 from refuge.shelter.access import visible_shelters
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_cases import (
     CaseFilterForm,
-    DocumentForm,
-    ExpenseForm,
     LostContactForm,
-    MessageForm,
-    NoteForm,
-    StageForm,
-    TaskForm,
-    TeamAddForm,
 )
+from refuge.workspace.panels import CaseView, compose_case_panels
 from refuge.workspace.submit import submit
-from refuge.workspace.views.case_timeline import TimelineRow, sentence
 from refuge.workspace.views.intake import AnswerRow, _answer_rows
 
 log = logging.getLogger(__name__)
@@ -202,9 +193,11 @@ def render_case(request: StaffRequest, case_id: uuid.UUID, *, status: int = 200,
     if page.content is None:
         flags = {"locked": page.locked, "unreadable": page.unreadable}
         return render(request, "workspace/cases/detail.html", context | flags, status=status)
-    context |= _content(case, page.content)
-    context |= _conversation(page.conversation)
-    context |= _forms(case, extra)
+    # Each section is a panel (views/case_panels.py); the page-wide forms are made here.
+    view = CaseView(request.member, case, page.content, page.conversation)
+    context |= compose_case_panels(view, extra)
+    context |= {name: extra.get(name) or make() for name, make in _page_forms().items()}
+    context |= extra  # the failed form as typed, and what the act had to say (failed, conflict)
     return render(request, "workspace/cases/detail.html", context, status=status)
 
 
@@ -218,20 +211,6 @@ def case_page(request: StaffRequest, refusal: Refusal, case_id: uuid.UUID, **_re
         return render_case(request, case_id, status=refusal.status)
     messages.error(request, refusal.message)
     return redirect(case_url_of(case_id))
-
-
-def _content(case: Case, content: CaseContent) -> dict[str, Any]:
-    tasks = content.tasks
-    return {
-        "summary": summary_shown(content.summary, case),
-        "notes": content.notes,
-        "open_tasks": sorted((t for t in tasks if t.row.done_on is None), key=_task_order),
-        "done_tasks": [t for t in tasks if t.row.done_on is not None],
-        "events": [TimelineRow(shown.row, sentence(shown, case)) for shown in content.events],
-        "expenses": content.expenses,
-        "spending": _spending(case, content.expenses),
-        "documents": content.documents,
-    }
 
 
 @dataclass(frozen=True)
@@ -249,11 +228,6 @@ def summary_shown(value: Any, case: Case) -> Summary:
     return Summary(text=value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
-def _task_order(shown: Shown) -> tuple[datetime.date, datetime.date]:
-    # Undated tasks after dated ones, whatever the database does with NULLs.
-    return (shown.row.due_on or datetime.date.max, shown.row.created_on)
-
-
 @dataclass(frozen=True)
 class Spending:
     by_category: list[tuple[str, int]]
@@ -262,7 +236,7 @@ class Spending:
     over: int  # how much over budget, 0 if not
 
 
-def _spending(case: Case, expenses: list[Shown]) -> Spending:
+def spending(case: Case, expenses: list[Shown]) -> Spending:
     totals: dict[str, int] = {}
     for shown in expenses:
         totals[shown.row.category] = totals.get(shown.row.category, 0) + shown.row.amount
@@ -271,17 +245,6 @@ def _spending(case: Case, expenses: list[Shown]) -> Spending:
     total = sum(totals.values())
     remaining = None if case.budget is None else case.budget - total
     return Spending(by_category, total, remaining, -remaining if remaining is not None and remaining < 0 else 0)
-
-
-def _conversation(conversation: Conversation | None) -> dict[str, Any]:
-    if conversation is None:
-        return {}
-    if conversation.locked:
-        return {"conversation_locked": True}
-    if conversation.unreadable:
-        return {"conversation_unreadable": True}
-    # Every file the requester sent, with the request form or in a later message, is the case's too.
-    return {"conversation": conversation.messages, "requester_files": conversation.files}
 
 
 def team_users(case: Case) -> QuerySet[User]:
@@ -301,20 +264,9 @@ def edit_pathways(case: Case) -> QuerySet[Pathway]:
     return Pathway.objects.filter(Q(active=True) | Q(pk=case.pathway_id)).order_by("country", "name")
 
 
-def _forms(case: Case, bound: dict[str, Any]) -> dict[str, Any]:
-    """Every form of the case page: the one that failed as it was typed, the others fresh."""
-    fresh: dict[str, Callable[[], forms.Form]] = {
-        "stage_form": lambda: StageForm(
-            prefix="stage", initial={"version": case.version}, allowed=allowed_next(case.stage)
-        ),
+def _page_forms() -> dict[str, Callable[[], forms.Form]]:
+    """The forms of the page rather than of a panel: the lost-contact alarm and the page's own errors."""
+    return {
         "contact_form": lambda: LostContactForm(prefix="contact"),
-        "team_form": lambda: TeamAddForm(prefix="team", candidates=team_candidates(case)),
-        "task_form": lambda: TaskForm(prefix="task", team=team_users(case)),
-        "note_form": lambda: NoteForm(prefix="note"),
-        "expense_form": lambda: ExpenseForm(prefix="expense", initial={"spent_on": timezone.localdate()}),
-        "document_form": lambda: DocumentForm(prefix="document"),
-        "message_form": lambda: MessageForm(prefix="message"),
         "action_form": lambda: forms.Form(prefix="action"),
     }
-    made = {name: bound.get(name) or make() for name, make in fresh.items()}
-    return made | {key: value for key, value in bound.items() if key not in fresh}

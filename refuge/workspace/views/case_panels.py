@@ -1,0 +1,157 @@
+"""The sections of the case page, registered as panels (refuge/workspace/panels.py) in page order.
+
+Each panel names the template it renders, the context it builds from the opened case and the
+forms it shows; its acts are views in case_acts.py / case_files.py that post to its forms.
+A new capability adds its own module like this one and imports it in `WorkspaceConfig.ready()`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refuge.cases.queries import Shown
+from refuge.cases.stages import allowed_next
+from refuge.workspace.forms_cases import (
+    DocumentForm,
+    ExpenseForm,
+    MessageForm,
+    NoteForm,
+    StageForm,
+    TaskForm,
+    TeamAddForm,
+)
+from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
+from refuge.workspace.views.case_timeline import TimelineRow, sentence
+from refuge.workspace.views.cases import spending, summary_shown, team_candidates, team_users
+
+
+def _summary(view: CaseView) -> dict[str, Any]:
+    return {"summary": summary_shown(view.content.summary, view.case)}
+
+
+def _task_order(shown: Shown) -> tuple[datetime.date, datetime.date]:
+    # Undated tasks after dated ones, whatever the database does with NULLs.
+    return (shown.row.due_on or datetime.date.max, shown.row.created_on)
+
+
+def _tasks(view: CaseView) -> dict[str, Any]:
+    tasks = view.content.tasks
+    return {
+        "open_tasks": sorted((t for t in tasks if t.row.done_on is None), key=_task_order),
+        "done_tasks": [t for t in tasks if t.row.done_on is not None],
+    }
+
+
+def _notes(view: CaseView) -> dict[str, Any]:
+    return {"notes": view.content.notes}
+
+
+def _conversation(view: CaseView) -> dict[str, Any]:
+    conversation = view.conversation
+    if conversation is None:
+        return {}
+    if conversation.locked:
+        return {"conversation_locked": True}
+    if conversation.unreadable:
+        return {"conversation_unreadable": True}
+    return {"conversation": conversation.messages}
+
+
+def _documents(view: CaseView) -> dict[str, Any]:
+    # Every file the requester sent, with the request form or in a later message, is the case's too.
+    conversation = view.conversation
+    documents: dict[str, Any] = {"documents": view.content.documents}
+    if conversation is None or conversation.unreadable:
+        return documents
+    if conversation.locked:
+        return documents | {"conversation_locked": True}
+    return documents | {"requester_files": conversation.files}
+
+
+def _expenses(view: CaseView) -> dict[str, Any]:
+    return {"expenses": view.content.expenses, "spending": spending(view.case, view.content.expenses)}
+
+
+def _timeline(view: CaseView) -> dict[str, Any]:
+    return {"events": [TimelineRow(shown.row, sentence(shown, view.case)) for shown in view.content.events]}
+
+
+def _from_a_request(view: CaseView) -> bool:
+    return view.case.request_id is not None
+
+
+PANELS = (
+    CasePanel(
+        "stage",
+        10,
+        _("Stage"),
+        "workspace/cases/_stage.html",
+        forms={
+            "stage_form": lambda case: StageForm(
+                prefix="stage", initial={"version": case.version}, allowed=allowed_next(case.stage)
+            )
+        },
+    ),
+    CasePanel("summary", 20, _("Summary"), "workspace/cases/_summary_panel.html", context=_summary),
+    # The people's context (`people`) is the case metadata's: a coordinator outside the team sees it too.
+    CasePanel("people", 30, _("People"), "workspace/cases/_people.html"),
+    CasePanel(
+        "tasks",
+        40,
+        _("Tasks"),
+        "workspace/cases/_tasks.html",
+        context=_tasks,
+        forms={"task_form": lambda case: TaskForm(prefix="task", team=team_users(case))},
+    ),
+    CasePanel(
+        "notes",
+        50,
+        _("Notes"),
+        "workspace/cases/_notes.html",
+        context=_notes,
+        forms={"note_form": lambda case: NoteForm(prefix="note")},
+    ),
+    CasePanel(
+        "conversation",
+        60,
+        _("Conversation with the requester"),
+        "workspace/cases/_conversation.html",
+        context=_conversation,
+        forms={"message_form": lambda case: MessageForm(prefix="message")},
+        shown=_from_a_request,
+    ),
+    CasePanel(
+        "documents",
+        70,
+        _("Documents"),
+        "workspace/cases/_documents.html",
+        context=_documents,
+        forms={"document_form": lambda case: DocumentForm(prefix="document")},
+    ),
+    CasePanel(
+        "expenses",
+        80,
+        _("Expenses"),
+        "workspace/cases/_expenses.html",
+        context=_expenses,
+        forms={"expense_form": lambda case: ExpenseForm(prefix="expense", initial={"spent_on": timezone.localdate()})},
+    ),
+    # The team's context (`team`) is the case metadata's.
+    CasePanel(
+        "team",
+        90,
+        _("Team"),
+        "workspace/cases/_team.html",
+        forms={"team_form": lambda case: TeamAddForm(prefix="team", candidates=team_candidates(case))},
+    ),
+    CasePanel("timeline", 100, _("Timeline"), "workspace/cases/_timeline.html", context=_timeline),
+)
+
+
+def register() -> None:
+    for panel in PANELS:
+        register_case_panel(panel)

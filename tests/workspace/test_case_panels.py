@@ -1,0 +1,99 @@
+"""The case page is made of panels (refuge/workspace/panels.py), composed in order with section links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django import forms
+from django.core.exceptions import ImproperlyConfigured
+
+from refuge.cases.models import Case
+from refuge.workspace import panels
+from refuge.workspace.panels import CasePanel, CaseView, case_panels, compose_case_panels, register_case_panel
+from tests.personas import World
+from tests.workspace.test_cases_views import _case, _open_case
+
+TODAYS_PANELS = [
+    "stage",
+    "summary",
+    "people",
+    "tasks",
+    "notes",
+    "conversation",
+    "documents",
+    "expenses",
+    "team",
+    "timeline",
+]
+
+
+def test_todays_sections_are_registered_once_in_page_order() -> None:
+    assert [panel.name for panel in case_panels()] == TODAYS_PANELS
+
+
+def test_the_case_page_links_to_each_of_its_sections_in_order(world: World, client_for) -> None:
+    case = _case(_open_case(world, [world.bob]))
+    page = client_for(world.bob).get(f"/cases/{case.pk}/").content.decode()
+    nav = re.search(r'<nav class="case-sections" aria-label="Sections of this case">(.*?)</nav>', page, re.S)
+    assert nav is not None
+    anchors = re.findall(r'<a href="#([a-z-]+)">([^<]+)</a>', nav.group(1))
+    assert [name for name, _title in anchors] == TODAYS_PANELS
+    assert dict(anchors)["conversation"] == "Conversation with the requester"
+    for name, _title in anchors:
+        assert page.count(f'id="{name}"') == 1  # each link reaches exactly one section
+    # The sections come in the order of their links.
+    assert [page.index(f'id="{name}"') for name, _title in anchors] == sorted(
+        page.index(f'id="{n}"') for n in TODAYS_PANELS
+    )
+
+
+def test_a_coordinator_outside_the_team_gets_no_section_links(world: World, client_for) -> None:
+    case = _case(_open_case(world, [world.bob]))
+    assert 'class="case-sections"' not in client_for(world.alice).get(f"/cases/{case.pk}/").content.decode()
+
+
+class _Form(forms.Form):
+    text = forms.CharField()
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, CasePanel]:
+    """An empty registry for the test, today's panels back afterwards."""
+    empty: dict[str, CasePanel] = {}
+    monkeypatch.setattr(panels, "_case_panels", empty)
+    return empty
+
+
+def _view(world: World) -> CaseView:
+    case = Case(reference="C-TEST")
+    return CaseView(world.bob, case, content=None, conversation=None)  # type: ignore[arg-type]
+
+
+def _context(view: CaseView) -> dict[str, Any]:
+    return {"seen": view.case.reference}
+
+
+def test_panels_are_composed_in_order_with_their_context_and_fresh_forms(world: World, registry) -> None:
+    register_case_panel(CasePanel("late", 20, "Late", "late.html", forms={"late_form": lambda case: _Form(prefix="l")}))
+    register_case_panel(CasePanel("early", 10, "Early", "early.html", context=_context))
+    register_case_panel(CasePanel("hidden", 15, "Hidden", "hidden.html", shown=lambda view: False))
+    context = compose_case_panels(_view(world), {})
+    assert [panel.name for panel in context["panels"]] == ["early", "late"]
+    assert context["seen"] == "C-TEST"
+    assert isinstance(context["late_form"], _Form) and not context["late_form"].is_bound
+
+
+def test_a_failed_form_is_shown_as_typed(world: World, registry) -> None:
+    register_case_panel(CasePanel("notes", 10, "Notes", "n.html", forms={"note_form": lambda case: _Form(prefix="n")}))
+    typed = _Form({"n-text": ""}, prefix="n")
+    assert compose_case_panels(_view(world), {"note_form": typed})["note_form"] is typed
+
+
+def test_a_second_panel_or_form_under_a_taken_name_is_refused_at_startup(registry) -> None:
+    register_case_panel(CasePanel("notes", 10, "Notes", "n.html", forms={"note_form": lambda case: _Form()}))
+    with pytest.raises(ImproperlyConfigured, match="already registered"):
+        register_case_panel(CasePanel("notes", 20, "Notes again", "n.html"))
+    with pytest.raises(ImproperlyConfigured, match="note_form"):
+        register_case_panel(CasePanel("other", 20, "Other", "o.html", forms={"note_form": lambda case: _Form()}))
