@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from refuge.audit import checks
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
@@ -171,3 +172,22 @@ def test_the_audit_pages_speak_russian(world: World, client_for) -> None:
     verified = auditor.post("/audit/verify/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "OK: проверено записей" in verified
     assert "Статистика аудита" in auditor.get("/audit/statistics/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+
+@pytest.mark.parametrize("before", ["9" * 40, "١٢", "-3", "x"])
+def test_a_hostile_page_number_shows_the_newest_entries(world: World, client_for, before: str) -> None:
+    response = client_for(world.audrey).get("/audit/", {"before": before})
+    assert response.status_code == 200
+    assert _events(response.content.decode())
+
+
+def test_a_log_too_long_to_verify_in_a_request_is_refused_and_nothing_is_written(
+    world: World, client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auditor = client_for(world.audrey)
+    monkeypatch.setattr(checks, "MAX_ENTRIES_IN_REQUEST", 3)
+    before = AuditEntry.objects.count()
+    response = auditor.post("/audit/verify/")
+    assert response.status_code == 400
+    assert "too many to verify while the page waits" in response.content.decode()
+    assert AuditEntry.objects.count() == before

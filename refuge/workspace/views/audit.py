@@ -49,7 +49,9 @@ def audit_log_view(request: StaffRequest) -> HttpResponse:
     members = list(members_of(organisation))
     form = AuditLogFilterForm(request.GET or None, members=members)
     before = request.GET.get("before", "")
-    page = log_page(organisation.pk, form.log_filter(), before_seq=int(before) if before.isdigit() else None)
+    # At most 18 digits: a seq is a 64-bit integer, and a longer number would overflow the query.
+    before_seq = int(before) if before.isascii() and before.isdigit() and len(before) <= 18 else None
+    page = log_page(organisation.pk, form.log_filter(), before_seq=before_seq)
     names = {member.pk: member.username for member in members}
     rows = [
         LogRow(entry, event_label(entry.code), names.get(entry.actor_id) if entry.actor_id else None)
