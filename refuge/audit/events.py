@@ -85,6 +85,10 @@ class AuditEvent(IntEnum):
     SHELTER_KEYS_SHARED = 606
     # Audit itself (9xx)
     CHECKPOINT_SIGNED = 900
+    # An auditor's or coordinator's checks from the workspace (/audit/): that the log was
+    # looked at, verified or handed to a witness is itself accountable.
+    LOG_VERIFIED = 901
+    WITNESS_EXPORTED = 902
 
 
 # Each hundred above belongs to one app (refuge/audit/codes.py); new apps declare a

@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from refuge.accounts.access import can_manage_members
 from refuge.accounts.models import Role, User
+from refuge.audit.reads import LogPage
+from refuge.audit.rows import latest_checkpoint
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.models import Case
 from refuge.intake.access import can_read_requests
@@ -36,6 +38,7 @@ from refuge.relocation.models import Pathway
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Shelter
 from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
+from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import NotificationEmailForm
 from refuge.workspace.forms_shelters import ShelterForm
@@ -111,6 +114,28 @@ def _account(request: HttpRequest, user: User) -> HttpResponse:
     return render(request, "workspace/account.html", context)
 
 
+def _audit_log(request: HttpRequest, user: User) -> HttpResponse:
+    # No entry, and the member filter offers the member alone. A real log is never quite
+    # empty (the login itself is an entry): a coercer who knows that can tell
+    # (docs/threat-model.md, "Coerced caseworker"); showing the real log would name colleagues.
+    form = AuditLogFilterForm(request.GET or None, members=[user])
+    context = {"form": form, "page": LogPage(entries=[], older_than=None), "rows": [], "query": ""}
+    return render(request, "workspace/audit/log.html", context, status=400 if form.errors else 200)
+
+
+def _audit_verify(request: HttpRequest, user: User) -> HttpResponse:
+    # The installation's last checkpoint (seq, time, hash) says nothing of the organisation.
+    return render(request, "workspace/audit/verify.html", {"refusal": None, "checkpoint": latest_checkpoint()})
+
+
+def _audit_statistics(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "workspace/audit/statistics.html", {"counts": []})
+
+
+def _reads_audit(user: User) -> bool:
+    return user.role in {Role.AUDITOR, Role.COORDINATOR}
+
+
 @dataclass(frozen=True)
 class EmptyPage:
     """A page a duress session can open: who may (as for the real page) and how it looks empty."""
@@ -132,6 +157,9 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:shelter_new": EmptyPage(can_manage_shelters, _shelter_new),
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
+    "workspace:audit": EmptyPage(_reads_audit, _audit_log),
+    "workspace:audit_verify": EmptyPage(_reads_audit, _audit_verify),
+    "workspace:audit_statistics": EmptyPage(_reads_audit, _audit_statistics),
 }
 
 

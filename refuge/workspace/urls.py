@@ -3,6 +3,7 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    audit,
     case_acts,
     case_files,
     cases,
@@ -100,4 +101,13 @@ urlpatterns += [
     path("shelters/new/", shelters.shelter_new_view, name="shelter_new"),
     path("shelters/<uuid:shelter_id>/", shelters.shelter_detail_view, name="shelter_detail"),
     path("shelters/<uuid:shelter_id>/edit/", shelters.shelter_edit_view, name="shelter_edit"),
+]
+
+# The audit pages for auditors and coordinators (audit.py): the log, its verification,
+# the witness export and counts per event and month; nothing here decrypts anything.
+urlpatterns += [
+    path("audit/", audit.audit_log_view, name="audit"),
+    path("audit/verify/", audit.audit_verify_view, name="audit_verify"),
+    path("audit/export/", audit.audit_export_view, name="audit_export"),
+    path("audit/statistics/", audit.audit_statistics_view, name="audit_statistics"),
 ]

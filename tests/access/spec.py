@@ -102,6 +102,8 @@ EVERY_ROLE = frozenset(Role.values)
 MANAGERS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
 READS_REQUESTS = frozenset({Role.COORDINATOR, Role.INTAKE})
 COORDINATORS = frozenset({Role.COORDINATOR})
+# The audit pages (docs/workspace.md): the auditors', and the coordinators' who answer for the organisation.
+AUDIT_READERS = frozenset({Role.AUDITOR, Role.COORDINATOR})
 # Who may be on a case team (refuge/cases/access.py CASE_ROLES): content is for team members only.
 CASE_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
 
@@ -287,6 +289,12 @@ ROUTES: dict[str, Spec] = {
         MANAGERS, args={"member_id": MEMBER_ID, "action": MEMBER_ACTION}, methods=("POST",)
     ),
     "workspace:organisation": Staff(COORDINATORS, methods=("GET", "POST")),
+    # The audit pages (audit.py): ids and codes of the organisation's log, no content. The
+    # duress actor is a caseworker, so 404 (an auditor's duress pages: tests/workspace/test_duress_pages.py).
+    "workspace:audit": Staff(AUDIT_READERS),
+    "workspace:audit_verify": Staff(AUDIT_READERS, methods=("GET", "POST")),
+    "workspace:audit_export": Staff(AUDIT_READERS, methods=("POST",)),
+    "workspace:audit_statistics": Staff(AUDIT_READERS),
     # An administrator's invitation to a content role: a coordinator approves or refuses it;
     # administrators (who made it) get 404 like everyone else (docs/threat-model.md).
     "workspace:invitation_decide": Staff(

@@ -154,3 +154,11 @@ def test_the_cases_link_is_for_the_roles_that_work_on_cases(world: World, client
         assert 'href="/cases/"' in client_for(persona).get("/").content.decode()
     for persona in (world.audrey, world.adam):
         assert 'href="/cases/"' not in client_for(persona).get("/").content.decode()
+
+
+def test_the_auditors_home_links_to_the_audit_pages_and_promises_no_requests(world: World, client_for) -> None:
+    page = client_for(world.audrey).get("/").content.decode()
+    for path in ("/audit/", "/audit/verify/", "/audit/statistics/"):
+        assert f'href="{path}"' in page
+    assert "New requests" not in page
+    assert "overdue tasks" not in page
