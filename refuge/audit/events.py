@@ -52,6 +52,8 @@ class AuditEvent(IntEnum):
     REQUEST_STATUS_CHANGED = 403
     REQUEST_OPENED = 404
     REQUEST_MARKED_PLANT = 405
+    REQUESTS_LINKED = 406
+    REQUESTS_UNLINKED = 407
     # Cases (5xx): ids only; never what a case, person or note says
     CASE_OPENED = 500
     CASE_READ = 501

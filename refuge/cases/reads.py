@@ -19,7 +19,7 @@ from django.http import Http404
 
 from refuge.accounts.models import User
 from refuge.cases import actions
-from refuge.cases.access import access_case, access_person, compartment_holders
+from refuge.cases.access import access_case, access_person, compartment_holders, visible_cases
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person
 from refuge.cases.queries import (
     Shown,
@@ -34,7 +34,7 @@ from refuge.cases.queries import (
     read_tasks,
 )
 from refuge.crypto import CryptoError
-from refuge.intake.models import RequestFile
+from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
 from refuge.intake.reads import OpenedFile
 from refuge.keyring.keyring import KeyNotHeld, Keyring
@@ -323,3 +323,31 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None
+
+
+@dataclass(frozen=True)
+class OtherRequest:
+    """A request named on another request's page (duplicate hint, link), and the case it went into.
+
+    `in_case`: it was accepted into a case. `case` only when the member may see that case
+    (on its team, or a coordinator seeing metadata); others learn that a case exists, not which.
+    """
+
+    request: HelpRequest
+    in_case: bool = False
+    case: Case | None = None
+
+
+def other_requests(member: User, requests: list[HelpRequest]) -> list[OtherRequest]:
+    """The requests with the case each one is in, as far as the member may know it; decrypts nothing."""
+    in_case = dict(
+        Case.objects.filter(organisation_id=member.organisation_id, request__in=requests).values_list(
+            "request_id", "pk"
+        )
+    )
+    visible = {case.pk: case for case in visible_cases(member).filter(pk__in=in_case.values()).only("id", "reference")}
+    shown = []
+    for request in requests:
+        case_id = in_case.get(request.pk)
+        shown.append(OtherRequest(request, case_id is not None, None if case_id is None else visible.get(case_id)))
+    return shown

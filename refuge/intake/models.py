@@ -177,3 +177,27 @@ class IntakeQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.label_en
+
+
+class RequestLink(models.Model):
+    """Two requests of one organisation that staff say belong together (a lost receipt, the same family).
+
+    Stored once per pair, the lower id first, and shown on both requests' pages. Nothing is
+    copied from one to the other: each keeps its own key, story, files and conversation.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="one_link_per_pair"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="link_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"link {self.pk}"

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from refuge.accounts.models import Organisation
-from refuge.intake.models import URGENCY_RANK, HelpRequest, RequestFile, RequestIndex, RequestMessage
+from refuge.intake.models import URGENCY_RANK, HelpRequest, RequestFile, RequestIndex, RequestLink, RequestMessage
 from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.records import decrypt_text
 
@@ -36,6 +36,13 @@ def possible_duplicates(request: HelpRequest) -> list[HelpRequest]:
             .values_list("request_id", flat=True)
         )
     return list(HelpRequest.objects.filter(pk__in=matches).order_by("received_at"))
+
+
+def linked_requests(request: HelpRequest) -> list[HelpRequest]:
+    """The requests linked to this one, oldest first; decrypts nothing."""
+    links = RequestLink.objects.filter(Q(first=request) | Q(second=request)).values_list("first_id", "second_id")
+    others = {second if first == request.pk else first for first, second in links}
+    return list(HelpRequest.objects.filter(pk__in=others).order_by("received_at", "reference"))
 
 
 def duplicates_of_page(requests: list[HelpRequest]) -> dict[Any, list[HelpRequest]]:

@@ -97,3 +97,24 @@ class NotificationEmailForm(forms.Form):
             "wrote. Leave it empty to send no e-mail."
         ),
     )
+
+
+class LinkForm(forms.Form):
+    """Link this request to another of the organisation, named by its reference."""
+
+    reference = CleanCharField(
+        label=_("Reference of the other request"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "R-7K2M9Q"}),
+        help_text=_("For example a request the same person wrote after losing their receipt."),
+        error_messages={"required": _("Enter the other request's reference.")},
+    )
+
+
+class UnlinkForm(forms.Form):
+    """Remove the link to another request (its id, from the request page)."""
+
+    other = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={"required": _("This action is not allowed."), "invalid": _("This action is not allowed.")},
+    )

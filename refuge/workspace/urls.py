@@ -49,6 +49,8 @@ urlpatterns += [
     path("requests/<uuid:request_id>/status/", intake.status_view, name="intake_status"),
     path("requests/<uuid:request_id>/decline/", intake.decline_view, name="intake_decline"),
     path("requests/<uuid:request_id>/plant/", intake.plant_view, name="intake_plant"),
+    path("requests/<uuid:request_id>/link/", intake.link_view, name="intake_link"),
+    path("requests/<uuid:request_id>/unlink/", intake.unlink_view, name="intake_unlink"),
     path("requests/<uuid:request_id>/files/<uuid:file_id>/", intake.file_view, name="intake_file"),
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]

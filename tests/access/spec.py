@@ -316,6 +316,8 @@ ROUTES: dict[str, Spec] = {
     "workspace:intake_status": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_decline": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_plant": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_link": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_unlink": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_file": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID, "file_id": FILE_ID}),
     # Django's language switch (django.conf.urls.i18n): POST sets the cookie, GET only redirects.
     "set_language": Public(methods=("GET", "POST")),

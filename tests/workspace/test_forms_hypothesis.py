@@ -39,7 +39,8 @@ from refuge.audit.models import AuditEntry
 from refuge.cases import actions
 from refuge.cases.compartments import FIELDS
 from refuge.cases.models import Case, Compartment, Person
-from refuge.intake.models import HelpRequest, RequestFile, RequestMessage
+from refuge.intake.actions import do_submit_request
+from refuge.intake.models import HelpRequest, RequestFile, RequestLink, RequestMessage
 from refuge.keyring.models import Key, KeyWrap
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Shelter
@@ -220,7 +221,7 @@ def _multipart(pairs: list[tuple[str, str | bytes]], files: list[tuple[str, str,
 
 def _tracked() -> list[Any]:
     models = [*apps.get_app_config("cases").get_models(), *apps.get_app_config("shelter").get_models()]
-    return [*models, Key, KeyWrap, HelpRequest, RequestMessage, RequestFile]
+    return [*models, Key, KeyWrap, HelpRequest, RequestMessage, RequestFile, RequestLink]
 
 
 def snapshot() -> dict[str, Any]:
@@ -487,6 +488,30 @@ def test_shelter_and_accept_forms_refuse_arbitrary_input_without_a_5xx_or_a_part
             lead = one_of_ids("lead", lambda: members)
             fields = [pick("priority", ["emergency", "urgent", "normal"], ["now"]), team, team, lead]
         post_and_check(alice, path, data.draw(form_body(fields)))
+
+    post()
+
+
+def test_request_link_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(world: World, client_for) -> None:
+    ivan = client_for(world.ivan)
+    ours = [submit(world) for _ in range(4)]
+    theirs = do_submit_request(
+        organisation=world.south, answers={"what_happened": "x"}, urgency="later", language="en"
+    ).request
+    ids = [str(r.pk) for r in ours] + [str(theirs.pk)]
+    references = [r.reference for r in ours] + [r.reference.lower() for r in ours] + [theirs.reference]
+
+    @FUZZ
+    @given(st.data())
+    def post(data: st.DataObject) -> None:
+        target = data.draw(mostly(st.sampled_from(ids)), label="request")
+        if data.draw(st.booleans(), label="link"):
+            path = f"/requests/{target}/link/"
+            fields = [("reference", st.sampled_from(references), texts)]
+        else:
+            path = f"/requests/{target}/unlink/"
+            fields = [one_of_ids("other", lambda: ids)]
+        post_and_check(ivan, path, data.draw(form_body(fields)))
 
     post()
 

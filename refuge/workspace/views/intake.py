@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +25,23 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
+from refuge.cases.reads import OtherRequest, other_requests
 from refuge.intake import actions
 from refuge.intake.access import access_request, can_read_requests
 from refuge.intake.models import HelpRequest, IntakeQuestion
-from refuge.intake.queries import duplicates_of_page, inbox, possible_duplicates
+from refuge.intake.queries import duplicates_of_page, inbox, linked_requests, possible_duplicates
 from refuge.intake.reads import OpenedFile, open_request_file, open_request_page
 from refuge.intake.uploads import REMOVED_LABELS
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
-from refuge.workspace.forms_intake import DECLINE_MESSAGE, DeclineForm, PlantForm, ReplyForm, StatusForm
+from refuge.workspace.forms_intake import (
+    DECLINE_MESSAGE,
+    DeclineForm,
+    LinkForm,
+    PlantForm,
+    ReplyForm,
+    StatusForm,
+    UnlinkForm,
+)
 from refuge.workspace.submit import submit
 
 PAGE_SIZE = 50
@@ -77,7 +86,15 @@ FILE_TYPES = {
 @dataclass(frozen=True)
 class InboxRow:
     request: HelpRequest
-    duplicates: list[HelpRequest]
+    duplicates: list[OtherRequest]
+
+
+def _union(lists: Iterable[list[HelpRequest]]) -> list[HelpRequest]:
+    seen: dict[uuid.UUID, HelpRequest] = {}
+    for requests in lists:
+        for other in requests:
+            seen.setdefault(other.pk, other)
+    return list(seen.values())
 
 
 @staff_view()
@@ -88,7 +105,8 @@ def inbox_view(request: StaffRequest) -> HttpResponse:
     page = Paginator(inbox(user.organisation), PAGE_SIZE).get_page(request.GET.get("page"))
     # Blind indexes only: finding duplicates decrypts nothing.
     duplicates = duplicates_of_page(list(page))
-    rows = [InboxRow(help_request, duplicates[help_request.pk]) for help_request in page]
+    named = {shown.request.pk: shown for shown in other_requests(user, _union(duplicates.values()))}
+    rows = [InboxRow(help_request, [named[other.pk] for other in duplicates[help_request.pk]]) for help_request in page]
     return render(request, "workspace/intake/inbox.html", {"page": page, "rows": rows})
 
 
@@ -113,7 +131,12 @@ def _render_detail(
     """Decrypt and show one request (audited), with any form that failed validation kept as typed."""
     page = open_request_page(request.member, request.keyring, request_id)
     help_request = page.help_request
-    context: dict[str, Any] = {"help_request": help_request}
+    # An accepted request's key went to the case team: the page says where it is (and, to those
+    # who may see the case, which), not that the intake key was not shared yet.
+    context: dict[str, Any] = {
+        "help_request": help_request,
+        "in_case": other_requests(request.member, [help_request])[0],
+    }
     if page.locked or page.unreadable:
         flags = {"locked": page.locked, "unreadable": page.unreadable}
         return render(request, "workspace/intake/detail.html", context | flags, status=status)
@@ -124,11 +147,14 @@ def _render_detail(
         "answers": _answer_rows(page.answers, help_request),
         "conversation": page.conversation,
         "files": [(shown, _removed_labels(shown.removed)) for shown in page.files],
-        "duplicates": possible_duplicates(help_request),
+        "duplicates": other_requests(request.member, possible_duplicates(help_request)),
         "reply_form": bound.get("reply_form") or ReplyForm(),
         "status_form": bound.get("status_form") or StatusForm(initial={"status": help_request.status}),
         "decline_form": bound.get("decline_form") or DeclineForm(initial={"message": decline_text}),
         "plant_form": bound.get("plant_form") or PlantForm(),
+        "linked": other_requests(request.member, linked_requests(help_request)),
+        "link_form": bound.get("link_form") or LinkForm(),
+        "unlink_form": bound.get("unlink_form") or UnlinkForm(),
     }
     return render(request, "workspace/intake/detail.html", context, status=status)
 
@@ -272,6 +298,30 @@ def plant_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     else:
         done = _("The request is no longer marked as a possible plant.")
     return _act(request, request_id, form, "plant_form", act, done)
+
+
+@require_POST
+@staff_view(page=request_page)
+def link_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
+    def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
+        other = actions.find_request_to_link(user, data["reference"])
+        actions.do_link_requests(actor=user, request=help_request, other=other)
+
+    done = _("The two requests are linked. The link shows on both; nothing was copied between them.")
+    return _act(request, request_id, LinkForm(request.POST), "link_form", act, done)
+
+
+@require_POST
+@staff_view(page=request_page)
+def unlink_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
+    form = UnlinkForm(request.POST)
+
+    def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
+        other = access_request(user, data["other"])
+        actions.do_unlink_requests(actor=user, request=help_request, other=other)
+
+    done = _("The link between the two requests is removed.")
+    return _act(request, request_id, form, "unlink_form", act, done)
 
 
 # --- files --------------------------------------------------------------------------------
