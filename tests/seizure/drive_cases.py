@@ -147,7 +147,8 @@ def main() -> None:
         keyring=bob,
         case=case,
         category="travel",
-        amount=40,
+        amount_minor=4050,
+        currency="GEL",
         spent_on=datetime.date.today(),
         note=CANARIES["expense note"],
     )
