@@ -103,7 +103,7 @@ def fill_case(password: str) -> dict[str, Any]:
         )  # fmt: skip
     for number in range(EXPENSES):
         actions.do_add_expense(
-            actor=coordinator, keyring=keyring, case=case, category="housing", amount=100 + number,
+            actor=coordinator, keyring=keyring, case=case, category="housing", amount_minor=10_000 + number * 55, currency="EUR",
             spent_on=today, note=f"Rent, week {number}",
         )  # fmt: skip
     access = access_by_receipt(submission.receipt)

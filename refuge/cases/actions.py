@@ -49,6 +49,7 @@ from refuge.cases.models import (
     TaskKind,
     TeamMember,
 )
+from refuge.cases.money import OUT_OF_RANGE, max_minor
 from refuge.cases.pseudonyms import new_pseudonym
 from refuge.cases.stages import can_move
 from refuge.core.errors import UserError, too_long
@@ -708,27 +709,38 @@ def do_add_expense(
     keyring: Keyring,
     case: Case,
     category: str,
-    amount: int,
+    amount_minor: int,
+    currency: str,
     spent_on: datetime.date,
     note: str = "",
 ) -> Expense:
+    """Record money spent: an amount in minor units of its own currency (refuge.cases.money)."""
     _check_on_team(actor, case)
     if category not in ExpenseCategory.values:
         raise UserError("bad_category", _("Choose a category."), field="category")
-    if not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-        raise UserError("bad_amount", _("Enter an amount between 1 and 10,000,000."), field="amount")
+    if currency not in Currency.values:
+        raise UserError("bad_currency", _("Choose a currency."), field="currency")
+    if type(amount_minor) is not int or not 0 < amount_minor <= max_minor(currency):
+        raise UserError("bad_amount", OUT_OF_RANGE, field="amount")
     if spent_on > today():
         raise UserError("future_date", _("The date cannot be in the future."), field="spent_on")
     note = _text(note, MAX_TITLE_CHARS, "note")
     with transaction.atomic():
         secret = keyring.secret_for(case.key)
         expense = Expense(
-            case=case, key=case.key, category=category, amount=amount, spent_on=spent_on, recorded_by=actor
+            case=case,
+            key=case.key,
+            category=category,
+            amount_minor=amount_minor,
+            currency=currency,
+            spent_on=spent_on,
+            recorded_by=actor,
         )
         encrypt_column(expense, "note", note, secret, case.key)
         expense.save(force_insert=True)
         touch(case)
-        add_event(case, secret, EventKind.EXPENSE, actor, {"category": category, "amount": amount})
+        detail = {"category": category, "amount_minor": amount_minor, "currency": currency}
+        add_event(case, secret, EventKind.EXPENSE, actor, detail)
         _audit(AuditEvent.EXPENSE_RECORDED, actor, "case", case.pk)
     return expense
 

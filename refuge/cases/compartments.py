@@ -43,6 +43,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("legal_name", _("Legal name (as in the passport)"), index="name"),
         Field("other_names", _("Other names and spellings (one per line)"), "long", index="name"),
         Field("date_of_birth", _("Date of birth"), "date"),
+        Field("place_of_birth", _("Place of birth")),
+        Field("nationality", _("Nationality (citizenship, one per line)"), "long"),
         Field("phone", _("Phone number"), index="phone"),
         Field("internal_passport_number", _("Internal passport number"), index="document_number"),
         Field("international_passport_number", _("International passport number"), index="document_number"),

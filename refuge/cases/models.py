@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from refuge.cases.money import format_amount
 from refuge.keyring.registry import register_encrypted
 
 
@@ -81,6 +82,19 @@ class Currency(models.TextChoices):
     KZT = "KZT", "KZT"
     TRY = "TRY", "TRY"
     CAD = "CAD", "CAD"
+    UAH = "UAH", "UAH"
+    GBP = "GBP", "GBP"
+    AZN = "AZN", "AZN"
+    KGS = "KGS", "KGS"
+    UZS = "UZS", "UZS"
+    BYN = "BYN", "BYN"
+    PLN = "PLN", "PLN"
+    CZK = "CZK", "CZK"
+    CHF = "CHF", "CHF"
+    SEK = "SEK", "SEK"
+    NOK = "NOK", "NOK"
+    ILS = "ILS", "ILS"
+    AUD = "AUD", "AUD"
 
 
 @register_encrypted(key_field="key", columns=("summary",))
@@ -396,13 +410,15 @@ class ExpenseCategory(models.TextChoices):
 
 @register_encrypted(key_field="key", columns=("note",))
 class Expense(models.Model):
-    """Money spent on a case: category, amount and day in clear (reports), the note encrypted."""
+    """Money spent on a case: category, amount, currency and day in clear (reports), the note encrypted."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="expenses")
     key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
     category = models.CharField(max_length=10, choices=ExpenseCategory.choices)
-    amount = models.PositiveIntegerField()  # whole units of the case's currency
+    # Minor units (cents, kopecks) of `currency` (refuge/cases/money.py); never a float.
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
     spent_on = models.DateField()
     note = models.BinaryField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -412,6 +428,11 @@ class Expense(models.Model):
 
     def __str__(self) -> str:
         return f"expense {self.pk}"
+
+    @property
+    def amount_shown(self) -> str:
+        """The amount in the reader's language (1,234.50 or 1 234,50), without the currency."""
+        return format_amount(self.amount_minor, self.currency)
 
 
 @register_encrypted(key_field="key", columns=("file_key", "name", "removed"))

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import Role, User
 from refuge.cases.actions import MAX_AMOUNT, MAX_CASE_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from refuge.cases.models import ClosingReason, Currency, ExpenseCategory, Priority, Stage, TaskKind, choice_label
+from refuge.cases.money import MAX_TYPED_CHARS, parse_amount
 from refuge.cases.queries import MAX_SEARCH_CHARS
 from refuge.core.errors import UserError
 from refuge.core.forms import CleanCharField, too_long_lazy
@@ -373,19 +374,15 @@ class TaskForm(forms.Form):
 
 class ExpenseForm(forms.Form):
     category = _choice(_("Category"), [("", _("Choose a category")), *ExpenseCategory.choices])
-    amount = forms.IntegerField(
-        label=_("Amount"),
-        min_value=1,
-        max_value=MAX_AMOUNT,
-        help_text=_("In whole units of the case's currency."),
-        error_messages={
-            "required": _("Enter the amount."),
-            "invalid": _("Enter a whole number, without spaces or separators."),
-            "min_value": _("Enter an amount between 1 and 10,000,000."),
-            "max_value": _("Enter an amount between 1 and 10,000,000."),
-        },
-        widget=_NUMBER,
+    amount = _text(
+        _("Amount"),
+        MAX_TYPED_CHARS,
+        required=True,
+        required_message=_("Enter the amount."),
+        help_text=_("For example 1234.50 or 1 234,50."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+    currency = _choice(_("Currency"), Currency.choices)
     spent_on = _date(_("Spent on"), required=True)
     note = _text(_("What it was for"), MAX_TITLE_CHARS, required=False)
 
@@ -394,6 +391,17 @@ class ExpenseForm(forms.Form):
         if spent_on is not None and spent_on > timezone.localdate():
             raise forms.ValidationError(_("The date cannot be in the future."))
         return spent_on
+
+    def clean(self) -> dict[str, Any]:
+        """The amount in minor units of the chosen currency, as `amount_minor`."""
+        cleaned = super().clean() or {}
+        typed, currency = cleaned.get("amount"), cleaned.get("currency")
+        if typed and currency:
+            try:
+                cleaned["amount_minor"] = parse_amount(typed, currency)
+            except UserError as error:
+                self.add_error("amount", str(error.message))
+        return cleaned
 
 
 class DocumentForm(forms.Form):

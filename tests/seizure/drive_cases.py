@@ -33,6 +33,8 @@ CANARIES = {
     "passport": "CANARY-75-4412-009",
     "internal passport": "CANARY-8203-771100",
     "registered address": "CANARY-Grozny-Lenina-12-kv-4",
+    "place of birth": "CANARY-born-in-Argun-4c2d",
+    "nationality": "CANARY-citizen-of-Russia-b7e9",
     "orientation": "CANARY-orientation-gay-55d1",
     "medical": "CANARY-medical-broken-ribs-0a8c",
     "relative": "CANARY-uncle-Magomed-threatens",
@@ -110,6 +112,8 @@ def main() -> None:
             "internal_passport_number": CANARIES["internal passport"],
             "international_passport_expiry": "2027-05-01",
             "registered_address": CANARIES["registered address"],
+            "place_of_birth": CANARIES["place of birth"],
+            "nationality": CANARIES["nationality"],
         },
         version=identity.version,
     )
@@ -143,7 +147,8 @@ def main() -> None:
         keyring=bob,
         case=case,
         category="travel",
-        amount=40,
+        amount_minor=4050,
+        currency="GEL",
         spent_on=datetime.date.today(),
         note=CANARIES["expense note"],
     )

@@ -455,7 +455,7 @@ def test_a_task_goes_only_to_the_team_and_only_on_its_own_case(world: World, cli
     assert Task.objects.get(pk=task.pk).done_on is None
 
 
-def test_expenses_add_up_per_category_against_the_budget(world: World, client_for, case: Case) -> None:
+def test_expenses_add_up_per_category_and_currency_against_the_budget(world: World, client_for, case: Case) -> None:
     actions.do_edit_case(
         actor=world.bob.user,
         keyring=ring(world.bob),
@@ -469,29 +469,49 @@ def test_expenses_add_up_per_category_against_the_budget(world: World, client_fo
     )
     client = client_for(world.bob)
     today = timezone.localdate().isoformat()
-    for category, amount in (("travel", "60"), ("food", "30"), ("travel", "25")):
+    typed = (("travel", "60", "EUR"), ("food", "30,25", "EUR"), ("travel", "25.50", "EUR"), ("food", "1 234,50", "RUB"))
+    for category, amount, currency in typed:
         data = {
             "expense-category": category,
             "expense-amount": amount,
+            "expense-currency": currency,
             "expense-spent_on": today,
             "expense-note": "bus",
         }
         assert client.post(_url(case, "expenses/"), data).status_code == 302
+    assert sorted(Expense.objects.values_list("amount_minor", "currency")) == [
+        (2550, "EUR"),
+        (3025, "EUR"),
+        (6000, "EUR"),
+        (123450, "RUB"),
+    ]
     page = client.get(_url(case)).content.decode()
-    assert re.search(r"<dt>Travel</dt><dd[^>]*>85 EUR</dd>", page)
-    assert re.search(r"<dt>Food</dt><dd[^>]*>30 EUR</dd>", page)
-    assert "115 EUR" in page
-    assert "Over budget by 15 EUR" in page
-    assert "Expense recorded: 25 EUR for travel." in page
+    assert re.search(r"<dt>Travel</dt><dd[^>]*>85.50 EUR</dd>", page)
+    assert re.search(r"<dt>Food</dt><dd[^>]*>30.25 EUR</dd>", page)
+    assert "115.75 EUR" in page
+    # Roubles are totalled apart, never converted nor counted against a budget in euros.
+    assert re.search(r"<dt>Food</dt><dd[^>]*>1,234.50 RUB</dd>", page)
+    assert "Over budget by 15.75 EUR" in page
+    assert "Expense recorded: 25.50 EUR for travel." in page
+    client.cookies["__Host-refuge-lang"] = "ru"
+    russian = client.get(_url(case)).content.decode()
+    assert "1\u00a0234,50 RUB" in russian and "115,75 EUR" in russian
 
 
 BAD_EXPENSES: list[tuple[dict[str, str], str, str]] = [
-    ({"expense-amount": "abc"}, "id_expense-amount", "Enter a whole number"),
-    ({"expense-amount": "12.50"}, "id_expense-amount", "Enter a whole number"),
-    ({"expense-amount": "0"}, "id_expense-amount", "between 1 and 10,000,000"),
-    ({"expense-amount": "-5"}, "id_expense-amount", "between 1 and 10,000,000"),
-    ({"expense-amount": "99999999999999999999999"}, "id_expense-amount", "between 1 and 10,000,000"),
+    ({"expense-amount": "abc"}, "id_expense-amount", "Enter an amount such as 1234.50 or 1 234,50."),
+    ({"expense-amount": "12.5055"}, "id_expense-amount", "At most 2 digits after the decimal separator."),
+    ({"expense-amount": "12.505"}, "id_expense-amount", "Is this thousands or a fraction?"),
+    ({"expense-amount": "1,234"}, "id_expense-amount", "Is this thousands or a fraction?"),
+    ({"expense-amount": "1.2.3"}, "id_expense-amount", "Enter an amount such as 1234.50 or 1 234,50."),
+    ({"expense-amount": "0"}, "id_expense-amount", "between 0.01 and 10,000,000"),
+    ({"expense-amount": "0,001"}, "id_expense-amount", "At most 2 digits after the decimal separator."),
+    ({"expense-amount": "-5"}, "id_expense-amount", "Enter an amount such as 1234.50 or 1 234,50."),
+    ({"expense-amount": "99999999999999999999999"}, "id_expense-amount", "between 0.01 and 10,000,000"),
+    ({"expense-amount": "10 000 000,01"}, "id_expense-amount", "between 0.01 and 10,000,000"),
+    ({"expense-amount": "１２"}, "id_expense-amount", "Enter an amount such as 1234.50 or 1 234,50."),
     ({"expense-amount": ""}, "id_expense-amount", "Enter the amount."),
+    ({"expense-currency": "XYZ"}, "id_expense-currency", "Choose one of the options"),
     ({"expense-category": "bribes"}, "id_expense-category", "Choose one of the options"),
     ({"expense-spent_on": "2999-01-01"}, "id_expense-spent_on", "cannot be in the future"),
     ({"expense-spent_on": "31.12.2024"}, "id_expense-spent_on", "Enter a date as YYYY-MM-DD"),
@@ -501,7 +521,12 @@ BAD_EXPENSES: list[tuple[dict[str, str], str, str]] = [
 
 def test_bad_expenses_are_refused_next_to_the_field(world: World, client_for, case: Case) -> None:
     client = client_for(world.bob)
-    valid = {"expense-category": "food", "expense-amount": "10", "expense-spent_on": timezone.localdate().isoformat()}
+    valid = {
+        "expense-category": "food",
+        "expense-amount": "10",
+        "expense-currency": "RUB",
+        "expense-spent_on": timezone.localdate().isoformat(),
+    }
     for data, field, message in BAD_EXPENSES:
         response = client.post(_url(case, "expenses/"), {**valid, **data})
         assert response.status_code == 400, data
@@ -511,6 +536,20 @@ def test_bad_expenses_are_refused_next_to_the_field(world: World, client_for, ca
         amount = {**valid, **data}["expense-amount"]
         assert f'name="expense-amount" value="{amount}"' in page or not amount, data
     assert not Expense.objects.exists()
+
+
+def test_a_bad_amount_is_explained_in_russian(world: World, client_for, case: Case) -> None:
+    client = client_for(world.bob)
+    client.cookies["__Host-refuge-lang"] = "ru"
+    data = {"expense-category": "food", "expense-currency": "RUB", "expense-spent_on": timezone.localdate().isoformat()}
+    for typed, message in (
+        ("abc", "Введите сумму, например 1234.50 или 1 234,50."),
+        ("1,234", "Это тысячи или дробь?"),
+    ):
+        response = client.post(_url(case, "expenses/"), {**data, "expense-amount": typed})
+        assert response.status_code == 400 and _field_error(response.content.decode(), "id_expense-amount", message)
+    assert client.post(_url(case, "expenses/"), {**data, "expense-amount": "1 234,50"}).status_code == 302
+    assert Expense.objects.get().amount_minor == 123450
 
 
 # --- stage, lost contact, editing ----------------------------------------------------------------
@@ -905,8 +944,16 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
     edit(priority=Priority.EMERGENCY)
     person = actions.do_add_person(actor=world.bob.user, keyring=bob, case=case, role="partner")
     actions.do_add_expense(
-        actor=world.bob.user, keyring=bob, case=case, category="visa_fees", amount=75, spent_on=timezone.localdate()
+        actor=world.bob.user,
+        keyring=bob,
+        case=case,
+        category="visa_fees",
+        amount_minor=7550,
+        currency="GEL",
+        spent_on=timezone.localdate(),
     )
+    # Recorded before amounts had cents and their own currency: whole units of the case's currency.
+    actions.add_event(case, bob.secret_for(case.key), "expense", world.bob.user, {"category": "food", "amount": 40})
     current = Case.objects.get(pk=case.pk)
     actions.do_change_stage(
         actor=world.bob.user,
@@ -925,7 +972,8 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
         "Pathway removed. Budget removed.",
         "Priority changed from Urgent to Emergency; the due date moved with it.",
         f"{person.pseudonym} was added to the case (partner).",
-        "Expense recorded: 75 EUR for visa fees.",
+        "Expense recorded: 75.50 GEL for visa fees.",
+        "Expense recorded: 40 EUR for food.",
         "Case closed: Referred elsewhere.",
         "Stage changed from limbo to 7.",
     ):

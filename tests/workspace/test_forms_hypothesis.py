@@ -108,6 +108,23 @@ def number(name: str, low: int, high: int) -> Field:
     return (name, st.integers(low, high).map(str), bad_integers)
 
 
+# Amounts as people type them in either language, and what a broken client sends instead.
+good_amounts = st.builds(
+    lambda whole, cents, style: style.format(whole=whole, grouped=f"{whole:,}", cents=cents),
+    st.integers(0, 10_000_000),
+    st.integers(1, 99).map(lambda n: f"{n:02d}"),
+    st.sampled_from(["{whole}.{cents}", "{whole},{cents}", "{grouped}.{cents}", "{whole}"]),
+) | st.sampled_from(["1 234,50", "1\u00a0234,50", "1.234,50", "1,234.50"])
+bad_amounts = st.one_of(
+    st.sampled_from(["1,234", "0", "-1", "1.2.3", "0.001", "1e5", "NaN", "１２", "10000000.01", "1'234"]),
+    texts,
+)
+
+
+def money(name: str) -> Field:
+    return (name, good_amounts, bad_amounts)
+
+
 def pick(name: str, good: list[str], bad: list[str] = ()) -> Field:  # type: ignore[assignment]
     return (name, st.sampled_from(good), st.sampled_from([*bad, "", "0"]))
 
@@ -328,7 +345,8 @@ def test_case_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(worl
             ],
             "expenses/": [
                 pick("expense-category", ["travel", "housing", "food", "medical", "documents", "visa_fees"], ["x"]),
-                number("expense-amount", 1, 10_000_000),
+                money("expense-amount"),
+                pick("expense-currency", ["RUB", "EUR", "USD", "GEL", "TRY", "UAH"], ["rub", "XYZ", "EURO"]),
                 date("expense-spent_on"),
                 text("expense-note"),
             ],

@@ -162,6 +162,34 @@ def test_editing_the_identity_keeps_other_fields_and_makes_an_expiry_task(world:
     assert case.tasks.filter(source__endswith="international_passport_expiry").count() == 1
 
 
+def test_the_identity_holds_nationality_and_place_of_birth_encrypted_and_editable(
+    world: World, case: Case, client_for
+) -> None:
+    person = requester_of(case)
+    identity = identity_of(person)
+    bob = client_for(world.bob)
+    form = bob.get(_person_url(case, person, "identity/")).content.decode()
+    assert "Place of birth" in form and "Nationality" in form
+    data = {
+        "legal_name": "Иван Петров",
+        "place_of_birth": "Argun CANARY-BIRTHPLACE",
+        "nationality": "Russia\nCANARY-NATIONALITY",
+        "version": identity.version,
+    }
+    assert bob.post(_person_url(case, person, "identity/"), data).status_code == 302
+    saved = identity_of(person)
+    content = read_compartment(saved, ring(world.bob))
+    assert content["place_of_birth"] == "Argun CANARY-BIRTHPLACE"
+    assert content["nationality"] == "Russia\nCANARY-NATIONALITY"
+    assert b"CANARY-BIRTHPLACE" not in bytes(saved.content) and b"CANARY-NATIONALITY" not in bytes(saved.content)
+    page = bob.get(_person_url(case, person, "identity/")).content.decode()
+    assert "CANARY-BIRTHPLACE" in page and "CANARY-NATIONALITY" in page
+    # A team member without the compartment sees neither.
+    actions.do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
+    bella_page = client_for(world.bella).get(_person_url(case, person, "identity/")).content.decode()
+    assert "CANARY-BIRTHPLACE" not in bella_page
+
+
 def test_a_task_made_from_an_expiry_date_reads_in_the_readers_language(world: World, case: Case, client_for) -> None:
     person = requester_of(case)
     identity = identity_of(person)

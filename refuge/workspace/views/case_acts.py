@@ -185,7 +185,8 @@ def case_expense_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse
             keyring=request.keyring,
             case=case,
             category=data["category"],
-            amount=data["amount"],
+            amount_minor=data["amount_minor"],
+            currency=data["currency"],
             spent_on=data["spent_on"],
             note=data["note"],
         )

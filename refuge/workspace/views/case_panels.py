@@ -138,7 +138,11 @@ PANELS = (
         _("Expenses"),
         "workspace/cases/_expenses.html",
         context=_expenses,
-        forms={"expense_form": lambda case: ExpenseForm(prefix="expense", initial={"spent_on": timezone.localdate()})},
+        forms={
+            "expense_form": lambda case: ExpenseForm(
+                prefix="expense", initial={"spent_on": timezone.localdate(), "currency": case.currency}
+            )
+        },
     ),
     # The team's context (`team`) is the case metadata's.
     CasePanel(

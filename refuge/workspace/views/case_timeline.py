@@ -21,6 +21,7 @@ from refuge.cases.models import (
     Stage,
     choice_label,
 )
+from refuge.cases.money import format_amount
 from refuge.cases.queries import Shown
 from refuge.relocation.queries import pathway_by_code
 
@@ -109,9 +110,14 @@ def _task(detail: dict[str, Any], case: Case) -> str:
 
 
 def _expense(detail: dict[str, Any], case: Case) -> str:
+    minor, currency = detail.get("amount_minor"), detail.get("currency")
+    if isinstance(minor, int) and isinstance(currency, str):
+        amount = format_amount(minor, currency)
+    else:  # recorded before amounts had minor units and their own currency: whole units of the case's
+        amount, currency = _text(detail, "amount"), case.currency
     return _("Expense recorded: %(amount)s %(currency)s for %(category)s.") % {
-        "amount": _text(detail, "amount"),
-        "currency": case.currency,
+        "amount": amount,
+        "currency": currency,
         "category": choice_label(ExpenseCategory, _text(detail, "category")).lower(),
     }
 

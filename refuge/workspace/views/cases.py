@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.models import Case, ExpenseCategory, TeamMember
+from refuge.cases.money import format_amount, minor_digits
 from refuge.cases.queries import (
     CaseFilters,
     Shown,
@@ -229,22 +230,45 @@ def summary_shown(value: Any, case: Case) -> Summary:
 
 
 @dataclass(frozen=True)
+class Spent:
+    """What was spent in one currency, per category; amounts formatted for the reader."""
+
+    currency: str
+    by_category: list[tuple[str, str]]
+    total: str
+
+
+@dataclass(frozen=True)
 class Spending:
-    by_category: list[tuple[str, int]]
-    total: int
-    remaining: int | None  # budget minus total; negative when over budget
-    over: int  # how much over budget, 0 if not
+    per_currency: list[Spent]  # the budget's currency first; currencies are never added together
+    budget: str | None  # formatted, in the case's currency
+    remaining: str | None  # what is left of the budget in its own currency
+    over: str | None  # how much over budget, None if not
 
 
 def spending(case: Case, expenses: list[Shown]) -> Spending:
-    totals: dict[str, int] = {}
+    totals: dict[str, dict[str, int]] = {}
     for shown in expenses:
-        totals[shown.row.category] = totals.get(shown.row.category, 0) + shown.row.amount
-    by_category = [(str(label), totals[value]) for value, label in ExpenseCategory.choices if value in totals]
-    by_category += [(value, amount) for value, amount in totals.items() if value not in ExpenseCategory.values]
-    total = sum(totals.values())
-    remaining = None if case.budget is None else case.budget - total
-    return Spending(by_category, total, remaining, -remaining if remaining is not None and remaining < 0 else 0)
+        per_category = totals.setdefault(shown.row.currency, {})
+        per_category[shown.row.category] = per_category.get(shown.row.category, 0) + shown.row.amount_minor
+    currencies = sorted(totals, key=lambda code: (code != case.currency, code))
+    per_currency = [_spent(code, totals[code]) for code in currencies]
+    if case.budget is None:
+        return Spending(per_currency, None, None, None)
+    budget_minor = case.budget * 10 ** minor_digits(case.currency)
+    left = budget_minor - sum(totals.get(case.currency, {}).values())
+    shown_budget = format_amount(budget_minor, case.currency)
+    if left < 0:
+        return Spending(per_currency, shown_budget, None, format_amount(-left, case.currency))
+    return Spending(per_currency, shown_budget, format_amount(left, case.currency), None)
+
+
+def _spent(currency: str, per_category: dict[str, int]) -> Spent:
+    labels = dict(ExpenseCategory.choices)
+    ordered = [value for value in ExpenseCategory.values if value in per_category]
+    ordered += [value for value in per_category if value not in ExpenseCategory.values]
+    by_category = [(str(labels.get(value, value)), format_amount(per_category[value], currency)) for value in ordered]
+    return Spent(currency, by_category, format_amount(sum(per_category.values()), currency))
 
 
 def team_users(case: Case) -> QuerySet[User]:
