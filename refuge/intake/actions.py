@@ -436,3 +436,16 @@ def do_record_read(*, actor: User, request: HelpRequest) -> None:
             object_type="request",
             object_id=request.id,
         )
+
+
+def do_record_reads(*, actor: User, requests: Sequence[HelpRequest]) -> None:
+    """Audit that a member decrypted these requests at once (the grouped inbox): one entry each."""
+    with transaction.atomic():
+        for request in requests:
+            record(
+                AuditEvent.REQUEST_OPENED,
+                actor_id=actor.id,
+                organisation_id=request.organisation_id,
+                object_type="request",
+                object_id=request.id,
+            )

@@ -34,13 +34,14 @@ from refuge.cases.models import Case
 from refuge.intake.access import can_read_requests
 from refuge.intake.models import HelpRequest
 from refuge.intake.notify import mail_configured
+from refuge.intake.reads import LARGE_GROUP, MAX_GROUPED
 from refuge.relocation.models import Pathway
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Shelter
 from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
 from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
-from refuge.workspace.forms_intake import NotificationEmailForm
+from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
 from refuge.workspace.forms_shelters import ShelterForm
 
 # What the real pages show per page of a list (views/cases.py, views/intake.py).
@@ -82,7 +83,10 @@ def _case_list(request: HttpRequest, user: User) -> HttpResponse:
 
 def _inbox(request: HttpRequest, user: User) -> HttpResponse:
     page = Paginator(HelpRequest.objects.none(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "workspace/intake/inbox.html", {"page": page, "rows": []})
+    # The same "Show" choice as the real inbox, over nothing: no request is decrypted or grouped.
+    form = InboxViewForm(request.GET)
+    context = {"view_form": form, "show": form.chosen(), "large_group": LARGE_GROUP, "max_grouped": MAX_GROUPED}
+    return render(request, "workspace/intake/inbox.html", {**context, "page": page, "rows": []})
 
 
 def _shelter_list(request: HttpRequest, user: User) -> HttpResponse:

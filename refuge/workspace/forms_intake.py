@@ -118,3 +118,23 @@ class UnlinkForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"required": _("This action is not allowed."), "invalid": _("This action is not allowed.")},
     )
+
+
+class InboxViewForm(forms.Form):
+    """How the inbox shows open requests: a plain list, grouped by likeness, or without the large groups."""
+
+    LIST, GROUPS, APART = "list", "groups", "apart"
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            (LIST, _("All open requests, most urgent and oldest first")),
+            (GROUPS, _("Requests that look alike, in groups (decrypts them)")),
+            (APART, _("Only requests not in a large group (decrypts them)")),
+        ],
+        error_messages={"invalid_choice": _("Choose one of the ways to show requests.")},
+    )
+
+    def chosen(self) -> str:
+        """The way chosen, or the plain list when nothing (or nothing valid) was chosen."""
+        return (self.cleaned_data.get("show") or self.LIST) if self.is_valid() else self.LIST

@@ -38,6 +38,7 @@ MODULES = [
     "refuge.core.request_body",
     "refuge.intake.uploads.handler",
     "refuge.intake.actions",
+    "refuge.intake.reads",
     "refuge.requester.forms",
     "refuge.accounts.actions",
     "refuge.cases.actions",

@@ -30,12 +30,20 @@ from refuge.intake import actions
 from refuge.intake.access import access_request, can_read_requests
 from refuge.intake.models import HelpRequest, IntakeQuestion
 from refuge.intake.queries import duplicates_of_page, inbox, linked_requests, possible_duplicates
-from refuge.intake.reads import OpenedFile, open_request_file, open_request_page
+from refuge.intake.reads import (
+    LARGE_GROUP,
+    MAX_GROUPED,
+    OpenedFile,
+    open_inbox_groups,
+    open_request_file,
+    open_request_page,
+)
 from refuge.intake.uploads import REMOVED_LABELS
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_intake import (
     DECLINE_MESSAGE,
     DeclineForm,
+    InboxViewForm,
     LinkForm,
     PlantForm,
     ReplyForm,
@@ -97,17 +105,48 @@ def _union(lists: Iterable[list[HelpRequest]]) -> list[HelpRequest]:
     return list(seen.values())
 
 
+@dataclass(frozen=True)
+class InboxGroup:
+    rows: list[InboxRow]
+
+    @property
+    def large(self) -> bool:
+        return len(self.rows) >= LARGE_GROUP
+
+
 @staff_view()
 def inbox_view(request: StaffRequest) -> HttpResponse:
     user = request.member
     if not can_read_requests(user):
         raise Http404
-    page = Paginator(inbox(user.organisation), PAGE_SIZE).get_page(request.GET.get("page"))
+    form = InboxViewForm(request.GET)
+    show = form.chosen()
+    context: dict[str, Any] = {"view_form": form, "show": show, "large_group": LARGE_GROUP}
+    if show == InboxViewForm.LIST:
+        page = Paginator(inbox(user.organisation), PAGE_SIZE).get_page(request.GET.get("page"))
+        context |= {"page": page, "rows": _rows(user, list(page))}
+        return render(request, "workspace/intake/inbox.html", context)
+    # Grouping reads every story it groups: decrypted here, audited, and kept nowhere.
+    grouped = open_inbox_groups(user, request.keyring)
+    groups = [InboxGroup(_rows(user, group)) for group in grouped.groups]
+    if show == InboxViewForm.APART:
+        # Back in inbox order (most urgent, oldest first): what stands apart from the flood.
+        apart = [row for group in groups if not group.large for row in group.rows]
+        context["rows"] = sorted(apart, key=lambda row: grouped.place[row.request.pk])
+        context["hidden"] = sum(len(group.rows) for group in groups if group.large)
+    else:
+        context["groups"] = groups
+    context |= {"left_out": grouped.left_out, "unopened": grouped.unopened, "max_grouped": MAX_GROUPED}
+    return render(request, "workspace/intake/inbox.html", context)
+
+
+def _rows(user: User, requests: list[HelpRequest]) -> list[InboxRow]:
     # Blind indexes only: finding duplicates decrypts nothing.
-    duplicates = duplicates_of_page(list(page))
+    duplicates = duplicates_of_page(requests)
     named = {shown.request.pk: shown for shown in other_requests(user, _union(duplicates.values()))}
-    rows = [InboxRow(help_request, [named[other.pk] for other in duplicates[help_request.pk]]) for help_request in page]
-    return render(request, "workspace/intake/inbox.html", {"page": page, "rows": rows})
+    return [
+        InboxRow(help_request, [named[other.pk] for other in duplicates[help_request.pk]]) for help_request in requests
+    ]
 
 
 # --- one request ----------------------------------------------------------------------
