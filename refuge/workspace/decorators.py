@@ -32,7 +32,9 @@ from refuge.accounts.session_keys import SESSION_DURESS, SESSION_PENDING_TOTP, e
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError
 from refuge.keyring.keyring import KeyNotHeld, Keyring
+from refuge.workspace.carry import CARRIES, PREFIX, Carried, carried_from_post
 from refuge.workspace.duress import duress_page
+from refuge.workspace.forms import LoginForm
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ def staff_view(*, page: Page | None = None) -> Callable[[View], View]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect("workspace:login")
+                return _carry_or_login(request)
             if request.session.get(SESSION_PENDING_TOTP):
                 return redirect("workspace:enrol_confirm")
             staff = cast(StaffRequest, request)
@@ -108,6 +110,8 @@ def staff_view(*, page: Page | None = None) -> Callable[[View], View]:
             if not staff.keyring.unlocked:
                 # Key cookie gone (browser restarted) or session row tampered with.
                 end_session(request)
+                if request.method == "POST":
+                    return _carry_or_login(request)
                 messages.info(request, _("Your session has ended. Please log in again."))
                 return redirect("workspace:login")
             try:
@@ -115,9 +119,24 @@ def staff_view(*, page: Page | None = None) -> Callable[[View], View]:
             except (KeyNotHeld, CryptoError, UserError) as error:
                 return _refused(staff, error, page, kwargs)
 
+        setattr(wrapper, CARRIES, True)
         return wrapper
 
     return decorate
+
+
+def _carry_or_login(request: HttpRequest) -> HttpResponse:
+    """A form posted after the session ended: the login page, carrying what was typed (carry.py)."""
+    carried = carried_from_post(request)
+    if carried is None:
+        return redirect("workspace:login")
+    return login_page(request, LoginForm(), carried, status=403)
+
+
+def login_page(request: HttpRequest, form: LoginForm, carried: Carried | None, *, status: int) -> HttpResponse:
+    """The login page; with `carried`, the fields of a form posted after the session ended ride along."""
+    context = {"form": form, "carried": carried, "carry_prefix": PREFIX}
+    return render(request, "workspace/login.html", context, status=status)
 
 
 def member(request: HttpRequest) -> User:

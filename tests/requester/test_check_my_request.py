@@ -278,3 +278,13 @@ def test_each_requester_sees_only_their_own_request(world: World) -> None:
     )
     assert "from the first requester" in page(first, "/r/request/")
     assert "from the first requester" not in page(second, "/r/request/")
+
+
+def test_a_manual_accepted_status_promises_no_case(world: World) -> None:
+    # Staff may set "Accepted" by hand without opening a case: the page must not promise help.
+    client, receipt = _sent()
+    do_set_status(actor=world.ivan.user, request=HelpRequest.objects.get(), status="accepted")
+    open_request(client, receipt)
+    html = html_lib.unescape(page(client, "/r/request/"))
+    assert "The team has accepted your request. The messages below say what happens next." in html
+    assert "will help you" not in html

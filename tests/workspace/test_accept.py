@@ -134,3 +134,16 @@ def test_only_intake_and_coordinators_of_the_organisation_accept(
         assert client.post(_url(request_), data).status_code == 404
     assert client_for(world.ivan).get(f"/requests/{uuid.uuid4()}/accept/").status_code == 404
     assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("urgency", "priority"),
+    [("now", Priority.EMERGENCY), ("weeks", Priority.URGENT), ("later", Priority.NORMAL)],
+)
+def test_the_priority_offered_first_follows_the_requesters_urgency(
+    world: World, client_for, request_: HelpRequest, urgency: str, priority: str
+) -> None:
+    HelpRequest.objects.filter(pk=request_.pk).update(urgency=urgency)
+    page = client_for(world.ivan).get(_url(request_)).content.decode()
+    checked = re.findall(r'<input type="radio" name="priority" value="(\w+)"[^>]* checked>', page)
+    assert checked == [priority]

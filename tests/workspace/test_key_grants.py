@@ -148,7 +148,9 @@ def test_a_holder_adding_a_team_member_gives_the_shelter_key_at_once(world: Worl
 def test_an_unknown_decision_is_not_found(world: World, client_for) -> None:
     _nina, grant = _new_intake_member(world)
     assert client_for(world.alice).post(f"/grants/{grant.pk}/grant-forever/").status_code == 404
-    assert Client().post(f"/grants/{grant.pk}/approve/").status_code == 302  # to the login page
+    # Not logged in: the login page answers (carrying the posted form), nothing is decided.
+    anonymous = Client().post(f"/grants/{grant.pk}/approve/")
+    assert anonymous.status_code == 403 and 'action="/login/"' in anonymous.content.decode()
     grant.refresh_from_db()
     assert grant.status == GrantStatus.PENDING
 

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.actions import do_accept_request
+from refuge.cases.models import Priority
 from refuge.intake.access import access_request
-from refuge.intake.models import RequesterStatus
+from refuge.intake.models import HelpRequest, RequesterStatus, Urgency
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_people import AcceptForm
 from refuge.workspace.submit import submit
@@ -31,9 +32,22 @@ def _candidates(user: User) -> QuerySet[User]:
     )
 
 
-def _accept_form(request: StaffRequest) -> AcceptForm:
+# The priority offered first follows what the requester said about their danger; the member
+# confirms or changes it.
+PRIORITY_FROM_URGENCY = {
+    Urgency.DANGER_NOW: Priority.EMERGENCY,
+    Urgency.WEEKS: Priority.URGENT,
+    Urgency.NOT_URGENT: Priority.NORMAL,
+}
+
+
+def _accept_form(request: StaffRequest, help_request: HelpRequest) -> AcceptForm:
     data = request.POST if request.method == "POST" else None
-    return AcceptForm(data, candidates=_candidates(request.member), initial={"team": [request.member.pk]})
+    initial: dict[str, Any] = {"team": [request.member.pk]}
+    priority = PRIORITY_FROM_URGENCY.get(help_request.urgency)  # type: ignore[call-overload]
+    if priority is not None:
+        initial["priority"] = priority.value
+    return AcceptForm(data, candidates=_candidates(request.member), initial=initial)
 
 
 def _render(request: StaffRequest, request_id: uuid.UUID, form: AcceptForm, *, status: int) -> HttpResponse:
@@ -44,7 +58,7 @@ def _render(request: StaffRequest, request_id: uuid.UUID, form: AcceptForm, *, s
 
 def _accept_page(request: StaffRequest, refusal: Refusal, request_id: uuid.UUID, **_rest: Any) -> HttpResponse:
     """The boundary's page: the form again, saying why nothing was accepted."""
-    form = _accept_form(request)
+    form = _accept_form(request, access_request(request.member, request_id))
     form.is_valid()
     if refusal.code in {LOCKED, UNREADABLE}:
         # Nothing was written: the member does not hold the intake key (yet), or it was altered.
@@ -58,7 +72,7 @@ def _accept_page(request: StaffRequest, refusal: Refusal, request_id: uuid.UUID,
 def accept_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     user = request.member
     help_request = access_request(user, request_id)
-    form = _accept_form(request)
+    form = _accept_form(request, help_request)
     if request.method != "POST":
         return _render(request, request_id, form, status=200)
     act = lambda data: do_accept_request(  # noqa: E731

@@ -19,7 +19,8 @@ from refuge.accounts import actions
 from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
-from refuge.workspace.decorators import StaffRequest, member, staff_view
+from refuge.workspace.carry import carried_from_login
+from refuge.workspace.decorators import StaffRequest, login_page, member, staff_view
 from refuge.workspace.forms import CodeForm, DuressForm, EnrolForm, LoginForm, PasswordChangeForm, RecoverForm
 from refuge.workspace.submit import submit
 
@@ -34,12 +35,14 @@ SECRET_FIELDS = (
 )
 
 
-@sensitive_post_parameters(*SECRET_FIELDS)
-@sensitive_variables("form", "result")
+# Every posted field is hidden from error reports: the login form may carry typed work (carry.py).
+@sensitive_post_parameters()
+@sensitive_variables("form", "result", "carried")
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect("workspace:home")
     form = LoginForm(request.POST or None)
+    carried = carried_from_login(request, request.POST) if request.method == "POST" else None
 
     @sensitive_variables()
     def log_in(data: dict[str, Any]) -> LoginResult:
@@ -53,8 +56,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
     result = submit(form, log_in) if request.method == "POST" else None
     if result is not None:
         start_session(request, result.value)
+        if carried is not None:
+            # Under duress too: this page holds only what the browser sent, and sending it
+            # meets the duress boundary like any other form.
+            return render(request, "workspace/carried.html", {"carried": carried})
         return redirect("workspace:home")
-    return render(request, "workspace/login.html", {"form": form}, status=400 if form.errors else 200)
+    return login_page(request, form, carried, status=400 if form.errors else 200)
 
 
 @require_POST
