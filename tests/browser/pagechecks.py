@@ -30,6 +30,14 @@ LANGUAGE_COOKIE = "__Host-refuge-lang"
 LANGUAGES = ("en", "ru")
 
 
+# Reviewed exceptions, each with its reason: (path, axe rule) → why the page must break it.
+_CLOSES_ITSELF = (
+    "The request page (and the page after a reply) closes itself when the portal session ends (30 minutes), without JavaScript, "
+    "so that a phone left unattended stops showing the request; the page says so (issue #16, item 17)."
+)
+ACCEPTED = {("/r/request/", "meta-refresh"): _CLOSES_ITSELF, ("/r/request/sent/", "meta-refresh"): _CLOSES_ITSELF}
+
+
 def missing_tools() -> list[str]:
     """What the page checks need and this machine lacks (empty when they can run)."""
     missing = [str(path) for path in (AXE, VNU) if not path.is_file()]
@@ -60,6 +68,8 @@ class PageLog:
             return
         if not response.headers.get("content-type", "").startswith("text/html"):
             return
+        if urlsplit(response.url).hostname not in {"127.0.0.1", "localhost"}:
+            return  # a page a test stands in for another site with (e.g. where Leave quickly goes)
         html = response.text()
         self._add(response.url, html)
         for language in LANGUAGES:
@@ -124,6 +134,8 @@ def axe_violations(browser: Browser, pages: list[Seen]) -> list[str]:
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
             for violation in result["violations"]:
+                if (urlsplit(seen.url).path, violation["id"]) in ACCEPTED:
+                    continue
                 targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
                 problems.append(
                     f"axe {violation['id']} on {seen.url} [{seen.language}]: {violation['help']} ({targets})"
