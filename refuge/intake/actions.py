@@ -179,7 +179,7 @@ def store_submission(prepared: PreparedSubmission) -> Submission:
     # Its audit entry is this request's REQUEST_RECEIVED below (docs/audit.md). Key rows
     # are written by staff acts too: these take places that order nothing (unordered.py).
     store_key_unordered(record_key)
-    insert_new_rows([request])
+    _insert_with_free_reference(request)
     insert_new_rows(prepared.indexes)
     insert_new_rows(prepared.files)
     # Held to the hour and chained after the hour ends, never stamped to the second.
@@ -205,8 +205,26 @@ def _normalised_identifiers(answers: dict[str, Any]) -> dict[str, str]:
 
 
 def _new_reference() -> str:
-    # 30 bits: unique enough for staff to say aloud; uniqueness is enforced anyway.
+    # 30 bits: short enough for staff to say aloud; a reference already taken is drawn again.
     return "R-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+
+
+# A drawn reference is taken with chance (stored requests) / 2**30: 0.1 % at a million
+# requests, so REFERENCE_DRAWS taken in a row (10**-30 there) means something else is wrong.
+REFERENCE_DRAWS = 10
+
+
+def _insert_with_free_reference(request: HelpRequest) -> None:
+    """INSERT the request, drawing its reference again while the one it has is taken.
+
+    The unique index decides (no read first): two submissions racing for one reference
+    cannot both pass a check, and a taken one costs a redraw, not the requester's submission.
+    """
+    for _draw in range(REFERENCE_DRAWS):
+        if insert_new_rows([request], unless_taken="reference"):
+            return
+        request.reference = _new_reference()
+    raise RuntimeError(f"{REFERENCE_DRAWS} request references in a row were taken")
 
 
 def _encrypted_file(
