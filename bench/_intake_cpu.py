@@ -48,7 +48,6 @@ BASELINE_PATH = f"/bench/{ORGANISATION}/ask/"
 _CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 _FORM_TOKEN = re.compile(rb'name="form_token" value="([^"]+)"')
 _RECEIPT_GROUP = re.compile(rb'<span class="receipt__group">([0-9A-Z]{4})</span>')
-PREFILL_BATCH = 5000
 
 
 # --- the child: one process, one variant -------------------------------------------------------
@@ -162,72 +161,15 @@ def measure_child(submissions: int, warm: int) -> dict[str, Any]:
 
 
 def prefill(count: int) -> None:
-    """Store `count` requests as a submission's rows, fast (random bytes for ciphertexts), then ANALYZE."""
-    from django.db import connection, transaction
+    """Store `count` requests (tests/support/stored_requests.py), then ANALYZE as `refuge serve` does."""
+    from django.db import connection
 
     from refuge.accounts.models import Organisation
-    from refuge.core.rows import insert_new_rows
-    from refuge.intake.models import HelpRequest, RequestIndex
-    from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
-    from refuge.keyring.records import intake_group_key
     from refuge.ops.db_maintenance import refresh_planner_statistics
+    from tests.support.stored_requests import store_requests
 
     organisation = Organisation.objects.get(slug=ORGANISATION)
-    group = intake_group_key(organisation)
-    rng = random.Random(1)
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    references = set(HelpRequest.objects.values_list("reference", flat=True))
-    now = time.time()
-    from datetime import UTC, datetime
-
-    hour = datetime.fromtimestamp(now - now % 3600, UTC)
-    done = 0
-    while done < count:
-        batch = min(PREFILL_BATCH, count - done)
-        keys, wraps, requests, indexes = [], [], [], []
-        for _ in range(batch):
-            key = Key(organisation=organisation, purpose=Purpose.RECORD, label="request")
-            keys.append(key)
-            for kind in (HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY):
-                wraps.append(
-                    KeyWrap(
-                        key=key,
-                        holder_kind=kind,
-                        holder_key=group if kind == HolderKind.GROUP else None,
-                        holder_public_key=os.urandom(32) if kind == HolderKind.REQUESTER else None,
-                        key_version=1,
-                        wrapped=os.urandom(80),
-                    )
-                )
-            while True:
-                reference = "R-" + "".join(rng.choice(alphabet) for _ in range(6))
-                if reference not in references:
-                    references.add(reference)
-                    break
-            request = HelpRequest(
-                organisation=organisation,
-                reference=reference,
-                lookup_id=os.urandom(32).hex(),
-                key=key,
-                content=os.urandom(rng.randint(300, 3000)),
-                urgency=rng.choice(["now", "weeks", "later"]),
-                language="ru",
-                received_at=hour,
-                last_activity_at=hour,
-                awaiting_team=rng.random() < 0.05,
-            )
-            requests.append(request)
-            for name in ("name", "phone", "document_number"):
-                indexes.append(
-                    RequestIndex(request=request, organisation=organisation, field=name, digest=os.urandom(8).hex())
-                )
-        with transaction.atomic():
-            insert_new_rows(keys)
-            KeyWrap.objects.bulk_create(wraps, batch_size=2000)
-            insert_new_rows(requests)
-            insert_new_rows(indexes)
-        done += batch
-        print(f"  stored {done}/{count}", file=sys.stderr, flush=True)
+    store_requests(organisation, count, progress=lambda done: print(f"  stored {done}/{count}", file=sys.stderr))
     connection.close()
     refresh_planner_statistics()
 
