@@ -17,7 +17,7 @@ from django.db import connection
 from refuge.keyring.actions import do_ensure_blind_index_key
 from refuge.keyring.holders import Organisation, attach_organisation
 from refuge.keyring.keyring import KeyNotHeld
-from refuge.keyring.models import ORGANISATION_KEY_PURPOSES, HolderKind, Key, KeyWrap, Purpose
+from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.registry import (
     decrypt_column,
     decrypt_text,
@@ -118,14 +118,14 @@ _KEY_COLUMNS = ["id", "organisation_id", "purpose", "label", "version", "public_
 # Plain SQL on purpose: these run on every submission, and building the same queries with the
 # ORM cost several times what the database took to answer them. Table and column names are
 # the models' own (keyring_key, keyring_keywrap); tests/keyring check the answers against the ORM.
-# The purposes are written into the statement, not bound: only then can SQLite and PostgreSQL
-# prove that the partial index `key_organisation_keys_idx` (refuge/keyring/models.py) holds
-# every row asked for (tests/intake/test_submission_plans.py reads the plans).
-_PURPOSES_SQL = ", ".join(f"'{purpose}'" for purpose in ORGANISATION_KEY_PURPOSES)
+# The purposes (ORGANISATION_KEY_PURPOSES) are written into the statement, not bound: only then
+# can SQLite and PostgreSQL prove that the partial index `key_organisation_keys_idx`
+# (refuge/keyring/models.py) holds every row asked for (tests/intake/test_submission_plans.py
+# reads the plans, and checks that this list is that tuple).
 _ORGANISATION_KEYS_SQL = (
     "SELECT k.id, k.purpose, k.label, k.version, k.public_key, w.key_version, w.wrapped "
     "FROM keyring_key k LEFT JOIN keyring_keywrap w ON w.key_id = k.id AND w.holder_kind = %s "
-    f"WHERE k.organisation_id = %s AND k.purpose IN ({_PURPOSES_SQL})"
+    "WHERE k.organisation_id = %s AND k.purpose IN ('intake-group', 'blind-index')"
 )
 _GROUP_KEY_SQL = "SELECT public_key FROM keyring_key WHERE id = %s AND version = %s"
 

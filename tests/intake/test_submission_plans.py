@@ -19,6 +19,8 @@ from django.db import connection
 from django.test import Client
 
 from refuge.audit import actions as audit_actions
+from refuge.keyring import records
+from refuge.keyring.models import ORGANISATION_KEY_PURPOSES
 from refuge.ops.db_maintenance import refresh_planner_statistics
 from refuge.requester import actions as requester_actions
 from tests.personas import make_organisation
@@ -123,3 +125,9 @@ def test_every_query_of_a_submission_uses_an_index_with_many_requests_stored(
         with _seqscan_only_when_forced():
             scanning.update({sql: scans for sql, params in explained if (scans := _scans(sql, params))})
     assert scanning == {}
+
+
+def test_the_keys_statement_names_the_purposes_of_the_partial_index() -> None:
+    # The index's condition and the statement's must be the same words for a planner to use it.
+    written = ", ".join(f"'{purpose}'" for purpose in ORGANISATION_KEY_PURPOSES)
+    assert f"k.purpose IN ({written})" in records._ORGANISATION_KEYS_SQL

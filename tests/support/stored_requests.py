@@ -32,12 +32,11 @@ def store_requests(
 
     from refuge.audit.events import AuditEvent
     from refuge.audit.models import HeldEntry
-    from refuge.requester.models import UsedFormNonce
-
     from refuge.core.rows import insert_new_rows
     from refuge.intake.models import HelpRequest, RequestIndex
     from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
     from refuge.keyring.records import intake_group_key
+    from refuge.requester.models import UsedFormNonce
 
     group = intake_group_key(organisation)  # type: ignore[arg-type]
     rng = random.Random(os.urandom(8))
