@@ -77,7 +77,7 @@ def do_send_request(
     """A request from the portal form, refused if this form was already sent or the portal is flooded."""
     if not submissions.allow(organisation.pk):
         raise UserError("busy", _("We are receiving many requests right now. Please try again in a minute."))
-    # The crypto and the reads first: the transaction below only writes (refuge/intake/actions.py).
+    # The crypto and the reads first: the transaction below only writes (refuge/intake/actions/submissions.py).
     prepared = prepare_submission(
         organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
     )
