@@ -184,6 +184,10 @@ def child_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     import django
 
+    import refuge
+
+    if not Path(refuge.__file__).resolve().is_relative_to(Path.cwd().resolve()):
+        raise RuntimeError(f"measuring {refuge.__file__}, not the variant in {Path.cwd()}")
     django.setup()
     global _path
     if args.baseline:
@@ -229,10 +233,12 @@ def _refuge_env(data_dir: Path, variant: Variant, database_url: str | None) -> d
     return refuge_env(data_dir, **extra)
 
 
-def _child(env: dict[str, str], *args: str) -> None:
+def _child(env: dict[str, str], code: Path, *args: str) -> None:
+    # Started by path and from the variant's tree: `python -m` would put the working directory
+    # first on sys.path, and every variant would import this tree's `refuge`.
     completed = subprocess.run(
-        [sys.executable, "-m", "bench._intake_cpu", "child", *args],
-        cwd=ROOT,
+        [sys.executable, str(Path(__file__).resolve()), "child", *args],
+        cwd=code,
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -264,7 +270,7 @@ def prepare(variant: Variant, stored: int, base: Path, database_url: str | None)
     )  # fmt: skip
     password_file.unlink()
     if stored:
-        _child(env, "--prefill", str(stored))
+        _child(env, variant.code, "--prefill", str(stored))
     return Prepared(variant, stored, data_dir, env)
 
 
@@ -273,7 +279,7 @@ def measure(prepared: Prepared, submissions: int, warm: int) -> dict[str, Any]:
     args = ["--submissions", str(submissions), "--warm", str(warm), "--output", str(output)]
     if prepared.variant.baseline:
         args.append("--baseline")
-    _child(prepared.env, *args)
+    _child(prepared.env, prepared.variant.code, *args)
     data: dict[str, Any] = json.loads(output.read_text())
     return data
 

@@ -33,6 +33,7 @@ from refuge.audit.models import AuditCheckpoint, AuditEntry, AuditHead, HeldEntr
 from refuge.audit.verify import verify_since_checkpoint
 from refuge.core.errors import UserError
 from refuge.core.jobs import register
+from refuge.core.rows import insert_new_rows
 from refuge.crypto import chain_hash, sign
 
 __all__ = [
@@ -104,9 +105,13 @@ def record_requester_act(
     global _none_held_before
     if _none_held_before is not None and hour < _none_held_before:
         _none_held_before = None  # only when the clock went back
-    return HeldEntry.objects.create(
+    held = HeldEntry(
         organisation_id=organisation_id, code=code, object_type=object_type, object_id=object_id, hour=hour
     )
+    # One INSERT whose SQL is written once per process (on every submission and message);
+    # the row's id is left to the database and not read back: nothing uses it before chaining.
+    insert_new_rows([held])
+    return held
 
 
 def flush_held_entries() -> int:

@@ -1,13 +1,20 @@
-"""Writing new rows in one statement, for the paths where the ORM's own INSERT costs too much."""
+"""Writing new rows in one statement, and reading rows by a query compiled once, for the paths
+where building the ORM's SQL costs more than the database takes to answer (the submission path)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Any
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql import InsertQuery
+from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=models.Model)
 
 
 def insert_new_rows(rows: Sequence[models.Model], *, unless_taken: str | None = None) -> int:
@@ -62,3 +69,53 @@ def _insert_statement(model: type[models.Model]) -> tuple[list[models.Field[Any,
     query.insert_values(fields, [model()])
     [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
     return fields, sql
+
+
+class ReadyQuery(Generic[M]):
+    """A SELECT of whole rows of one model whose SQL Django writes once per connection.
+
+    `build(*values)` returns the queryset for some values. It is compiled the first time a
+    connection runs it; later calls bind the new values to the same SQL and convert the rows
+    with the same compiler, as the ORM would (`Model.from_db`, the backend's converters). The
+    values are prepared by `fields` (one per value, in order); the first compilation checks
+    that the queryset's own parameters are exactly those values prepared, so a queryset whose
+    parameters are anything else (a constant bound, values reordered) fails at once instead of
+    asking the wrong question. Nothing is cached but the SQL: every call asks the database.
+    """
+
+    def __init__(self, build: Callable[..., models.QuerySet[M]], fields: Sequence[models.Field[Any, Any]]) -> None:
+        self.build = build
+        self.fields = list(fields)
+        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, tuple[str, SQLCompiler, list[str]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def rows(self, *values: Any) -> list[M]:
+        """The rows the queryset built for these values would give."""
+        # This thread's connection itself (`connection` is a proxy to it).
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        params = [field.get_db_prep_value(value, wrapper) for field, value in zip(self.fields, values, strict=True)]
+        sql, compiler, attnames = self._compiled_for(wrapper, values, params)
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        model: type[M] = compiler.query.model  # type: ignore[assignment]
+        return [model.from_db(wrapper.alias, attnames, row) for row in compiler.results_iter([fetched])]
+
+    def _compiled_for(
+        self, wrapper: BaseDatabaseWrapper, values: Sequence[Any], params: list[Any]
+    ) -> tuple[str, SQLCompiler, list[str]]:
+        # Per connection: each thread has its own, and the compiler converts with its connection.
+        compiled = self._compiled.get(wrapper)
+        if compiled is None:
+            query = self.build(*values).query
+            compiler = query.get_compiler(connection=wrapper)
+            sql, built_params = compiler.as_sql()
+            if list(built_params) != params:
+                raise ValueError(f"the query's parameters are not its values prepared: {sql}")
+            attnames = [selected[0].target.attname for selected in compiler.select[: compiler.col_count]]
+            compiled = (sql, compiler, attnames)
+            with self._lock:
+                self._compiled[wrapper] = compiled
+        return compiled

@@ -8,6 +8,7 @@ for the files again (`files_dropped`).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,8 @@ MAX_STORY_CHARS = 20_000
 MAX_NOTE_CHARS = 5_000
 MAX_CUSTOM_TEXT_CHARS = 2_000
 UNREADABLE = "\ufffd"  # what a browser or Django puts where bytes were not valid UTF-8
+# A lone UTF-16 surrogate: not a character, and not storable as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PortalText(CleanCharField):
@@ -47,7 +50,7 @@ class PortalText(CleanCharField):
 
     def to_python(self, value: object) -> str:
         text = super().to_python(value)
-        if UNREADABLE in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        if UNREADABLE in text or _SURROGATE.search(text):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return text
 
