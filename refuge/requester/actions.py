@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Organisation
 from refuge.core.errors import UserError
+from refuge.core.write_queue import queued_write
 from refuge.intake.actions import (
     Submission,
     do_requester_message,
@@ -81,7 +82,8 @@ def do_send_request(
     prepared = prepare_submission(
         organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
     )
-    with transaction.atomic():
+    # In line for SQLite's write lock (refuge/core/write_queue.py), then a transaction of INSERTs.
+    with queued_write(), transaction.atomic():
         _spend_form_token(token_digest, ALREADY_SENT_REQUEST)
         return store_submission(prepared)
 
@@ -90,7 +92,7 @@ def do_send_message(
     *, request: HelpRequest, secret: bytes, token_digest: str, body: str, uploads: Sequence[CleanUpload] = ()
 ) -> RequestMessage:
     """A requester's message from the portal, refused if this form was already sent."""
-    with transaction.atomic():
+    with queued_write(), transaction.atomic():
         _spend_form_token(token_digest, ALREADY_SENT_MESSAGE)
         return do_requester_message(request=request, secret=secret, body=body, uploads=uploads)
 
