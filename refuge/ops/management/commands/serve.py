@@ -6,17 +6,18 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from refuge.core.env import env_bool, env_int, env_str
 from refuge.ops.db_maintenance import refresh_planner_statistics
-from refuge.ops.server import serve
+from refuge.ops.server import SERVERS, serve
 
 
 class Command(BaseCommand):
-    help = "Run the web server (gunicorn) on REFUGE_HOST:REFUGE_PORT (default 127.0.0.1:8000)."
+    help = "Run the web server (granian, or gunicorn) on REFUGE_HOST:REFUGE_PORT (default 127.0.0.1:8000)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=env_str("REFUGE_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=env_int("REFUGE_PORT", 8000, minimum=1, maximum=65535))
         parser.add_argument("--workers", type=int, default=env_int("REFUGE_WORKERS", 2, minimum=1, maximum=64))
         parser.add_argument("--threads", type=int, default=env_int("REFUGE_THREADS", 4, minimum=1, maximum=64))
+        parser.add_argument("--server", choices=SERVERS, default=env_str("REFUGE_SERVER", "granian"))
         # Scheduled jobs (refuge/scheduler/): off where a cron job or systemd timer runs `refuge tick` instead.
         parser.add_argument(
             "--no-scheduler", dest="scheduler", action="store_false", default=env_bool("REFUGE_SCHEDULER", True)
@@ -27,4 +28,11 @@ class Command(BaseCommand):
         refresh_planner_statistics()
         self.stdout.write(f"Refuge is serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops it)")
         self.stdout.flush()
-        serve(options["host"], options["port"], options["workers"], options["threads"], scheduler=options["scheduler"])
+        serve(
+            options["host"],
+            options["port"],
+            options["workers"],
+            options["threads"],
+            scheduler=options["scheduler"],
+            server=options["server"],
+        )
