@@ -18,8 +18,10 @@ from typing import Any
 from django.http import Http404
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case, access_person, compartment_holders, visible_cases
+from refuge.cases.actions.compartments import do_record_compartment_read
+from refuge.cases.actions.details import do_record_case_read
+from refuge.cases.actions.documents import do_record_document_read
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person
 from refuge.cases.queries import (
     Shown,
@@ -87,7 +89,7 @@ def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> 
         return CasePage(case, team_member=False)
     try:
         secret = keyring.secret_for(case.key)
-        actions.do_record_case_read(actor=member, case=case)
+        do_record_case_read(actor=member, case=case)
         content = CaseContent(
             summary=read_summary(case, secret),
             notes=read_notes(case, secret),
@@ -142,7 +144,7 @@ def open_case_summary(member: User, keyring: Keyring, case_id: uuid.UUID | str) 
 def read_case_summary(member: User, keyring: Keyring, case: Case) -> Any:
     """The narrative of a case the member reached with `access_case` (audited); raises if it does not open."""
     secret = keyring.secret_for(case.key)
-    actions.do_record_case_read(actor=member, case=case)
+    do_record_case_read(actor=member, case=case)
     return read_summary(case, secret)
 
 
@@ -161,7 +163,7 @@ def open_case_document(member: User, keyring: Keyring, case: Case, document_id: 
     """A case document's content (audited); raises KeyNotHeld / CryptoError if it does not open."""
     document = access_document(case, document_id)
     content = read_document_content(document, keyring.secret_for(case.key))
-    actions.do_record_document_read(actor=member, document=document)
+    do_record_document_read(actor=member, document=document)
     return OpenedFile(document.kind, document.pk, content)
 
 
@@ -181,7 +183,7 @@ def open_case_request_file(member: User, keyring: Keyring, case: Case, file_id: 
     if case.request is None:  # refused above already; said again for the type checker
         raise Http404
     content = read_file_content(stored, keyring.secret_for(case.request.key))
-    actions.do_record_case_read(actor=member, case=case)
+    do_record_case_read(actor=member, case=case)
     return OpenedFile(stored.kind, stored.pk, content)
 
 
@@ -227,7 +229,7 @@ def open_person_page(
 def open_person_details(member: User, keyring: Keyring, person: Person) -> str:
     """A person's working notes (under the case key), audited as a read of the case; raises if they do not open."""
     details = read_person_details(person, keyring.secret_for(person.case.key))
-    actions.do_record_case_read(actor=member, case=person.case)
+    do_record_case_read(actor=member, case=person.case)
     return details
 
 
@@ -294,7 +296,7 @@ def open_compartment(member: User, keyring: Keyring, person: Person, kind: str) 
     if member.pk not in holder_ids:
         return OpenedCompartment(kind, compartment, holders, held=False)
     content = read_compartment(compartment, keyring)
-    actions.do_record_compartment_read(actor=member, compartment=compartment)
+    do_record_compartment_read(actor=member, compartment=compartment)
     return OpenedCompartment(kind, compartment, holders, held=True, content=content)
 
 

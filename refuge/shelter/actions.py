@@ -22,7 +22,7 @@ from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases.access import holds_key, is_team_member
-from refuge.cases.actions import add_event, today, touch
+from refuge.cases.actions.base import add_event, today, touch
 from refuge.cases.models import EventKind, Person, TeamMember
 from refuge.core.errors import UserError
 from refuge.keyring import actions as key_actions

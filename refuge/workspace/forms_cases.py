@@ -1,6 +1,6 @@
 """Forms of the case list and the case pages: parse and bound input; actions decide.
 
-Every bound is the action's own (MAX_* in refuge.cases.actions), so a form refuses
+Every bound is the action's own (MAX_* in refuge.cases.actions.*), so a form refuses
 what the action would refuse, in the member's language and next to the field,
 before anything is decrypted or written. Choices that name rows (members, shelters,
 pathways, tasks' owners) are querysets already narrowed to what the member may
@@ -22,7 +22,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Role, User
-from refuge.cases.actions import MAX_AMOUNT, MAX_CASE_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from refuge.cases.actions.base import MAX_TITLE_CHARS
+from refuge.cases.actions.details import MAX_SUMMARY_CHARS
+from refuge.cases.actions.expenses import MAX_AMOUNT
+from refuge.cases.actions.notes import MAX_CASE_NOTE_CHARS
 from refuge.cases.models import ClosingReason, Currency, ExpenseCategory, Priority, Stage, TaskKind, choice_label
 from refuge.cases.money import MAX_TYPED_CHARS, parse_amount
 from refuge.cases.queries import MAX_SEARCH_CHARS

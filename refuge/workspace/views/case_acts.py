@@ -1,7 +1,7 @@
 """Every act on a case from its page: one form each, one action, back to the case.
 
 The access rule is `access_case` (members of the team); each view validates its form,
-calls one action from refuge/cases/actions.py, and shows the case again with the form's
+calls one action from refuge/cases/actions/, and shows the case again with the form's
 errors, or redirects to the part of the page it changed.
 """
 
@@ -22,8 +22,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case, access_task, access_team_member
+from refuge.cases.actions.details import do_change_stage, do_edit_case, do_set_lost_contact
+from refuge.cases.actions.expenses import do_add_expense
+from refuge.cases.actions.messages import do_message_requester
+from refuge.cases.actions.notes import do_add_note
+from refuge.cases.actions.tasks import do_add_task, do_complete_task
+from refuge.cases.actions.team import do_add_team_member, do_remove_team_member, do_rotate_pending_keys, do_set_lead
 from refuge.cases.models import Case
 from refuge.cases.queries import compartments_held_only_by
 from refuge.cases.reads import CaseSummary, open_case_summary, read_case_summary
@@ -85,7 +90,7 @@ def case_stage_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
         return StageForm(request.POST, prefix="stage", allowed=allowed_next(case.stage))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_change_stage(
+        do_change_stage(
             actor=user,
             keyring=request.keyring,
             case=case,
@@ -102,7 +107,7 @@ def case_lost_contact_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRes
     raising = request.POST.get("contact-lost") == "yes"
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_set_lost_contact(actor=user, keyring=request.keyring, case=case, lost=data["lost"])
+        do_set_lost_contact(actor=user, keyring=request.keyring, case=case, lost=data["lost"])
 
     if raising:
         done = _(
@@ -120,9 +125,7 @@ def case_team_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespons
         return TeamAddForm(request.POST, prefix="team", candidates=team_candidates(case))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_team_member(
-            actor=user, keyring=request.keyring, case=case, member=data["member"], lead=data["lead"]
-        )
+        do_add_team_member(actor=user, keyring=request.keyring, case=case, member=data["member"], lead=data["lead"])
 
     return act_on_case(
         request, case_id, "team_form", build, act, _("The case is shared with the new team member."), "team"
@@ -144,7 +147,7 @@ def case_team_lead_view(request: StaffRequest, case_id: uuid.UUID, member_id: uu
     """Make a member of the team its lead: one button per member on the team card, nothing typed."""
     case = access_case(request.member, case_id).case
     row = access_team_member(case, member_id)
-    actions.do_set_lead(actor=request.member, keyring=request.keyring, case=case, member=row.user)
+    do_set_lead(actor=request.member, keyring=request.keyring, case=case, member=row.user)
     messages.success(request, _("%(member)s leads the case now.") % {"member": row.user.username})
     return redirect(case_url(case, "team"))
 
@@ -152,7 +155,7 @@ def case_team_lead_view(request: StaffRequest, case_id: uuid.UUID, member_id: uu
 @case_post
 def case_note_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_note(actor=user, keyring=request.keyring, case=case, body=data["body"])
+        do_add_note(actor=user, keyring=request.keyring, case=case, body=data["body"])
 
     build: Build = lambda case: NoteForm(request.POST, prefix="note")  # noqa: E731
     return act_on_case(request, case_id, "note_form", build, act, _("The note is added."), "notes")
@@ -164,7 +167,7 @@ def case_task_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespons
         return TaskForm(request.POST, prefix="task", team=team_users(case))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_task(
+        do_add_task(
             actor=user,
             keyring=request.keyring,
             case=case,
@@ -180,7 +183,7 @@ def case_task_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespons
 @case_post
 def case_expense_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_expense(
+        do_add_expense(
             actor=user,
             keyring=request.keyring,
             case=case,
@@ -198,7 +201,7 @@ def case_expense_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse
 @case_post
 def case_message_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_message_requester(actor=user, keyring=request.keyring, case=case, body=data["body"])
+        do_message_requester(actor=user, keyring=request.keyring, case=case, body=data["body"])
 
     done = _("Your message is sent. The requester reads it the next time they open their request.")
     build: Build = lambda case: MessageForm(request.POST, prefix="message")  # noqa: E731
@@ -208,7 +211,7 @@ def case_message_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse
 @case_post
 def case_rotate_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        rotated = actions.do_rotate_pending_keys(actor=user, keyring=request.keyring, case=case)
+        rotated = do_rotate_pending_keys(actor=user, keyring=request.keyring, case=case)
         if rotated:
             messages.info(
                 request,
@@ -228,7 +231,7 @@ def case_rotate_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
 def case_task_done_view(request: StaffRequest, case_id: uuid.UUID, task_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         task = access_task(case, task_id)
-        actions.do_complete_task(actor=user, keyring=request.keyring, task=task)
+        do_complete_task(actor=user, keyring=request.keyring, task=task)
 
     build: Build = lambda case: forms.Form(request.POST, prefix="action")  # noqa: E731
     return act_on_case(request, case_id, "action_form", build, act, _("The task is marked done."), "tasks")
@@ -295,7 +298,7 @@ def _save_edit(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
         if not (summary or "").strip() and isinstance(read_case_summary(user, keyring, case), dict):
             # Left empty while the summary is still the requester's answers: they stay as they are.
             summary = None
-        actions.do_edit_case(
+        do_edit_case(
             actor=user,
             keyring=keyring,
             case=case,
@@ -352,7 +355,7 @@ def case_team_remove_view(request: StaffRequest, case_id: uuid.UUID, member_id: 
     case, row = context["case"], context["row"]
     if request.method != "POST":
         return render(request, "workspace/cases/team_remove.html", context)
-    act = lambda data: actions.do_remove_team_member(  # noqa: E731
+    act = lambda data: do_remove_team_member(  # noqa: E731
         actor=request.member, keyring=request.keyring, case=case, member=row.user
     )
     removed = submit(form, act)
