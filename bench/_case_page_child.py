@@ -52,7 +52,7 @@ def fill_case(password: str) -> dict[str, Any]:
     """Open one case from a request and fill it through the actions; the ids to measure."""
     from django.utils import timezone
 
-    from refuge.accounts.actions import do_create_member
+    from refuge.accounts.actions.members import do_create_member
     from refuge.accounts.models import Role, User
     from refuge.cases.actions.compartments import do_save_compartment
     from refuge.cases.actions.details import do_change_stage

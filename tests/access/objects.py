@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from refuge.accounts.actions import do_invite_member
+from refuge.accounts.actions.invitations import do_invite_member
 from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
 from refuge.cases.actions.compartments import do_revoke_compartment, do_save_compartment

@@ -16,7 +16,7 @@ import os
 import pikepdf
 
 from refuge.accounts import totp
-from refuge.accounts.actions import do_create_member
+from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User

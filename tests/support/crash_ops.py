@@ -1024,7 +1024,7 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
 
     from django.db import connection, transaction
 
-    from refuge.accounts.actions import do_create_member
+    from refuge.accounts.actions.members import do_create_member
     from refuge.accounts.models import Role
     from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
     from refuge.cases.actions.opening import do_accept_request
