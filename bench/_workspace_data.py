@@ -682,7 +682,7 @@ def _bulk_case(
     from refuge.crypto import blind_index, generate_keypair
     from refuge.intake.actions import INDEXED_FIELDS
     from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
-    from refuge.keyring.actions import prepare_key
+    from refuge.keyring.actions.keys import prepare_key
     from refuge.keyring.models import Purpose
     from refuge.keyring.records import encrypt_column
     from refuge.shelter.models import Placement
@@ -1290,7 +1290,7 @@ def _give_shelter_keys(coordinator: StaffMember, shelters: list[Any]) -> None:
 
     from refuge.accounts.queries import holders_of
     from refuge.cases.models import TeamMember
-    from refuge.keyring.actions import do_grant_key
+    from refuge.keyring.actions.wraps import do_grant_key
     from refuge.keyring.keyring import Keyring
 
     keyring = Keyring(coordinator.user, coordinator.private_key)

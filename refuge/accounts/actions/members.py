@@ -11,7 +11,7 @@ from refuge.accounts.grants import queue_role_grants, withdraw_grants
 from refuge.accounts.models import Organisation, Role, User
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
-from refuge.keyring.actions import do_remove_member_everywhere
+from refuge.keyring.actions.wraps import do_remove_member_everywhere
 
 
 def do_create_member(

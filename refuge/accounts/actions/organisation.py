@@ -18,7 +18,7 @@ from refuge.crypto import (
     generate_keypair,
     split_secret,
 )
-from refuge.keyring.actions import do_create_key, do_ensure_blind_index_key
+from refuge.keyring.actions.keys import do_create_key, do_ensure_blind_index_key
 from refuge.keyring.models import Purpose
 from refuge.keyring.registry import blind_index_fields
 

@@ -18,7 +18,9 @@ from refuge.cases.models import CaseIndex, Compartment, EventKind, Person, Task,
 from refuge.core.errors import UserError
 from refuge.crypto import blind_index
 from refuge.intake.actions import INDEXED_FIELDS
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.rotation import do_rotate_key
+from refuge.keyring.actions.wraps import do_grant_key, do_revoke_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Purpose
 from refuge.keyring.records import do_ensure_blind_index_key, encrypt_column, server_secret_for
@@ -67,7 +69,7 @@ def do_save_compartment(
 def create_compartment(
     actor: User, person: Person, kind: str, content: dict[str, Any], holders: Sequence[User], case_secret: bytes
 ) -> Compartment:
-    key, secret = key_actions.do_create_key(
+    key, secret = do_create_key(
         actor=actor,
         organisation=actor.organisation,
         purpose=Purpose.RECORD,
@@ -140,7 +142,7 @@ def do_grant_compartment(*, actor: User, keyring: Keyring, compartment: Compartm
     if not holds_key(actor, compartment.key):
         raise UserError("not_granted", _("You have not been given this compartment."))
     with transaction.atomic():
-        key_actions.do_grant_key(actor=actor, keyring=keyring, key=compartment.key, member=member)
+        do_grant_key(actor=actor, keyring=keyring, key=compartment.key, member=member)
         add_event(
             case,
             keyring.secret_for(case.key),
@@ -160,8 +162,8 @@ def do_revoke_compartment(*, actor: User, keyring: Keyring, compartment: Compart
     if member.pk == actor.pk:
         raise UserError("self", _("You cannot take your own access away here."), field="member")
     with transaction.atomic():
-        key_actions.do_revoke_key(actor=actor, key=compartment.key, member=member)
-        key_actions.do_rotate_key(actor=actor, keyring=keyring, key=compartment.key)
+        do_revoke_key(actor=actor, key=compartment.key, member=member)
+        do_rotate_key(actor=actor, keyring=keyring, key=compartment.key)
         add_event(
             case,
             keyring.secret_for(case.key),

@@ -32,7 +32,8 @@ from refuge.core.errors import UserError
 from refuge.intake.access import can_read_requests
 from refuge.intake.models import HelpRequest, RequesterStatus
 from refuge.intake.queries import read_answers
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.wraps import do_grant_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, KeyWrap, Purpose
 from refuge.keyring.records import encrypt_column
@@ -66,7 +67,7 @@ def do_accept_request(
         locked = HelpRequest.objects.select_for_update().select_related("key").get(pk=request.pk)
         if locked.status == RequesterStatus.ACCEPTED or Case.objects.filter(request=locked).exists():
             raise UserError("already_accepted", _("This request has already been accepted."))
-        key, secret = key_actions.do_create_key(
+        key, secret = do_create_key(
             actor=actor, organisation=actor.organisation, purpose=Purpose.RECORD, label="case", members=members
         )
         now = today()
@@ -103,7 +104,7 @@ def do_accept_request(
         # number the request was indexed by: search finds the person as intake did.
         # The team talks with the requester from now on; intake lets go of the request.
         for member in members:
-            key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
+            do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
         KeyWrap.objects.filter(key=locked.key, holder_kind=HolderKind.GROUP).delete()
         locked.status = RequesterStatus.ACCEPTED
         locked.awaiting_team = False

@@ -14,7 +14,8 @@ from refuge.cases.access import CASE_ROLES, holds_key
 from refuge.cases.actions.base import add_event, audit_act, check_on_team, lock_case, today, touch
 from refuge.cases.models import Case, Compartment, EventKind, TeamMember
 from refuge.core.errors import UserError
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.rotation import do_rotate_key
+from refuge.keyring.actions.wraps import do_grant_key, do_revoke_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, HolderKind, Key, KeyWrap
 
@@ -37,9 +38,9 @@ def do_add_team_member(*, actor: User, keyring: Keyring, case: Case, member: Use
         if TeamMember.objects.filter(case=locked).count() >= MAX_TEAM:
             raise UserError("team_too_big", _("A team has at most %(limit)s members.") % {"limit": MAX_TEAM})
         secret = keyring.secret_for(locked.key)
-        key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
+        do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
         if locked.request is not None:
-            key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.request.key, member=member)
+            do_grant_key(actor=actor, keyring=keyring, key=locked.request.key, member=member)
         if lead:
             TeamMember.objects.filter(case=locked).update(lead=False)
         TeamMember.objects.create(case=locked, user=member, lead=lead, added_on=today())
@@ -56,7 +57,7 @@ def _shelter_keys_for(actor: User, keyring: Keyring, case: Case, member: User) -
         key = stay.shelter.key
         if holds_key(actor, key):
             # The actor holds it and names the new holder: their act is the approval.
-            key_actions.do_grant_key(actor=actor, keyring=keyring, key=key, member=member)
+            do_grant_key(actor=actor, keyring=keyring, key=key, member=member)
         else:
             # Owed until a holder of the shelter key approves it (refuge/accounts/grants.py).
             queue_grant(key=key, member=member, reason=GrantReason.PLACEMENT, requested_by=actor, case_id=case.pk)
@@ -111,11 +112,11 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
         for key in keys:
             if not KeyWrap.objects.filter(key=key, holder_kind=HolderKind.USER, holder=member).exists():
                 continue
-            key_actions.do_revoke_key(actor=actor, key=key, member=member)
+            do_revoke_key(actor=actor, key=key, member=member)
             # A member leaving never makes the new keys (they would know them): the
             # keys stay rotation_due for the rest of the team to rotate.
             if not leaving and holds_key(actor, key):
-                key_actions.do_rotate_key(actor=actor, keyring=keyring, key=key)
+                do_rotate_key(actor=actor, keyring=keyring, key=key)
                 removal.rotated.append(key)
             else:
                 removal.pending.append(key)
@@ -149,7 +150,7 @@ def do_rotate_pending_keys(*, actor: User, keyring: Keyring, case: Case) -> int:
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
         for key in keys:
             if key.rotation_due and holds_key(actor, key):
-                key_actions.do_rotate_key(actor=actor, keyring=keyring, key=key)
+                do_rotate_key(actor=actor, keyring=keyring, key=key)
                 rotated += 1
         if rotated:
             fresh = Case.objects.select_related("key").get(pk=locked.pk)
