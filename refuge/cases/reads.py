@@ -35,6 +35,7 @@ from refuge.cases.queries import (
     read_summary,
     read_tasks,
 )
+from refuge.core.lookup import by_id_or_404, uuid_or_404
 from refuge.crypto import CryptoError
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
@@ -153,10 +154,7 @@ def read_case_summary(member: User, keyring: Keyring, case: Case) -> Any:
 
 def access_document(case: Case, document_id: uuid.UUID | str) -> CaseDocument:
     """A document of a case the member reached with `access_case`; else 404."""
-    document = CaseDocument.objects.select_related("key").filter(pk=_uuid(document_id), case=case).first()
-    if document is None:
-        raise Http404
-    return document
+    return by_id_or_404(CaseDocument.objects.select_related("key").filter(case=case), document_id)
 
 
 def open_case_document(member: User, keyring: Keyring, case: Case, document_id: uuid.UUID | str) -> OpenedFile:
@@ -171,10 +169,7 @@ def access_case_request_file(case: Case, file_id: uuid.UUID | str) -> RequestFil
     """A file the requester sent with the request a case came from; else 404."""
     if case.request_id is None:
         raise Http404
-    stored = RequestFile.objects.select_related("key").filter(pk=_uuid(file_id), request_id=case.request_id).first()
-    if stored is None:
-        raise Http404
-    return stored
+    return by_id_or_404(RequestFile.objects.select_related("key").filter(request_id=case.request_id), file_id)
 
 
 def open_case_request_file(member: User, keyring: Keyring, case: Case, file_id: uuid.UUID | str) -> OpenedFile:
@@ -314,17 +309,10 @@ def access_held_compartment(member: User, person: Person, kind: str) -> Compartm
 
 def access_compartment_holder(compartment: Compartment, member_id: uuid.UUID | str) -> User:
     """A member who holds the compartment; else 404."""
-    holder = User.objects.filter(pk=_uuid(member_id), pk__in=compartment_holders(compartment)).first()
+    holder = User.objects.filter(pk=uuid_or_404(member_id), pk__in=compartment_holders(compartment)).first()
     if holder is None:
         raise Http404
     return holder
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 @dataclass(frozen=True)
