@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,8 +39,8 @@ from refuge.cases.reads import (
     reach_person,
 )
 from refuge.shelter import actions as shelter_actions
-from refuge.shelter.access import access_placement, can_manage_shelters
-from refuge.shelter.queries import current_placement, placeable_with_occupancy
+from refuge.shelter.access import access_placement
+from refuge.shelter.queries import placeable_with_occupancy
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_people import (
     BaseContactFormSet,
@@ -54,6 +53,7 @@ from refuge.workspace.forms_people import (
     VersionForm,
     compartment_form_class,
 )
+from refuge.workspace.panels import PersonView, compose_person_panels
 from refuge.workspace.submit import submit
 
 
@@ -134,19 +134,11 @@ def person_edit_view(request: StaffRequest, case_id: uuid.UUID, person_id: uuid.
 def _render_person(
     request: StaffRequest, page: PersonPage, *, place_form: PlaceForm | None = None, status: int = 200
 ) -> HttpResponse:
-    user = request.member
-    placement = current_placement(page.person.pk)
-    context: dict[str, Any] = {
-        "case": page.case,
-        "person": page.person,
-        "details": page.details,
-        "compartments": page.compartments,
-        "placement": placement,
-        "overdue": bool(placement and placement.planned_until and placement.planned_until < timezone.localdate()),
-        "can_open_shelter": bool(placement) and can_manage_shelters(user),
-    }
-    if placement is None:
-        context["place_form"] = _either(place_form, PlaceForm(shelters=placeable_with_occupancy(user)))
+    """The person page, composed of its panels (views/case_panels.py, views/shelter_panels.py)."""
+    bound = {"place_form": place_form} if place_form is not None else {}
+    context = {"case": page.case, "person": page.person} | compose_person_panels(
+        PersonView(request.member, page), bound
+    )
     return render(request, "workspace/people/detail.html", context, status=status)
 
 
