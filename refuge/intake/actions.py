@@ -45,7 +45,7 @@ from refuge.intake.models import (
 )
 from refuge.intake.unordered import store_key_unordered, unorder_rowid
 from refuge.intake.uploads import CleanUpload
-from refuge.keyring.actions import NewKey, prepare_key
+from refuge.keyring.actions.keys import NewKey, prepare_key
 from refuge.keyring.files import encrypt_file_into
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, Purpose

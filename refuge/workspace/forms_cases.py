@@ -12,7 +12,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
-from refuge.cases.actions import MAX_AMOUNT, MAX_SUMMARY_CHARS
+from refuge.cases.actions.details import MAX_SUMMARY_CHARS
+from refuge.cases.actions.expenses import MAX_AMOUNT
 from refuge.cases.models import Currency, Priority, Stage
 from refuge.cases.queries import MAX_SEARCH_CHARS
 from refuge.relocation.models import Pathway

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refuge.cases.actions import MAX_TITLE_CHARS
+from refuge.cases.actions.base import MAX_TITLE_CHARS
 from refuge.cases.models import Currency, ExpenseCategory
 from refuge.cases.money import MAX_TYPED_CHARS, parse_amount
 from refuge.core.errors import UserError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from refuge.cases.actions import MAX_CASE_NOTE_CHARS
+from refuge.cases.actions.notes import MAX_CASE_NOTE_CHARS
 from refuge.workspace.fields import bounded_text, textarea
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
-from refuge.cases.actions import MAX_TITLE_CHARS
+from refuge.cases.actions.base import MAX_TITLE_CHARS
 from refuge.cases.models import TaskKind
 from refuge.workspace.fields import MemberChoiceField, bounded_text, choice_field, date_field
 

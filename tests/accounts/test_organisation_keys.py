@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from refuge.accounts.actions import do_create_organisation
+from refuge.accounts.actions.organisation import do_create_organisation
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.intake.actions import INDEXED_FIELDS

@@ -65,13 +65,17 @@ KEY_LIMITS = {
 }
 
 
+def with_submodules(module: ModuleType) -> list[ModuleType]:
+    """A module, and when it is a package (actions split by resource), each of its submodules."""
+    inside = pkgutil.iter_modules(module.__path__, f"{module.__name__}.") if hasattr(module, "__path__") else []
+    return [module, *(importlib.import_module(info.name) for info in inside)]
+
+
 def limit_modules() -> list[ModuleType]:
-    """The upload package with each of its submodules, and the other input-facing modules."""
-    found = [uploads, intake_actions]
-    found += [
-        importlib.import_module(info.name) for info in pkgutil.iter_modules(uploads.__path__, "refuge.intake.uploads.")
-    ]
-    found += [importlib.import_module(name) for name in MODULES]
+    """The upload package with each of its submodules, and the other input-facing modules (with theirs)."""
+    found = [*with_submodules(uploads), intake_actions]
+    for name in MODULES:
+        found += with_submodules(importlib.import_module(name))
     return found
 
 

@@ -23,7 +23,7 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from refuge.accounts import notices
-from refuge.accounts.actions import do_set_duress_password
+from refuge.accounts.actions.credentials import do_set_duress_password
 from refuge.accounts.models import Organisation, PendingNotice
 from refuge.core.jobs import job_named
 from refuge.intake.access import access_by_receipt

@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from refuge.cases import actions
 from refuge.cases.access import access_case
+from refuge.cases.actions.details import do_edit_case
 from refuge.cases.models import Case
 from refuge.cases.reads import CaseSummary, open_case_summary, read_case_summary
 from refuge.relocation.models import Pathway
@@ -85,7 +85,7 @@ def _save_edit(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
         if not (summary or "").strip() and isinstance(read_case_summary(user, keyring, case), dict):
             # Left empty while the summary is still the requester's answers: they stay as they are.
             summary = None
-        actions.do_edit_case(
+        do_edit_case(
             actor=user,
             keyring=keyring,
             case=case,

@@ -33,8 +33,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import CASE_ROLES, access_case
+from refuge.cases.actions.details import do_set_lost_contact
+from refuge.cases.actions.team import do_rotate_pending_keys
 from refuge.cases.models import Case, TeamMember
 from refuge.cases.queries import (
     CaseFilters,
@@ -274,7 +275,7 @@ def case_lost_contact_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRes
     raising = request.POST.get("contact-lost") == "yes"
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_set_lost_contact(actor=user, keyring=request.keyring, case=case, lost=data["lost"])
+        do_set_lost_contact(actor=user, keyring=request.keyring, case=case, lost=data["lost"])
 
     if raising:
         done = _(
@@ -289,7 +290,7 @@ def case_lost_contact_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRes
 @case_post
 def case_rotate_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        rotated = actions.do_rotate_pending_keys(actor=user, keyring=request.keyring, case=case)
+        rotated = do_rotate_pending_keys(actor=user, keyring=request.keyring, case=case)
         if rotated:
             messages.info(
                 request,

@@ -18,8 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case
+from refuge.cases.actions.documents import do_add_document
 from refuge.cases.models import Case
 from refuge.cases.reads import open_case_document, open_case_request_file
 from refuge.intake.reads import OpenedFile
@@ -36,7 +36,7 @@ from refuge.workspace.views.intake import FILE_TYPES
 @sensitive_post_parameters()
 def case_document_upload_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_document(actor=user, keyring=request.keyring, case=case, upload=data["file"])
+        do_add_document(actor=user, keyring=request.keyring, case=case, upload=data["file"])
 
     build: Build = lambda case: DocumentForm(request.POST, request.FILES, prefix="document")  # noqa: E731
     done = _("The document is stored, encrypted, without its hidden metadata.")

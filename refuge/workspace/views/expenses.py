@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
-from refuge.cases import actions
+from refuge.cases.actions.expenses import do_add_expense
 from refuge.cases.models import Case, ExpenseCategory
 from refuge.cases.money import format_amount, minor_digits
 from refuge.cases.queries import Shown
@@ -26,7 +26,7 @@ from refuge.workspace.views.cases import Build, act_on_case, case_post
 @case_post
 def case_expense_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_expense(
+        do_add_expense(
             actor=user,
             keyring=request.keyring,
             case=case,

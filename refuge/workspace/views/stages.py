@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
-from refuge.cases import actions
+from refuge.cases.actions.details import do_change_stage
 from refuge.cases.models import Case
 from refuge.cases.stages import allowed_next
 from refuge.workspace.decorators import StaffRequest
@@ -24,7 +24,7 @@ def case_stage_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
         return StageForm(request.POST, prefix="stage", allowed=allowed_next(case.stage))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_change_stage(
+        do_change_stage(
             actor=user,
             keyring=request.keyring,
             case=case,

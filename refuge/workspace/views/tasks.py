@@ -10,8 +10,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_task
+from refuge.cases.actions.tasks import do_add_task, do_complete_task
 from refuge.cases.models import Case
 from refuge.workspace.decorators import StaffRequest
 from refuge.workspace.forms_tasks import TaskForm
@@ -25,7 +25,7 @@ def case_task_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespons
         return TaskForm(request.POST, prefix="task", team=team_users(case))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_task(
+        do_add_task(
             actor=user,
             keyring=request.keyring,
             case=case,
@@ -42,7 +42,7 @@ def case_task_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespons
 def case_task_done_view(request: StaffRequest, case_id: uuid.UUID, task_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         task = access_task(case, task_id)
-        actions.do_complete_task(actor=user, keyring=request.keyring, task=task)
+        do_complete_task(actor=user, keyring=request.keyring, task=task)
 
     build: Build = lambda case: forms.Form(request.POST, prefix="action")  # noqa: E731
     return act_on_case(request, case_id, "action_form", build, act, _("The task is marked done."), "tasks")

@@ -20,8 +20,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import CASE_ROLES, access_case, access_team_member
+from refuge.cases.actions.team import do_add_team_member, do_remove_team_member, do_set_lead
 from refuge.cases.models import Case
 from refuge.cases.queries import compartments_held_only_by
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
@@ -49,9 +49,7 @@ def case_team_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespons
         return TeamAddForm(request.POST, prefix="team", candidates=team_candidates(case))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_team_member(
-            actor=user, keyring=request.keyring, case=case, member=data["member"], lead=data["lead"]
-        )
+        do_add_team_member(actor=user, keyring=request.keyring, case=case, member=data["member"], lead=data["lead"])
 
     return act_on_case(
         request, case_id, "team_form", build, act, _("The case is shared with the new team member."), "team"
@@ -73,7 +71,7 @@ def case_team_lead_view(request: StaffRequest, case_id: uuid.UUID, member_id: uu
     """Make a member of the team its lead: one button per member on the team card, nothing typed."""
     case = access_case(request.member, case_id).case
     row = access_team_member(case, member_id)
-    actions.do_set_lead(actor=request.member, keyring=request.keyring, case=case, member=row.user)
+    do_set_lead(actor=request.member, keyring=request.keyring, case=case, member=row.user)
     messages.success(request, _("%(member)s leads the case now.") % {"member": row.user.username})
     return redirect(case_url(case, "team"))
 
@@ -117,7 +115,7 @@ def case_team_remove_view(request: StaffRequest, case_id: uuid.UUID, member_id: 
     case, row = context["case"], context["row"]
     if request.method != "POST":
         return render(request, "workspace/cases/team_remove.html", context)
-    act = lambda data: actions.do_remove_team_member(  # noqa: E731
+    act = lambda data: do_remove_team_member(  # noqa: E731
         actor=request.member, keyring=request.keyring, case=case, member=row.user
     )
     removed = submit(form, act)
