@@ -9,7 +9,9 @@ import pytest
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.template import engines
+from django.utils import timezone
 
+from refuge.accounts.models import StaffAlert
 from refuge.workspace import panels
 from refuge.workspace.panels import (
     HomePanel,
@@ -127,3 +129,15 @@ def test_a_second_home_or_person_panel_under_a_taken_name_is_refused_at_startup(
     register_person_panel(PersonPanel("stay", 10, "s.html", forms={"place_form": lambda view: forms.Form()}))
     with pytest.raises(ImproperlyConfigured, match="place_form"):
         register_person_panel(PersonPanel("other", 20, "o.html", forms={"place_form": lambda view: forms.Form()}))
+
+
+def test_an_alert_is_work_the_home_page_does_not_call_nothing(world: World, client_for) -> None:
+    """A coordinator with a duress alert is not told that nothing needs them (it was, before panels)."""
+    StaffAlert.objects.create(
+        organisation=world.north,
+        kind=StaffAlert.Kind.DURESS_LOGIN,
+        subject_user=world.bob.user,
+        created_at=timezone.now(),
+    )
+    page = client_for(world.alice).get("/").content.decode()
+    assert "Alerts" in page and "Nothing needs you right now" not in page

@@ -2,8 +2,8 @@
 order, the person page's working notes and compartments, and the home page's cards about cases.
 
 Each panel names the template it renders, the context it builds from what a read function
-opened and the forms it shows; its acts are views in case_acts.py / case_files.py that post
-to its forms. A new capability adds its own module like this one and imports it in
+opened and the forms it shows; its acts are views in the module of its resource (views/notes.py for
+the notes panel, ...) that post to its forms. A new capability adds its own module like this one and imports it in
 `WorkspaceConfig.ready()`.
 """
 
@@ -20,15 +20,13 @@ from refuge.cases import home as today
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.queries import Shown
 from refuge.cases.stages import allowed_next
-from refuge.workspace.forms_cases import (
-    DocumentForm,
-    ExpenseForm,
-    MessageForm,
-    NoteForm,
-    StageForm,
-    TaskForm,
-    TeamAddForm,
-)
+from refuge.workspace.forms_conversation import MessageForm
+from refuge.workspace.forms_documents import DocumentForm
+from refuge.workspace.forms_expenses import ExpenseForm
+from refuge.workspace.forms_notes import NoteForm
+from refuge.workspace.forms_stages import StageForm
+from refuge.workspace.forms_tasks import TaskForm
+from refuge.workspace.forms_team import TeamAddForm
 from refuge.workspace.panels import (
     CasePanel,
     CaseView,
@@ -40,7 +38,9 @@ from refuge.workspace.panels import (
     register_person_panel,
 )
 from refuge.workspace.views.case_timeline import TimelineRow, sentence
-from refuge.workspace.views.cases import spending, summary_shown, team_candidates, team_users
+from refuge.workspace.views.cases import summary_shown
+from refuge.workspace.views.expenses import spending
+from refuge.workspace.views.team import team_candidates, team_users
 
 
 def _summary(view: CaseView) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A case's files: documents the team uploads, and the files the requester sent with the request.
+"""The case page's documents panel: documents the team uploads, and the files the requester sent with the request.
 
 Uploads are read in memory only and stored encrypted without their metadata; downloads
 are decrypted for team members and audited.
@@ -25,9 +25,8 @@ from refuge.cases.reads import open_case_document, open_case_request_file
 from refuge.intake.reads import OpenedFile
 from refuge.intake.uploads.handler import memory_uploads
 from refuge.workspace.decorators import UNREADABLE, Refusal, StaffRequest, staff_view
-from refuge.workspace.forms_cases import DocumentForm
-from refuge.workspace.views.case_acts import Build, act_on_case
-from refuge.workspace.views.cases import case_page, case_url_of
+from refuge.workspace.forms_documents import DocumentForm
+from refuge.workspace.views.cases import Build, act_on_case, case_page, case_url_of
 from refuge.workspace.views.intake import FILE_TYPES
 
 
