@@ -23,7 +23,7 @@ from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
-from refuge.intake.actions import Submission, do_submit_request
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
