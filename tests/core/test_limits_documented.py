@@ -45,6 +45,7 @@ MODULES = [
     "refuge.cases.compartments",
     "refuge.cases.queries",
     "refuge.shelter.actions",
+    "refuge.relocation.catalogue_csv",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,
