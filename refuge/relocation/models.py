@@ -56,3 +56,24 @@ class Pathway(models.Model):
     @property
     def shared(self) -> bool:
         return self.organisation_id is None
+
+
+class PathwayNote(models.Model):
+    """An organisation's own word on a shared pathway: its notes, and whether it still offers it.
+
+    In clear like the catalogue (docs/threat-model.md): the page asks for practical facts
+    (appointment waits, which consulate answers), never a person or a negotiation.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="org_notes")
+    note = models.TextField(blank=True, default="")
+    # Retired for this organisation only: the shared catalogue stays as it is for the others.
+    retired = models.BooleanField(default=False)
+    updated_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "pathway"], name="one_note_per_org_pathway")]
+
+    def __str__(self) -> str:
+        return f"note on pathway {self.pathway_id}"

@@ -72,3 +72,8 @@ _ALWAYS = ["Statement of persecution", "Supporting evidence (medical records, le
 def derived_checklist(requirements: list[str]) -> list[str]:
     """A first checklist for a pathway whose file gives none: what its requirements call for."""
     return [_DOCUMENTS[Requirement(code)] for code in requirements if code in _DOCUMENTS] + _ALWAYS
+
+
+def requirement_labels(codes: list[str]) -> list[str]:
+    """The translated sentences of a pathway's requirements, in catalogue order."""
+    return [str(Requirement(code).label) for code in Requirement.values if code in codes]

@@ -12,6 +12,7 @@ from refuge.workspace.views import (
     intake,
     members,
     organisation,
+    pathways,
     people,
     shelters,
 )
@@ -112,4 +113,14 @@ urlpatterns += [
     path("audit/verify/", audit.audit_verify_view, name="audit_verify"),
     path("audit/export/", audit.audit_export_view, name="audit_export"),
     path("audit/statistics/", audit.audit_statistics_view, name="audit_statistics"),
+]
+
+# The pathway catalogue (refuge/workspace/views/pathways.py).
+urlpatterns += [
+    path("pathways/", pathways.pathway_list_view, name="pathway_list"),
+    path("pathways/new/", pathways.pathway_new_view, name="pathway_new"),
+    path("pathways/<int:pathway_id>/", pathways.pathway_detail_view, name="pathway_detail"),
+    path("pathways/<int:pathway_id>/edit/", pathways.pathway_edit_view, name="pathway_edit"),
+    path("pathways/<int:pathway_id>/note/", pathways.pathway_note_view, name="pathway_note"),
+    path("pathways/<int:pathway_id>/retire/", pathways.pathway_retire_view, name="pathway_retire"),
 ]

@@ -25,6 +25,9 @@ from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, KeyGrant
+from refuge.relocation import actions as relocation_actions
+from refuge.relocation.actions import PathwayDetails
+from refuge.relocation.models import Pathway
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
@@ -363,4 +366,28 @@ class Objects:
             shelter=shelter,
             starts_on=starts_on,
             planned_until=None,
+        )
+
+    # --- the pathway catalogue (refuge/relocation/actions.py) --------------------------------
+
+    def private_pathway(self, org: str) -> Pathway:
+        """A pathway only `org` sees, added by its coordinator."""
+        coordinator = self.world.alice if org == "north" else self.world.charlie
+        details = PathwayDetails(
+            country="Iceland",
+            name=f"Private programme of {org}",
+            legal_basis="",
+            who_applies="",
+            requirements="",
+            in_country_eligible="yes",
+            typical_processing_time="",
+            processing_days=None,
+            fees="",
+            hard_requirements=[],
+            checklist=[],
+            notes="",
+            sources="",
+        )
+        return self.once(
+            f"pathway:{org}", lambda: relocation_actions.do_add_pathway(actor=coordinator.user, details=details)
         )

@@ -259,6 +259,12 @@ SHELTER_ID = Arg(
     },
 )
 
+# Pathways: the own organisation's private pathway; south's private one; an id nobody has.
+PATHWAY_ID = Arg(
+    own=lambda o: o.private_pathway("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.private_pathway("south").pk, MISSING: lambda o: 987654321},
+)
+
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -383,6 +389,14 @@ ROUTES: dict[str, Spec] = {
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),
+    # The pathway catalogue (pathways.py, refuge/relocation/access.py): every case role reads the
+    # shared and the own organisation's pathways; coordinators add, change, retire and keep notes.
+    "workspace:pathway_list": Staff(CASE_ROLES, duress=True),
+    "workspace:pathway_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:pathway_detail": Staff(CASE_ROLES, args={"pathway_id": PATHWAY_ID}),
+    "workspace:pathway_edit": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("GET", "POST")),
+    "workspace:pathway_note": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
+    "workspace:pathway_retire": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},
