@@ -18,6 +18,8 @@ from django.db import transaction
 from refuge.accounts.actions import do_invite_member
 from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
+from refuge.applications import actions as application_actions
+from refuge.applications.models import Application
 from refuge.cases import actions as case_actions
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
 from refuge.intake.actions import Submission, do_submit_request
@@ -391,3 +393,20 @@ class Objects:
         return self.once(
             f"pathway:{org}", lambda: relocation_actions.do_add_pathway(actor=coordinator.user, details=details)
         )
+
+    # --- applications (refuge/applications/actions.py) ---------------------------------------------
+
+    def application(self, org: str, which: str = OWN_CASE) -> Application:
+        """An application of the case's requester, on a shared pathway."""
+
+        def make() -> Application:
+            name = self._maker(org, which)
+            return application_actions.do_start_application(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=self.case(org, which),
+                person=self.person(org, which),
+                pathway=Pathway.objects.get(country="Lithuania"),
+            )
+
+        return self.once(f"application:{org}:{which}", make)

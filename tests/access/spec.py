@@ -179,6 +179,14 @@ TASK_ID = Arg(
         MISSING: _missing_uuid,
     },
 )
+APPLICATION_ID = Arg(
+    own=lambda o: o.application("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.application("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.application("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
 DOCUMENT_ID = Arg(
     own=lambda o: o.case_document("north").pk,
     foreign={
@@ -354,6 +362,19 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
+    # Applications and the advisor (applications.py): the case's team only, like its content.
+    "workspace:application_start": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:advisor": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:application_detail": Staff(CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}),
+    "workspace:application_folder": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_status": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_appointment": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).

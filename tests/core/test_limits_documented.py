@@ -46,6 +46,8 @@ MODULES = [
     "refuge.cases.queries",
     "refuge.shelter.actions",
     "refuge.relocation.catalogue_csv",
+    "refuge.relocation.actions",
+    "refuge.applications.actions",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,
