@@ -3,6 +3,7 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    applications,
     audit,
     case_edit,
     cases,
@@ -15,6 +16,7 @@ from refuge.workspace.views import (
     members,
     notes,
     organisation,
+    pathways,
     people,
     shelters,
     stages,
@@ -117,4 +119,25 @@ urlpatterns += [
     path("audit/verify/", audit.audit_verify_view, name="audit_verify"),
     path("audit/export/", audit.audit_export_view, name="audit_export"),
     path("audit/statistics/", audit.audit_statistics_view, name="audit_statistics"),
+]
+
+# The pathway catalogue (refuge/workspace/views/pathways.py).
+urlpatterns += [
+    path("pathways/", pathways.pathway_list_view, name="pathway_list"),
+    path("pathways/new/", pathways.pathway_new_view, name="pathway_new"),
+    path("pathways/<int:pathway_id>/", pathways.pathway_detail_view, name="pathway_detail"),
+    path("pathways/<int:pathway_id>/edit/", pathways.pathway_edit_view, name="pathway_edit"),
+    path("pathways/<int:pathway_id>/note/", pathways.pathway_note_view, name="pathway_note"),
+    path("pathways/<int:pathway_id>/retire/", pathways.pathway_retire_view, name="pathway_retire"),
+]
+
+# Applications and the advisor (refuge/workspace/views/applications.py).
+_application = "cases/<uuid:case_id>/applications/<uuid:application_id>/"
+urlpatterns += [
+    path("cases/<uuid:case_id>/applications/", applications.application_start_view, name="application_start"),
+    path("cases/<uuid:case_id>/advisor/", applications.advisor_view, name="advisor"),
+    path(_application, applications.application_detail_view, name="application_detail"),
+    path(_application + "folder/", applications.application_folder_view, name="application_folder"),
+    path(_application + "status/", applications.application_status_view, name="application_status"),
+    path(_application + "appointments/", applications.application_appointment_view, name="application_appointment"),
 ]

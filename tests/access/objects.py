@@ -18,6 +18,8 @@ from django.db import transaction
 from refuge.accounts.actions.invitations import do_invite_member
 from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
+from refuge.applications import actions as application_actions
+from refuge.applications.models import Application
 from refuge.cases.actions.compartments import do_revoke_compartment, do_save_compartment
 from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.opening import do_accept_request
@@ -28,6 +30,9 @@ from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, KeyGrant
+from refuge.relocation import actions as relocation_actions
+from refuge.relocation.actions import PathwayDetails
+from refuge.relocation.models import Pathway
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
@@ -367,3 +372,44 @@ class Objects:
             starts_on=starts_on,
             planned_until=None,
         )
+
+    # --- the pathway catalogue (refuge/relocation/actions.py) --------------------------------
+
+    def private_pathway(self, org: str) -> Pathway:
+        """A pathway only `org` sees, added by its coordinator."""
+        coordinator = self.world.alice if org == "north" else self.world.charlie
+        details = PathwayDetails(
+            country="Iceland",
+            name=f"Private programme of {org}",
+            legal_basis="",
+            who_applies="",
+            requirements="",
+            in_country_eligible="yes",
+            typical_processing_time="",
+            processing_days=None,
+            fees="",
+            hard_requirements=[],
+            checklist=[],
+            notes="",
+            sources="",
+        )
+        return self.once(
+            f"pathway:{org}", lambda: relocation_actions.do_add_pathway(actor=coordinator.user, details=details)
+        )
+
+    # --- applications (refuge/applications/actions.py) ---------------------------------------------
+
+    def application(self, org: str, which: str = OWN_CASE) -> Application:
+        """An application of the case's requester, on a shared pathway."""
+
+        def make() -> Application:
+            name = self._maker(org, which)
+            return application_actions.do_start_application(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=self.case(org, which),
+                person=self.person(org, which),
+                pathway=Pathway.objects.get(country="Lithuania"),
+            )
+
+        return self.once(f"application:{org}:{which}", make)

@@ -44,6 +44,9 @@ MODULES = [
     "refuge.cases.compartments",
     "refuge.cases.queries",
     "refuge.shelter.actions",
+    "refuge.relocation.catalogue_csv",
+    "refuge.relocation.actions",
+    "refuge.applications.actions",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,
