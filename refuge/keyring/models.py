@@ -151,3 +151,25 @@ class KeyGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} grant of key {self.key_id}"
+
+
+class BlindIndexRow(models.Model):
+    """One blind index of one identifying value (name, phone, document number): the one shape
+    every searchable record's index rows share (intake's RequestIndex, cases' CaseIndex).
+
+    `digest` is the truncated keyed hash of the normalised, transliterated value under the
+    organisation's server-held key for `field` (docs/keys.md, "Blind indexes"): equal values
+    meet, so staff see "possibly the same person" without anyone decrypting anything, and
+    one search finds requests and cases alike. A subclass adds the record the row points at
+    and the index over (organisation, field, digest) that search uses.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.field} index"

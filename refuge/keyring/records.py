@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection
 
-from refuge.keyring.actions import do_ensure_blind_index_key
+from refuge.keyring.actions.keys import do_ensure_blind_index_key
 from refuge.keyring.holders import Organisation, attach_organisation
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose

@@ -19,13 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import Organisation
 from refuge.core.errors import UserError
 from refuge.core.write_queue import queued_write
-from refuge.intake.actions import (
-    Submission,
-    do_requester_message,
-    prepare_submission,
-    store_submission,
-    this_hour,
-)
+from refuge.intake.actions.common import this_hour
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, prepare_submission, store_submission
 from refuge.intake.models import HelpRequest, RequestMessage, new_portal_epoch
 from refuge.intake.uploads import CleanUpload
 from refuge.requester.form_tokens import FORM_TOKEN_HOURS

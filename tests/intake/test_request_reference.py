@@ -9,8 +9,8 @@ from django.db import transaction
 from django.test import Client
 
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import REFERENCE_DRAWS, do_submit_request
 from refuge.intake.actions import submissions as actions
+from refuge.intake.actions.submissions import REFERENCE_DRAWS, do_submit_request
 from refuge.intake.models import HelpRequest
 from refuge.intake.queries import read_answers
 from refuge.keyring.models import Key

@@ -34,7 +34,7 @@ from refuge.intake.actions.common import encrypted_file, this_hour
 from refuge.intake.models import HelpRequest, RequestFile, RequestIndex
 from refuge.intake.unordered import store_key_unordered
 from refuge.intake.uploads import CleanUpload
-from refuge.keyring.actions import NewKey, prepare_key
+from refuge.keyring.actions.keys import NewKey, prepare_key
 from refuge.keyring.models import HolderKind, Key, Purpose
 from refuge.keyring.records import (
     encrypt_column,
