@@ -44,49 +44,50 @@ def serve(host: str, port: int, workers: int, threads: int, *, scheduler: bool =
 def wsgi_application() -> Any:
     """The WSGI application granian's workers run (`factory=True`: called once per worker).
 
-    It answers with an empty Server header, where granian would name itself. granian copies the whole process environment into every request's WSGI environ (as CGI
-    did); `DATABASE_URL` may hold a password, and nothing of the server's environment belongs
-    in `request.META`. The keys are taken out before Django sees the request.
+    It answers with an empty Server header, where granian would name itself. granian copies
+    the whole process environment into every request's WSGI environ (as CGI did);
+    `DATABASE_URL` may hold a password, and nothing of the server's environment belongs in
+    `request.META`. The keys are taken out before Django sees the request.
     """
     application = get_wsgi_application()
     server_environment = dict(os.environ)
 
-    def without_server_environment(environ: dict[str, Any], start_response: Any) -> Any:
+    def without_server_environment(request_environ: dict[str, Any], start_response: Any) -> Any:
         # A value the request itself set (a header, the path) differs from the process's, or is
         # harmlessly the same; HTTP_PROXY from the process never poses as a request header.
         for name, value in server_environment.items():
-            if environ.get(name) == value:
-                del environ[name]
+            if request_environ.get(name) == value:
+                del request_environ[name]
 
         def start_without_server_name(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             # granian names itself (`server: granian`) unless the response has a Server header:
             # an empty one says nothing (naming the server software helps nobody but an attacker).
             return start_response(status, [*headers, ("Server", "")], exc_info)
 
-        refused = _refused_head(environ)
+        refused = _refused_head(request_environ)
         if refused is not None:
             start_without_server_name(refused, [("Content-Type", "text/plain"), ("Connection", "close")])
             return [refused.encode()]
-        return application(environ, start_without_server_name)
+        return application(request_environ, start_without_server_name)
 
     return without_server_environment
 
 
-def _refused_head(environ: dict[str, Any]) -> str | None:
+def _refused_head(request_environ: dict[str, Any]) -> str | None:
     """The status refusing a request whose line or headers pass the limits gunicorn enforced, else None.
 
     granian bounds the whole head (MAX_HEAD_BYTES) and the number of fields (100, hyper's); the
     limits docs/limits.md promises are checked here, before any Refuge code runs, as before.
     """
     line = (
-        len(environ.get("REQUEST_METHOD", ""))
-        + len(environ.get("PATH_INFO", ""))
-        + len(environ.get("QUERY_STRING", ""))
+        len(request_environ.get("REQUEST_METHOD", ""))
+        + len(request_environ.get("PATH_INFO", ""))
+        + len(request_environ.get("QUERY_STRING", ""))
     )
     if line > MAX_REQUEST_LINE:
         return "414 URI Too Long"
-    fields = [value for name, value in environ.items() if name.startswith("HTTP_")]
-    fields += [environ[name] for name in ("CONTENT_TYPE", "CONTENT_LENGTH") if name in environ]
+    fields = [value for name, value in request_environ.items() if name.startswith("HTTP_")]
+    fields += [request_environ[name] for name in ("CONTENT_TYPE", "CONTENT_LENGTH") if name in request_environ]
     if len(fields) > MAX_HEADER_FIELDS or any(len(value) > MAX_HEADER_FIELD_BYTES for value in fields):
         return "431 Request Header Fields Too Large"
     return None
