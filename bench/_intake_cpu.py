@@ -256,11 +256,13 @@ def prepare(variant: Variant, stored: int, base: Path, database_url: str | None)
     data_dir = Path(tempfile.mkdtemp(prefix=f"cpu-{variant.name}-{stored}-", dir=base)) / "var"
     data_dir.mkdir(mode=0o700)
     env = _refuge_env(data_dir, variant, database_url)
-    extra = {key: env[key] for key in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE") if key in env}
+    extra = {"PYTHONPATH": env["PYTHONPATH"]}
     if database_url:
         extra["DATABASE_URL"] = database_url
+    # `refuge init` makes the secrets the benchmark build's settings then read.
     run_refuge(data_dir, "init", **extra)
     if variant.baseline:
+        extra["DJANGO_SETTINGS_MODULE"] = "bench.baseline_settings"
         run_refuge(data_dir, "manage", "migrate", "bench_baseline", "--no-input", **extra)
     password_file = data_dir / "bench-password"
     password_file.write_text(os.urandom(18).hex() + "\n")

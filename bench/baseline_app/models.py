@@ -8,7 +8,7 @@ from django.db import models
 
 
 class PlainRequest(models.Model):
-    """The request form's answers as plaintext JSON: no record key, no wraps, no blind indexes."""
+    """The request form's answers as plaintext JSON: no record key, no wraps; blind indexes kept."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
@@ -18,6 +18,9 @@ class PlainRequest(models.Model):
     urgency = models.CharField(max_length=8)
     language = models.CharField(max_length=8)
     received_at = models.DateTimeField()
+    # The same keyed hashes as the portal's blind indexes (a keyed hash is not encryption: the
+    # plaintext build of the case pages keeps them too), field → digest.
+    indexes = models.JSONField(default=dict)
 
     # Declared because the type checker's settings (refuge.test_settings) do not install this app.
     objects: models.Manager[PlainRequest] = models.Manager()
