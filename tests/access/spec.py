@@ -327,6 +327,10 @@ ROUTES: dict[str, Spec] = {
     "requester:quick_exit": Public(),
     "requester:request": Public(methods=("GET", "POST")),
     "requester:request_sent": Public(),
+    "requester:check_in": Public(methods=("GET", "POST")),
+    "requester:help_now": Public(methods=("POST",)),
+    "requester:help_sent": Public(),
+    "requester:safety_guide": Public(),
     "requester:landing": Public(args={"org_slug": ORG_SLUG}),
     "requester:ask": Public(args={"org_slug": ORG_SLUG}, methods=("GET", "POST")),
     # Cases (cases.py): team members read and change a case (access_case); auditors and

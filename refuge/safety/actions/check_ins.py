@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -21,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from refuge.audit.actions import record_requester_act
 from refuge.cases.models import Case
 from refuge.core.errors import UserError
-from refuge.intake.access import RequesterAccess
 from refuge.intake.actions import this_hour
+from refuge.intake.models import HelpRequest
 from refuge.keyring.records import decrypt_column, encrypt_column
 from refuge.safety import clock
 from refuge.safety.actions.alarms import raise_alarm
@@ -39,6 +40,16 @@ MAX_CHECK_INS_PER_HOUR = 12
 UNSCHEDULED_NEXT = timedelta(hours=24)
 
 
+class Requester(Protocol):
+    """A requester who proved their receipt (by typing it, or by their portal session)."""
+
+    @property
+    def request(self) -> HelpRequest: ...
+
+    @property
+    def secret(self) -> bytes: ...
+
+
 class Signal:
     NONE = ""
     DURESS = "duress"
@@ -53,7 +64,7 @@ class CheckInAnswer:
     next_due_at: datetime
 
 
-def do_check_in(*, access: RequesterAccess, message: str, help_now: bool = False) -> CheckInAnswer:
+def do_check_in(*, access: Requester, message: str, help_now: bool = False) -> CheckInAnswer:
     """A check-in from the portal; the duress word or "help now" also raises an alarm."""
     message = (message or "").strip()
     if len(message) > MAX_CHECK_IN_CHARS:
