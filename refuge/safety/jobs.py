@@ -34,7 +34,7 @@ def raise_missed_check_in_alarms() -> str:
     )
     raised = 0
     for pk, alarm_at, due_at, case_id, request_id, organisation_id in missed:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             marked = CheckInSchedule.objects.filter(
                 pk=pk, active=True, missed_at__isnull=True, alarm_at=alarm_at
             ).update(missed_at=now)

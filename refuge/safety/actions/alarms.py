@@ -85,7 +85,7 @@ def raise_alarm(
 def do_acknowledge_alarm(*, actor: User, alarm: Alarm) -> Alarm:
     """The first member to take the alarm on; the time to first response is kept."""
     now = clock.now().replace(microsecond=0)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         taken = Alarm.objects.filter(pk=alarm.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now,
             acknowledged_by=actor,
@@ -107,7 +107,7 @@ def do_acknowledge_alarm(*, actor: User, alarm: Alarm) -> Alarm:
 def do_record_outcome(*, actor: User, alarm: Alarm, outcome: str) -> Alarm:
     """Close the alarm with what happened; contact back clears the case's lost-contact mark."""
     now = clock.now().replace(microsecond=0)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         closed = Alarm.objects.filter(pk=alarm.pk, outcome="").update(
             outcome=outcome,
             outcome_at=now,
@@ -136,7 +136,7 @@ def do_record_outcome(*, actor: User, alarm: Alarm, outcome: str) -> Alarm:
 
 def do_finish_alarm_task(*, actor: User, task: AlarmTask) -> None:
     """Tick a step of the checklist off (once)."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         done = AlarmTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=clock.now(), done_by=actor)
         if not done:
             raise UserError("alarm_task_done", _("This step is already done."))

@@ -74,7 +74,7 @@ def do_check_in(*, access: Requester, message: str, help_now: bool = False) -> C
     # The slow hash runs for every check-in, scheduled or not, message or not.
     duress = is_duress_word(message, _bytes(found, "word_salt"), _bytes(found, "word_digest"))
     now = clock.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         if CheckIn.objects.filter(request=request, received_hour__gte=this_hour()).count() >= MAX_CHECK_INS_PER_HOUR:
             raise UserError(
                 "check_in_busy", _("You have checked in many times this hour. Your check-ins were received.")

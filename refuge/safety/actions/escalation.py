@@ -23,7 +23,7 @@ def do_add_escalation_step(*, actor: User, title: str, minutes: int, owner: str)
         raise UserError("step_title", _("Say what is to be done."), field="title")
     if not 1 <= minutes <= MAX_STEP_MINUTES:
         raise UserError("step_minutes", _("A deadline of 1 to 10080 minutes."), field="minutes")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         steps = EscalationStep.objects.select_for_update().filter(organisation_id=actor.organisation_id)
         if steps.count() >= MAX_STEPS:
             raise UserError("step_count", _("A checklist has at most 20 steps."))
@@ -43,7 +43,7 @@ def do_add_escalation_step(*, actor: User, title: str, minutes: int, owner: str)
 
 def do_remove_escalation_step(*, actor: User, step: EscalationStep) -> None:
     """Remove a step; alarms already raised keep the tasks it opened."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         EscalationStep.objects.filter(pk=step.pk).delete()
         record(
             SafetyEvent.ESCALATION_STEP_REMOVED,

@@ -64,7 +64,7 @@ def do_set_schedule(*, actor: User, keyring: Keyring, case: Case, data: Schedule
         raise UserError("schedule_no_portal", _("This case has no request, so its person cannot check in."))
     key = case.request.key
     secret = keyring.secret_for(key)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         schedule = CheckInSchedule.objects.select_for_update().filter(case=case).first()
         keep_word = schedule is not None and not data.duress_word.strip()
         had_word = keep_word and schedule is not None and _had_word(schedule, secret)
@@ -116,7 +116,7 @@ def alarm_at(due: datetime | None, grace_minutes: int) -> datetime | None:
 
 def do_stop_schedule(*, actor: User, case: Case) -> None:
     """Stop asking for check-ins (the rule is kept, encrypted, for the record)."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         stopped = CheckInSchedule.objects.filter(case=case, active=True).update(
             active=False, next_due_at=None, alarm_at=None, missed_at=None
         )
