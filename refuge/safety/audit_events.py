@@ -18,3 +18,7 @@ class SafetyEvent(AppEvent):
     ESCALATION_STEP_ADDED = 2007
     ESCALATION_STEP_REMOVED = 2008
     CHECK_INS_READ = 2009
+    # Staff under coercion (refuge/safety/actions/lockout.py).
+    LOCKED_MYSELF_OUT = 2010
+    EMERGENCY_LOCK = 2011
+    EMERGENCY_LOCK_LIFTED = 2012

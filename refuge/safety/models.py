@@ -182,3 +182,31 @@ class AlarmTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EmergencyLock(models.Model):
+    """An organisation-wide lock for a raid: every account locked, every session ended.
+
+    Lifted only with the organisation's recovery shares (`refuge recovery lift-emergency-lock`):
+    no member, coordinator or administrator can log in to undo it, and a coerced one cannot
+    be made to. It unlocks exactly the accounts it locked (an account locked before, by a
+    duress login, stays locked for a coordinator to check on).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    locked_at = models.DateTimeField()
+    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The ids of the accounts this lock locked (they were active and not locked before).
+    locked_members = models.JSONField(default=list)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"], name="one_emergency_lock_at_a_time", condition=models.Q(lifted_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency lock {self.pk}"

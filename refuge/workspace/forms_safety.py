@@ -116,3 +116,12 @@ class EscalationStepForm(forms.Form):
 
 class StopScheduleForm(forms.Form):
     """The stop button: nothing to type."""
+
+
+class LockConfirmForm(forms.Form):
+    """A lock is not undone by its author: the box must be ticked."""
+
+    confirm = forms.BooleanField(
+        label=_("Yes, I understand that I cannot undo this myself."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )

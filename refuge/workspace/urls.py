@@ -10,6 +10,7 @@ from refuge.workspace.views import (
     grants,
     home,
     intake,
+    lockout,
     members,
     organisation,
     people,
@@ -126,4 +127,11 @@ urlpatterns += [
     path("alarms/<uuid:alarm_id>/tasks/<uuid:task_id>/done/", safety.alarm_task_done_view, name="alarm_task_done"),
     path("organisation/escalation/", safety.escalation_view, name="escalation"),
     path("organisation/escalation/<uuid:step_id>/remove/", safety.escalation_remove_view, name="escalation_remove"),
+]
+
+# Staff under coercion (views/lockout.py).
+urlpatterns += [
+    path("account/lock/", lockout.lock_view, name="lock"),
+    path("account/lock/me/", lockout.lock_me_out_view, name="lock_me_out"),
+    path("account/lock/everyone/", lockout.emergency_lock_view, name="emergency_lock"),
 ]

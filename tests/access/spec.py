@@ -382,6 +382,10 @@ ROUTES: dict[str, Spec] = {
         CASE_ROLES, args={"alarm_id": ALARM_ID, "task_id": ALARM_TASK_ID}, methods=("POST",)
     ),
     "workspace:escalation": Staff(COORDINATORS, methods=("GET", "POST")),
+    # Staff under coercion: every member may lock themselves out, or the whole organisation for a raid.
+    "workspace:lock": Staff(EVERY_ROLE),
+    "workspace:lock_me_out": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:emergency_lock": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:escalation_remove": Staff(COORDINATORS, args={"step_id": STEP_ID}, methods=("POST",)),
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
