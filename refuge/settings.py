@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "refuge.applications",
     "refuge.cases",
     "refuge.shelter",
+    "refuge.safety",
     "refuge.requester",
     "refuge.workspace",
     "refuge.scheduler",

@@ -13,11 +13,13 @@ from refuge.workspace.views import (
     grants,
     home,
     intake,
+    lockout,
     members,
     notes,
     organisation,
     pathways,
     people,
+    safety,
     shelters,
     stages,
     tasks,
@@ -140,4 +142,24 @@ urlpatterns += [
     path(_application + "folder/", applications.application_folder_view, name="application_folder"),
     path(_application + "status/", applications.application_status_view, name="application_status"),
     path(_application + "appointments/", applications.application_appointment_view, name="application_appointment"),
+]
+
+# Safety: a case's check-in schedule and check-ins, alarms, the escalation checklist (views/safety.py).
+urlpatterns += [
+    path("cases/<uuid:case_id>/check-ins/", safety.case_check_ins_view, name="case_check_ins"),
+    path("cases/<uuid:case_id>/check-ins/schedule/", safety.case_schedule_view, name="case_schedule"),
+    path("cases/<uuid:case_id>/check-ins/stop/", safety.case_schedule_stop_view, name="case_schedule_stop"),
+    path("alarms/<uuid:alarm_id>/", safety.alarm_view, name="alarm"),
+    path("alarms/<uuid:alarm_id>/acknowledge/", safety.alarm_acknowledge_view, name="alarm_acknowledge"),
+    path("alarms/<uuid:alarm_id>/outcome/", safety.alarm_outcome_view, name="alarm_outcome"),
+    path("alarms/<uuid:alarm_id>/tasks/<uuid:task_id>/done/", safety.alarm_task_done_view, name="alarm_task_done"),
+    path("organisation/escalation/", safety.escalation_view, name="escalation"),
+    path("organisation/escalation/<uuid:step_id>/remove/", safety.escalation_remove_view, name="escalation_remove"),
+]
+
+# Staff under coercion (views/lockout.py).
+urlpatterns += [
+    path("account/lock/", lockout.lock_view, name="lock"),
+    path("account/lock/me/", lockout.lock_me_out_view, name="lock_me_out"),
+    path("account/lock/everyone/", lockout.emergency_lock_view, name="emergency_lock"),
 ]

@@ -273,6 +273,29 @@ PATHWAY_ID = Arg(
     foreign={OTHER_ORGANISATION: lambda o: o.private_pathway("south").pk, MISSING: lambda o: 987654321},
 )
 
+# Safety (refuge/workspace/views/safety.py): an alarm is answered by its case's team and every coordinator.
+ALARM_ID = Arg(
+    own=lambda o: o.alarm("north").pk,
+    foreign={
+        OTHER_TEAM: lambda o: o.alarm("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.alarm("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+ALARM_TASK_ID = Arg(
+    own=lambda o: o.alarm_task("north").pk,
+    foreign={
+        "of-another-alarm": lambda o: o.alarm_task("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.alarm_task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+STEP_ID = Arg(
+    own=lambda o: o.escalation_step("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.escalation_step("south").pk, MISSING: _missing_uuid},
+)
+ANY_ALARM = {f"alarm_id={OTHER_TEAM}": Reach(COORDINATORS)}
+
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -341,6 +364,10 @@ ROUTES: dict[str, Spec] = {
     "requester:quick_exit": Public(),
     "requester:request": Public(methods=("GET", "POST")),
     "requester:request_sent": Public(),
+    "requester:check_in": Public(methods=("GET", "POST")),
+    "requester:help_now": Public(methods=("POST",)),
+    "requester:help_sent": Public(),
+    "requester:safety_guide": Public(),
     "requester:landing": Public(args={"org_slug": ORG_SLUG}),
     "requester:ask": Public(args={"org_slug": ORG_SLUG}, methods=("GET", "POST")),
     # Cases (cases.py): team members read and change a case (access_case); auditors and
@@ -359,6 +386,21 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_note": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_add": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_done": Staff(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "workspace:case_check_ins": Staff(CASE_ROLES, args=CASE),
+    "workspace:case_schedule": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_schedule_stop": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:alarm": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, reach=ANY_ALARM),
+    "workspace:alarm_acknowledge": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, methods=("POST",), reach=ANY_ALARM),
+    "workspace:alarm_outcome": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, methods=("POST",), reach=ANY_ALARM),
+    "workspace:alarm_task_done": Staff(
+        CASE_ROLES, args={"alarm_id": ALARM_ID, "task_id": ALARM_TASK_ID}, methods=("POST",)
+    ),
+    "workspace:escalation": Staff(COORDINATORS, methods=("GET", "POST")),
+    # Staff under coercion: every member may lock themselves out, or the whole organisation for a raid.
+    "workspace:lock": Staff(EVERY_ROLE),
+    "workspace:lock_me_out": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:emergency_lock": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:escalation_remove": Staff(COORDINATORS, args={"step_id": STEP_ID}, methods=("POST",)),
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
