@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from refuge.api.errors import not_found_view
+from refuge.api.main import not_found_view
 from refuge.api.main import urls as api_urls
 
 urlpatterns = [

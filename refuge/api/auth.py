@@ -9,6 +9,7 @@ pair and the request carries the script's private key in `Refuge-Unlock`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import cast
 
@@ -61,9 +62,20 @@ class TokenAuth(HttpBearer):
         return Caller(found, member, keyring)
 
 
-def caller(request: HttpRequest, scope: str) -> Caller:
-    """The request's caller, if its token carries `scope`; else 403 (before any object is looked up)."""
+def caller(request: HttpRequest, scope: str, query: Collection[str] = ()) -> Caller:
+    """The request's caller, if its token carries `scope`; else 403 (before any object is looked up).
+
+    A query parameter the endpoint does not take (`query` lists those it does) is refused with
+    400: a misspelt `per_page` must not quietly give the default page size.
+    """
     who = cast(Caller, request.auth)  # type: ignore[attr-defined]
     if scope not in who.token.scopes:
         raise ApiError(403, "scope", _("This token may not do this: it lacks the scope %(scope)s.") % {"scope": scope})
+    unknown = sorted(set(request.GET) - set(query))
+    if unknown:
+        raise ApiError(
+            400,
+            "unknown_parameter",
+            _("This address does not take the parameter %(name)s.") % {"name": unknown[0][:40]},
+        )
     return who

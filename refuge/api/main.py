@@ -77,3 +77,5 @@ def _patterns() -> list[URLPattern | URLResolver]:
 
 # Included by refuge/urls.py under api/v1/, namespace "api".
 urls = (_patterns(), "api", "api")
+# Every other address under /api/, whatever the method or body: the API's own 404.
+not_found_view = _with_json_refusals(errors.not_found_view)

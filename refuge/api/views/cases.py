@@ -54,7 +54,7 @@ def case_out(case: Case) -> CaseOut:
 )
 def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> Page[CaseOut]:
     """Team members list their cases, coordinators every case of the organisation: metadata only, most pressing first."""
-    who = caller(request, Scope.CASES_READ)
+    who = caller(request, Scope.CASES_READ, CaseListQuery.model_fields)
     filters = CaseFilters(stage=query.stage, priority=query.priority or "")
     cases = case_list(who.member, filters, timezone.localdate())
     return paginate(cases, query.page, query.per_page, case_out)

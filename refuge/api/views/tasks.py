@@ -55,7 +55,7 @@ def _titles(who: Caller, case: Case) -> dict[uuid.UUID, str]:
 )
 def list_tasks(request: HttpRequest, case_id: uuid.UUID, query: Query[PageQuery]) -> Page[TaskOut]:
     """Open tasks first, then by due date; titles only with unlocked keys (team members)."""
-    who = caller(request, Scope.CASES_READ)
+    who = caller(request, Scope.CASES_READ, PageQuery.model_fields)
     case = access_case(who.member, case_id).case
     titles = _titles(who, case)
     return paginate(case.tasks.all(), query.page, query.per_page, lambda task: task_out(task, titles.get(task.pk)))
