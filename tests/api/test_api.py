@@ -214,3 +214,9 @@ def test_a_body_that_is_not_json_is_400(world: World, case: Case, api: Call) -> 
         f"/api/v1/cases/{case.pk}/stage", data=b"{not json", content_type="application/json", **token.headers()
     )
     assert response.status_code == 400 and set(response.json()) == ERROR_KEYS
+
+
+def test_a_body_that_is_not_a_json_object_is_400(world: World, case: Case, api: Call) -> None:
+    token = make_token(world.bob)
+    _error(api(token, "POST", f"/api/v1/cases/{case.pk}/tasks", '"AAA"'), 400, "bad_request")
+    assert Task.objects.count() == 0
