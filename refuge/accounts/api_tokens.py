@@ -135,7 +135,7 @@ def do_create_api_token(
         token.unlock_public_key = unlock_public_key
         # The token's id inside the box binds it to this token: a box copied to another row opens nothing.
         token.sealed_member_key = seal_for(unlock_public_key, token.pk.bytes + private_key)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         token.save(force_insert=True)
         _record(ApiEvent.API_TOKEN_CREATED, actor, token)
         if unlock_public_key is not None:
@@ -145,7 +145,7 @@ def do_create_api_token(
 
 def do_revoke_api_token(*, actor: User, token: ApiToken) -> None:
     """Revoke a token at once; the sealed member key goes with it (it can never unlock again)."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), sealed_member_key=b"", unlock_public_key=b""
         )

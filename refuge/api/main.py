@@ -85,7 +85,9 @@ def _patterns() -> list[URLPattern | URLResolver]:
     wrapped: list[URLPattern | URLResolver] = []
     for entry in patterns:
         if isinstance(entry, URLPattern):
-            entry = URLPattern(entry.pattern, _with_json_refusals(entry.callback), entry.default_args, entry.name)
+            # ninja's root (kept for its name: ninja reverses it) raises a 404 that Django would render as a page.
+            view = errors.not_found_view if entry.name == "api-root" else entry.callback
+            entry = URLPattern(entry.pattern, _with_json_refusals(view), entry.default_args, entry.name)
         wrapped.append(entry)
     return wrapped
 

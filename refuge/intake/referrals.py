@@ -31,7 +31,7 @@ def do_receive_referral(
         raise Http404
     organisation = actor.organisation
     prepared = prepare_submission(organisation=organisation, answers=answers, urgency=urgency, language=language)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         submission = store_submission(prepared)
         record(
             ApiEvent.API_REFERRAL_RECEIVED,

@@ -3,7 +3,7 @@
 import uuid
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -14,7 +14,7 @@ from refuge.api.errors import READ_ERRORS, WRITE_ERRORS
 from refuge.api.schemas import MAX_PAGE, MAX_PER_PAGE, CaseOut, Page, StageChange, StageName
 from refuge.api.views import paginate
 from refuge.cases import actions
-from refuge.cases.access import access_case
+from refuge.cases.access import CASE_ROLES, access_case
 from refuge.cases.models import Case
 from refuge.cases.queries import CaseFilters, case_list
 
@@ -55,6 +55,8 @@ def case_out(case: Case) -> CaseOut:
 def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> Page[CaseOut]:
     """Team members list their cases, coordinators every case of the organisation: metadata only, most pressing first."""
     who = caller(request, Scope.CASES_READ, CaseListQuery.model_fields)
+    if who.member.role not in CASE_ROLES:
+        raise Http404  # as the workspace's case list: auditors and administrators see no cases
     filters = CaseFilters(stage=query.stage, priority=query.priority or "")
     cases = case_list(who.member, filters, timezone.localdate())
     return paginate(cases, query.page, query.per_page, case_out)
