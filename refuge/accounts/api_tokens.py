@@ -44,9 +44,9 @@ PREFIX = "refuge_"
 TOKEN_BYTES = 32
 # A presented token longer than this is not one of ours, and is not even hashed.
 MAX_TOKEN_CHARS = 100
-MAX_NAME_CHARS = 80
+MAX_TOKEN_NAME_CHARS = 80
 DEFAULT_DAYS = 90
-MAX_DAYS = 365
+MAX_TOKEN_DAYS = 365
 # Live (unrevoked, unexpired) tokens a member may hold at once.
 MAX_LIVE_TOKENS = 20
 
@@ -95,11 +95,11 @@ def _check_new_token(actor: User, name: str, scopes: Sequence[str], days: int) -
     name = (name or "").strip()
     if not name:
         raise UserError("name_required", _("Give the token a name, so you know what uses it."), field="name")
-    if len(name) > MAX_NAME_CHARS:
-        raise UserError("name_too_long", too_long(MAX_NAME_CHARS), field="name")
+    if len(name) > MAX_TOKEN_NAME_CHARS:
+        raise UserError("name_too_long", too_long(MAX_TOKEN_NAME_CHARS), field="name")
     if not scopes or any(scope not in Scope.values for scope in scopes):
         raise UserError("bad_scopes", _("Choose what the token may be used for."), field="scopes")
-    if not 1 <= days <= MAX_DAYS:
+    if not 1 <= days <= MAX_TOKEN_DAYS:
         raise UserError("bad_days", _("A token lasts from 1 to 365 days."), field="days")
     if len(live_api_tokens_of(actor)) >= MAX_LIVE_TOKENS:
         raise UserError("too_many_tokens", _("You hold 20 tokens already: revoke one you no longer use first."))

@@ -45,6 +45,9 @@ MODULES = [
     "refuge.cases.compartments",
     "refuge.cases.queries",
     "refuge.shelter.actions",
+    "refuge.accounts.api_tokens",
+    "refuge.api.main",
+    "refuge.api.schemas",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,
