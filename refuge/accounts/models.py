@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -230,3 +231,13 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token {self.pk}"
+
+    @property
+    def live(self) -> bool:
+        """Neither revoked nor expired (the member's account is checked when it is used)."""
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def bound(self) -> bool:
+        """Bound to a script's key pair: it can open what its member opens."""
+        return bool(self.unlock_public_key)

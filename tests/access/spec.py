@@ -290,6 +290,16 @@ SHELTER_ID = Arg(
     },
 )
 
+# An API token is its owner's alone: Alice's (a coordinator's) is 404 to every other member.
+ANOTHER_MEMBERS = "another-members"
+API_TOKEN_ID = Arg(
+    own=lambda o: o.api_token("alice"),
+    foreign={
+        ANOTHER_MEMBERS: lambda o: o.api_token("bob"),
+        OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
+        MISSING: _missing_uuid,
+    },
+)
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -314,6 +324,10 @@ ROUTES: dict[str, Spec] = {
     "workspace:password_change": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:duress": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:revoke_own_sessions": Staff(EVERY_ROLE, methods=("POST",)),
+    # One's own API tokens (api_tokens.py): every member makes theirs; a token is revoked by its
+    # owner only (Alice's, so the coordinator; a colleague's token is 404 like a missing one).
+    "workspace:api_tokens": Staff(EVERY_ROLE, methods=("GET", "POST")),
+    "workspace:api_token_revoke": Staff(COORDINATORS, args={"token_id": API_TOKEN_ID}, methods=("POST",)),
     # Workspace: members and organisation settings (members.py, organisation.py).
     "workspace:members": Staff(MANAGERS, methods=("GET", "POST")),
     "workspace:member_action": Staff(

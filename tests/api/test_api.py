@@ -220,3 +220,12 @@ def test_a_body_that_is_not_a_json_object_is_400(world: World, case: Case, api: 
     token = make_token(world.bob)
     _error(api(token, "POST", f"/api/v1/cases/{case.pk}/tasks", '"AAA"'), 400, "bad_request")
     assert Task.objects.count() == 0
+
+
+def test_errors_speak_the_callers_language(world: World, api: Call) -> None:
+    from django.test import Client
+
+    response = Client().get("/api/v1/cases", HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 401 and "Отправьте действующий токен API" in response.json()["message"]
+    missing = Client().get("/api/v1/nothing", HTTP_ACCEPT_LANGUAGE="ru")
+    assert missing.json()["message"] == "Здесь ничего нет, или у вас нет к этому доступа."

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from refuge.accounts import actions
+from refuge.accounts.api_tokens import api_tokens_of
 from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
@@ -159,6 +160,7 @@ def _account_context(request: StaffRequest, **forms: object) -> dict[str, object
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "duress_form": forms.get("duress_form") or DuressForm(),
         "session_count": request.member.sessions.count(),
+        "api_tokens": api_tokens_of(request.member),
     }
 
 
