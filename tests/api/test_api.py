@@ -229,3 +229,28 @@ def test_errors_speak_the_callers_language(world: World, api: Call) -> None:
     assert response.status_code == 401 and "Отправьте действующий токен API" in response.json()["message"]
     missing = Client().get("/api/v1/nothing", HTTP_ACCEPT_LANGUAGE="ru")
     assert missing.json()["message"] == "Здесь ничего нет, или у вас нет к этому доступа."
+
+
+def test_list_parameters_are_bounded_and_unknown_ones_refused(world: World, api: Call) -> None:
+    token = make_token(world.bob)
+    body = _error(api(token, "GET", "/api/v1/cases?per_page=101"), 400, "invalid")
+    assert body["fields"][0]["field"] == "per_page"
+    _error(api(token, "GET", "/api/v1/cases?page=0"), 400, "invalid")
+    _error(api(token, "GET", "/api/v1/cases?perpage=10"), 400, "unknown_parameter")
+
+
+def test_a_body_over_the_limit_is_refused_unread(world: World, case: Case, api: Call) -> None:
+    from refuge.api.main import MAX_API_BODY_BYTES
+
+    token = make_token(world.bob)
+    huge = '{"title": "' + "x" * MAX_API_BODY_BYTES + '"}'
+    _error(api(token, "POST", f"/api/v1/cases/{case.pk}/tasks", huge), 413, "body_too_large")
+    assert Task.objects.count() == 0
+
+
+def test_a_referral_that_breaks_the_forms_rules_names_its_fields(world: World, api: Call) -> None:
+    token = make_token(world.ivan, [Scope.REFERRALS])
+    referral = {"what_happened": "   ", "where_now": "x" * 201, "urgency": "soon", "name": "a\x00b"}
+    body = _error(api(token, "POST", "/api/v1/referrals", referral), 400, "invalid")
+    assert {item["field"] for item in body["fields"]} == {"what_happened", "where_now", "urgency", "name"}
+    assert HelpRequest.objects.count() == 0
