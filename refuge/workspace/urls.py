@@ -3,6 +3,7 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    api_tokens,
     applications,
     audit,
     case_edit,
@@ -39,6 +40,8 @@ urlpatterns = [
     path("account/password/", account.password_change_view, name="password_change"),
     path("account/duress/", account.duress_view, name="duress"),
     path("account/sessions/revoke/", account.revoke_own_sessions_view, name="revoke_own_sessions"),
+    path("account/tokens/", api_tokens.api_tokens_view, name="api_tokens"),
+    path("account/tokens/<uuid:token_id>/revoke/", api_tokens.api_token_revoke_view, name="api_token_revoke"),
     path("members/", members.members_view, name="members"),
     path("members/<uuid:member_id>/<slug:action>/", members.member_action_view, name="member_action"),
     path(

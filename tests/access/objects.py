@@ -10,6 +10,7 @@ would vanish before the next cell.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -40,6 +41,7 @@ from refuge.safety.models import Alarm, AlarmTask, EscalationStep
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
+from tests.support.api_tokens import make_token
 
 T = TypeVar("T")
 
@@ -134,6 +136,10 @@ class Objects:
         return self.once(
             f"member:{org}", lambda: make_member(self.organisation(org), f"tara-{org}", Role.CASEWORKER).user
         )
+
+    def api_token(self, persona: str) -> uuid.UUID:
+        """The id of an API token of the persona's (alice's: north's coordinator; charlie's: south's)."""
+        return self.once(f"api-token:{persona}", lambda: make_token(getattr(self.world, persona)).token_id)
 
     def invitation(self, org: str) -> str:
         """A valid enrolment token (only its hash is stored)."""

@@ -96,7 +96,38 @@ class Public:
     own_404_page: bool = False
 
 
-Spec = Staff | Public
+@dataclass(frozen=True)
+class Api:
+    """A JSON API route (refuge/api): the roles whose tokens may use it, the API's 404 body for the rest.
+
+    Every staff actor calls it with a token of their own carrying every scope, bound to a key pair
+    and unlocked; the outsider with a token of south. Without a token (anonymous, a requester's
+    portal session, a logged-in workspace session) the answer is 401: no cookie is an API credential.
+    """
+
+    roles: frozenset[str] | Mapping[str, frozenset[str]]
+    args: Mapping[str, Arg] = field(default_factory=dict)
+    methods: tuple[str, ...] = ("GET",)
+    reach: Mapping[str, Reach] = field(default_factory=dict)
+    # A POST's JSON body, valid by the schema: the API checks a body's shape before access
+    # (a 400 that is the same for every id, docs/api.md "Errors"), so access is what must decide here.
+    body: Mapping[str, object] = field(default_factory=dict)
+
+    def roles_for(self, method: str) -> frozenset[str]:
+        if isinstance(self.roles, frozenset):
+            return self.roles
+        return self.roles[method]
+
+
+@dataclass(frozen=True)
+class ApiMissing:
+    """An address under /api/ that is no endpoint: the API's 404 body for everyone, token or not."""
+
+    methods: tuple[str, ...] = ("GET", "POST")
+    args: Mapping[str, Arg] = field(default_factory=dict)
+
+
+Spec = Staff | Public | Api | ApiMissing
 
 EVERY_ROLE = frozenset(Role.values)
 MANAGERS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
@@ -296,6 +327,16 @@ STEP_ID = Arg(
 )
 ANY_ALARM = {f"alarm_id={OTHER_TEAM}": Reach(COORDINATORS)}
 
+# An API token is its owner's alone: Alice's (a coordinator's) is 404 to every other member.
+ANOTHER_MEMBERS = "another-members"
+API_TOKEN_ID = Arg(
+    own=lambda o: o.api_token("alice"),
+    foreign={
+        ANOTHER_MEMBERS: lambda o: o.api_token("bob"),
+        OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
+        MISSING: _missing_uuid,
+    },
+)
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -320,6 +361,10 @@ ROUTES: dict[str, Spec] = {
     "workspace:password_change": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:duress": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:revoke_own_sessions": Staff(EVERY_ROLE, methods=("POST",)),
+    # One's own API tokens (api_tokens.py): every member makes theirs; a token is revoked by its
+    # owner only (Alice's, so the coordinator; a colleague's token is 404 like a missing one).
+    "workspace:api_tokens": Staff(EVERY_ROLE, methods=("GET", "POST")),
+    "workspace:api_token_revoke": Staff(COORDINATORS, args={"token_id": API_TOKEN_ID}, methods=("POST",)),
     # Workspace: members and organisation settings (members.py, organisation.py).
     "workspace:members": Staff(MANAGERS, methods=("GET", "POST")),
     "workspace:member_action": Staff(
@@ -469,5 +514,23 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:shelter_edit": Staff(
         COORDINATORS, args={"shelter_id": SHELTER_ID}, methods=("GET", "POST"), reach=ANY_SHELTER
+    ),
+    # The JSON API (refuge/api, docs/api.md): the same rules as the pages above, by token.
+    "api:openapi-json": Public(),
+    "api:api-root": ApiMissing(),
+    "api_not_found": ApiMissing(),
+    "api:cases": Api(CASE_ROLES),
+    # A coordinator off the team reads the metadata, as on the case page; an export is content:
+    # they are refused it with "locked" (403), as a page refuses what needs a key they do not hold.
+    "api:case": Api(CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS)}),
+    "api:case_stage": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"stage": "sheltered", "version": 1}),
+    "api:case_tasks": Api(CASE_ROLES, args=CASE, methods=("GET", "POST"), body={"title": "Call back"}),
+    "api:case_task_add": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"title": "Call back"}),
+    "api:case_task_done": Api(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "api:case_export": Api(
+        CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS, forbidden=("GET",))}
+    ),
+    "api:referrals": Api(
+        READS_REQUESTS, methods=("POST",), body={"what_happened": "Referred", "where_now": "Tbilisi", "urgency": "now"}
     ),
 }
