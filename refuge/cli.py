@@ -16,6 +16,8 @@ COMMANDS = {
     "scheduler": "run scheduled jobs until stopped (refuge serve starts one)",
     "audit": "audit log: verify | checkpoint | export",
     "recovery": "organisation recovery key: verify that shares rebuild it",
+    "backup": "write one encrypted backup file while the server runs; --verify FILE checks one",
+    "restore": "restore a backup into a new, empty installation (all or nothing)",
     "check": "run system checks (add --deploy for production checks)",
     "manage": "any other Django management command",
 }
