@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "refuge.requester",
     "refuge.workspace",
     "refuge.scheduler",
+    "refuge.retention",
     # Operations last: the management commands, demo data and the server runner (the top layer).
     "refuge.ops",
 ]

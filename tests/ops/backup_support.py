@@ -31,6 +31,8 @@ BIG_FILE = os.urandom(3 * 1024 * 1024 + 17)  # several stream chunks, not a mult
 class Demo:
     shares: list[str]
     recovery_key: bytes
+    keyring: Keyring  # caseworker-anna's, unlocked
+    case: Case  # anna's first case, with the two documents
 
 
 def make_demo() -> Demo:
@@ -51,7 +53,12 @@ def make_demo() -> Demo:
         case_actions.do_add_document(
             actor=login.user, keyring=keyring, case=case, upload=CleanUpload(kind="pdf", data=data, name=name)
         )
-    return Demo(shares=logins["recovery_shares"], recovery_key=combine_shares(logins["recovery_shares"]))
+    return Demo(
+        shares=logins["recovery_shares"],
+        recovery_key=combine_shares(logins["recovery_shares"]),
+        keyring=keyring,
+        case=case,
+    )
 
 
 def recovery_secrets(private: bytes) -> dict[Any, bytes]:

@@ -15,9 +15,9 @@ from refuge.accounts.models import Organisation
 from refuge.audit.models import AuditEntry
 from refuge.audit.verify import verify_chain
 from refuge.cases.models import CaseDocument
-from refuge.ops.audit_events import OpsEvent
 from refuge.ops.backup.read import verify_backup
 from refuge.ops.backup.restore import restore_backup
+from refuge.retention.audit_events import OperationsEvent
 from tests.ops.backup_support import BIG_FILE, backup_bytes, make_demo, plaintexts, table_digests, wipe
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def test_a_restored_installation_decrypts_every_case_compartment_and_file_identi
     assert BIG_FILE in before.values()
 
     backup = backup_bytes()
-    assert AuditEntry.objects.order_by("-seq").values_list("code", flat=True)[0] == OpsEvent.BACKUP_MADE
+    assert AuditEntry.objects.order_by("-seq").values_list("code", flat=True)[0] == OperationsEvent.BACKUP_MADE
     wipe()
     assert not Organisation.objects.exists() and not CaseDocument.objects.exists()
 
@@ -47,7 +47,7 @@ def test_a_restored_installation_decrypts_every_case_compartment_and_file_identi
     assert [(seq, bytes(digest)) for seq, digest in restored_audit[: len(audit_before)]] == [
         (seq, bytes(digest)) for seq, digest in audit_before
     ]
-    assert AuditEntry.objects.order_by("-seq").values_list("code", flat=True)[0] == OpsEvent.RESTORED
+    assert AuditEntry.objects.order_by("-seq").values_list("code", flat=True)[0] == OperationsEvent.RESTORED
     assert verify_chain().ok
     assert contents.rows == sum(entry["rows"] for entry in contents.tables.values())
 

@@ -27,9 +27,9 @@ from django.utils import timezone
 
 from refuge.accounts.models import Organisation
 from refuge.audit.actions import record
-from refuge.ops.audit_events import OpsEvent
 from refuge.ops.backup.container import frame, write_backup
 from refuge.ops.backup.tables import backed_up_tables, encode_row, iter_rows
+from refuge.retention.audit_events import OperationsEvent
 
 # Record kinds of the payload, in the order they come.
 META, TABLE, ROW, TABLE_END, MANIFEST = b"M", b"T", b"R", b"E", b"Z"
@@ -136,7 +136,11 @@ def make_backup(sink: BinaryIO, *, extra_recipients: list[bytes]) -> BackupRepor
         report.backup_id = write_backup(sink, keys, _payload(report))
     with transaction.atomic():
         record(
-            OpsEvent.BACKUP_MADE, actor_id=None, organisation_id=None, object_type="backup", object_id=report.backup_id
+            OperationsEvent.BACKUP_MADE,
+            actor_id=None,
+            organisation_id=None,
+            object_type="backup",
+            object_id=report.backup_id,
         )
     return report
 

@@ -17,11 +17,11 @@ from django.db import DatabaseError, connection, models, transaction
 from refuge.accounts.models import Organisation, User
 from refuge.audit.actions import record
 from refuge.audit.verify import verify_chain, verify_export
-from refuge.ops.audit_events import OpsEvent
 from refuge.ops.backup.container import BackupRefused
 from refuge.ops.backup.make import applied_migrations, secret_fingerprints
 from refuge.ops.backup.read import BackupContents, Row, TableEnd, TableStart, read_backup
 from refuge.ops.backup.tables import BATCH_BYTES, Table, backed_up_tables, decode_row, encode_row, iter_rows
+from refuge.retention.audit_events import OperationsEvent
 
 MAX_INSERT_ROWS = 500
 
@@ -143,7 +143,7 @@ def restore_backup(source: BinaryIO, private_key: bytes, *, witness: list[str] |
             _check_written(restored, contents)
             _check_audit(witness)
             record(
-                OpsEvent.RESTORED,
+                OperationsEvent.RESTORED,
                 actor_id=None,
                 organisation_id=None,
                 object_type="backup",
