@@ -41,7 +41,7 @@ from refuge.crypto.signing import (
     signing_public_key_of,
     verify_signature,
 )
-from refuge.crypto.streams import CHUNK_BYTES, decrypt_stream, encrypt_stream
+from refuge.crypto.streams import CHUNK_BYTES, MAX_CHUNK_BYTES, decrypt_stream, encrypt_stream, iter_decrypted_stream
 from refuge.crypto.words import WORD_SALT_BYTES, new_word_salt, normalise_word, word_digest
 from refuge.crypto.wrapping import (
     PRODUCTION_KDF,
@@ -62,6 +62,7 @@ from refuge.crypto.wrapping import (
 __all__ = [
     "CHUNK_BYTES",
     "KEY_BYTES",
+    "MAX_CHUNK_BYTES",
     "PRODUCTION_KDF",
     "TEST_KDF",
     "WORD_SALT_BYTES",
@@ -85,6 +86,7 @@ __all__ = [
     "generate_keypair",
     "generate_signing_keypair",
     "index_bits",
+    "iter_decrypted_stream",
     "keyed_index",
     "new_receipt",
     "new_recovery_code",
