@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "refuge.relocation",
     "refuge.cases",
     "refuge.shelter",
+    "refuge.disclosures",
     "refuge.requester",
     "refuge.workspace",
     "refuge.scheduler",

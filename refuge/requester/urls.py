@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from refuge.requester.views import ask, request, session
+from refuge.requester.views import ask, packet, request, session
 
 app_name = "requester"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("leave-quickly/", session.quick_exit_view, name="quick_exit"),
     path("request/", request.request_view, name="request"),
     path("request/sent/", request.request_view, {"sent": True}, name="request_sent"),
+    # A partner's download of a disclosure packet (refuge/requester/views/packet.py).
+    path("packet/<str:token>/", packet.packet_view, name="packet"),
     path("<slug:org_slug>/", ask.landing_view, name="landing"),
     path("<slug:org_slug>/ask/", ask.ask_view, name="ask"),
 ]

@@ -8,6 +8,7 @@ class WorkspaceConfig(AppConfig):
 
     def ready(self) -> None:
         # The case page's panels, registered once in page order (refuge/workspace/panels.py).
-        from refuge.workspace.views import case_panels
+        from refuge.workspace.views import case_panels, disclosures_panels
 
         case_panels.register()
+        disclosures_panels.register()

@@ -12,6 +12,8 @@ from refuge.workspace.views import (
     intake,
     members,
     organisation,
+    packets,
+    partners,
     people,
     shelters,
 )
@@ -60,6 +62,26 @@ urlpatterns += [
 urlpatterns += [
     path("cases/", cases.case_list_view, name="case_list"),
     path("cases/<uuid:case_id>/", cases.case_detail_view, name="case_detail"),
+    # Disclosures (views/partners.py, views/packets.py): partners, packets, the register.
+    path("partners/", partners.partner_list_view, name="partner_list"),
+    path("partners/new/", partners.partner_new_view, name="partner_new"),
+    path("partners/<uuid:partner_id>/", partners.partner_detail_view, name="partner_detail"),
+    path("partners/<uuid:partner_id>/edit/", partners.partner_edit_view, name="partner_edit"),
+    path("disclosures/", partners.disclosure_register_view, name="disclosure_register"),
+    path("disclosures/<uuid:packet_id>/", packets.packet_review_view, name="packet_review"),
+    path("disclosures/<uuid:packet_id>/approve/", packets.packet_approve_view, name="packet_approve"),
+    path("cases/<uuid:case_id>/disclosures/new/", packets.packet_new_view, name="packet_new"),
+    path("cases/<uuid:case_id>/disclosures/<uuid:packet_id>/", packets.packet_detail_view, name="packet_detail"),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/consent/",
+        packets.packet_consent_view,
+        name="packet_consent",
+    ),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/revoke/",
+        packets.packet_revoke_view,
+        name="packet_revoke",
+    ),
     path("cases/<uuid:case_id>/edit/", case_acts.case_edit_view, name="case_edit"),
     path("cases/<uuid:case_id>/stage/", case_acts.case_stage_view, name="case_stage"),
     path("cases/<uuid:case_id>/lost-contact/", case_acts.case_lost_contact_view, name="case_lost_contact"),
