@@ -24,6 +24,7 @@ TODAYS_PANELS = [
     "conversation",
     "documents",
     "expenses",
+    "disclosures",  # refuge/workspace/views/disclosures_panels.py
     "team",
     "timeline",
 ]
