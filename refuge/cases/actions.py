@@ -27,6 +27,7 @@ from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases import compartments as schema
 from refuge.cases.access import CASE_ROLES, holds_key, is_team_member
+from refuge.cases.handover import hand_over_request, request_keys
 from refuge.cases.models import (
     PRIORITY_DUE_DAYS,
     Case,
@@ -57,8 +58,9 @@ from refuge.crypto import blind_index
 from refuge.intake import actions as intake_actions
 from refuge.intake.access import can_read_requests
 from refuge.intake.actions import INDEXED_FIELDS, MAX_MESSAGE_CHARS
+from refuge.intake.merge import check_not_merged
 from refuge.intake.models import HelpRequest, RequesterStatus
-from refuge.intake.queries import read_answers
+from refuge.intake.queries import merged_requests, read_answers
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring import actions as key_actions
 from refuge.keyring.files import encrypt_file_into
@@ -114,6 +116,7 @@ def do_accept_request(
         locked = HelpRequest.objects.select_for_update().select_related("key").get(pk=request.pk)
         if locked.status == RequesterStatus.ACCEPTED or Case.objects.filter(request=locked).exists():
             raise UserError("already_accepted", _("This request has already been accepted."))
+        check_not_merged(locked)
         key, secret = key_actions.do_create_key(
             actor=actor, organisation=actor.organisation, purpose=Purpose.RECORD, label="case", members=members
         )
@@ -149,22 +152,12 @@ def do_accept_request(
             _create_compartment(actor, person, CompartmentKind.IDENTITY, identity, members, secret)
         # The identity compartment just written indexed the same name, phone and document
         # number the request was indexed by: search finds the person as intake did.
-        # The team talks with the requester from now on; intake lets go of the request.
-        for member in members:
-            key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
-        KeyWrap.objects.filter(key=locked.key, holder_kind=HolderKind.GROUP).delete()
-        locked.status = RequesterStatus.ACCEPTED
-        locked.awaiting_team = False
-        locked.save(update_fields=["status", "awaiting_team"])
+        # The team talks with the requester from now on; intake lets go of the request, and of
+        # the requests merged into it, which come into the case with it (refuge/cases/handover.py).
+        for handed in [locked, *merged_requests(locked)]:
+            hand_over_request(actor=actor, keyring=keyring, request=handed, members=members)
         add_event(case, secret, EventKind.OPENED, actor, {"request": locked.reference})
         _audit(AuditEvent.CASE_OPENED, actor, "case", case.pk)
-        record(
-            AuditEvent.REQUEST_STATUS_CHANGED,
-            actor_id=actor.pk,
-            organisation_id=actor.organisation_id,
-            object_type="request",
-            object_id=locked.pk,
-        )
     request.status = RequesterStatus.ACCEPTED
     return case
 
@@ -214,8 +207,8 @@ def do_add_team_member(*, actor: User, keyring: Keyring, case: Case, member: Use
             raise UserError("team_too_big", _("A team has at most %(limit)s members.") % {"limit": MAX_TEAM})
         secret = keyring.secret_for(locked.key)
         key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
-        if locked.request is not None:
-            key_actions.do_grant_key(actor=actor, keyring=keyring, key=locked.request.key, member=member)
+        for request_key in request_keys(locked):
+            key_actions.do_grant_key(actor=actor, keyring=keyring, key=request_key, member=member)
         if lead:
             TeamMember.objects.filter(case=locked).update(lead=False)
         TeamMember.objects.create(case=locked, user=member, lead=lead, added_on=today())
@@ -280,9 +273,7 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
         # Opened before any wrap goes: a member leaving on their own still needs it for the timeline.
         secret, opened_version = keyring.secret_for(locked.key), locked.key.version
         leaving = member.pk == actor.pk
-        keys = [locked.key]
-        if locked.request is not None:
-            keys.append(locked.request.key)
+        keys = [locked.key, *request_keys(locked)]
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
         for key in keys:
             if not KeyWrap.objects.filter(key=key, holder_kind=HolderKind.USER, holder=member).exists():
@@ -319,9 +310,7 @@ def do_rotate_pending_keys(*, actor: User, keyring: Keyring, case: Case) -> int:
     rotated = 0
     with transaction.atomic():
         locked = _lock_case(case)
-        keys = [locked.key]
-        if locked.request is not None:
-            keys.append(locked.request.key)
+        keys = [locked.key, *request_keys(locked)]
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
         for key in keys:
             if key.rotation_due and holds_key(actor, key):

@@ -37,6 +37,7 @@ from refuge.intake import notify
 from refuge.intake.access import can_read_requests
 from refuge.intake.models import (
     HelpRequest,
+    MergedRequest,
     RequesterStatus,
     RequestFile,
     RequestIndex,
@@ -257,6 +258,10 @@ def do_requester_message(
         locked.awaiting_team = True
         locked.last_activity_at = this_hour()
         locked.save(update_fields=["awaiting_team", "last_activity_at"])
+        # Merged into another request (or attached to a case through it): that one shows the wait.
+        HelpRequest.objects.filter(pk__in=MergedRequest.objects.filter(request=locked).values("into_id")).update(
+            awaiting_team=True, last_activity_at=locked.last_activity_at
+        )
         # Held to the hour and chained after the hour ends, never stamped to the second.
         record_requester_act(
             AuditEvent.REQUESTER_MESSAGE_RECEIVED,
@@ -313,10 +318,17 @@ def do_reply(*, actor: User, keyring: Keyring, request: HelpRequest, body: str) 
 
 
 def do_decline(*, actor: User, keyring: Keyring, request: HelpRequest, message: str) -> None:
-    """Decline a request: a kind message and the "not able to help" status, together or not at all."""
+    """Decline a request: a kind message and the "not able to help" status, together or not at all.
+
+    Requests merged into it (refuge/intake/merge.py) are the same person's: each is declined with it.
+    """
     with transaction.atomic():
-        do_reply(actor=actor, keyring=keyring, request=request, body=message)
-        do_set_status(actor=actor, request=request, status=RequesterStatus.DECLINED)
+        merged = HelpRequest.objects.filter(
+            pk__in=MergedRequest.objects.filter(into=request).values("request_id")
+        ).exclude(status__in=[RequesterStatus.ACCEPTED, RequesterStatus.DECLINED])
+        for one in [request, *merged.select_related("key")]:
+            do_reply(actor=actor, keyring=keyring, request=one, body=message)
+            do_set_status(actor=actor, request=one, status=RequesterStatus.DECLINED)
 
 
 def do_set_status(*, actor: User, request: HelpRequest, status: str) -> None:

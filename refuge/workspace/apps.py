@@ -8,6 +8,7 @@ class WorkspaceConfig(AppConfig):
 
     def ready(self) -> None:
         # The case page's panels, registered once in page order (refuge/workspace/panels.py).
-        from refuge.workspace.views import case_panels
+        from refuge.workspace.views import attach_panels, case_panels
 
         case_panels.register()
+        attach_panels.register()

@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from refuge.accounts.models import User
 from refuge.cases.models import Case
 from refuge.cases.reads import CaseContent, Conversation
+from refuge.intake.reads import RequestPage
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class CaseView:
     case: Case
     content: CaseContent
     conversation: Conversation | None
+    # Requests attached to the case later, decrypted by open_case_page (refuge/cases/attach.py).
+    attached: list[RequestPage] = field(default_factory=list)
 
 
 FormFactory = Callable[[Case], forms.Form]

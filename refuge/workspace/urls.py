@@ -3,14 +3,17 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    attach,
     audit,
     case_acts,
     case_files,
     cases,
     grants,
     home,
+    inbox,
     intake,
     members,
+    merge,
     organisation,
     people,
     shelters,
@@ -43,7 +46,8 @@ urlpatterns = [
 
 # Intake inbox and organisation settings.
 urlpatterns += [
-    path("requests/", intake.inbox_view, name="intake_inbox"),
+    path("requests/", inbox.inbox_view, name="intake_inbox"),
+    path("requests/decline/", inbox.bulk_decline_view, name="intake_bulk_decline"),
     path("requests/<uuid:request_id>/", intake.detail_view, name="intake_request"),
     path("requests/<uuid:request_id>/reply/", intake.reply_view, name="intake_reply"),
     path("requests/<uuid:request_id>/status/", intake.status_view, name="intake_status"),
@@ -51,6 +55,9 @@ urlpatterns += [
     path("requests/<uuid:request_id>/plant/", intake.plant_view, name="intake_plant"),
     path("requests/<uuid:request_id>/link/", intake.link_view, name="intake_link"),
     path("requests/<uuid:request_id>/unlink/", intake.unlink_view, name="intake_unlink"),
+    path("requests/<uuid:request_id>/merge/", merge.merge_view, name="intake_merge"),
+    path("requests/<uuid:request_id>/unmerge/", merge.unmerge_view, name="intake_unmerge"),
+    path("requests/<uuid:request_id>/attach/", attach.attach_view, name="intake_attach"),
     path("requests/<uuid:request_id>/files/<uuid:file_id>/", intake.file_view, name="intake_file"),
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]
@@ -76,6 +83,7 @@ urlpatterns += [
     path("cases/<uuid:case_id>/documents/", case_files.case_document_upload_view, name="case_document_upload"),
     path("cases/<uuid:case_id>/documents/<uuid:document_id>/", case_files.case_document_view, name="case_document"),
     path("cases/<uuid:case_id>/messages/", case_acts.case_message_view, name="case_message"),
+    path("cases/<uuid:case_id>/attached/reply/", attach.attached_reply_view, name="case_attached_reply"),
     path(
         "cases/<uuid:case_id>/messages/files/<uuid:file_id>/",
         case_files.case_request_file_view,
