@@ -28,7 +28,7 @@ def main(slug: str, receipts_path: str, coordinator: str, password: str) -> None
     from refuge.accounts.models import Organisation, User
     from refuge.crypto import unwrap_with_password
     from refuge.intake.access import access_by_receipt
-    from refuge.intake.actions import this_hour
+    from refuge.intake.actions.common import this_hour
     from refuge.intake.bulk import do_bulk_decline
     from refuge.intake.models import HelpRequest, RequesterStatus
     from refuge.intake.queries import inbox

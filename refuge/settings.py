@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "refuge.audit",
     "refuge.intake",
     "refuge.relocation",
+    "refuge.applications",
     "refuge.cases",
     "refuge.shelter",
     "refuge.requester",

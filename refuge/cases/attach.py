@@ -22,13 +22,12 @@ from refuge.accounts.models import User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases.access import is_team_member
-from refuge.cases.actions import add_event, touch
+from refuge.cases.actions.base import add_event, touch
 from refuge.cases.handover import hand_over_request
 from refuge.cases.models import Case, EventKind, TeamMember
 from refuge.core.errors import UserError
-from refuge.intake import actions as intake_actions
 from refuge.intake.access import can_read_requests
-from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS, do_reply
 from refuge.intake.merge import audit_merge, check_mergeable, move_merged
 from refuge.intake.models import HelpRequest, MergedRequest
 from refuge.keyring.keyring import Keyring
@@ -118,7 +117,7 @@ def do_message_attached_requester(
     if len(body or "") > MAX_MESSAGE_CHARS:
         raise UserError("message_too_long", _("The message is too long: at most 10,000 characters."), field="body")
     with transaction.atomic(durable=True):
-        intake_actions.do_reply(actor=actor, keyring=keyring, request=request, body=body)
+        do_reply(actor=actor, keyring=keyring, request=request, body=body)
         touch(case)
         add_event(case, keyring.secret_for(case.key), EventKind.MESSAGE, actor, {"request": request.reference})
         _audit_case(AuditEvent.CASE_MESSAGE_SENT, actor, case)

@@ -19,7 +19,7 @@ from refuge.audit.events import AuditEvent
 from refuge.cases.models import Case
 from refuge.intake.models import HelpRequest, RequesterStatus
 from refuge.intake.queries import merged_requests
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.wraps import do_grant_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap
 
@@ -27,7 +27,7 @@ from refuge.keyring.models import HolderKind, Key, KeyWrap
 def hand_over_request(*, actor: User, keyring: Keyring, request: HelpRequest, members: Sequence[User]) -> None:
     """Seal the request's key to the team, let intake go of it, and tell the requester "Accepted" (in a transaction)."""
     for member in members:
-        key_actions.do_grant_key(actor=actor, keyring=keyring, key=request.key, member=member)
+        do_grant_key(actor=actor, keyring=keyring, key=request.key, member=member)
     KeyWrap.objects.filter(key=request.key, holder_kind=HolderKind.GROUP).delete()
     HelpRequest.objects.filter(pk=request.pk).update(status=RequesterStatus.ACCEPTED, awaiting_team=False)
     request.status = RequesterStatus.ACCEPTED

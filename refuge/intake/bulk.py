@@ -22,7 +22,7 @@ from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.intake.access import can_read_requests
-from refuge.intake.actions import MAX_MESSAGE_CHARS, do_decline
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS, do_decline
 from refuge.intake.models import HelpRequest, RequesterStatus
 from refuge.keyring.keyring import Keyring
 

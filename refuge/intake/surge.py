@@ -29,7 +29,7 @@ from refuge.accounts.notices import Kind, owe_notice
 from refuge.audit.actions import record_requester_act
 from refuge.audit.events import AuditEvent
 from refuge.core.jobs import register
-from refuge.intake.actions import this_hour
+from refuge.intake.actions.common import this_hour
 from refuge.intake.models import HelpRequest, SurgeSignal, Urgency
 
 # A surge: at least this many times the usual count of the same window...

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refuge.core.forms import CleanCharField, too_long_lazy
-from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS
 
 
 class AttachForm(forms.Form):

@@ -162,7 +162,7 @@ ENROLMENT_TOKEN = Arg(
 # Every organisation's portal is public; an unknown slug looks like any missing page.
 ORG_SLUG = Arg(own=lambda o: "north", foreign={MISSING: lambda o: "no-such-organisation"}, of_organisation=False)
 
-# Cases (refuge/workspace/views/cases.py, case_acts.py, case_files.py): north's own case has every case-role actor on its team.
+# Cases (refuge/workspace/views/cases.py, case_edit.py and the panels' resources: stages.py, team.py, notes.py, tasks.py, expenses.py, documents.py, conversation.py): north's own case has every case-role actor on its team.
 CASE_ID = Arg(
     own=lambda o: o.case("north").pk,
     foreign={
@@ -176,6 +176,14 @@ TASK_ID = Arg(
     foreign={
         OF_ANOTHER_CASE: lambda o: o.task("north", OTHER_TEAM_CASE).pk,
         OTHER_ORGANISATION: lambda o: o.task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+APPLICATION_ID = Arg(
+    own=lambda o: o.application("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.application("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.application("south").pk,
         MISSING: _missing_uuid,
     },
 )
@@ -257,6 +265,12 @@ SHELTER_ID = Arg(
         OTHER_ORGANISATION: lambda o: o.placement("south").shelter_id,
         MISSING: _missing_uuid,
     },
+)
+
+# Pathways: the own organisation's private pathway; south's private one; an id nobody has.
+PATHWAY_ID = Arg(
+    own=lambda o: o.private_pathway("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.private_pathway("south").pk, MISSING: lambda o: 987654321},
 )
 
 CASE = {"case_id": CASE_ID}
@@ -352,6 +366,19 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
+    # Applications and the advisor (applications.py): the case's team only, like its content.
+    "workspace:application_start": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:advisor": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:application_detail": Staff(CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}),
+    "workspace:application_folder": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_status": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_appointment": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_attached_reply": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
@@ -388,6 +415,14 @@ ROUTES: dict[str, Spec] = {
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),
+    # The pathway catalogue (pathways.py, refuge/relocation/access.py): every case role reads the
+    # shared and the own organisation's pathways; coordinators add, change, retire and keep notes.
+    "workspace:pathway_list": Staff(CASE_ROLES, duress=True),
+    "workspace:pathway_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:pathway_detail": Staff(CASE_ROLES, args={"pathway_id": PATHWAY_ID}),
+    "workspace:pathway_edit": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("GET", "POST")),
+    "workspace:pathway_note": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
+    "workspace:pathway_retire": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},

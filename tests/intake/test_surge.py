@@ -11,7 +11,8 @@ from refuge.accounts.models import PendingNotice
 from refuge.accounts.notices import compose
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry, HeldEntry
-from refuge.intake.actions import do_submit_request, this_hour
+from refuge.intake.actions.common import this_hour
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest, SurgeSignal
 from refuge.intake.surge import MIN_DANGER_NOW, MIN_REQUESTS, check_organisation, check_surges, rates, surge_of
 from tests.personas import World, log_in

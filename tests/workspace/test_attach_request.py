@@ -14,11 +14,13 @@ from PIL import Image
 
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.cases import actions
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.team import do_add_team_member, do_remove_team_member
 from refuge.cases.attach import do_attach_request
 from refuge.cases.models import Case, CaseEvent, Priority
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.merge import do_merge_requests
 from refuge.intake.models import HelpRequest, MergedRequest, RequesterStatus
 from refuge.intake.queries import read_messages
@@ -50,7 +52,7 @@ def _submit(world: World, story: str, name: str = "Юрий Иванов", **kwa
 
 def _case(world: World) -> tuple[Submission, Case]:
     first = _submit(world, "They took my phone at the checkpoint")
-    actions.do_accept_request(
+    do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=first.request,
@@ -117,9 +119,9 @@ def test_the_team_keys_follow_the_attached_request_when_the_team_changes(world: 
     _first, case = _case(world)
     new = _submit(world, "again")
     do_attach_request(actor=world.ivan.user, keyring=ring(world.ivan), case=case, request=new.request)
-    actions.do_add_team_member(actor=world.ivan.user, keyring=ring(world.ivan), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.ivan.user, keyring=ring(world.ivan), case=case, member=world.bella.user)
     assert world.bella.user.pk in {holder for _kind, holder in _holders(new.request)}
-    actions.do_remove_team_member(actor=world.ivan.user, keyring=ring(world.ivan), case=case, member=world.bob.user)
+    do_remove_team_member(actor=world.ivan.user, keyring=ring(world.ivan), case=case, member=world.bob.user)
     assert world.bob.user.pk not in {holder for _kind, holder in _holders(new.request)}
     # Rotated: the receipt still opens it.
     assert access_by_receipt(new.receipt).request.pk == new.request.pk
@@ -153,7 +155,7 @@ def test_an_attached_request_says_which_case_it_is_in(world: World) -> None:
 def test_accepting_a_request_brings_the_requests_merged_into_it_into_the_case(world: World) -> None:
     first, second = _submit(world, "first"), _submit(world, "second, receipt lost")
     do_merge_requests(actor=world.ivan.user, request=second.request, into=first.request)
-    actions.do_accept_request(
+    do_accept_request(
         actor=world.ivan.user, keyring=ring(world.ivan), request=first.request, team=[world.bob.user], priority="normal"
     )
     case = Case.objects.get(request=first.request)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_submit_request
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.bulk import DECLINE_MESSAGE, do_bulk_decline
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestMessage
 from refuge.intake.queries import read_messages

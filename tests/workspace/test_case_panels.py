@@ -19,6 +19,7 @@ TODAYS_PANELS = [
     "stage",
     "summary",
     "people",
+    "applications",
     "tasks",
     "notes",
     "conversation",
@@ -30,7 +31,7 @@ TODAYS_PANELS = [
 
 
 # Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
-REGISTERED = [*TODAYS_PANELS[:6], "attached", *TODAYS_PANELS[6:]]
+REGISTERED = [*TODAYS_PANELS[:7], "attached", *TODAYS_PANELS[7:]]
 
 
 def test_todays_sections_are_registered_once_in_page_order() -> None:

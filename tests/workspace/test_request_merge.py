@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.merge import do_merge_requests
 from refuge.intake.models import HelpRequest, MergedRequest, RequesterStatus
 from refuge.intake.queries import inbox, read_messages

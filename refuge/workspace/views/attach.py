@@ -20,8 +20,7 @@ from refuge.cases.models import Case
 from refuge.intake.models import HelpRequest
 from refuge.workspace.decorators import StaffRequest, staff_view
 from refuge.workspace.forms_attach import AttachedReplyForm, AttachForm
-from refuge.workspace.views.case_acts import Build, act_on_case
-from refuge.workspace.views.cases import case_post
+from refuge.workspace.views.cases import Build, act_on_case, case_post
 from refuge.workspace.views.intake import act_on_request, request_page
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.intake.actions import find_request_to_link
+from refuge.intake.actions.links import find_request_to_link
 from refuge.intake.merge import do_merge_requests, do_unmerge_request
 from refuge.intake.models import HelpRequest
 from refuge.workspace.decorators import StaffRequest, staff_view
