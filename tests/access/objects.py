@@ -10,6 +10,7 @@ would vanish before the next cell.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
+from refuge.intake.access import access_by_receipt
 from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
@@ -33,9 +35,13 @@ from refuge.keyring.models import GrantReason, KeyGrant
 from refuge.relocation import actions as relocation_actions
 from refuge.relocation.actions import PathwayDetails
 from refuge.relocation.models import Pathway
+from refuge.safety.actions.check_ins import do_check_in
+from refuge.safety.actions.escalation import do_add_escalation_step
+from refuge.safety.models import Alarm, AlarmTask, EscalationStep
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
+from tests.support.api_tokens import make_token
 
 T = TypeVar("T")
 
@@ -130,6 +136,10 @@ class Objects:
         return self.once(
             f"member:{org}", lambda: make_member(self.organisation(org), f"tara-{org}", Role.CASEWORKER).user
         )
+
+    def api_token(self, persona: str) -> uuid.UUID:
+        """The id of an API token of the persona's (alice's: north's coordinator; charlie's: south's)."""
+        return self.once(f"api-token:{persona}", lambda: make_token(getattr(self.world, persona)).token_id)
 
     def invitation(self, org: str) -> str:
         """A valid enrolment token (only its hash is stored)."""
@@ -413,3 +423,30 @@ class Objects:
             )
 
         return self.once(f"application:{org}:{which}", make)
+
+    # --- safety -------------------------------------------------------------------------
+
+    def escalation_step(self, org: str) -> EscalationStep:
+        """A step of the organisation's checklist, added by its coordinator."""
+        coordinator = "alice" if org == "north" else "charlie"
+        return self.once(
+            f"escalation-step:{org}",
+            lambda: do_add_escalation_step(
+                actor=self.persona(coordinator).refresh().user, title="Call the safe contact", minutes=15, owner="team"
+            ),
+        )
+
+    def alarm(self, org: str, which: str = OWN_CASE) -> Alarm:
+        """An alarm on the case, raised as the portal raises it: the requester presses "I need help now"."""
+
+        def make() -> Alarm:
+            self.escalation_step(org)
+            case = self.case(org, which)
+            receipt = self.submission(org, f"case-{which}", CASE_ANSWERS).receipt
+            do_check_in(access=access_by_receipt(receipt), message="", help_now=True)
+            return Alarm.objects.get(case=case)
+
+        return self.once(f"alarm:{org}:{which}", make)
+
+    def alarm_task(self, org: str, which: str = OWN_CASE) -> AlarmTask:
+        return self.once(f"alarm-task:{org}:{which}", lambda: self.alarm(org, which).tasks.get())

@@ -47,6 +47,9 @@ MODULES = [
     "refuge.relocation.catalogue_csv",
     "refuge.relocation.actions",
     "refuge.applications.actions",
+    "refuge.accounts.api_tokens",
+    "refuge.api.main",
+    "refuge.api.schemas",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,

@@ -17,6 +17,7 @@ from tests.workspace.test_cases_views import _case, _open_case
 
 TODAYS_PANELS = [
     "stage",
+    "safety",
     "summary",
     "people",
     "applications",
@@ -31,7 +32,7 @@ TODAYS_PANELS = [
 
 
 # Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
-REGISTERED = [*TODAYS_PANELS[:7], "attached", *TODAYS_PANELS[7:]]
+REGISTERED = [name for panel in TODAYS_PANELS for name in ([panel, "attached"] if panel == "conversation" else [panel])]
 
 
 def test_todays_sections_are_registered_once_in_page_order() -> None:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_surge_notices'),
+        ('accounts', '0006_surge_notices'),
         ('intake', '0006_surge_signal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

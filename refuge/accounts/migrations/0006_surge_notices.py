@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_pending_notice"),
+        ("accounts", "0005_api_token"),
     ]
 
     operations = [
