@@ -12,6 +12,7 @@ class WorkspaceConfig(AppConfig):
             applications_panels,
             attach_panels,
             case_panels,
+            disclosures_panels,
             home_panels,
             safety_panels,
             shelter_panels,
@@ -23,3 +24,4 @@ class WorkspaceConfig(AppConfig):
         home_panels.register()
         applications_panels.register()
         safety_panels.register()
+        disclosures_panels.register()

@@ -17,7 +17,7 @@ from tests.workspace.test_cases_views import _case, _open_case
 
 TODAYS_PANELS = [
     "stage",
-    "safety",
+    "safety",  # refuge/workspace/views/safety_panels.py
     "summary",
     "people",
     "applications",
@@ -26,13 +26,14 @@ TODAYS_PANELS = [
     "conversation",
     "documents",
     "expenses",
+    "disclosures",  # refuge/workspace/views/disclosures_panels.py
     "team",
     "timeline",
 ]
 
 
 # Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
-REGISTERED = [name for panel in TODAYS_PANELS for name in ([panel, "attached"] if panel == "conversation" else [panel])]
+REGISTERED = [*TODAYS_PANELS[:8], "attached", *TODAYS_PANELS[8:]]
 
 
 def test_todays_sections_are_registered_once_in_page_order() -> None:
