@@ -128,9 +128,8 @@ def do_unmerge_request(*, actor: User, request: HelpRequest) -> None:
         row = MergedRequest.objects.select_for_update().filter(request=request).select_related("into").first()
         if row is None:
             raise UserError("not_merged", _("This request is not merged into another."))
-        if RequesterStatus.ACCEPTED in (row.request.status, row.into.status) or row.request.status == (
-            RequesterStatus.DECLINED
-        ):
+        # Decided (accepted into a case, or declined together): final.
+        if {row.request.status, row.into.status} & set(CLOSED):
             raise UserError(
                 "merge_final",
                 _("This merge is final: the requests were accepted or declined together."),
