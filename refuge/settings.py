@@ -23,6 +23,9 @@ SECRETS_DIR = resolve_secrets_dir(DATA_DIR, env_str("REFUGE_SECRETS_DIR", ""))
 DEBUG = env_bool("REFUGE_DEBUG", False)
 ALLOWED_HOSTS = env_list("REFUGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 HTTPS = env_bool("REFUGE_HTTPS", False)
+# One surface per host name (refuge/core/surfaces.py): empty lists serve both on every host.
+REFUGE_PORTAL_HOSTS = [host.lower() for host in env_list("REFUGE_PORTAL_HOSTS", [])]
+REFUGE_STAFF_HOSTS = [host.lower() for host in env_list("REFUGE_STAFF_HOSTS", [])]
 
 
 def _required_secret(name: str, filename: str) -> bytes:
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The portal's host name never serves the staff workspace, nor the other way round.
+    "refuge.core.surfaces.SurfaceHostsMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF (which would parse the body itself): caps, parses and checks every form body.
     "refuge.core.request_body.RequestBodyMiddleware",

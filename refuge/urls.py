@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from refuge.core.views import health
+
 urlpatterns = [
+    path("health/", health, name="health"),
     path("", include("refuge.workspace.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("r/", include("refuge.requester.urls")),
