@@ -249,13 +249,19 @@ FILE_UPLOAD_HANDLERS = ["refuge.intake.uploads.handler.BoundedMemoryUploadHandle
 
 # Logs never carry request bodies or personal data: only our own logger's lines and
 # Django's request errors (path and status, no body, no query string values).
+_LOG_FORMAT = env_str("REFUGE_LOG_FORMAT", "plain").strip().lower()
+if _LOG_FORMAT not in {"plain", "json"}:
+    raise ConfigurationError(f"REFUGE_LOG_FORMAT must be plain or json, not {_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "refuge.core.logging.JsonFormatter"},
+    },
     "filters": {"scrub": {"()": "refuge.core.logging.ScrubFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        "console": {"class": "logging.StreamHandler", "formatter": _LOG_FORMAT, "filters": ["scrub"]},
     },
     "root": {"handlers": ["console"], "level": env_str("REFUGE_LOG_LEVEL", "INFO")},
     "loggers": {
