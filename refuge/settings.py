@@ -71,10 +71,14 @@ INSTALLED_APPS = [
     "refuge.audit",
     "refuge.intake",
     "refuge.relocation",
+    "refuge.applications",
     "refuge.cases",
     "refuge.shelter",
+    "refuge.safety",
+    "refuge.disclosures",
     "refuge.requester",
     "refuge.workspace",
+    "refuge.api",
     "refuge.scheduler",
     "refuge.retention",
     # Operations last: the management commands, demo data and the server runner (the top layer).
@@ -313,6 +317,8 @@ REFUGE_PORTAL_SESSION_MINUTES = env_int("REFUGE_PORTAL_SESSION_MINUTES", 30, min
 # default lets one process alone take DESIGN.md §7's 250 submissions/s (gunicorn does not
 # spread requests evenly over its workers), so the brake never caps the designed capacity.
 REFUGE_SUBMISSIONS_PER_MINUTE = env_int("REFUGE_SUBMISSIONS_PER_MINUTE", 15_000, minimum=1, maximum=1_000_000)
+# JSON API calls each app process accepts per token per minute (refuge/api/limits.py).
+REFUGE_API_REQUESTS_PER_MINUTE = env_int("REFUGE_API_REQUESTS_PER_MINUTE", 120, minimum=1, maximum=100_000)
 # What the landing page promises: "someone reads your request within N days".
 REFUGE_PORTAL_ANSWER_DAYS = env_int("REFUGE_PORTAL_ANSWER_DAYS", 3, minimum=1, maximum=30)
 # --- end of requester portal ----------------------------------------------------------------

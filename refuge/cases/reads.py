@@ -18,9 +18,12 @@ from typing import Any
 from django.http import Http404
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case, access_person, compartment_holders, visible_cases
-from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person
+from refuge.cases.actions.compartments import do_record_compartment_read
+from refuge.cases.actions.details import do_record_case_read
+from refuge.cases.actions.documents import do_record_document_read
+from refuge.cases.attach import attached_requests
+from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, TeamMember
 from refuge.cases.queries import (
     Shown,
     read_compartment,
@@ -33,10 +36,11 @@ from refuge.cases.queries import (
     read_summary,
     read_tasks,
 )
+from refuge.core.lookup import by_id_or_404, uuid_or_404
 from refuge.crypto import CryptoError
-from refuge.intake.models import HelpRequest, RequestFile
+from refuge.intake.models import HelpRequest, MergedRequest, RequestFile
 from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
-from refuge.intake.reads import OpenedFile
+from refuge.intake.reads import OpenedFile, RequestPage, read_request
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,8 @@ class CasePage:
     conversation: Conversation | None = None  # None: the case did not come from a request
     locked: bool = False
     unreadable: bool = False
+    # Requests attached to the case later (refuge/cases/attach.py), each decrypted or saying why not.
+    attached: list[RequestPage] = field(default_factory=list)
 
 
 def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> CasePage:
@@ -87,7 +93,7 @@ def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> 
         return CasePage(case, team_member=False)
     try:
         secret = keyring.secret_for(case.key)
-        actions.do_record_case_read(actor=member, case=case)
+        do_record_case_read(actor=member, case=case)
         content = CaseContent(
             summary=read_summary(case, secret),
             notes=read_notes(case, secret),
@@ -102,7 +108,10 @@ def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> 
         # Stored data that does not open with its key was altered: show none of it.
         log.error("case %s did not decrypt; it may have been tampered with", case.pk)
         return CasePage(case, team_member=True, unreadable=True)
-    return CasePage(case, team_member=True, content=content, conversation=_conversation(case, keyring))
+    attached = [read_request(member, keyring, request) for request in attached_requests(case)]
+    return CasePage(
+        case, team_member=True, content=content, conversation=_conversation(case, keyring), attached=attached
+    )
 
 
 def _conversation(case: Case, keyring: Keyring) -> Conversation | None:
@@ -142,7 +151,7 @@ def open_case_summary(member: User, keyring: Keyring, case_id: uuid.UUID | str) 
 def read_case_summary(member: User, keyring: Keyring, case: Case) -> Any:
     """The narrative of a case the member reached with `access_case` (audited); raises if it does not open."""
     secret = keyring.secret_for(case.key)
-    actions.do_record_case_read(actor=member, case=case)
+    do_record_case_read(actor=member, case=case)
     return read_summary(case, secret)
 
 
@@ -151,37 +160,31 @@ def read_case_summary(member: User, keyring: Keyring, case: Case) -> Any:
 
 def access_document(case: Case, document_id: uuid.UUID | str) -> CaseDocument:
     """A document of a case the member reached with `access_case`; else 404."""
-    document = CaseDocument.objects.select_related("key").filter(pk=_uuid(document_id), case=case).first()
-    if document is None:
-        raise Http404
-    return document
+    return by_id_or_404(CaseDocument.objects.select_related("key").filter(case=case), document_id)
 
 
 def open_case_document(member: User, keyring: Keyring, case: Case, document_id: uuid.UUID | str) -> OpenedFile:
     """A case document's content (audited); raises KeyNotHeld / CryptoError if it does not open."""
     document = access_document(case, document_id)
     content = read_document_content(document, keyring.secret_for(case.key))
-    actions.do_record_document_read(actor=member, document=document)
+    do_record_document_read(actor=member, document=document)
     return OpenedFile(document.kind, document.pk, content)
 
 
 def access_case_request_file(case: Case, file_id: uuid.UUID | str) -> RequestFile:
-    """A file the requester sent with the request a case came from; else 404."""
+    """A file a requester sent with the request a case came from, or with one attached to it; else 404."""
     if case.request_id is None:
         raise Http404
-    stored = RequestFile.objects.select_related("key").filter(pk=_uuid(file_id), request_id=case.request_id).first()
-    if stored is None:
-        raise Http404
-    return stored
+    requests = [case.request_id, *(attached.pk for attached in attached_requests(case))]
+    return by_id_or_404(RequestFile.objects.select_related("key").filter(request_id__in=requests), file_id)
 
 
 def open_case_request_file(member: User, keyring: Keyring, case: Case, file_id: uuid.UUID | str) -> OpenedFile:
     """A requester's file, for the case's team (audited as a read of the case)."""
     stored = access_case_request_file(case, file_id)
-    if case.request is None:  # refused above already; said again for the type checker
-        raise Http404
-    content = read_file_content(stored, keyring.secret_for(case.request.key))
-    actions.do_record_case_read(actor=member, case=case)
+    # The file's own request key: the case's request's, or an attached request's.
+    content = read_file_content(stored, keyring.secret_for(stored.key))
+    do_record_case_read(actor=member, case=case)
     return OpenedFile(stored.kind, stored.pk, content)
 
 
@@ -227,7 +230,7 @@ def open_person_page(
 def open_person_details(member: User, keyring: Keyring, person: Person) -> str:
     """A person's working notes (under the case key), audited as a read of the case; raises if they do not open."""
     details = read_person_details(person, keyring.secret_for(person.case.key))
-    actions.do_record_case_read(actor=member, case=person.case)
+    do_record_case_read(actor=member, case=person.case)
     return details
 
 
@@ -294,7 +297,7 @@ def open_compartment(member: User, keyring: Keyring, person: Person, kind: str) 
     if member.pk not in holder_ids:
         return OpenedCompartment(kind, compartment, holders, held=False)
     content = read_compartment(compartment, keyring)
-    actions.do_record_compartment_read(actor=member, compartment=compartment)
+    do_record_compartment_read(actor=member, compartment=compartment)
     return OpenedCompartment(kind, compartment, holders, held=True, content=content)
 
 
@@ -312,17 +315,10 @@ def access_held_compartment(member: User, person: Person, kind: str) -> Compartm
 
 def access_compartment_holder(compartment: Compartment, member_id: uuid.UUID | str) -> User:
     """A member who holds the compartment; else 404."""
-    holder = User.objects.filter(pk=_uuid(member_id), pk__in=compartment_holders(compartment)).first()
+    holder = User.objects.filter(pk=uuid_or_404(member_id), pk__in=compartment_holders(compartment)).first()
     if holder is None:
         raise Http404
     return holder
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 @dataclass(frozen=True)
@@ -336,18 +332,28 @@ class OtherRequest:
     request: HelpRequest
     in_case: bool = False
     case: Case | None = None
+    # The member is on that case's team: they may attach the request shown to it.
+    on_team: bool = False
 
 
 def other_requests(member: User, requests: list[HelpRequest]) -> list[OtherRequest]:
-    """The requests with the case each one is in, as far as the member may know it; decrypts nothing."""
-    in_case = dict(
-        Case.objects.filter(organisation_id=member.organisation_id, request__in=requests).values_list(
+    """The requests with the case each one is in, as far as the member may know it; decrypts nothing.
+
+    A request attached to a case (merged into the request it was opened from) is in that case too.
+    """
+    into = dict(MergedRequest.objects.filter(request__in=requests).values_list("request_id", "into_id"))
+    opened_from = {request.pk: into.get(request.pk, request.pk) for request in requests}
+    case_of = dict(
+        Case.objects.filter(organisation_id=member.organisation_id, request__in=set(opened_from.values())).values_list(
             "request_id", "pk"
         )
     )
+    in_case = {pk: case_of[source] for pk, source in opened_from.items() if source in case_of}
     visible = {case.pk: case for case in visible_cases(member).filter(pk__in=in_case.values()).only("id", "reference")}
+    teams = set(TeamMember.objects.filter(user=member, case_id__in=visible).values_list("case_id", flat=True))
     shown = []
     for request in requests:
         case_id = in_case.get(request.pk)
-        shown.append(OtherRequest(request, case_id is not None, None if case_id is None else visible.get(case_id)))
+        case = None if case_id is None else visible.get(case_id)
+        shown.append(OtherRequest(request, case_id is not None, case, case is not None and case.pk in teams))
     return shown

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Role, User
 from refuge.core.errors import UserError
+from refuge.core.lookup import by_id_or_404
 from refuge.crypto import (
     CryptoError,
     InvalidReceipt,
@@ -47,14 +48,20 @@ def access_request(user: User, request_id: uuid.UUID | str) -> HelpRequest:
     """A request of the user's organisation that the user's role may read; else 404."""
     if not can_read_requests(user):
         raise Http404
-    try:
-        wanted = uuid.UUID(str(request_id))
-    except ValueError:
-        raise Http404 from None
-    request = HelpRequest.objects.select_related("key").filter(pk=wanted, organisation_id=user.organisation_id).first()
-    if request is None:
+    return by_id_or_404(
+        HelpRequest.objects.select_related("key").filter(organisation_id=user.organisation_id), request_id
+    )
+
+
+def access_requests(user: User, request_ids: list[uuid.UUID]) -> list[HelpRequest]:
+    """Requests of the user's organisation that the user's role may read, all of them; else 404."""
+    if not can_read_requests(user):
         raise Http404
-    return request
+    wanted = set(request_ids)
+    found = list(HelpRequest.objects.select_related("key").filter(pk__in=wanted, organisation_id=user.organisation_id))
+    if len(found) != len(wanted):
+        raise Http404
+    return found
 
 
 @dataclass(frozen=True)

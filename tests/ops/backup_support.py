@@ -11,7 +11,7 @@ from django.db import transaction
 
 from refuge.accounts import totp
 from refuge.accounts.login import check_login
-from refuge.cases import actions as case_actions
+from refuge.cases.actions.documents import do_add_document
 from refuge.cases.models import Case
 from refuge.crypto import combine_shares, open_sealed
 from refuge.intake.uploads.sanitise import CleanUpload
@@ -50,7 +50,7 @@ def make_demo() -> Demo:
     case = Case.objects.filter(team__user=login.user).order_by("reference").first()
     assert case is not None
     for name, data in (("passport.pdf", b"%PDF-1.7 small"), ("scan.pdf", BIG_FILE)):
-        case_actions.do_add_document(
+        do_add_document(
             actor=login.user, keyring=keyring, case=case, upload=CleanUpload(kind="pdf", data=data, name=name)
         )
     return Demo(

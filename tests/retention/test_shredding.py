@@ -17,7 +17,7 @@ from django.utils import timezone
 from refuge.accounts.models import Organisation
 from refuge.audit.models import AuditEntry
 from refuge.audit.verify import verify_chain
-from refuge.cases import actions as case_actions
+from refuge.cases.actions.details import do_change_stage
 from refuge.cases.models import Case, CaseDocument, CaseIndex, ClosingReason, Compartment, Person, Stage
 from refuge.core.jobs import _registry
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
@@ -41,7 +41,7 @@ def _day(days: int) -> datetime.date:
 
 def _close(demo: Demo, case: Case) -> None:
     case.refresh_from_db()
-    case_actions.do_change_stage(
+    do_change_stage(
         actor=demo.keyring.user,  # type: ignore[arg-type]
         keyring=demo.keyring,
         case=case,

@@ -36,11 +36,12 @@ from PIL import Image
 
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.cases import actions
+from refuge.cases.actions.people import do_add_person
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.compartments import FIELDS
 from refuge.cases.models import Case, Compartment, Person
-from refuge.intake.actions import do_submit_request
-from refuge.intake.models import HelpRequest, RequestFile, RequestLink, RequestMessage
+from refuge.intake.actions.submissions import do_submit_request
+from refuge.intake.models import HelpRequest, MergedRequest, RequestFile, RequestLink, RequestMessage
 from refuge.keyring.models import Key, KeyWrap
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Shelter
@@ -238,7 +239,7 @@ def _multipart(pairs: list[tuple[str, str | bytes]], files: list[tuple[str, str,
 
 def _tracked() -> list[Any]:
     models = [*apps.get_app_config("cases").get_models(), *apps.get_app_config("shelter").get_models()]
-    return [*models, Key, KeyWrap, HelpRequest, RequestMessage, RequestFile, RequestLink]
+    return [*models, Key, KeyWrap, HelpRequest, RequestMessage, RequestFile, RequestLink, MergedRequest]
 
 
 def snapshot() -> dict[str, Any]:
@@ -302,9 +303,7 @@ Route = tuple[str, list[Field], bool | None]  # path, fields, multipart (None: e
 def test_case_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(world: World, client_for) -> None:
     alice = client_for(world.alice)
     case = open_case(world)  # team: Alice (lead) and Bob
-    actions.do_add_task(
-        actor=world.alice.user, keyring=ring(world.alice), case=case, title="Call", due_on=None, owner=None
-    )
+    do_add_task(actor=world.alice.user, keyring=ring(world.alice), case=case, title="Call", due_on=None, owner=None)
     everyone = [world.alice, world.bob, world.bella, world.ivan, world.audrey, world.charlie]  # Charlie: "south"
     members = [persona.user.pk for persona in everyone]
     case_version = version("version", _version(Case, pk=case.pk))
@@ -420,7 +419,7 @@ def test_person_and_compartment_forms_refuse_arbitrary_input_without_a_5xx_or_a_
     alice = client_for(world.alice)
     case = open_case(world)  # the requester has an identity compartment, held by Alice and Bob
     requester = requester_of(case)
-    partner = actions.do_add_person(
+    partner = do_add_person(
         actor=world.alice.user, keyring=ring(world.alice), case=case, role="partner", details="Speaks Chechen"
     )
     shelter = new_shelter(world)
@@ -529,6 +528,47 @@ def test_request_link_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_wr
         else:
             path = f"/requests/{target}/unlink/"
             fields = [one_of_ids("other", lambda: ids)]
+        post_and_check(ivan, path, data.draw(form_body(fields)))
+
+    post()
+
+
+def test_merge_attach_and_bulk_decline_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(
+    world: World, client_for
+) -> None:
+    ivan = client_for(world.ivan)
+    ours = [submit(world) for _ in range(6)]
+    case = open_case(world, team=[world.ivan, world.bob])
+    theirs = do_submit_request(
+        organisation=world.south, answers={"what_happened": "x"}, urgency="later", language="en"
+    ).request
+    ids = [str(r.pk) for r in ours] + [str(theirs.pk)]
+    references = [r.reference for r in ours] + [theirs.reference, case.reference, case.reference.lower()]
+
+    @FUZZ
+    @given(st.data())
+    def post(data: st.DataObject) -> None:
+        target = data.draw(mostly(st.sampled_from(ids)), label="request")
+        form = data.draw(st.sampled_from(["merge", "unmerge", "attach", "decline", "reply"]), label="form")
+        if form == "merge":
+            path = f"/requests/{target}/merge/"
+            choices = st.sampled_from(["into_other", "other_into_this"])
+            fields = [("reference", st.sampled_from(references), texts), ("direction", choices, texts)]
+        elif form == "unmerge":
+            path, fields = f"/requests/{target}/unmerge/", []
+        elif form == "attach":
+            path, fields = f"/requests/{target}/attach/", [("case", st.sampled_from(references), texts)]
+        elif form == "decline":
+            path = "/requests/decline/"
+            fields = [
+                one_of_ids("requests", lambda: ids),
+                one_of_ids("requests", lambda: ids),
+                ("message", texts, texts),
+                ("confirm", st.just("on"), texts),
+            ]
+        else:
+            path = f"/cases/{case.pk}/attached/reply/"
+            fields = [one_of_ids("attached-request", lambda: ids), ("attached-body", texts, texts)]
         post_and_check(ivan, path, data.draw(form_body(fields)))
 
     post()
