@@ -123,8 +123,8 @@ def run(options: BenchOptions) -> BenchResult:
         Row.reading("refuge backup --verify: peak memory", verify_peak, "MiB"),
         Row.reading("refuge restore (new SQLite installation): wall time", restore_wall, "s"),
         Row.reading("refuge restore: peak memory", restore_peak, "MiB"),
-        Row.reading("baseline tar | zstd -3 -T0: wall time", baseline_wall, "s"),
-        Row.reading("baseline tar | zstd -3 -T0: throughput", mib / baseline_wall, "MiB/s"),
+        Row.reading("baseline tar piped to zstd -3 -T0: wall time", baseline_wall, "s"),
+        Row.reading("baseline tar piped to zstd -3 -T0: throughput", mib / baseline_wall, "MiB/s"),
         Row.reading("baseline archive size", baseline_size / 1024 / 1024, "MiB"),
         Row.reading("refuge backup time ÷ baseline time", backup_wall / baseline_wall, "×"),
     ]

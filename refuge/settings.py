@@ -23,6 +23,9 @@ SECRETS_DIR = resolve_secrets_dir(DATA_DIR, env_str("REFUGE_SECRETS_DIR", ""))
 DEBUG = env_bool("REFUGE_DEBUG", False)
 ALLOWED_HOSTS = env_list("REFUGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 HTTPS = env_bool("REFUGE_HTTPS", False)
+# One surface per host name (refuge/core/surfaces.py): empty lists serve both on every host.
+REFUGE_PORTAL_HOSTS = [host.lower() for host in env_list("REFUGE_PORTAL_HOSTS", [])]
+REFUGE_STAFF_HOSTS = [host.lower() for host in env_list("REFUGE_STAFF_HOSTS", [])]
 
 
 def _required_secret(name: str, filename: str) -> bytes:
@@ -88,6 +91,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The portal's host name never serves the staff workspace, nor the other way round.
+    "refuge.core.surfaces.SurfaceHostsMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF (which would parse the body itself): caps, parses and checks every form body.
     "refuge.core.request_body.RequestBodyMiddleware",
@@ -248,13 +253,19 @@ FILE_UPLOAD_HANDLERS = ["refuge.intake.uploads.handler.BoundedMemoryUploadHandle
 
 # Logs never carry request bodies or personal data: only our own logger's lines and
 # Django's request errors (path and status, no body, no query string values).
+_LOG_FORMAT = env_str("REFUGE_LOG_FORMAT", "plain").strip().lower()
+if _LOG_FORMAT not in {"plain", "json"}:
+    raise ConfigurationError(f"REFUGE_LOG_FORMAT must be plain or json, not {_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "refuge.core.logging.JsonFormatter"},
+    },
     "filters": {"scrub": {"()": "refuge.core.logging.ScrubFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        "console": {"class": "logging.StreamHandler", "formatter": _LOG_FORMAT, "filters": ["scrub"]},
     },
     "root": {"handlers": ["console"], "level": env_str("REFUGE_LOG_LEVEL", "INFO")},
     "loggers": {

@@ -2,8 +2,10 @@ from django.urls import include, path, re_path
 
 from refuge.api.main import not_found_view
 from refuge.api.main import urls as api_urls
+from refuge.core.views import health
 
 urlpatterns = [
+    path("health/", health, name="health"),
     path("api/v1/", api_urls),
     # Every other address under /api/ answers the API's 404 body, not the workspace's page.
     re_path(r"^api/", not_found_view, name="api_not_found"),

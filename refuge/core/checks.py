@@ -142,6 +142,33 @@ def check_allowed_hosts(app_configs: AppConfigs = None, **kwargs: Any) -> list[C
     return []
 
 
+@register()
+def check_surface_hosts(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
+    """refuge.E010: the portal's and the staff's host names must be separate, known and both given."""
+    portal, staff = set(settings.REFUGE_PORTAL_HOSTS), set(settings.REFUGE_STAFF_HOSTS)
+    if not portal and not staff:
+        return []
+    problems = []
+    if not portal or not staff:
+        problems.append("only one of REFUGE_PORTAL_HOSTS and REFUGE_STAFF_HOSTS is set")
+    if portal & staff:
+        problems.append(f"{', '.join(sorted(portal & staff))} is in both lists")
+    allowed = {host.lower() for host in settings.ALLOWED_HOSTS}
+    unknown = sorted((portal | staff) - allowed)
+    if unknown:
+        problems.append(f"{', '.join(unknown)} is not in REFUGE_ALLOWED_HOSTS")
+    return [
+        Error(
+            f"The portal and staff host names are not separate: {problem}.",
+            hint="Set both lists, each host name in one of them and in REFUGE_ALLOWED_HOSTS, e.g. "
+            "REFUGE_PORTAL_HOSTS=<address>.onion,help.example.org REFUGE_STAFF_HOSTS=staff.example.org "
+            "(docs/operations.md, 'Portal and staff on separate host names').",
+            id="refuge.E010",
+        )
+        for problem in problems
+    ]
+
+
 @register(Tags.security)
 def check_csrf_middleware(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
     """refuge.E009: CSRF protection is on (Django's middleware or a subclass of it).

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from refuge.core.health import database_reachable
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -44,3 +48,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         _("Form expired"),
         _("This form was open too long or was sent twice. Go back, reload the page and send it again."),
     )
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """For the load balancer and monitoring: 200 when this process reaches the database, else 503.
+
+    Says nothing else (no version, no counts): it answers on every host name.
+    """
+    if not database_reachable():
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})

@@ -428,6 +428,8 @@ ROUTES: dict[str, Spec] = {
     "workspace:intake_unmerge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_attach": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_file": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID, "file_id": FILE_ID}),
+    # The health check for the load balancer (refuge/core/views.py): the same answer for everyone.
+    "health": Public(),
     # Django's language switch (django.conf.urls.i18n): POST sets the cookie, GET only redirects.
     "set_language": Public(methods=("GET", "POST")),
     # The requester portal (refuge/requester/urls.py): no ids in addresses, the receipt is the key.
