@@ -77,6 +77,9 @@ class AuditEvent(IntEnum):
     LOST_CONTACT_CLEARED = 519
     CASE_MESSAGE_SENT = 520
     TEAM_LEAD_CHANGED = 521
+    # A file inside a compartment (a passport scan), under the compartment's key.
+    COMPARTMENT_FILE_ADDED = 522
+    COMPARTMENT_FILE_READ = 523
     # Shelter (6xx)
     SHELTER_CREATED = 600
     SHELTER_EDITED = 601
