@@ -65,7 +65,8 @@ def fill_case(password: str) -> dict[str, Any]:
     from refuge.cases.models import Person, Priority, Stage
     from refuge.crypto import unwrap_with_password
     from refuge.intake.access import access_by_receipt
-    from refuge.intake.actions import do_requester_message, do_submit_request
+    from refuge.intake.actions.messages import do_requester_message
+    from refuge.intake.actions.submissions import do_submit_request
     from refuge.keyring.keyring import Keyring
 
     coordinator = User.objects.select_related("organisation").get(username="coord")

@@ -680,7 +680,7 @@ def _bulk_case(
         TeamMember,
     )
     from refuge.crypto import blind_index, generate_keypair
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
     from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
     from refuge.keyring.actions.keys import prepare_key
     from refuge.keyring.models import Purpose
@@ -1003,7 +1003,7 @@ def _seed_with_actions(
     from refuge.cases.actions.people import do_add_person
     from refuge.cases.actions.tasks import do_add_task, do_complete_task
     from refuge.cases.models import Case, CompartmentKind, Person, Task
-    from refuge.intake.actions import do_submit_request
+    from refuge.intake.actions.submissions import do_submit_request
     from refuge.keyring.keyring import Keyring
     from refuge.relocation.models import Pathway
     from refuge.shelter.actions import do_end_placement, do_place_person
@@ -1147,7 +1147,7 @@ def generate(
 
     from refuge.accounts.models import Role
     from refuge.cases.models import Person
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
     from refuge.keyring.records import blind_index_secrets
     from refuge.relocation.models import Pathway
     from refuge.shelter.actions import ShelterDetails, do_create_shelter

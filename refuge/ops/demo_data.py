@@ -17,14 +17,9 @@ from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Compartment, Person, PersonRole, Priority, Stage
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import (
-    Submission,
-    do_mark_possible_plant,
-    do_reply,
-    do_requester_message,
-    do_set_status,
-    do_submit_request,
-)
+from refuge.intake.actions.messages import do_reply, do_requester_message
+from refuge.intake.actions.status import do_mark_possible_plant, do_set_status
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.relocation.models import Pathway
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person

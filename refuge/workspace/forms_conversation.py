@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS
 from refuge.workspace.fields import bounded_text, textarea
 
 

@@ -3,6 +3,8 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    api_tokens,
+    applications,
     audit,
     case_edit,
     cases,
@@ -13,10 +15,13 @@ from refuge.workspace.views import (
     grants,
     home,
     intake,
+    lockout,
     members,
     notes,
     organisation,
+    pathways,
     people,
+    safety,
     shelters,
     stages,
     tasks,
@@ -36,6 +41,8 @@ urlpatterns = [
     path("account/password/", account.password_change_view, name="password_change"),
     path("account/duress/", account.duress_view, name="duress"),
     path("account/sessions/revoke/", account.revoke_own_sessions_view, name="revoke_own_sessions"),
+    path("account/tokens/", api_tokens.api_tokens_view, name="api_tokens"),
+    path("account/tokens/<uuid:token_id>/revoke/", api_tokens.api_token_revoke_view, name="api_token_revoke"),
     path("members/", members.members_view, name="members"),
     path("members/<uuid:member_id>/<slug:action>/", members.member_action_view, name="member_action"),
     path(
@@ -123,4 +130,45 @@ urlpatterns += [
     path("audit/verify/", audit.audit_verify_view, name="audit_verify"),
     path("audit/export/", audit.audit_export_view, name="audit_export"),
     path("audit/statistics/", audit.audit_statistics_view, name="audit_statistics"),
+]
+
+# The pathway catalogue (refuge/workspace/views/pathways.py).
+urlpatterns += [
+    path("pathways/", pathways.pathway_list_view, name="pathway_list"),
+    path("pathways/new/", pathways.pathway_new_view, name="pathway_new"),
+    path("pathways/<int:pathway_id>/", pathways.pathway_detail_view, name="pathway_detail"),
+    path("pathways/<int:pathway_id>/edit/", pathways.pathway_edit_view, name="pathway_edit"),
+    path("pathways/<int:pathway_id>/note/", pathways.pathway_note_view, name="pathway_note"),
+    path("pathways/<int:pathway_id>/retire/", pathways.pathway_retire_view, name="pathway_retire"),
+]
+
+# Applications and the advisor (refuge/workspace/views/applications.py).
+_application = "cases/<uuid:case_id>/applications/<uuid:application_id>/"
+urlpatterns += [
+    path("cases/<uuid:case_id>/applications/", applications.application_start_view, name="application_start"),
+    path("cases/<uuid:case_id>/advisor/", applications.advisor_view, name="advisor"),
+    path(_application, applications.application_detail_view, name="application_detail"),
+    path(_application + "folder/", applications.application_folder_view, name="application_folder"),
+    path(_application + "status/", applications.application_status_view, name="application_status"),
+    path(_application + "appointments/", applications.application_appointment_view, name="application_appointment"),
+]
+
+# Safety: a case's check-in schedule and check-ins, alarms, the escalation checklist (views/safety.py).
+urlpatterns += [
+    path("cases/<uuid:case_id>/check-ins/", safety.case_check_ins_view, name="case_check_ins"),
+    path("cases/<uuid:case_id>/check-ins/schedule/", safety.case_schedule_view, name="case_schedule"),
+    path("cases/<uuid:case_id>/check-ins/stop/", safety.case_schedule_stop_view, name="case_schedule_stop"),
+    path("alarms/<uuid:alarm_id>/", safety.alarm_view, name="alarm"),
+    path("alarms/<uuid:alarm_id>/acknowledge/", safety.alarm_acknowledge_view, name="alarm_acknowledge"),
+    path("alarms/<uuid:alarm_id>/outcome/", safety.alarm_outcome_view, name="alarm_outcome"),
+    path("alarms/<uuid:alarm_id>/tasks/<uuid:task_id>/done/", safety.alarm_task_done_view, name="alarm_task_done"),
+    path("organisation/escalation/", safety.escalation_view, name="escalation"),
+    path("organisation/escalation/<uuid:step_id>/remove/", safety.escalation_remove_view, name="escalation_remove"),
+]
+
+# Staff under coercion (views/lockout.py).
+urlpatterns += [
+    path("account/lock/", lockout.lock_view, name="lock"),
+    path("account/lock/me/", lockout.lock_me_out_view, name="lock_me_out"),
+    path("account/lock/everyone/", lockout.emergency_lock_view, name="emergency_lock"),
 ]

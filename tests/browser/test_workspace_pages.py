@@ -15,7 +15,7 @@ from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Compartment, Person, Priority
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
 from tests.browser.test_day_of_work import _log_in, _shot

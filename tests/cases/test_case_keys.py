@@ -16,7 +16,8 @@ from refuge.cases.models import Case, CaseEvent, Compartment, CompartmentKind, P
 from refuge.cases.queries import CaseFilters, case_list, read_compartment, read_summary
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError
-from refuge.intake.actions import do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import RequesterStatus
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.records import decrypt_text

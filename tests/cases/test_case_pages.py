@@ -10,7 +10,7 @@ from refuge.cases import queries
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case
 from refuge.cases.queries import CaseFilters, case_list, is_a_members_list, page_of_cases
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from tests.personas import World
 

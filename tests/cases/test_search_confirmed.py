@@ -16,7 +16,7 @@ from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import Case, CaseIndex, Person, Priority
 from refuge.cases.queries import CaseFilters, case_list, search_cases
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from tests.personas import Persona, World
 

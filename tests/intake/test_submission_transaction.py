@@ -15,7 +15,7 @@ from refuge.audit.actions import flush_held_entries
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import do_submit_request, prepare_submission, store_submission
+from refuge.intake.actions.submissions import do_submit_request, prepare_submission, store_submission
 from refuge.intake.models import HelpRequest, RequestIndex
 from refuge.intake.queries import read_answers
 from refuge.keyring import records

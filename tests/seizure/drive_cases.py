@@ -32,7 +32,7 @@ from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.actions.team import do_remove_team_member
 from refuge.cases.models import Compartment, Person, Priority, Stage
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
 from refuge.keyring.keyring import Keyring
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person

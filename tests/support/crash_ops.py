@@ -509,7 +509,7 @@ def read_request(request: HelpRequest, secret: bytes, rows: IntakeRows | None = 
 
 def _indexed_fields(answers: dict[str, Any]) -> list[str]:
     """The blind indexes a submission with these answers gets (refuge.intake.actions._blind_indexes)."""
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
 
     return sorted(
         name
@@ -1062,7 +1062,7 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
     from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
     from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.models import Compartment, Person, Priority
-    from refuge.intake.actions import do_submit_request
+    from refuge.intake.actions.submissions import do_submit_request
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
@@ -1376,7 +1376,7 @@ def _check_indexes(
     from refuge.cases.compartments import index_values
     from refuge.cases.models import CaseIndex
     from refuge.crypto import blind_index
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
     from refuge.keyring.models import Key, Purpose
     from refuge.keyring.records import server_secret_for
 
@@ -1404,3 +1404,7 @@ def _check_indexes(
 def _case_serial(kind: str, text: str, where: str) -> str:
     found = CASE_SERIALS[kind].match(text)
     return found.group(1) if found else f"? ({where}, {kind})"
+
+
+# Other apps' operations register themselves here, after everything they build on.
+from tests.support import crash_ops_safety  # noqa: E402, F401

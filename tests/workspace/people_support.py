@@ -8,7 +8,7 @@ from typing import Any
 from refuge.accounts.models import User
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case, Compartment, Person, Priority
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter

@@ -14,7 +14,8 @@ from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import Case, Priority
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from tests.personas import Persona, World

@@ -40,7 +40,7 @@ from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.compartments import FIELDS
 from refuge.cases.models import Case, Compartment, Person
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile, RequestLink, RequestMessage
 from refuge.keyring.models import Key, KeyWrap
 from refuge.shelter import actions as shelter_actions

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from refuge.cases.actions.details import do_set_lost_contact
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, Priority, TaskKind
-from refuge.intake.actions import do_requester_message
+from refuge.intake.actions.messages import do_requester_message
 from tests.personas import World
 from tests.workspace.people_support import new_shelter, open_case, place, requester_of, ring
 

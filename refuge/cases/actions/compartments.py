@@ -17,7 +17,7 @@ from refuge.cases.actions.base import CONFLICT, add_event, audit_act, check_on_t
 from refuge.cases.models import CaseIndex, Compartment, EventKind, Person, Task, TeamMember
 from refuge.core.errors import UserError
 from refuge.crypto import blind_index
-from refuge.intake.actions import INDEXED_FIELDS
+from refuge.intake.actions.submissions import INDEXED_FIELDS
 from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.actions.rotation import do_rotate_key
 from refuge.keyring.actions.wraps import do_grant_key, do_revoke_key

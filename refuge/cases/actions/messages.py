@@ -10,8 +10,7 @@ from refuge.audit.events import AuditEvent
 from refuge.cases.actions.base import add_event, audit_act, check_on_team, touch
 from refuge.cases.models import Case, EventKind
 from refuge.core.errors import UserError
-from refuge.intake import actions as intake_actions
-from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS, do_reply
 from refuge.keyring.keyring import Keyring
 
 
@@ -23,7 +22,7 @@ def do_message_requester(*, actor: User, keyring: Keyring, case: Case, body: str
     if len(body or "") > MAX_MESSAGE_CHARS:
         raise UserError("message_too_long", _("The message is too long: at most 10,000 characters."), field="body")
     with transaction.atomic():
-        intake_actions.do_reply(actor=actor, keyring=keyring, request=case.request, body=body)
+        do_reply(actor=actor, keyring=keyring, request=case.request, body=body)
         touch(case)
         add_event(case, keyring.secret_for(case.key), EventKind.MESSAGE, actor, {})
         audit_act(AuditEvent.CASE_MESSAGE_SENT, actor, "case", case.pk)

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from refuge.cases.actions.details import do_edit_case
 from refuge.cases.models import Case
 from refuge.cases.reads import CaseSummary, open_case_summary, read_case_summary
 from refuge.relocation.models import Pathway
+from refuge.relocation.queries import pathways_of
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_cases import CaseEditForm
 from refuge.workspace.submit import submit
@@ -104,4 +105,5 @@ def _save_edit(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 def edit_pathways(case: Case) -> QuerySet[Pathway]:
-    return Pathway.objects.filter(Q(active=True) | Q(pk=case.pathway_id)).order_by("country", "name")
+    offered = pathways_of(case.organisation_id)
+    return (offered | Pathway.objects.filter(cases=case)).order_by("country", "name")

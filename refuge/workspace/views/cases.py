@@ -47,6 +47,7 @@ from refuge.cases.queries import (
 )
 from refuge.cases.reads import open_case_page
 from refuge.relocation.models import Pathway
+from refuge.relocation.queries import pathways_of
 from refuge.shelter.access import visible_shelters
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_cases import (
@@ -100,7 +101,7 @@ def case_list_view(request: StaffRequest) -> HttpResponse:
     if user.role not in CASE_ROLES:
         raise Http404
     form = CaseFilterForm(
-        request.GET, members=_filter_members(user), shelters=visible_shelters(user), pathways=_pathways()
+        request.GET, members=_filter_members(user), shelters=visible_shelters(user), pathways=_pathways(user)
     )
     today = timezone.localdate()
     context: dict[str, Any] = {"form": form, "today": today}
@@ -156,9 +157,9 @@ def _filter_members(user: User) -> QuerySet[User]:
     return members.only("id", "username", "role").order_by("username")
 
 
-def _pathways() -> QuerySet[Pathway]:
-    """The whole catalogue (a few dozen public rows): retired pathways still name older cases."""
-    return Pathway.objects.order_by("country", "name")
+def _pathways(user: User) -> QuerySet[Pathway]:
+    """The catalogue the member's organisation sees (a few dozen rows): retired pathways still name older cases."""
+    return pathways_of(user.organisation_id, active_only=False).order_by("country", "name")
 
 
 def _teams_of_page(cases: list[Case]) -> dict[Any, list[TeamMember]]:
