@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "refuge.cases",
     "refuge.shelter",
     "refuge.safety",
+    "refuge.disclosures",
     "refuge.requester",
     "refuge.workspace",
     "refuge.api",

@@ -78,7 +78,7 @@ def test_inbox_cards_do_not_overlap_at_390_px(live_server, new_page, world: Worl
     page.goto(f"{live_server.url}/requests/")
     assert page.locator("html").get_attribute("lang") == locale[:2]
     cards = page.evaluate(MEASURE)
-    assert len(cards) == 3 and all(len(card["cells"]) == 5 for card in cards)
+    assert len(cards) == 3 and all(len(card["cells"]) >= 5 for card in cards)
     # Shown as cards: one column, each cell as wide as its card.
     assert all(cell["box"]["left"] == card["cells"][0]["box"]["left"] for card in cards for cell in card["cells"])
     assert _overlaps(cards) == []

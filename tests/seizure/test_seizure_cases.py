@@ -5,8 +5,10 @@ a canary in every sensitive field and file (tests/seizure/drive_cases.py): the n
 legal name, passport numbers, registered address, SOGIESC, medical needs, a perpetrator
 in the contact graph, a passport scan's name and content inside the identity compartment,
 notes, tasks, expenses, a document's name and content, a message to the requester, a
-shelter's city, rules and address; then a team member is removed, which rotates every key. A real server then serves the pages that decrypt all of it to the
-coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
+shelter's city, rules and address, a partner's name and contact notes, a disclosure
+packet's purpose, content and consent (and the packet produced for the partner); then a
+team member is removed, which rotates every key. A real server then serves the pages that
+decrypt all of it to the coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         assert scan.status == 200 and scan.body.startswith(b"%PDF")
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
+        embassy = staff.get(reverse("workspace:partner_detail", args=[ids["embassy"]]))
+        assert CANARIES["partner contact"] in embassy.text
+        packet = staff.get(reverse("workspace:packet_review", args=[ids["packet"]]))
+        assert CANARIES["consent who"] in packet.text and CANARIES["packet purpose"] in packet.text
         server.kill()
     seized = tmp_path / "seized"
     shutil.copytree(data_dir, seized)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_expense_minor_units_and_currency'),
+        ('cases', '0009_request_attached_event'),
         ('keyring', '0004_key_grants'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
