@@ -89,6 +89,9 @@ class AuditEvent(IntEnum):
     TEAM_LEAD_CHANGED = 521
     # A team member attached another request to the case (its key went to the team).
     CASE_REQUEST_ATTACHED = 522
+    # A file inside a compartment (a passport scan), under the compartment's key.
+    COMPARTMENT_FILE_ADDED = 523
+    COMPARTMENT_FILE_READ = 524
     # Shelter (6xx)
     SHELTER_CREATED = 600
     SHELTER_EDITED = 601

@@ -19,11 +19,12 @@ from django.http import Http404
 
 from refuge.accounts.models import User
 from refuge.cases.access import access_case, access_person, compartment_holders, visible_cases
+from refuge.cases.actions.compartment_files import do_record_compartment_file_read
 from refuge.cases.actions.compartments import do_record_compartment_read
 from refuge.cases.actions.details import do_record_case_read
 from refuge.cases.actions.documents import do_record_document_read
 from refuge.cases.attach import attached_requests
-from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, TeamMember
+from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentFile, CompartmentKind, Person, TeamMember
 from refuge.cases.queries import (
     Shown,
     read_compartment,
@@ -41,7 +42,9 @@ from refuge.crypto import CryptoError
 from refuge.intake.models import HelpRequest, MergedRequest, RequestFile
 from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
 from refuge.intake.reads import OpenedFile, RequestPage, read_request
+from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.keyring import KeyNotHeld, Keyring
+from refuge.keyring.records import decrypt_text
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +284,7 @@ class OpenedCompartment:
     holders: list[User]
     held: bool
     content: dict[str, Any] | None = None
+    files: list[Shown] = field(default_factory=list)  # its files, their names decrypted (holders only)
 
 
 def open_compartment(member: User, keyring: Keyring, person: Person, kind: str) -> OpenedCompartment:
@@ -297,8 +301,13 @@ def open_compartment(member: User, keyring: Keyring, person: Person, kind: str) 
     if member.pk not in holder_ids:
         return OpenedCompartment(kind, compartment, holders, held=False)
     content = read_compartment(compartment, keyring)
+    secret = keyring.secret_for(compartment.key)
+    files = [
+        Shown(stored, decrypt_text(stored, "name", secret, compartment.key))
+        for stored in compartment.files.defer("data").select_related("uploaded_by")
+    ]
     do_record_compartment_read(actor=member, compartment=compartment)
-    return OpenedCompartment(kind, compartment, holders, held=True, content=content)
+    return OpenedCompartment(kind, compartment, holders, held=True, content=content, files=files)
 
 
 def holds_compartment(member: User, compartment: Compartment) -> bool:
@@ -311,6 +320,22 @@ def access_held_compartment(member: User, person: Person, kind: str) -> Compartm
     if compartment is None or not holds_compartment(member, compartment):
         raise Http404
     return compartment
+
+
+def access_compartment_file(compartment: Compartment, file_id: uuid.UUID | str) -> CompartmentFile:
+    """A file of a compartment the member reached with `access_held_compartment`; else 404."""
+    return by_id_or_404(CompartmentFile.objects.select_related("key").filter(compartment=compartment), file_id)
+
+
+def open_compartment_file(
+    member: User, keyring: Keyring, person: Person, kind: str, file_id: uuid.UUID | str
+) -> OpenedFile:
+    """A compartment's file, for its holders only (audited); 404 for everyone else, as for a missing file."""
+    compartment = access_held_compartment(member, person, kind)
+    stored = access_compartment_file(compartment, file_id)
+    content = decrypt_file_content(stored, keyring.secret_for(compartment.key), compartment.key)
+    do_record_compartment_file_read(actor=member, stored=stored)
+    return OpenedFile(stored.kind, stored.pk, content)
 
 
 def access_compartment_holder(compartment: Compartment, member_id: uuid.UUID | str) -> User:

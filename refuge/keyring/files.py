@@ -3,7 +3,7 @@
 A row holding a file has the registered columns `file_key`, `name` and `removed`
 (encrypted under the row's record key) and `data` (secretstream ciphertext under the
 file key). Rotating the record key re-encrypts 32 bytes per file, not the file. Used by
-request files (intake) and case documents (cases).
+request files (intake), case documents and the files inside compartments (cases).
 """
 
 from __future__ import annotations

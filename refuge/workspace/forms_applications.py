@@ -15,7 +15,7 @@ from refuge.applications.models import Status
 from refuge.cases.models import Case, Person
 from refuge.relocation.models import Pathway
 from refuge.relocation.queries import pathways_of
-from refuge.workspace.forms_cases import MemberChoiceField, PathwayChoiceField, RowChoiceField, VersionField
+from refuge.workspace.fields import MemberChoiceField, PathwayChoiceField, RowChoiceField, VersionField
 from refuge.workspace.forms_people import date_field, text_field
 
 _BAD_STATUS = _("Choose one of the statuses offered.")

@@ -1,8 +1,8 @@
-"""Forms for accepting a request, people, their compartments and their stays: parse and bound; actions decide.
+"""Forms for accepting a request, people and their stays: parse and bound; actions decide.
 
-Compartment forms are built from the schema (refuge/cases/compartments.py), so a
-field added there appears here with its label and limit. Dates are <input type=date>
-and also accept YYYY-MM-DD typed by hand (browsers without a date picker).
+The fields here are shared with the compartments' and the shelters' forms (forms_compartments.py,
+forms_shelters.py). Dates are <input type=date> and also accept YYYY-MM-DD typed by hand
+(browsers without a date picker).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
 from refuge.cases.actions.notes import MAX_CASE_NOTE_CHARS
-from refuge.cases.compartments import CONTACT_FIELDS, FIELDS, MAX_CONTACTS, RELATIONS, Field
 from refuge.cases.models import PersonRole, Priority
 from refuge.core.forms import CleanCharField, too_long_lazy
 from refuge.shelter.models import Shelter
@@ -39,7 +38,7 @@ PRIORITY_CHOICES = [
 ]
 
 
-def _as_label(label: StrOrPromise | Promise) -> StrOrPromise:
+def as_label(label: StrOrPromise | Promise) -> StrOrPromise:
     # The schema's labels are gettext_lazy proxies: translated when the form is shown.
     return cast("StrOrPromise", label)
 
@@ -51,13 +50,13 @@ def text_field(
     errors = {"max_length": too_long_lazy(max_chars), "invalid": BAD_CHARACTERS, **kwargs.pop("error_messages", {})}
     widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput
     return CleanCharField(
-        label=_as_label(label), required=required, max_length=max_chars, widget=widget, error_messages=errors, **kwargs
+        label=as_label(label), required=required, max_length=max_chars, widget=widget, error_messages=errors, **kwargs
     )
 
 
 def date_field(label: StrOrPromise | Promise, *, required: bool = True, **kwargs: Any) -> forms.DateField:
     return forms.DateField(
-        label=_as_label(label),
+        label=as_label(label),
         required=required,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": BAD_DATE, "required": _("Enter a date.")},
@@ -193,95 +192,6 @@ class PersonForm(forms.Form):
 
 class PersonEditForm(PersonForm):
     version = version_field()
-
-
-# --- compartments ----------------------------------------------------------------------------
-
-
-def _schema_field(field: Field) -> forms.Field:
-    if field.kind == "date":
-        return date_field(field.label, required=False)
-    return text_field(field.label, field.max_chars, rows=3 if field.kind == "long" else 0)
-
-
-def compartment_form_class(kind: str) -> type[forms.Form]:
-    """A form with one field per schema field of the compartment kind, and the version."""
-    fields: dict[str, forms.Field] = {field.name: _schema_field(field) for field in FIELDS[kind]}
-    fields["version"] = version_field()
-    return type(f"{kind.title()}CompartmentForm", (forms.Form,), fields)
-
-
-class VersionForm(forms.Form):
-    version = version_field()
-
-
-def _relation_choices() -> list[tuple[str, StrOrPromise | Promise]]:
-    return [("", _("Choose…")), *RELATIONS.items()]
-
-
-class ContactForm(forms.Form):
-    """One entry of the contact graph: a row of the list editor."""
-
-    name = text_field(
-        CONTACT_FIELDS[0].label,
-        CONTACT_FIELDS[0].max_chars,
-        required=True,
-        error_messages={"required": _("Give a name or a description.")},
-    )
-    relation = forms.ChoiceField(
-        label=_as_label(CONTACT_FIELDS[1].label),
-        choices=_relation_choices,
-        error_messages={
-            "required": _("Choose how this contact is related."),
-            "invalid_choice": _("Choose how this contact is related."),
-        },
-    )
-    details = text_field(CONTACT_FIELDS[2].label, CONTACT_FIELDS[2].max_chars, rows=2)
-
-
-class BaseContactFormSet(forms.BaseFormSet):
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = _("Remove this contact")
-
-    def entries(self) -> list[dict[str, str]]:
-        """The contacts to store: kept rows and a filled blank row, in order."""
-        kept = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", {}) or {}
-            if data.get("name") and not data.get("DELETE"):
-                kept.append({"name": data["name"], "relation": data["relation"], "details": data.get("details", "")})
-        return kept
-
-
-# One blank row to add a contact; removing is a checkbox: the list works without JavaScript.
-ContactFormSet = forms.formset_factory(
-    ContactForm,
-    formset=BaseContactFormSet,
-    extra=1,
-    can_delete=True,
-    can_delete_extra=False,
-    max_num=MAX_CONTACTS,
-    validate_max=True,
-    absolute_max=MAX_CONTACTS + 1,
-)
-
-
-class ShareForm(forms.Form):
-    member = MemberChoiceField(
-        label=_("Give this compartment to"),
-        queryset=User.objects.none(),
-        error_messages={
-            "required": _("Choose a member of the team."),
-            "invalid_choice": _("Choose a member of the team."),
-        },
-        help_text=_("Only members of the case's team who do not hold it yet are listed."),
-    )
-
-    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = candidates  # type: ignore[attr-defined]
 
 
 # --- stays in shelters -------------------------------------------------------------------------

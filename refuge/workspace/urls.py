@@ -9,6 +9,7 @@ from refuge.workspace.views import (
     audit,
     case_edit,
     cases,
+    compartments,
     conversation,
     documents,
     expenses,
@@ -126,7 +127,7 @@ urlpatterns += [
 ]
 
 # Accepting requests, people and their compartments, shelters
-# (refuge/workspace/views/accept.py, people.py, shelters.py).
+# (refuge/workspace/views/accept.py, people.py, compartments.py, shelters.py).
 _person = "cases/<uuid:case_id>/people/<uuid:person_id>/"
 urlpatterns += [
     path("requests/<uuid:request_id>/accept/", accept.accept_view, name="intake_accept"),
@@ -135,11 +136,16 @@ urlpatterns += [
     # "edit" and "place" before the compartment kinds: they are not kinds.
     path(_person + "edit/", people.person_edit_view, name="person_edit"),
     path(_person + "place/", people.person_place_view, name="person_place"),
-    path(_person + "<slug:kind>/", people.compartment_view, name="compartment"),
-    path(_person + "<slug:kind>/share/", people.compartment_share_view, name="compartment_share"),
+    path(_person + "<slug:kind>/", compartments.compartment_view, name="compartment"),
+    path(_person + "<slug:kind>/share/", compartments.compartment_share_view, name="compartment_share"),
     path(
-        _person + "<slug:kind>/unshare/<uuid:member_id>/", people.compartment_unshare_view, name="compartment_unshare"
+        _person + "<slug:kind>/unshare/<uuid:member_id>/",
+        compartments.compartment_unshare_view,
+        name="compartment_unshare",
     ),
+    # Files inside a compartment, under its key: its holders only (compartments.py).
+    path(_person + "<slug:kind>/files/", compartments.compartment_file_upload_view, name="compartment_file_upload"),
+    path(_person + "<slug:kind>/files/<uuid:file_id>/", compartments.compartment_file_view, name="compartment_file"),
     path("placements/<uuid:placement_id>/end/", people.placement_end_view, name="placement_end"),
     path("shelters/", shelters.shelter_list_view, name="shelter_list"),
     path("shelters/new/", shelters.shelter_new_view, name="shelter_new"),

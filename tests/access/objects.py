@@ -21,11 +21,22 @@ from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
 from refuge.applications import actions as application_actions
 from refuge.applications.models import Application
+from refuge.cases.actions.compartment_files import do_add_compartment_file
 from refuge.cases.actions.compartments import do_revoke_compartment, do_save_compartment
 from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.tasks import do_add_task
-from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
+from refuge.cases.models import (
+    Case,
+    CaseDocument,
+    Compartment,
+    CompartmentFile,
+    CompartmentKind,
+    Person,
+    PersonRole,
+    Priority,
+    Task,
+)
 from refuge.disclosures import actions as disclosure_actions
 from refuge.disclosures import packets
 from refuge.disclosures.models import Packet, Partner
@@ -321,6 +332,33 @@ class Objects:
             version=None,
         )
         return CompartmentKind.MEDICAL
+
+    def compartment_file(
+        self, org: str, which: str = OWN_CASE, kind: str = CompartmentKind.IDENTITY
+    ) -> CompartmentFile:
+        """A scan in the requester's compartment of `kind`, put there by a holder of it.
+
+        North's own identity file is Bob's (every case-role actor holds the identity); its medical
+        file is Bella's, the only holder of that compartment.
+        """
+
+        def make() -> CompartmentFile:
+            person = self.person(org, which)
+            if kind == CompartmentKind.MEDICAL:
+                self.compartment_kind("not-held")
+                name = "bella"
+            else:
+                name = self._maker(org, which)
+            compartment = Compartment.objects.select_related("key").get(person=person, kind=kind)
+            compartment.person = person
+            return do_add_compartment_file(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                compartment=compartment,
+                upload=CleanUpload(kind="pdf", data=PDF, name="passport-scan.pdf"),
+            )
+
+        return self.once(f"compartment-file:{org}:{which}:{kind}", make)
 
     def identity_holder(self) -> User:
         """On the own case's team, holding its identity compartment, and no actor: Tara."""

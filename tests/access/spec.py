@@ -267,6 +267,17 @@ KIND = Arg(
     },
     of_organisation=False,
 )
+# A scan in the own requester's identity compartment (Bob's); one in the medical compartment
+# only Bella holds, under the identity's address; the other team's and south's identity scans.
+COMPARTMENT_FILE_ID = Arg(
+    own=lambda o: o.compartment_file("north").pk,
+    foreign={
+        "of-another-compartment": lambda o: o.compartment_file("north", kind="medical").pk,
+        OF_ANOTHER_CASE: lambda o: o.compartment_file("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.compartment_file("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
 # A holder of the identity compartment to take it back from (Tara).
 HOLDER_ID = Arg(
     own=lambda o: o.identity_holder().pk,
@@ -498,7 +509,7 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_attached_reply": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).
     "workspace:intake_accept": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("GET", "POST")),
-    # People and compartments (people.py): team members only (access_case, access_person).
+    # People and compartments (people.py, compartments.py): team members only (access_case, access_person).
     "workspace:person_add": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
     "workspace:person_detail": Staff(CASE_ROLES, args=PERSON),
     "workspace:person_edit": Staff(CASE_ROLES, args=PERSON, methods=("GET", "POST")),
@@ -519,6 +530,10 @@ ROUTES: dict[str, Spec] = {
     "workspace:compartment_unshare": Staff(
         CASE_ROLES, args={**COMPARTMENT, "member_id": HOLDER_ID}, methods=("GET", "POST")
     ),
+    # Files inside a compartment (compartments.py): its holders only; 404 for a kind not held or
+    # not made, and for a file of another compartment, case or organisation.
+    "workspace:compartment_file_upload": Staff(CASE_ROLES, args=COMPARTMENT, methods=("POST",)),
+    "workspace:compartment_file": Staff(CASE_ROLES, args={**COMPARTMENT, "file_id": COMPARTMENT_FILE_ID}),
     # Ending a stay (access_placement): the case's team, or any coordinator of the organisation.
     "workspace:placement_end": Staff(
         CASE_ROLES,

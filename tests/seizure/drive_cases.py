@@ -20,6 +20,7 @@ from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User
+from refuge.cases.actions.compartment_files import do_add_compartment_file
 from refuge.cases.actions.compartments import do_save_compartment
 from refuge.cases.actions.details import do_change_stage
 from refuge.cases.actions.documents import do_add_document
@@ -57,6 +58,8 @@ CANARIES = {
     "expense note": "CANARY-expense-bus-ticket-Nalchik",
     "document name": "CANARY-asylum-letter-e1c4",
     "document content": "CANARY-document-page-text-5aa3",
+    "compartment file name": "CANARY-passport-scan-name-2d7a",
+    "compartment file content": "CANARY-passport-scan-page-9e41",
     "message": "CANARY-message-we-found-a-flat-88b0",
     "person details": "CANARY-partner-Islam-travels-along",
     "shelter city": "CANARY-Yerevan-Arabkir",
@@ -134,6 +137,13 @@ def main() -> None:
         },
         version=identity.version,
     )
+    # A passport scan inside the identity compartment: under its key, not the case key.
+    identity.refresh_from_db()
+    identity.person = person
+    scan = sanitise_upload(
+        CANARIES["compartment file name"] + ".pdf", io.BytesIO(_pdf(CANARIES["compartment file content"]))
+    )
+    compartment_file = do_add_compartment_file(actor=worker.user, keyring=bob, compartment=identity, upload=scan)
     for kind, data in (
         ("sogiesc", {"sexual_orientation": CANARIES["orientation"]}),
         ("medical", {"medical_needs": CANARIES["medical"]}),
@@ -237,6 +247,7 @@ def main() -> None:
                 "person": str(person.pk),
                 "partner": str(partner.pk),
                 "shelter": str(shelter.pk),
+                "compartment_file": str(compartment_file.pk),
                 "embassy": str(embassy.pk),
                 "packet": str(packet.pk),
             }

@@ -3,17 +3,20 @@
 A production-settings process drives every case feature through the real actions with
 a canary in every sensitive field and file (tests/seizure/drive_cases.py): the narrative,
 legal name, passport numbers, registered address, SOGIESC, medical needs, a perpetrator
-in the contact graph, notes, tasks, expenses, a document's name and content, a message to
-the requester, a shelter's city, rules and address, a partner's name and contact notes, a
-disclosure packet's purpose, content and consent (and the packet produced for the partner); then a team member is removed, which
-rotates every key. A real server then serves the pages that decrypt all of it to the
-coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
+in the contact graph, a passport scan's name and content inside the identity compartment,
+notes, tasks, expenses, a document's name and content, a message to the requester, a
+shelter's city, rules and address, a partner's name and contact notes, a disclosure
+packet's purpose, content and consent (and the packet produced for the partner); then a
+team member is removed, which rotates every key. A real server then serves the pages that
+decrypt all of it to the coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -22,7 +25,8 @@ import pytest
 from django.urls import reverse
 
 from refuge.accounts import totp
-from tests.seizure.drive_cases import CANARIES
+from refuge.intake.uploads import sanitise_upload
+from tests.seizure.drive_cases import CANARIES, _pdf
 from tests.support.http import LoopbackClient
 from tests.support.seizure import find_canaries, seized_files
 from tests.support.server import initialised_organisation, run_refuge, running_server
@@ -68,6 +72,15 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         for kind in ("identity", "sogiesc", "medical", "contacts"):
             page = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], kind]))
             assert page.status == 200
+        identity = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], "identity"]))
+        assert CANARIES["compartment file name"] in identity.text, "the coordinator holds the identity"
+        scan = staff.get(
+            reverse(
+                "workspace:compartment_file", args=[ids["case"], ids["person"], "identity", ids["compartment_file"]]
+            )
+        )
+        # Decrypted whole (the sanitised PDF's streams are compressed: its text is not searched here).
+        assert scan.status == 200 and scan.body.startswith(b"%PDF")
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
         embassy = staff.get(reverse("workspace:partner_detail", args=[ids["embassy"]]))
@@ -80,4 +93,14 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
     holder.close()
     assert Path(f"{seized / 'refuge.sqlite3'}-wal").exists(), "the WAL must be part of what is searched"
     canaries: dict[str, str | bytes] = dict(CANARIES)
+    # The scan is stored as sanitised (its page text deflated): its deflated page is searched for too.
+    canaries["compartment file stream"] = _deflated_page(CANARIES["compartment file content"])
     assert find_canaries(seized_files(seized), canaries) == []
+
+
+def _deflated_page(text: str) -> bytes:
+    """The compressed content stream of the sanitised one-page PDF that carries `text`, as it is stored."""
+    sanitised = sanitise_upload("scan.pdf", io.BytesIO(_pdf(text))).data
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", sanitised, re.S)
+    assert streams and max(len(stream) for stream in streams) >= 16
+    return max(streams, key=len)

@@ -645,6 +645,7 @@ CASE_SERIALS = {
     "task": re.compile(r"Task (c\d+-\d+):"),
     "case": re.compile(r"Summary (c\d+-\d+):"),
     "compartment": re.compile(r"Compartment (c\d+-\d+):"),
+    "compartment_file": re.compile(r"scan-(c\d+-\d+)\.png"),
 }
 NAMES = ["Алексей Смирнов", "Timur Akhmedov", "Ислам Дудаев", "Dmitri Volkov", "Мария Орлова", "Artyom Belov"]
 ADDRESSES = ["Грозный, ул. Ленина 12", "Makhachkala, Gagarina 4-17", "Нальчик, пр. Шогенцукова 8"]
@@ -962,6 +963,38 @@ class SaveCompartment(_CaseEdit):
 
 
 @register
+class AddCompartmentFile(_CaseInsert):
+    """A scan put in a compartment of the case's requester (POST .../<kind>/files/, multipart):
+    the serial in its encrypted name, its pixels in its content, both under the compartment's key."""
+
+    name = "compartment_file"
+    weight = 0.1
+    stores = "compartment_file"
+    compared = ("compartment", "file")
+
+    def perform(self, client: CrashClient, attempt: Attempt) -> None:
+        target = client.rng.choice(client.cases)
+        kind = client.rng.choice(COMPARTMENT_KINDS)
+        (_field, filename, content), fingerprint = png_upload(client.rng, f"scan-{attempt.serial}.png")
+        attempt.payload = {"case": target.case, "compartment": target.compartments[kind], "file": fingerprint}
+        browser = staff_session(client, attempt)
+        if browser is None:
+            return
+        assert client.staff is not None
+        path = f"/cases/{target.case}/people/{target.person}/{kind}/"
+        posted: dict[str, str | list[str]] = {"csrfmiddlewaretoken": client.staff.csrf}
+        answers: list[Response] = []
+
+        def call() -> Response:
+            answers.append(browser.post_multipart(path + "files/", posted, [("file-file", filename, content)]))
+            return answers[-1]
+
+        attempt.send(call, lambda r: r.status == 302 and _where_to(r) == path + "#files")
+        if answers:
+            _notice_logout(client, answers[-1])
+
+
+@register
 class EditCase(_CaseEdit):
     """An edit of the case's own fields (POST /cases/<id>/edit/, multipart): the serial in the summary."""
 
@@ -1226,7 +1259,7 @@ def _scan_case(
         world.cache.setdefault(("task", serial), []).append(content)
         yield Stored(serial, "task", content, f"{where}, task {serial}")
 
-    edits = 0  # compartment versions beyond the set-up's: one edit each
+    edits = 0  # compartment versions beyond the set-up's, and files put in them: one timeline entry each
     for compartment in compartments:
         edits += yield from _scan_compartment(world, case, compartment, team, wraps)
 
@@ -1293,7 +1326,43 @@ def _scan_compartment(
         yield f"{where}: {edits} edits but {found} 'COMPARTMENT_WRITTEN' audit entries"
     if kind == "identity":
         yield from _check_indexes(world, compartment, content, where, edited=edits > 0)
-    return edits
+    files = yield from _scan_compartment_files(world, compartment, secret, where)
+    return edits + files
+
+
+def _scan_compartment_files(
+    world: World, compartment: Compartment, secret: bytes, where: str
+) -> Generator[Stored | str, None, int]:
+    """Every file of a compartment, opened whole under the compartment's key (secretstream catches
+    truncation), each with its audit entry. Returns how many there are (none at set-up)."""
+    from PIL import Image
+
+    from refuge.audit.events import AuditEvent
+    from refuge.cases.models import CompartmentFile
+    from refuge.keyring.files import decrypt_file_content
+    from refuge.keyring.records import decrypt_text
+
+    compartment_id = str(compartment.pk)
+    stored_files = list(CompartmentFile.objects.filter(compartment=compartment).order_by("id"))
+    for stored in stored_files:
+        if stored.key_id != compartment.key_id:
+            yield f"{where}: a file under another key than the compartment's"
+            continue
+        name = decrypt_text(stored, "name", secret, compartment.key)
+        data = decrypt_file_content(stored, secret, compartment.key)
+        if stored.size != len(data) or stored.kind != "png":
+            yield f"{where}: file {name!r} is {len(data)} bytes of {stored.kind}, its row says {stored.size}"
+            continue
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            pixels = image.convert("RGB").tobytes()
+        serial = _case_serial("compartment_file", name, where)
+        content = {"compartment": compartment_id, "file": file_fingerprint(name, pixels)}
+        world.cache.setdefault(("compartment_file", serial), []).append(content)
+        yield Stored(serial, "compartment_file", content, f"{where}, file {serial}")
+    found = world.audit_count(AuditEvent.COMPARTMENT_FILE_ADDED, compartment_id)
+    if found != len(stored_files):
+        yield f"{where}: {len(stored_files)} files but {found} 'COMPARTMENT_FILE_ADDED' audit entries"
+    return len(stored_files)
 
 
 def _check_indexes(

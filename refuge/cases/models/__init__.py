@@ -23,6 +23,7 @@ from refuge.cases.models.case import (
     TeamMember,
     choice_label,
 )
+from refuge.cases.models.compartment_files import CompartmentFile
 from refuge.cases.models.compartments import Compartment, CompartmentKind
 from refuge.cases.models.documents import CaseDocument
 from refuge.cases.models.events import CaseEvent, EventKind
@@ -41,6 +42,7 @@ __all__ = [
     "CaseIndex",
     "ClosingReason",
     "Compartment",
+    "CompartmentFile",
     "CompartmentKind",
     "Currency",
     "EventKind",

@@ -62,7 +62,7 @@ def _file_page(anchor: str) -> Callable[..., HttpResponse]:
 def case_document_view(request: StaffRequest, case_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
     case = access_case(request.member, case_id).case
     opened = open_case_document(request.member, request.keyring, case, document_id)
-    return _attachment(opened, case.reference)
+    return attachment(opened, case.reference)
 
 
 @staff_view(page=_file_page("conversation"))
@@ -70,10 +70,10 @@ def case_request_file_view(request: StaffRequest, case_id: uuid.UUID, file_id: u
     """A file the requester sent (with the request or in a message), for the case's team."""
     case = access_case(request.member, case_id).case
     opened = open_case_request_file(request.member, request.keyring, case, file_id)
-    return _attachment(opened, case.reference)
+    return attachment(opened, case.reference)
 
 
-def _attachment(opened: OpenedFile, reference: str) -> HttpResponse:
+def attachment(opened: OpenedFile, reference: str) -> HttpResponse:
     content_type, extension = FILE_TYPES.get(opened.kind, ("application/octet-stream", "bin"))
     response = HttpResponse(opened.content, content_type=content_type)
     # A neutral name: the browser's download list outlives the session, and the
