@@ -12,6 +12,9 @@ urlpatterns = [
     path("leave-quickly/", session.quick_exit_view, name="quick_exit"),
     path("request/", request.request_view, name="request"),
     path("request/sent/", request.request_view, {"sent": True}, name="request_sent"),
+    # The requester's yes or no to sharing a disclosure packet (views/consent.py).
+    path("request/consent/", request.consent_view, name="consent"),
+    path("request/answered/", request.request_view, {"answered": True}, name="request_answered"),
     # A partner's download of a disclosure packet (refuge/requester/views/packet.py).
     path("packet/<str:token>/", packet.packet_view, name="packet"),
     path("<slug:org_slug>/", ask.landing_view, name="landing"),
