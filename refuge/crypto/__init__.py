@@ -50,7 +50,8 @@ from refuge.crypto.signing import (
     signing_public_key_of,
     verify_signature,
 )
-from refuge.crypto.streams import CHUNK_BYTES, decrypt_stream, encrypt_stream
+from refuge.crypto.streams import CHUNK_BYTES, MAX_CHUNK_BYTES, decrypt_stream, encrypt_stream, iter_decrypted_stream
+from refuge.crypto.words import WORD_SALT_BYTES, new_word_salt, normalise_word, word_digest
 from refuge.crypto.wrapping import (
     PRODUCTION_KDF,
     TEST_KDF,
@@ -70,8 +71,10 @@ from refuge.crypto.wrapping import (
 __all__ = [
     "CHUNK_BYTES",
     "KEY_BYTES",
+    "MAX_CHUNK_BYTES",
     "PRODUCTION_KDF",
     "TEST_KDF",
+    "WORD_SALT_BYTES",
     "CryptoError",
     "InvalidReceipt",
     "KdfParams",
@@ -96,16 +99,19 @@ __all__ = [
     "generate_keypair",
     "generate_signing_keypair",
     "index_bits",
+    "iter_decrypted_stream",
     "keyed_index",
     "new_age_identity",
     "new_packet_passphrase",
     "new_receipt",
     "new_recovery_code",
+    "new_word_salt",
     "normalise_age_recipient",
     "normalise_document_number",
     "normalise_name",
     "normalise_phone",
     "normalise_receipt",
+    "normalise_word",
     "open_sealed",
     "password_verifier",
     "public_key_of",
@@ -122,6 +128,7 @@ __all__ = [
     "unwrap_with_password",
     "unwrap_with_password_key",
     "verify_signature",
+    "word_digest",
     "wrap_with_key",
     "wrap_with_password",
 ]

@@ -22,7 +22,7 @@ from refuge.crypto import normalise_age_recipient
 from refuge.disclosures.access import can_manage_partners
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.models import Delivery, Packet, Partner, PartnerKind
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Purpose
 from refuge.keyring.records import encrypt_column
@@ -99,7 +99,7 @@ def do_add_partner(*, actor: User, details: PartnerDetails) -> Partner:
         raise UserError("not_allowed", _("Only coordinators manage partners."))
     details = clean_partner(details)
     with transaction.atomic():
-        key, secret = key_actions.do_create_key(
+        key, secret = do_create_key(
             actor=actor,
             organisation=actor.organisation,
             purpose=Purpose.RECORD,

@@ -33,7 +33,7 @@ from refuge.disclosures.archive import packet_archive
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.models import ConsentWay, Delivery, Packet, Partner
 from refuge.disclosures.reads import read_packet_content, read_partner
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Purpose
 from refuge.keyring.records import encrypt_column
@@ -151,7 +151,7 @@ def do_prepare_packet(
     people = _selected_fields(actor, keyring, case, selection)
     today = timezone.localdate()
     with transaction.atomic():
-        key, secret = key_actions.do_create_key(
+        key, secret = do_create_key(
             actor=actor,
             organisation=actor.organisation,
             purpose=Purpose.RECORD,

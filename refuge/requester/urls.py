@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from refuge.requester.views import ask, packet, request, session
+from refuge.requester.views import ask, check_in, packet, request, session
 
 app_name = "requester"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     # The requester's yes or no to sharing a disclosure packet (views/consent.py).
     path("request/consent/", request.consent_view, name="consent"),
     path("request/answered/", request.request_view, {"answered": True}, name="request_answered"),
+    # Under request/: a reserved short name, so no organisation's portal can take these paths.
+    path("request/check-in/", check_in.check_in_view, name="check_in"),
+    path("request/help-now/", check_in.help_now_view, name="help_now"),
+    path("request/help-now/sent/", check_in.help_sent_view, name="help_sent"),
+    path("request/staying-safe/", check_in.safety_guide_view, name="safety_guide"),
     # A partner's download of a disclosure packet (refuge/requester/views/packet.py).
     path("packet/<str:token>/", packet.packet_view, name="packet"),
     path("<slug:org_slug>/", ask.landing_view, name="landing"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from refuge.cases import actions as case_actions
+from refuge.cases.actions.compartments import do_save_compartment
 from refuge.cases.models import Case, Person
 from refuge.disclosures import actions, packets
 from refuge.disclosures.models import Delivery, Packet, Partner, PartnerKind
@@ -64,7 +64,7 @@ def case_with_identity(world: World) -> tuple[Case, Person]:
     person = requester_of(case)
     bob = world.bob.refresh().user
     existing = person.compartments.filter(kind="identity").first()
-    case_actions.do_save_compartment(
+    do_save_compartment(
         actor=bob,
         keyring=ring(world.bob),
         person=person,
@@ -72,9 +72,7 @@ def case_with_identity(world: World) -> tuple[Case, Person]:
         data=IDENTITY,
         version=existing.version if existing else None,
     )
-    case_actions.do_save_compartment(
-        actor=bob, keyring=ring(world.bob), person=person, kind="sogiesc", data=SOGIESC, version=None
-    )
+    do_save_compartment(actor=bob, keyring=ring(world.bob), person=person, kind="sogiesc", data=SOGIESC, version=None)
     return case, person
 
 

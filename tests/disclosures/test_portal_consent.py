@@ -8,13 +8,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from refuge.cases import actions as case_actions
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case, Person
 from refuge.core.errors import UserError
 from refuge.disclosures.models import ConsentQuestion, Packet
 from refuge.disclosures.packets import do_approve_packet
 from refuge.disclosures.portal import do_ask_consent
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from tests.disclosures.support import add_partner, age_key, prepare
 from tests.personas import World
 from tests.requester.helpers import open_request
@@ -23,7 +23,7 @@ from tests.workspace.people_support import ANSWERS, ring
 
 def _case_with_receipt(world: World) -> tuple[Case, Person, str]:
     submission = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="en")
-    case = case_actions.do_accept_request(
+    case = do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,

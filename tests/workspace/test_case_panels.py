@@ -17,8 +17,10 @@ from tests.workspace.test_cases_views import _case, _open_case
 
 TODAYS_PANELS = [
     "stage",
+    "safety",  # refuge/workspace/views/safety_panels.py
     "summary",
     "people",
+    "applications",  # refuge/workspace/views/applications_panels.py
     "tasks",
     "notes",
     "conversation",
