@@ -121,3 +121,21 @@ class ConsentQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"consent question {self.pk}"
+
+
+class ImportedReferral(models.Model):
+    """A packet from another Refuge installation, imported as a case here (once: a replay is refused)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    packet_id = models.UUIDField()  # the sending installation's packet id, as packet.json gives it
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    imported_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "packet_id"], name="referral_imported_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"imported referral {self.pk}"
