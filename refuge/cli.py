@@ -20,6 +20,7 @@ COMMANDS = {
     "backup": "write one encrypted backup file while the server runs; --verify FILE checks one",
     "restore": "restore a backup into a new, empty installation (all or nothing)",
     "retention": "retention rules, legal holds and what the daily job will crypto-shred",
+    "import-referral": "import another Refuge installation's disclosure packet as a new case (checked whole first)",
     "check": "run system checks (add --deploy for production checks)",
     "manage": "any other Django management command",
 }
@@ -51,5 +52,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if command == "manage":
         execute_from_command_line(["refuge", *rest])
+    elif command == "import-referral":
+        execute_from_command_line(["refuge", "import_referral", *rest])
     else:
         execute_from_command_line(["refuge", command, *rest])

@@ -98,3 +98,44 @@ class Packet(models.Model):
 
     def __str__(self) -> str:
         return f"packet {self.pk}"
+
+
+@register_encrypted(key_field="key", columns=("question",))
+class ConsentQuestion(models.Model):
+    """The team asks the requester, on their portal page, whether a packet may go (issue #14).
+
+    The question (purpose and the fields, by name) is encrypted under the request's key, which
+    the team and the requester's receipt hold; the answer and its day are in clear, as a packet's
+    `consent_recorded` is: the approval gate reads them without keys. The day only, never the
+    time: a requester's act is not dated finer than its hour anywhere (docs/audit.md).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    packet = models.OneToOneField(Packet, on_delete=models.CASCADE, related_name="question")
+    request = models.ForeignKey("intake.HelpRequest", on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    question = models.BinaryField()  # JSON: purpose, field names
+    asked_on = models.DateField()
+    answered_on = models.DateField(null=True, blank=True)
+    agreed = models.BooleanField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"consent question {self.pk}"
+
+
+class ImportedReferral(models.Model):
+    """A packet from another Refuge installation, imported as a case here (once: a replay is refused)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    packet_id = models.UUIDField()  # the sending installation's packet id, as packet.json gives it
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    imported_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "packet_id"], name="referral_imported_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"imported referral {self.pk}"

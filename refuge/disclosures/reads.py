@@ -14,7 +14,7 @@ from refuge.accounts.models import User
 from refuge.cases.access import access_case
 from refuge.disclosures import actions
 from refuge.disclosures.access import access_case_packet, access_packet_to_approve, access_partner
-from refuge.disclosures.models import Packet, Partner
+from refuge.disclosures.models import ConsentQuestion, Packet, Partner
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.records import decrypt_column, decrypt_text
 
@@ -74,13 +74,15 @@ class PacketPage:
     packet: Packet
     content: dict[str, Any]  # as the partner will get it
     consent: dict[str, Any] | None
+    question: ConsentQuestion | None  # asked through the portal: when, and the answer (in clear)
 
 
 def _open(member: User, keyring: Keyring, packet: Packet) -> PacketPage:
     content = read_packet_content(packet, keyring)
     consent = read_packet_consent(packet, keyring)
+    question = ConsentQuestion.objects.filter(packet=packet).first()
     actions.do_record_packet_read(actor=member, packet=packet)
-    return PacketPage(packet, content, consent)
+    return PacketPage(packet, content, consent, question)
 
 
 def open_case_packet(

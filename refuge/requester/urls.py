@@ -12,6 +12,9 @@ urlpatterns = [
     path("leave-quickly/", session.quick_exit_view, name="quick_exit"),
     path("request/", request.request_view, name="request"),
     path("request/sent/", request.request_view, {"sent": True}, name="request_sent"),
+    # The requester's yes or no to sharing a disclosure packet (views/consent.py).
+    path("request/consent/", request.consent_view, name="consent"),
+    path("request/answered/", request.request_view, {"answered": True}, name="request_answered"),
     # Under request/: a reserved short name, so no organisation's portal can take these paths.
     path("request/check-in/", check_in.check_in_view, name="check_in"),
     path("request/help-now/", check_in.help_now_view, name="help_now"),

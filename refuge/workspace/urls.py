@@ -114,6 +114,11 @@ urlpatterns += [
         name="packet_consent",
     ),
     path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/ask/",
+        packets.packet_ask_view,
+        name="packet_ask",
+    ),
+    path(
         "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/revoke/",
         packets.packet_revoke_view,
         name="packet_revoke",

@@ -446,6 +446,8 @@ ROUTES: dict[str, Spec] = {
     # The requester portal (refuge/requester/urls.py): no ids in addresses, the receipt is the key.
     # A partner's download of a disclosure packet (requester/views/packet.py): the link is the key.
     "requester:packet": Public(args={"token": PACKET_TOKEN}, methods=("GET", "POST"), own_404_page=True),
+    "requester:consent": Public(methods=("POST",)),
+    "requester:request_answered": Public(),
     "requester:status": Public(methods=("GET", "POST")),
     "requester:leave": Public(methods=("GET", "POST")),
     "requester:quick_exit": Public(),
@@ -553,6 +555,7 @@ ROUTES: dict[str, Spec] = {
     "workspace:packet_new": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
     "workspace:packet_detail": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}),
     "workspace:packet_consent": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_ask": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     "workspace:packet_revoke": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.

@@ -440,7 +440,9 @@ class CrashSuite:
         for client, account in zip(self.clients, opened["accounts"], strict=True):
             client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
         for case in opened["cases"]:
-            target = CaseTarget(case["case"], case["person"], case["compartments"], [tuple(m) for m in case["team"]])
+            target = CaseTarget(
+                case["case"], case["person"], case["compartments"], [tuple(m) for m in case["team"]], case["partner"]
+            )
             for number in case["workers"]:
                 self.clients[number].cases.append(target)
         self.case_baseline = opened["baseline"]

@@ -154,6 +154,7 @@ class CaseTarget:
     person: str  # the requester, whose compartments are edited
     compartments: dict[str, str]  # kind -> compartment id
     team: list[tuple[str, str]]  # (user id, username): who a task may go to
+    partner: str = ""  # the organisation's partner, for disclosure packets
 
 
 @dataclass
@@ -646,6 +647,7 @@ CASE_SERIALS = {
     "case": re.compile(r"Summary (c\d+-\d+):"),
     "compartment": re.compile(r"Compartment (c\d+-\d+):"),
     "compartment_file": re.compile(r"scan-(c\d+-\d+)\.png"),
+    "packet": re.compile(r"Packet (c\d+-\d+):"),
 }
 NAMES = ["Алексей Смирнов", "Timur Akhmedov", "Ислам Дудаев", "Dmitri Volkov", "Мария Орлова", "Artyom Belov"]
 ADDRESSES = ["Грозный, ул. Ленина 12", "Makhachkala, Gagarina 4-17", "Нальчик, пр. Шогенцукова 8"]
@@ -1036,6 +1038,45 @@ class EditCase(_CaseEdit):
         _post_staff(client, attempt, browser, path, fields, done, token=page.csrf_token(), multipart=True)
 
 
+@register
+class PreparePacket(_CaseInsert):
+    """A disclosure packet prepared from the case (POST /cases/<id>/disclosures/new/): the serial in its purpose.
+
+    Its row, its own key (wrapped for the team and recovery) and its audit entry are one
+    transaction; acknowledged by the redirect to the new packet's page."""
+
+    name = "packet"
+    weight = 0.15
+    stores = "packet"
+    compared = ("case", "purpose", "fields")
+
+    def perform(self, client: CrashClient, attempt: Attempt) -> None:
+        target = client.rng.choice(client.cases)
+        purpose = f"Packet {attempt.serial}: {_words(client.rng, 1, 12)}."
+        attempt.payload = {"case": target.case, "purpose": purpose, "fields": ["identity.legal_name"]}
+        browser = staff_session(client, attempt)
+        if browser is None:
+            return
+        assert client.staff is not None
+        chosen = f"{target.person}:identity:legal_name"
+        posted = {
+            "csrfmiddlewaretoken": client.staff.csrf,
+            "partner": target.partner,
+            "purpose": purpose,
+            "chosen": chosen,
+        }
+        path, prefix = f"/cases/{target.case}/disclosures/new/", f"/cases/{target.case}/disclosures/"
+        answers: list[Response] = []
+
+        def call() -> Response:
+            answers.append(browser.request("POST", path, posted))
+            return answers[-1]
+
+        attempt.send(call, lambda r: r.status == 302 and _where_to(r).startswith(prefix))
+        if answers:
+            _notice_logout(client, answers[-1])
+
+
 # --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
 
 
@@ -1062,11 +1103,17 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
     from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
     from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.models import Compartment, Person, Priority
+    from refuge.disclosures.actions import PartnerDetails, do_add_partner
     from refuge.intake.actions.submissions import do_submit_request
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
     with transaction.atomic():
+        # The partner packets are prepared for (delivery by password: nothing is produced here).
+        partner_row = do_add_partner(
+            actor=coordinator,
+            details=PartnerDetails("crash-ngo", "Receiving NGO", "ngo", "Canada", "password", "", ""),
+        )
         if connection.vendor == "postgresql":
             # Flushed before the answer even on the negative control's cluster (synchronous_commit
             # off): losing the set-up would be a broken run, not a finding.
@@ -1109,6 +1156,7 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
                     "compartments": {c.kind: str(c.pk) for c in Compartment.objects.filter(person=person)},
                     "team": [[str(member.pk), member.username] for member in team],
                     "workers": sorted({index, partner}),
+                    "partner": str(partner_row.pk),
                 }
             )
     return {"accounts": accounts, "cases": opened, "baseline": case_baseline(world)}
@@ -1399,6 +1447,41 @@ def _check_indexes(
     if set(stored) != set(expected) or (edited and sorted(stored) != sorted(expected)):
         fields = sorted(name for name, _digest in stored)
         yield f"{where}: blind indexes {fields} do not follow the compartment ({sorted(n for n, _d in expected)})"
+
+
+@scanner
+def scan_packets(world: World) -> Iterator[Stored | str]:
+    """Every disclosure packet: its key wrapped for the case's team and recovery, its content
+    decrypting, its audit entry there; yielded as Stored writes for PreparePacket."""
+    from refuge.cases.models import TeamMember
+    from refuge.disclosures.audit_events import DisclosureEvent
+    from refuge.disclosures.models import Packet
+    from refuge.keyring.models import HolderKind
+    from refuge.keyring.records import decrypt_text
+
+    found = list(Packet.objects.filter(organisation=world.organisation).select_related("key", "case"))
+    wraps = world.wraps_of([packet.key_id for packet in found])
+    for packet in found:
+        where = f"case {packet.case.reference}, packet {packet.pk}"
+        team = set(TeamMember.objects.filter(case_id=packet.case_id).values_list("user_id", flat=True))
+        try:
+            secret = world.team_secret(
+                packet.key, {HolderKind.USER, HolderKind.RECOVERY}, wraps.get(packet.key_id, []), team
+            )
+            content = json.loads(decrypt_text(packet, "content", secret, packet.key))
+        except Exception as error:  # noqa: BLE001 - whatever fails to open is reported, and the scan goes on
+            yield f"{where} does not open with the team's key: {type(error).__name__}: {error}"
+            continue
+        serial = _case_serial("packet", content.get("purpose", ""), where)
+        stored = {
+            "case": str(packet.case_id),
+            "purpose": content.get("purpose"),
+            "fields": [f["name"] for person in content.get("people", []) for f in person["fields"]],
+        }
+        world.cache.setdefault(("packet", serial), []).append(stored)
+        if world.audit_count(DisclosureEvent.PACKET_PREPARED, str(packet.pk)) != 1:
+            yield f"{where}: not one 'PACKET_PREPARED' audit entry"
+        yield Stored(serial, "packet", stored, where)
 
 
 def _case_serial(kind: str, text: str, where: str) -> str:

@@ -20,7 +20,7 @@ TODAYS_PANELS = [
     "safety",  # refuge/workspace/views/safety_panels.py
     "summary",
     "people",
-    "applications",
+    "applications",  # refuge/workspace/views/applications_panels.py
     "tasks",
     "notes",
     "conversation",

@@ -6,10 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
 
 from refuge.core.errors import UserError
 from refuge.core.forms import add_user_error
 from refuge.core.request_body import body_error, shows_body_errors
+from refuge.disclosures.portal import do_answer_consent
 from refuge.intake.access import RequesterAccess
 from refuge.intake.queries import read_files, read_messages
 from refuge.intake.uploads.handler import memory_uploads
@@ -22,6 +24,7 @@ from refuge.requester.session import (
     open_portal_session,
 )
 from refuge.requester.views.common import file_note, portal_view, render_portal
+from refuge.requester.views.consent import consent_questions
 
 
 @portal_view
@@ -29,7 +32,7 @@ from refuge.requester.views.common import file_note, portal_view, render_portal
 @shows_body_errors
 @sensitive_post_parameters()
 @sensitive_variables()
-def request_view(request: HttpRequest, sent: bool = False) -> HttpResponse:
+def request_view(request: HttpRequest, sent: bool = False, answered: bool = False) -> HttpResponse:
     session = open_portal_session(request)
     if session is None:
         return session_ended(request)
@@ -53,7 +56,7 @@ def request_view(request: HttpRequest, sent: bool = False) -> HttpResponse:
             response = redirect("requester:request_sent")
             keep_portal_session(response, session)
             return response
-    return render_request_page(request, session, form, sent=sent)
+    return render_request_page(request, session, form, sent=sent, answered=answered)
 
 
 @sensitive_variables()
@@ -64,6 +67,8 @@ def render_request_page(
     *,
     sent: bool = False,
     unsent: bool = False,
+    answered: bool = False,
+    consent_error: str = "",
 ) -> HttpResponse:
     """The page, with the session renewed: it lasts as long as the requester keeps using it."""
     conversation = [
@@ -75,14 +80,18 @@ def render_request_page(
         file_note(f.name, f.removed) for f in read_files(session.request, session.secret) if f.file.message_id is None
     ]
     context = {
+        "consent_questions": consent_questions(session.request, session.secret),
         "help_request": session.request,
         "first_files": first_files,
         "conversation": conversation,
         "form": form,
         "sent": sent,
         "unsent": unsent,
+        "answered": answered,
+        "consent_error": consent_error,
     }
-    response = render_portal(request, "requester/request.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors or consent_error else 200
+    response = render_portal(request, "requester/request.html", context, status=status)
     keep_portal_session(response, session)
     return response
 
@@ -95,4 +104,22 @@ def session_ended(request: HttpRequest) -> HttpResponse:
     notice = _("Your message has not been sent yet: enter your receipt, then send it.") if unsent.strip() else ""
     response = render_portal(request, "requester/status.html", {"form": form, "ended": True, "notice": notice})
     forget_portal_cookie(response)
+    return response
+
+
+@portal_view
+@require_POST
+def consent_view(request: HttpRequest) -> HttpResponse:
+    session = open_portal_session(request)
+    if session is None:
+        return redirect("requester:status")
+    answer = request.POST.get("answer", "")
+    try:
+        if answer not in ("yes", "no"):
+            raise UserError("no_answer", _("Choose yes or no."))
+        do_answer_consent(request=session.request, question_id=request.POST.get("question", ""), agreed=answer == "yes")
+    except UserError as error:
+        return render_request_page(request, session, ReplyForm(), consent_error=str(error.message))
+    response = redirect("requester:request_answered")
+    keep_portal_session(response, session)
     return response

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from refuge.cases.access import access_case
-from refuge.disclosures import packets
+from refuge.disclosures import packets, portal
 from refuge.disclosures.access import (
     access_case_packet,
     access_packet_to_approve,
@@ -72,6 +72,7 @@ def _shown(page: PacketPage) -> dict[str, Any]:
         "packet": page.packet,
         "content": page.content,
         "consent": page.consent,
+        "question": page.question,
         "consent_way": ConsentWay(way).label if way in ConsentWay.values else way,
         "state": state,
         "state_label": STATES[state],
@@ -132,6 +133,15 @@ def packet_revoke_view(request: StaffRequest, case_id: uuid.UUID, packet_id: uui
     packet = access_case_packet(access_case(request.member, case_id).case, packet_id)
     packets.do_revoke_packet(actor=request.member, packet=packet)
     messages.success(request, _("The packet is revoked: its link no longer works."))
+    return redirect(_packet_url(packet))
+
+
+@require_POST
+@staff_view(page=_packet_page)
+def packet_ask_view(request: StaffRequest, case_id: uuid.UUID, packet_id: uuid.UUID) -> HttpResponse:
+    packet = access_case_packet(access_case(request.member, case_id).case, packet_id)
+    portal.do_ask_consent(actor=request.member, keyring=request.keyring, packet=packet)
+    messages.success(request, _("The requester is asked on their portal page. Their answer will show here."))
     return redirect(_packet_url(packet))
 
 

@@ -1,0 +1,64 @@
+"""`refuge import-referral FILE`: open a case from another Refuge installation's packet (refuge/disclosures/referrals.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from refuge.accounts.models import User
+from refuge.core.errors import UserError
+from refuge.disclosures.referrals import MAX_REFERRAL_BYTES, do_import_referral, read_referral
+
+MAX_IDENTITY_FILE_BYTES = 10_000
+
+
+def _read(path: str, limit: int, what: str) -> bytes:
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise CommandError(f"cannot read {what} {path}: {error.strerror}") from None
+    if len(data) > limit:
+        raise CommandError(f"{path} is larger than any {what} can be")
+    return data
+
+
+def _identity(text: bytes) -> str:
+    """The AGE-SECRET-KEY line of an age-keygen file (its comment lines skipped)."""
+    for line in text.decode("utf-8", "replace").splitlines():
+        if line.strip().startswith("AGE-SECRET-KEY-1"):
+            return line.strip()
+    raise CommandError("the key file holds no AGE-SECRET-KEY line (make one with age-keygen)")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a disclosure packet from another Refuge installation as a new case of this organisation, "
+        "under its own keys, led by the coordinator named. Nothing is written unless the whole packet checks."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="the packet (packet.zip.age) as downloaded")
+        parser.add_argument("--org", required=True, help="the receiving organisation's short name")
+        parser.add_argument("--coordinator", required=True, help="the coordinator who leads the new case")
+        parser.add_argument(
+            "--identity", required=True, help="the organisation's age key file (age-keygen -o FILE; keep it offline)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        coordinator = (
+            User.objects.select_related("organisation")
+            .filter(organisation__slug=options["org"].strip().lower(), username=options["coordinator"].strip())
+            .first()
+        )
+        if coordinator is None:
+            raise CommandError("no such member in that organisation")
+        identity = _identity(_read(options["identity"], MAX_IDENTITY_FILE_BYTES, "key file"))
+        sealed = _read(options["file"], MAX_REFERRAL_BYTES, "packet")
+        try:
+            case = do_import_referral(coordinator=coordinator, referral=read_referral(sealed, identity))
+        except UserError as error:
+            raise CommandError(str(error.message)) from None
+        self.stdout.write(f"Imported as case {case.reference}, led by {coordinator.username}.")

@@ -1,0 +1,184 @@
+"""Importing a packet from another Refuge installation as a new case here (`refuge import-referral FILE`).
+
+The hand-over from the evacuating organisation to the receiving one: the sender's packet
+(docs/disclosures.md) was encrypted to this organisation's age key, made with `age-keygen` and
+kept by its operator. The import opens it, checks every byte of it before anything is written
+(a damaged, truncated, foreign, replayed or malformed packet is one clear UserError and no row),
+then, in one transaction, opens a case under this organisation's own keys for the coordinator
+named: the transferred fields in the people's compartments, and a note of provenance (who sent
+it, when, why, the packet's id) as the case's summary. Nothing else about the sender travels.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import secrets
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refuge.accounts.models import Role, User
+from refuge.audit.actions import record
+from refuge.cases.actions.compartments import create_compartment
+from refuge.cases.actions.people import new_person
+from refuge.cases.compartments import FIELDS, clean_content
+from refuge.cases.models import PRIORITY_DUE_DAYS, Case, PersonRole, Priority, Stage, TeamMember
+from refuge.core.errors import UserError
+from refuge.crypto import CryptoError, decrypt_with_age_identity
+from refuge.disclosures.archive import SCHEMA
+from refuge.disclosures.audit_events import DisclosureEvent
+from refuge.disclosures.models import ImportedReferral
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.models import Purpose
+from refuge.keyring.records import encrypt_column
+
+MAX_REFERRAL_BYTES = 60 * 1024 * 1024  # the encrypted file
+MAX_PACKET_JSON_BYTES = 1024 * 1024  # packet.json inside it, checked before it is read
+MAX_REFERRAL_PEOPLE = 30
+MAX_REFERRAL_FIELDS = 200
+MAX_PROVENANCE_CHARS = 1_000
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_KNOWN = {(kind, field.name) for kind, fields in FIELDS.items() for field in fields}
+
+
+@dataclass(frozen=True)
+class Referral:
+    packet_id: uuid.UUID
+    sender: str
+    purpose: str
+    prepared_on: str
+    people: list[dict[str, dict[str, str]]]  # per person: compartment kind -> {field: value}
+
+
+def _refused(message: Any) -> UserError:
+    return UserError("bad_referral", message)
+
+
+def read_referral(sealed: bytes, identity: str) -> Referral:
+    """The packet's content, checked whole; UserError (nothing written) for anything else."""
+    if len(sealed) > MAX_REFERRAL_BYTES:
+        raise _refused(_("This file is larger than any packet can be."))
+    try:
+        archive_bytes = decrypt_with_age_identity(sealed, identity)
+    except CryptoError:
+        raise _refused(
+            _(
+                "This file does not open with this organisation's key: it is addressed to someone else, damaged or cut short."
+            )
+        ) from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+            info = archive.getinfo("packet.json")
+            if info.file_size > MAX_PACKET_JSON_BYTES:
+                raise _refused(_("The packet's data is larger than any packet's can be."))
+            data = json.loads(archive.read(info).decode("utf-8"))
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, EOFError, RuntimeError):
+        raise _refused(_("This packet is not in the format Refuge writes: it holds no readable packet.json.")) from None
+    return _checked(data)
+
+
+def _text(value: Any, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise _refused(_("The packet's data is not in the format Refuge writes."))
+    return value.strip()
+
+
+def _checked(data: Any) -> Referral:
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise _refused(_("This packet is not in the format Refuge writes (schema refuge-disclosure/1)."))
+    try:
+        packet_id = uuid.UUID(_text(data.get("packet"), 36))
+        prepared_on = datetime.date.fromisoformat(_text(data.get("prepared_on"), 10)).isoformat()
+    except ValueError:
+        raise _refused(_("The packet's data is not in the format Refuge writes.")) from None
+    people = data.get("people")
+    if not isinstance(people, list) or not 1 <= len(people) <= MAX_REFERRAL_PEOPLE:
+        raise _refused(_("The packet's data is not in the format Refuge writes."))
+    shaped: list[dict[str, dict[str, str]]] = []
+    count = 0
+    for person in people:
+        fields = person.get("fields") if isinstance(person, dict) else None
+        if not isinstance(fields, list):
+            raise _refused(_("The packet's data is not in the format Refuge writes."))
+        by_kind: dict[str, dict[str, str]] = {}
+        for item in fields:
+            count += 1
+            name = _text(item.get("name") if isinstance(item, dict) else None, 100)
+            kind, _dot, field = name.partition(".")
+            if (kind, field) not in _KNOWN or count > MAX_REFERRAL_FIELDS:
+                raise _refused(_("The packet holds a field this installation does not know."))
+            by_kind.setdefault(kind, {})[field] = _text(item.get("value"), 5_000)
+        for kind, content in by_kind.items():
+            clean_content(kind, content)  # the limits and formats of this installation's compartments
+        shaped.append(by_kind)
+    return Referral(
+        packet_id,
+        _text(data.get("from"), 200),
+        _text(data.get("purpose"), MAX_PROVENANCE_CHARS),
+        prepared_on,
+        shaped,
+    )
+
+
+def do_import_referral(*, coordinator: User, referral: Referral) -> Case:
+    """Open a case from a checked referral, under this organisation's keys, led by `coordinator`."""
+    if coordinator.role != Role.COORDINATOR or not coordinator.is_active or len(bytes(coordinator.public_key)) != 32:
+        raise UserError("not_coordinator", _("Name an active coordinator of the receiving organisation."))
+    if ImportedReferral.objects.filter(
+        organisation_id=coordinator.organisation_id, packet_id=referral.packet_id
+    ).exists():
+        raise UserError("already_imported", _("This packet has already been imported here."))
+    now = timezone.localdate()
+    provenance = _("Referred by %(sender)s on %(date)s for: %(purpose)s (packet %(packet)s).") % {
+        "sender": referral.sender,
+        "date": referral.prepared_on,
+        "purpose": referral.purpose,
+        "packet": referral.packet_id,
+    }
+    try:
+        with transaction.atomic():
+            key, secret = do_create_key(
+                actor=coordinator,
+                organisation=coordinator.organisation,
+                purpose=Purpose.RECORD,
+                label="case",
+                members=[coordinator],
+            )
+            case = Case(
+                organisation=coordinator.organisation,
+                reference="C-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6)),
+                key=key,
+                priority=Priority.URGENT,
+                stage=Stage.ACCEPTED,
+                opened_on=now,
+                due_on=now + datetime.timedelta(days=PRIORITY_DUE_DAYS[Priority.URGENT]),
+                stage_changed_on=now,
+                last_activity_on=now,
+            )
+            encrypt_column(case, "summary", json.dumps(str(provenance), ensure_ascii=False), secret, key)
+            case.save(force_insert=True)
+            TeamMember.objects.create(case=case, user=coordinator, lead=True, added_on=now)
+            for number, compartments in enumerate(referral.people):
+                person = new_person(case, secret, PersonRole.REQUESTER if number == 0 else PersonRole.OTHER, {})
+                for kind, content in compartments.items():
+                    create_compartment(coordinator, person, kind, clean_content(kind, content), [coordinator], secret)
+            ImportedReferral.objects.create(
+                organisation=coordinator.organisation, packet_id=referral.packet_id, case=case, imported_on=now
+            )
+            record(
+                DisclosureEvent.REFERRAL_IMPORTED,
+                actor_id=coordinator.pk,
+                organisation_id=coordinator.organisation_id,
+                object_type="case",
+                object_id=case.pk,
+            )
+    except IntegrityError:
+        raise UserError("already_imported", _("This packet has already been imported here.")) from None
+    return case
