@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.db.models import QuerySet
 
 from refuge.applications.advisor import History
-from refuge.applications.models import Application, Status
+from refuge.applications.models import Application, Journey, Status, TravelLeg
 from refuge.cases.models import Case
 
 
@@ -43,3 +43,12 @@ def history_by_pathway(organisation_id: uuid.UUID) -> dict[int, History]:
         pathway_id: History(granted=granted[pathway_id], refused=refused[pathway_id], days=tuple(days[pathway_id]))
         for pathway_id in set(granted) | set(refused)
     }
+
+
+def journey_of(case: Case) -> Journey | None:
+    """The case's departure and arrival months (clear columns), if any is recorded."""
+    return Journey.objects.filter(case=case).only("case_id", "departed_month", "arrived_month").first()
+
+
+def legs_count(case: Case) -> int:
+    return TravelLeg.objects.filter(case=case).count()

@@ -45,6 +45,7 @@ from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
 from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
+from refuge.workspace.forms_pathways import PathwayForm, PathwayNoteForm
 from refuge.workspace.forms_shelters import ShelterForm
 
 # What the real pages show per page of a list (views/cases.py, views/intake.py).
@@ -105,6 +106,27 @@ def _pathway_list(request: HttpRequest, user: User) -> HttpResponse:
         (CatalogueEntry(pathway=p, note="", offered=True), requirement_labels(p.hard_requirements)) for p in shared
     ]
     return render(request, "workspace/pathways/list.html", {"entries": entries, "manager": can_manage_pathways(user)})
+
+
+def _pathway_detail(request: HttpRequest, user: User) -> HttpResponse:
+    # A shared pathway as a new organisation sees it: no notes; a private one does not exist.
+    wanted = request.resolver_match.kwargs.get("pathway_id", 0) if request.resolver_match else 0
+    pathway = Pathway.objects.filter(pk=int(wanted), organisation__isnull=True).first()
+    if pathway is None:
+        raise Http404
+    context = {
+        "entry": CatalogueEntry(pathway=pathway, note="", offered=pathway.active),
+        "pathway": pathway,
+        "requirements": requirement_labels(pathway.hard_requirements),
+        "manager": can_manage_pathways(user),
+        "own": False,
+        "note_form": PathwayNoteForm(prefix="note"),
+    }
+    return render(request, "workspace/pathways/detail.html", context)
+
+
+def _pathway_new(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "workspace/pathways/form.html", {"form": PathwayForm()})
 
 
 def _shelter_new(request: HttpRequest, user: User) -> HttpResponse:
@@ -173,6 +195,8 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:shelter_list": EmptyPage(lambda user: user.role in CASE_ROLES, _shelter_list),
     "workspace:shelter_new": EmptyPage(can_manage_shelters, _shelter_new),
     "workspace:pathway_list": EmptyPage(lambda user: user.role in CASE_ROLES, _pathway_list),
+    "workspace:pathway_detail": EmptyPage(lambda user: user.role in CASE_ROLES, _pathway_detail),
+    "workspace:pathway_new": EmptyPage(can_manage_pathways, _pathway_new),
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
     "workspace:audit": EmptyPage(_reads_audit, _audit_log),

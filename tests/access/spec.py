@@ -372,6 +372,12 @@ ROUTES: dict[str, Spec] = {
     "workspace:application_status": Staff(
         CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
     ),
+    # Travel and arrival (travel.py): the case's team only.
+    "workspace:travel": Staff(CASE_ROLES, args=CASE),
+    "workspace:travel_leg": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:travel_departure": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:travel_arrival": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:travel_close": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:application_appointment": Staff(
         CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
     ),

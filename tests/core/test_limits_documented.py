@@ -48,6 +48,7 @@ MODULES = [
     "refuge.relocation.catalogue_csv",
     "refuge.relocation.actions",
     "refuge.applications.actions",
+    "refuge.applications.travel",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,

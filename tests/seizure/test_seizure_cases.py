@@ -4,7 +4,9 @@ A production-settings process drives every case feature through the real actions
 a canary in every sensitive field and file (tests/seizure/drive_cases.py): the narrative,
 legal name, passport numbers, registered address, SOGIESC, medical needs, a perpetrator
 in the contact graph, notes, tasks, expenses, a document's name and content, a message to
-the requester, a shelter's city, rules and address; then a team member is removed, which
+the requester, a shelter's city, rules and address; an application's embassy,
+city, reference numbers, fees, an appointment, a status note and a refusal reason; a travel route, transit
+country, exit risk, receiving partner and first address after arrival; then a team member is removed, which
 rotates every key. A real server then serves the pages that decrypt all of it to the
 coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
 """
@@ -67,6 +69,10 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         for kind in ("identity", "sogiesc", "medical", "contacts"):
             page = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], kind]))
             assert page.status == 200
+        application = staff.get(reverse("workspace:application_detail", args=[ids["case"], ids["application"]]))
+        assert CANARIES["reference number"] in application.text and CANARIES["refusal reason"] in application.text
+        journey = staff.get(reverse("workspace:travel", args=[ids["case"]]))
+        assert CANARIES["arrival address"] in journey.text and CANARIES["transit country"] in journey.text
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
         server.kill()

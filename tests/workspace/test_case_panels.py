@@ -19,6 +19,8 @@ TODAYS_PANELS = [
     "stage",
     "summary",
     "people",
+    "applications",
+    "journey",
     "tasks",
     "notes",
     "conversation",
