@@ -21,7 +21,7 @@ from refuge.applications.details import Appointment, ChecklistItem, Decision, De
 from refuge.applications.models import DECIDED, Application, Status, StatusChange
 from refuge.audit.actions import record
 from refuge.cases.access import is_team_member
-from refuge.cases.actions import do_add_task
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Person, TaskKind
 from refuge.core.errors import UserError
 from refuge.keyring.keyring import Keyring

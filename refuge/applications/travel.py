@@ -23,7 +23,8 @@ from refuge.applications.actions import first_of_month
 from refuge.applications.models import Journey, TravelLeg
 from refuge.audit.actions import record
 from refuge.cases.access import is_team_member
-from refuge.cases.actions import do_add_task, do_change_stage
+from refuge.cases.actions.details import do_change_stage
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, ClosingReason, Stage
 from refuge.cases.stages import can_move
 from refuge.core.errors import UserError

@@ -15,14 +15,17 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from refuge.accounts.actions import do_invite_member
+from refuge.accounts.actions.invitations import do_invite_member
 from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
 from refuge.applications import actions as application_actions
 from refuge.applications.models import Application
-from refuge.cases import actions as case_actions
+from refuge.cases.actions.compartments import do_revoke_compartment, do_save_compartment
+from refuge.cases.actions.documents import do_add_document
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
-from refuge.intake.actions import Submission, do_submit_request
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
@@ -224,7 +227,7 @@ class Objects:
             team = [world.alice.user, world.bob.user, world.ivan.user, self.member("north"), world.bella.user]
         else:
             acceptor, team = "ivan", [self.olga().user]
-        case = case_actions.do_accept_request(
+        case = do_accept_request(
             actor=self.persona(acceptor).refresh().user,
             keyring=self.ring(acceptor),
             request=request,
@@ -242,7 +245,7 @@ class Objects:
     def task(self, org: str, which: str = OWN_CASE) -> Task:
         def make() -> Task:
             name = self._maker(org, which)
-            return case_actions.do_add_task(
+            return do_add_task(
                 actor=self.persona(name).refresh().user,
                 keyring=self.ring(name),
                 case=self.case(org, which),
@@ -256,7 +259,7 @@ class Objects:
     def case_document(self, org: str, which: str = OWN_CASE) -> CaseDocument:
         def make() -> CaseDocument:
             name = self._maker(org, which)
-            return case_actions.do_add_document(
+            return do_add_document(
                 actor=self.persona(name).refresh().user,
                 keyring=self.ring(name),
                 case=self.case(org, which),
@@ -293,10 +296,10 @@ class Objects:
         person, bella = self.person("north"), self.world.bella.refresh().user
         identity = Compartment.objects.select_related("key").get(person=person, kind=CompartmentKind.IDENTITY)
         identity.person = person
-        case_actions.do_revoke_compartment(
+        do_revoke_compartment(
             actor=self.world.alice.refresh().user, keyring=self.ring("alice"), compartment=identity, member=bella
         )
-        case_actions.do_save_compartment(
+        do_save_compartment(
             actor=bella,
             keyring=self.ring("bella"),
             person=person,

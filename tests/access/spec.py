@@ -162,7 +162,7 @@ ENROLMENT_TOKEN = Arg(
 # Every organisation's portal is public; an unknown slug looks like any missing page.
 ORG_SLUG = Arg(own=lambda o: "north", foreign={MISSING: lambda o: "no-such-organisation"}, of_organisation=False)
 
-# Cases (refuge/workspace/views/cases.py, case_acts.py, case_files.py): north's own case has every case-role actor on its team.
+# Cases (refuge/workspace/views/cases.py, case_edit.py and the panels' resources: stages.py, team.py, notes.py, tasks.py, expenses.py, documents.py, conversation.py): north's own case has every case-role actor on its team.
 CASE_ID = Arg(
     own=lambda o: o.case("north").pk,
     foreign={

@@ -38,7 +38,8 @@ from refuge.workspace.forms_applications import (
     offered_pathways,
 )
 from refuge.workspace.submit import submit
-from refuge.workspace.views.cases import case_page, render_case, team_users
+from refuge.workspace.views.cases import case_page, render_case
+from refuge.workspace.views.team import team_users
 
 
 def application_url(case_id: uuid.UUID, application_id: uuid.UUID) -> str:

@@ -27,7 +27,7 @@ from refuge.shelter.queries import current_placement
 from refuge.workspace.decorators import Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_travel import ArrivalForm, DepartureForm, LegForm
 from refuge.workspace.submit import submit
-from refuge.workspace.views.cases import team_users
+from refuge.workspace.views.team import team_users
 
 
 def travel_url(case_id: uuid.UUID) -> str:

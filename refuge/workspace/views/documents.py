@@ -1,4 +1,4 @@
-"""A case's files: documents the team uploads, and the files the requester sent with the request.
+"""The case page's documents panel: documents the team uploads, and the files the requester sent with the request.
 
 Uploads are read in memory only and stored encrypted without their metadata; downloads
 are decrypted for team members and audited.
@@ -18,16 +18,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case
+from refuge.cases.actions.documents import do_add_document
 from refuge.cases.models import Case
 from refuge.cases.reads import open_case_document, open_case_request_file
 from refuge.intake.reads import OpenedFile
 from refuge.intake.uploads.handler import memory_uploads
 from refuge.workspace.decorators import UNREADABLE, Refusal, StaffRequest, staff_view
-from refuge.workspace.forms_cases import DocumentForm
-from refuge.workspace.views.case_acts import Build, act_on_case
-from refuge.workspace.views.cases import case_page, case_url_of
+from refuge.workspace.forms_documents import DocumentForm
+from refuge.workspace.views.cases import Build, act_on_case, case_page, case_url_of
 from refuge.workspace.views.intake import FILE_TYPES
 
 
@@ -37,7 +36,7 @@ from refuge.workspace.views.intake import FILE_TYPES
 @sensitive_post_parameters()
 def case_document_upload_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        actions.do_add_document(actor=user, keyring=request.keyring, case=case, upload=data["file"])
+        do_add_document(actor=user, keyring=request.keyring, case=case, upload=data["file"])
 
     build: Build = lambda case: DocumentForm(request.POST, request.FILES, prefix="document")  # noqa: E731
     done = _("The document is stored, encrypted, without its hidden metadata.")
