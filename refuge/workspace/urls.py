@@ -16,6 +16,7 @@ from refuge.workspace.views import (
     members,
     notes,
     organisation,
+    outcomes,
     pathways,
     people,
     shelters,
@@ -150,4 +151,10 @@ urlpatterns += [
     path("cases/<uuid:case_id>/travel/departure/", travel.travel_departure_view, name="travel_departure"),
     path("cases/<uuid:case_id>/travel/arrival/", travel.travel_arrival_view, name="travel_arrival"),
     path("cases/<uuid:case_id>/travel/close/", travel.travel_close_view, name="travel_close"),
+]
+
+# Outcomes of applications (refuge/workspace/views/outcomes.py).
+urlpatterns += [
+    path("outcomes/", outcomes.outcomes_view, name="outcomes"),
+    path("outcomes/outcomes.csv", outcomes.outcomes_csv_view, name="outcomes_csv"),
 ]
