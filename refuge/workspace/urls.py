@@ -3,7 +3,9 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    api_tokens,
     applications,
+    attach,
     audit,
     case_edit,
     cases,
@@ -12,13 +14,19 @@ from refuge.workspace.views import (
     expenses,
     grants,
     home,
+    inbox,
     intake,
+    lockout,
     members,
+    merge,
     notes,
     organisation,
     outcomes,
+    packets,
+    partners,
     pathways,
     people,
+    safety,
     shelters,
     stages,
     tasks,
@@ -39,6 +47,8 @@ urlpatterns = [
     path("account/password/", account.password_change_view, name="password_change"),
     path("account/duress/", account.duress_view, name="duress"),
     path("account/sessions/revoke/", account.revoke_own_sessions_view, name="revoke_own_sessions"),
+    path("account/tokens/", api_tokens.api_tokens_view, name="api_tokens"),
+    path("account/tokens/<uuid:token_id>/revoke/", api_tokens.api_token_revoke_view, name="api_token_revoke"),
     path("members/", members.members_view, name="members"),
     path("members/<uuid:member_id>/<slug:action>/", members.member_action_view, name="member_action"),
     path(
@@ -53,7 +63,8 @@ urlpatterns = [
 
 # Intake inbox and organisation settings.
 urlpatterns += [
-    path("requests/", intake.inbox_view, name="intake_inbox"),
+    path("requests/", inbox.inbox_view, name="intake_inbox"),
+    path("requests/decline/", inbox.bulk_decline_view, name="intake_bulk_decline"),
     path("requests/<uuid:request_id>/", intake.detail_view, name="intake_request"),
     path("requests/<uuid:request_id>/reply/", intake.reply_view, name="intake_reply"),
     path("requests/<uuid:request_id>/status/", intake.status_view, name="intake_status"),
@@ -61,6 +72,9 @@ urlpatterns += [
     path("requests/<uuid:request_id>/plant/", intake.plant_view, name="intake_plant"),
     path("requests/<uuid:request_id>/link/", intake.link_view, name="intake_link"),
     path("requests/<uuid:request_id>/unlink/", intake.unlink_view, name="intake_unlink"),
+    path("requests/<uuid:request_id>/merge/", merge.merge_view, name="intake_merge"),
+    path("requests/<uuid:request_id>/unmerge/", merge.unmerge_view, name="intake_unmerge"),
+    path("requests/<uuid:request_id>/attach/", attach.attach_view, name="intake_attach"),
     path("requests/<uuid:request_id>/files/<uuid:file_id>/", intake.file_view, name="intake_file"),
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]
@@ -85,6 +99,27 @@ urlpatterns += [
     path("cases/<uuid:case_id>/documents/", documents.case_document_upload_view, name="case_document_upload"),
     path("cases/<uuid:case_id>/documents/<uuid:document_id>/", documents.case_document_view, name="case_document"),
     path("cases/<uuid:case_id>/messages/", conversation.case_message_view, name="case_message"),
+    # Disclosures (views/partners.py, views/packets.py): partners, packets, the register.
+    path("partners/", partners.partner_list_view, name="partner_list"),
+    path("partners/new/", partners.partner_new_view, name="partner_new"),
+    path("partners/<uuid:partner_id>/", partners.partner_detail_view, name="partner_detail"),
+    path("partners/<uuid:partner_id>/edit/", partners.partner_edit_view, name="partner_edit"),
+    path("disclosures/", partners.disclosure_register_view, name="disclosure_register"),
+    path("disclosures/<uuid:packet_id>/", packets.packet_review_view, name="packet_review"),
+    path("disclosures/<uuid:packet_id>/approve/", packets.packet_approve_view, name="packet_approve"),
+    path("cases/<uuid:case_id>/disclosures/new/", packets.packet_new_view, name="packet_new"),
+    path("cases/<uuid:case_id>/disclosures/<uuid:packet_id>/", packets.packet_detail_view, name="packet_detail"),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/consent/",
+        packets.packet_consent_view,
+        name="packet_consent",
+    ),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/revoke/",
+        packets.packet_revoke_view,
+        name="packet_revoke",
+    ),
+    path("cases/<uuid:case_id>/attached/reply/", attach.attached_reply_view, name="case_attached_reply"),
     path(
         "cases/<uuid:case_id>/messages/files/<uuid:file_id>/",
         documents.case_request_file_view,
@@ -157,4 +192,24 @@ urlpatterns += [
 urlpatterns += [
     path("outcomes/", outcomes.outcomes_view, name="outcomes"),
     path("outcomes/outcomes.csv", outcomes.outcomes_csv_view, name="outcomes_csv"),
+]
+
+# Safety: a case's check-in schedule and check-ins, alarms, the escalation checklist (views/safety.py).
+urlpatterns += [
+    path("cases/<uuid:case_id>/check-ins/", safety.case_check_ins_view, name="case_check_ins"),
+    path("cases/<uuid:case_id>/check-ins/schedule/", safety.case_schedule_view, name="case_schedule"),
+    path("cases/<uuid:case_id>/check-ins/stop/", safety.case_schedule_stop_view, name="case_schedule_stop"),
+    path("alarms/<uuid:alarm_id>/", safety.alarm_view, name="alarm"),
+    path("alarms/<uuid:alarm_id>/acknowledge/", safety.alarm_acknowledge_view, name="alarm_acknowledge"),
+    path("alarms/<uuid:alarm_id>/outcome/", safety.alarm_outcome_view, name="alarm_outcome"),
+    path("alarms/<uuid:alarm_id>/tasks/<uuid:task_id>/done/", safety.alarm_task_done_view, name="alarm_task_done"),
+    path("organisation/escalation/", safety.escalation_view, name="escalation"),
+    path("organisation/escalation/<uuid:step_id>/remove/", safety.escalation_remove_view, name="escalation_remove"),
+]
+
+# Staff under coercion (views/lockout.py).
+urlpatterns += [
+    path("account/lock/", lockout.lock_view, name="lock"),
+    path("account/lock/me/", lockout.lock_me_out_view, name="lock_me_out"),
+    path("account/lock/everyone/", lockout.emergency_lock_view, name="emergency_lock"),
 ]

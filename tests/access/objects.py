@@ -10,6 +10,7 @@ would vanish before the next cell.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -25,6 +26,10 @@ from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
+from refuge.disclosures import actions as disclosure_actions
+from refuge.disclosures import packets
+from refuge.disclosures.models import Packet, Partner
+from refuge.intake.access import access_by_receipt
 from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
@@ -33,9 +38,13 @@ from refuge.keyring.models import GrantReason, KeyGrant
 from refuge.relocation import actions as relocation_actions
 from refuge.relocation.actions import PathwayDetails
 from refuge.relocation.models import Pathway
+from refuge.safety.actions.check_ins import do_check_in
+from refuge.safety.actions.escalation import do_add_escalation_step
+from refuge.safety.models import Alarm, AlarmTask, EscalationStep
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
+from tests.support.api_tokens import make_token
 
 T = TypeVar("T")
 
@@ -130,6 +139,10 @@ class Objects:
         return self.once(
             f"member:{org}", lambda: make_member(self.organisation(org), f"tara-{org}", Role.CASEWORKER).user
         )
+
+    def api_token(self, persona: str) -> uuid.UUID:
+        """The id of an API token of the persona's (alice's: north's coordinator; charlie's: south's)."""
+        return self.once(f"api-token:{persona}", lambda: make_token(getattr(self.world, persona)).token_id)
 
     def invitation(self, org: str) -> str:
         """A valid enrolment token (only its hash is stored)."""
@@ -319,6 +332,64 @@ class Objects:
         self.compartment_kind("not-held")
         return self.world.bella.user
 
+    # --- disclosures (refuge/disclosures/) ---------------------------------------------------
+
+    def partner(self, org: str) -> Partner:
+        coordinator = "charlie" if org == "south" else "alice"
+        return self.once(
+            f"partner:{org}",
+            lambda: disclosure_actions.do_add_partner(
+                actor=self.persona(coordinator).refresh().user,
+                details=disclosure_actions.PartnerDetails(
+                    f"{org}-ngo", "Receiving NGO", "ngo", "Canada", "password", "", "Call Maria"
+                ),
+            ),
+        )
+
+    def packet(self, org: str, which: str = OWN_CASE) -> Packet:
+        """A packet of the case's legal name for the organisation's partner, prepared by the case's maker."""
+
+        def make() -> Packet:
+            name = self._maker(org, which)
+            case = self.case(org, which)
+            person = self.person(org, which)
+            return packets.do_prepare_packet(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=case,
+                partner=self.partner(org),
+                purpose="Resettlement referral",
+                selection=[packets.selection_key(person, "identity", "legal_name")],
+            )
+
+        return self.once(f"packet:{org}:{which}", make)
+
+    def packet_token(self) -> str:
+        """The download link's token of north's own packet, consented by Bob and approved by Alice."""
+
+        def make() -> str:
+            packet = self.packet("north")
+            packets.do_record_consent(
+                actor=self.world.bob.refresh().user,
+                keyring=self.ring("bob"),
+                packet=packet,
+                who="The requester",
+                given_on=datetime.date.today(),
+                way="in_person",
+                purpose="Resettlement referral",
+            )
+            fresh = Packet.objects.select_related("key", "partner__key", "case").get(pk=packet.pk)
+            produced = packets.do_approve_packet(
+                actor=self.world.alice.refresh().user,
+                keyring=self.ring("alice"),
+                packet=fresh,
+                expires_in_days=7,
+                download_limit=5,
+            )
+            return produced.token
+
+        return self.once("packet-token:north", make)
+
     # --- shelters (refuge/shelter/actions.py) -----------------------------------------------
 
     def shelter(self, org: str, which: str = OWN_CASE) -> Shelter:
@@ -413,3 +484,30 @@ class Objects:
             )
 
         return self.once(f"application:{org}:{which}", make)
+
+    # --- safety -------------------------------------------------------------------------
+
+    def escalation_step(self, org: str) -> EscalationStep:
+        """A step of the organisation's checklist, added by its coordinator."""
+        coordinator = "alice" if org == "north" else "charlie"
+        return self.once(
+            f"escalation-step:{org}",
+            lambda: do_add_escalation_step(
+                actor=self.persona(coordinator).refresh().user, title="Call the safe contact", minutes=15, owner="team"
+            ),
+        )
+
+    def alarm(self, org: str, which: str = OWN_CASE) -> Alarm:
+        """An alarm on the case, raised as the portal raises it: the requester presses "I need help now"."""
+
+        def make() -> Alarm:
+            self.escalation_step(org)
+            case = self.case(org, which)
+            receipt = self.submission(org, f"case-{which}", CASE_ANSWERS).receipt
+            do_check_in(access=access_by_receipt(receipt), message="", help_now=True)
+            return Alarm.objects.get(case=case)
+
+        return self.once(f"alarm:{org}:{which}", make)
+
+    def alarm_task(self, org: str, which: str = OWN_CASE) -> AlarmTask:
+        return self.once(f"alarm-task:{org}:{which}", lambda: self.alarm(org, which).tasks.get())

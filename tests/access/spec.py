@@ -96,7 +96,38 @@ class Public:
     own_404_page: bool = False
 
 
-Spec = Staff | Public
+@dataclass(frozen=True)
+class Api:
+    """A JSON API route (refuge/api): the roles whose tokens may use it, the API's 404 body for the rest.
+
+    Every staff actor calls it with a token of their own carrying every scope, bound to a key pair
+    and unlocked; the outsider with a token of south. Without a token (anonymous, a requester's
+    portal session, a logged-in workspace session) the answer is 401: no cookie is an API credential.
+    """
+
+    roles: frozenset[str] | Mapping[str, frozenset[str]]
+    args: Mapping[str, Arg] = field(default_factory=dict)
+    methods: tuple[str, ...] = ("GET",)
+    reach: Mapping[str, Reach] = field(default_factory=dict)
+    # A POST's JSON body, valid by the schema: the API checks a body's shape before access
+    # (a 400 that is the same for every id, docs/api.md "Errors"), so access is what must decide here.
+    body: Mapping[str, object] = field(default_factory=dict)
+
+    def roles_for(self, method: str) -> frozenset[str]:
+        if isinstance(self.roles, frozenset):
+            return self.roles
+        return self.roles[method]
+
+
+@dataclass(frozen=True)
+class ApiMissing:
+    """An address under /api/ that is no endpoint: the API's 404 body for everyone, token or not."""
+
+    methods: tuple[str, ...] = ("GET", "POST")
+    args: Mapping[str, Arg] = field(default_factory=dict)
+
+
+Spec = Staff | Public | Api | ApiMissing
 
 EVERY_ROLE = frozenset(Role.values)
 MANAGERS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
@@ -273,6 +304,62 @@ PATHWAY_ID = Arg(
     foreign={OTHER_ORGANISATION: lambda o: o.private_pathway("south").pk, MISSING: lambda o: 987654321},
 )
 
+# Safety (refuge/workspace/views/safety.py): an alarm is answered by its case's team and every coordinator.
+ALARM_ID = Arg(
+    own=lambda o: o.alarm("north").pk,
+    foreign={
+        OTHER_TEAM: lambda o: o.alarm("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.alarm("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+ALARM_TASK_ID = Arg(
+    own=lambda o: o.alarm_task("north").pk,
+    foreign={
+        "of-another-alarm": lambda o: o.alarm_task("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.alarm_task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+STEP_ID = Arg(
+    own=lambda o: o.escalation_step("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.escalation_step("south").pk, MISSING: _missing_uuid},
+)
+ANY_ALARM = {f"alarm_id={OTHER_TEAM}": Reach(COORDINATORS)}
+
+# An API token is its owner's alone: Alice's (a coordinator's) is 404 to every other member.
+ANOTHER_MEMBERS = "another-members"
+API_TOKEN_ID = Arg(
+    own=lambda o: o.api_token("alice"),
+    foreign={
+        ANOTHER_MEMBERS: lambda o: o.api_token("bob"),
+        OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
+        MISSING: _missing_uuid,
+    },
+)
+# Disclosures (refuge/disclosures/): north's partner; a packet of the own case (prepared by Bob),
+# one of the other team's case (prepared by Olga) and south's.
+PARTNER_ID = Arg(
+    own=lambda o: o.partner("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.partner("south").pk, MISSING: _missing_uuid},
+)
+PACKET_ID = Arg(
+    own=lambda o: o.packet("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.packet("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.packet("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# A coordinator reviews any packet of the organisation, whichever case it is of.
+ANY_PACKET = Arg(
+    own=lambda o: o.packet("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.packet("south").pk, MISSING: _missing_uuid},
+)
+PACKET_TOKEN = Arg(
+    own=lambda o: o.packet_token(), foreign={MISSING: lambda o: "no-such-packet-token"}, of_organisation=False
+)
+
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -297,6 +384,10 @@ ROUTES: dict[str, Spec] = {
     "workspace:password_change": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:duress": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:revoke_own_sessions": Staff(EVERY_ROLE, methods=("POST",)),
+    # One's own API tokens (api_tokens.py): every member makes theirs; a token is revoked by its
+    # owner only (Alice's, so the coordinator; a colleague's token is 404 like a missing one).
+    "workspace:api_tokens": Staff(EVERY_ROLE, methods=("GET", "POST")),
+    "workspace:api_token_revoke": Staff(COORDINATORS, args={"token_id": API_TOKEN_ID}, methods=("POST",)),
     # Workspace: members and organisation settings (members.py, organisation.py).
     "workspace:members": Staff(MANAGERS, methods=("GET", "POST")),
     "workspace:member_action": Staff(
@@ -325,6 +416,7 @@ ROUTES: dict[str, Spec] = {
     ),
     # Workspace: the intake inbox (intake.py).
     "workspace:intake_inbox": Staff(READS_REQUESTS),
+    "workspace:intake_bulk_decline": Staff(READS_REQUESTS, methods=("POST",)),
     "workspace:intake_request": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}),
     "workspace:intake_reply": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_status": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
@@ -332,15 +424,24 @@ ROUTES: dict[str, Spec] = {
     "workspace:intake_plant": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_link": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_unlink": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_merge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_unmerge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_attach": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_file": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID, "file_id": FILE_ID}),
     # Django's language switch (django.conf.urls.i18n): POST sets the cookie, GET only redirects.
     "set_language": Public(methods=("GET", "POST")),
     # The requester portal (refuge/requester/urls.py): no ids in addresses, the receipt is the key.
+    # A partner's download of a disclosure packet (requester/views/packet.py): the link is the key.
+    "requester:packet": Public(args={"token": PACKET_TOKEN}, methods=("GET", "POST"), own_404_page=True),
     "requester:status": Public(methods=("GET", "POST")),
     "requester:leave": Public(methods=("GET", "POST")),
     "requester:quick_exit": Public(),
     "requester:request": Public(methods=("GET", "POST")),
     "requester:request_sent": Public(),
+    "requester:check_in": Public(methods=("GET", "POST")),
+    "requester:help_now": Public(methods=("POST",)),
+    "requester:help_sent": Public(),
+    "requester:safety_guide": Public(),
     "requester:landing": Public(args={"org_slug": ORG_SLUG}),
     "requester:ask": Public(args={"org_slug": ORG_SLUG}, methods=("GET", "POST")),
     # Cases (cases.py): team members read and change a case (access_case); auditors and
@@ -359,6 +460,21 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_note": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_add": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_done": Staff(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "workspace:case_check_ins": Staff(CASE_ROLES, args=CASE),
+    "workspace:case_schedule": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_schedule_stop": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:alarm": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, reach=ANY_ALARM),
+    "workspace:alarm_acknowledge": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, methods=("POST",), reach=ANY_ALARM),
+    "workspace:alarm_outcome": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, methods=("POST",), reach=ANY_ALARM),
+    "workspace:alarm_task_done": Staff(
+        CASE_ROLES, args={"alarm_id": ALARM_ID, "task_id": ALARM_TASK_ID}, methods=("POST",)
+    ),
+    "workspace:escalation": Staff(COORDINATORS, methods=("GET", "POST")),
+    # Staff under coercion: every member may lock themselves out, or the whole organisation for a raid.
+    "workspace:lock": Staff(EVERY_ROLE),
+    "workspace:lock_me_out": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:emergency_lock": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:escalation_remove": Staff(COORDINATORS, args={"step_id": STEP_ID}, methods=("POST",)),
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
@@ -387,6 +503,7 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_attached_reply": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).
     "workspace:intake_accept": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("GET", "POST")),
     # People and compartments (people.py): team members only (access_case, access_person).
@@ -417,6 +534,19 @@ ROUTES: dict[str, Spec] = {
         methods=("GET", "POST"),
         reach={f"placement_id={OTHER_TEAM}": Reach(COORDINATORS)},
     ),
+    # Disclosures (partners.py, packets.py): coordinators manage partners, review and approve
+    # packets and read the register; the case's team prepares, records consent and revokes.
+    "workspace:partner_list": Staff(COORDINATORS),
+    "workspace:partner_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:partner_detail": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}),
+    "workspace:partner_edit": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}, methods=("GET", "POST")),
+    "workspace:disclosure_register": Staff(COORDINATORS),
+    "workspace:packet_review": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}),
+    "workspace:packet_approve": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}, methods=("POST",)),
+    "workspace:packet_new": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:packet_detail": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}),
+    "workspace:packet_consent": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_revoke": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),
@@ -437,5 +567,23 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:shelter_edit": Staff(
         COORDINATORS, args={"shelter_id": SHELTER_ID}, methods=("GET", "POST"), reach=ANY_SHELTER
+    ),
+    # The JSON API (refuge/api, docs/api.md): the same rules as the pages above, by token.
+    "api:openapi-json": Public(),
+    "api:api-root": ApiMissing(),
+    "api_not_found": ApiMissing(),
+    "api:cases": Api(CASE_ROLES),
+    # A coordinator off the team reads the metadata, as on the case page; an export is content:
+    # they are refused it with "locked" (403), as a page refuses what needs a key they do not hold.
+    "api:case": Api(CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS)}),
+    "api:case_stage": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"stage": "sheltered", "version": 1}),
+    "api:case_tasks": Api(CASE_ROLES, args=CASE, methods=("GET", "POST"), body={"title": "Call back"}),
+    "api:case_task_add": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"title": "Call back"}),
+    "api:case_task_done": Api(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "api:case_export": Api(
+        CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS, forbidden=("GET",))}
+    ),
+    "api:referrals": Api(
+        READS_REQUESTS, methods=("POST",), body={"what_happened": "Referred", "where_now": "Tbilisi", "urgency": "now"}
     ),
 }

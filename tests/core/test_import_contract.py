@@ -129,10 +129,10 @@ def test_each_bad_import_is_named(
 def test_a_package_without_a_layer_breaks_the_contract(tmp_path: Path) -> None:
     # A new app must choose its layer in pyproject.toml before it can be imported from anywhere.
     root = copy_of_refuge(tmp_path)
-    (root / "refuge" / "safety").mkdir()
-    (root / "refuge" / "safety" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "refuge" / "reports").mkdir()
+    (root / "refuge" / "reports" / "__init__.py").write_text("", encoding="utf-8")
 
     result = lint_imports(root)
 
     assert result.returncode != 0
-    assert "refuge.safety" in result.stdout
+    assert "refuge.reports" in result.stdout

@@ -48,6 +48,9 @@ MODULES = [
     "refuge.relocation.actions",
     "refuge.applications.actions",
     "refuge.applications.travel",
+    "refuge.accounts.api_tokens",
+    "refuge.api.main",
+    "refuge.api.schemas",
 ]
 KEY_LIMITS = {
     "MAX_FILE_BYTES": MAX_FILE_BYTES,

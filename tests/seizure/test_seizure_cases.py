@@ -4,9 +4,11 @@ A production-settings process drives every case feature through the real actions
 a canary in every sensitive field and file (tests/seizure/drive_cases.py): the narrative,
 legal name, passport numbers, registered address, SOGIESC, medical needs, a perpetrator
 in the contact graph, notes, tasks, expenses, a document's name and content, a message to
-the requester, a shelter's city, rules and address; an application's embassy,
-city, reference numbers, fees, an appointment, a status note and a refusal reason; a travel route, transit
-country, exit risk, receiving partner and first address after arrival; then a team member is removed, which
+the requester, a shelter's city, rules and address, a partner's name and contact notes, a
+disclosure packet's purpose, content and consent (and the packet produced for the partner); an
+application's embassy, city, reference numbers, fees, an appointment, a status note and a
+refusal reason; a travel route, transit country, exit risk, receiving partner and first
+address after arrival; then a team member is removed, which
 rotates every key. A real server then serves the pages that decrypt all of it to the
 coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
 """
@@ -75,6 +77,10 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         assert CANARIES["arrival address"] in journey.text and CANARIES["transit country"] in journey.text
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
+        embassy = staff.get(reverse("workspace:partner_detail", args=[ids["embassy"]]))
+        assert CANARIES["partner contact"] in embassy.text
+        packet = staff.get(reverse("workspace:packet_review", args=[ids["packet"]]))
+        assert CANARIES["consent who"] in packet.text and CANARIES["packet purpose"] in packet.text
         server.kill()
     seized = tmp_path / "seized"
     shutil.copytree(data_dir, seized)

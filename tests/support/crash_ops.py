@@ -1335,3 +1335,7 @@ def _check_indexes(
 def _case_serial(kind: str, text: str, where: str) -> str:
     found = CASE_SERIALS[kind].match(text)
     return found.group(1) if found else f"? ({where}, {kind})"
+
+
+# Other apps' operations register themselves here, after everything they build on.
+from tests.support import crash_ops_safety  # noqa: E402, F401

@@ -20,6 +20,7 @@ from refuge.accounts.actions.credentials import do_change_password, do_confirm_t
 from refuge.accounts.actions.invitations import access_invitation, do_enrol
 from refuge.accounts.actions.members import do_revoke_own_sessions
 from refuge.accounts.actions.recovery import Recovery, do_recover_account
+from refuge.accounts.api_tokens import api_tokens_of
 from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
 from refuge.core.errors import UserError
@@ -163,6 +164,7 @@ def _account_context(request: StaffRequest, **forms: object) -> dict[str, object
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "duress_form": forms.get("duress_form") or DuressForm(),
         "session_count": request.member.sessions.count(),
+        "api_tokens": api_tokens_of(request.member),
     }
 
 
