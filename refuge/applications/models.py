@@ -57,7 +57,12 @@ class Application(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["organisation", "pathway", "status"], name="application_outcome_idx"),
+            # The outcome statistics and the advisor's history group by pathway, status and days
+            # to decision, and filter by month: answered from this index alone.
+            models.Index(
+                fields=["organisation", "pathway", "status", "decision_days", "submitted_month"],
+                name="application_outcome_idx",
+            ),
             models.Index(fields=["case", "person"]),
         ]
 
@@ -84,3 +89,43 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"status change {self.seq} of {self.application_id}"
+
+
+@register_encrypted(key_field="key", columns=("details",))
+class TravelLeg(models.Model):
+    """One leg of a case's journey; everything about it (dates, places, route, risks, tickets) is encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="travel_legs")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    # JSON: departs_on, from, to, transport, transit (countries), exit_risk, accompanied_by, tickets (document ids).
+    details = models.BinaryField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="one_travel_leg_per_seq")]
+
+    def __str__(self) -> str:
+        return f"travel leg {self.seq} of {self.case_id}"
+
+
+@register_encrypted(key_field="key", columns=("details",))
+class Journey(models.Model):
+    """A case's departure and arrival: the records that move the case to travel, arrived and closed.
+
+    In clear: the months of departure and arrival and the whole days from the case's opening to
+    the arrival (the outcome statistics). The departure check, the exact dates, the status at the
+    destination, the receiving partner and the first address are encrypted under the case key.
+    """
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="journey")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    departed_month = models.DateField(null=True, blank=True)
+    arrived_month = models.DateField(null=True, blank=True)
+    days_to_arrival = models.PositiveIntegerField(null=True, blank=True)
+    details = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"journey of {self.case_id}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from refuge.applications.advisor import History
-from refuge.applications.models import Application, Status
+from refuge.applications.models import Application, Journey, Status, TravelLeg
 from refuge.cases.models import Case
 
 
@@ -25,21 +25,36 @@ def applications_of_case(case: Case) -> QuerySet[Application]:
 
 
 def history_by_pathway(organisation_id: uuid.UUID) -> dict[int, History]:
-    """Granted and refused counts and days to decision per pathway, for one organisation only."""
+    """Granted and refused counts and days to decision per pathway, for one organisation only.
+
+    One GROUP BY over `application_outcome_idx` (a few thousand groups for 100,000 applications).
+    """
     granted: dict[int, int] = defaultdict(int)
     refused: dict[int, int] = defaultdict(int)
     days: dict[int, list[int]] = defaultdict(list)
-    rows = Application.objects.filter(
-        organisation_id=organisation_id, status__in=[Status.GRANTED, Status.REFUSED]
-    ).values_list("pathway_id", "status", "decision_days")
-    for pathway_id, status, decision_days in rows.iterator(chunk_size=5000):
+    groups = (
+        Application.objects.filter(organisation_id=organisation_id, status__in=[Status.GRANTED, Status.REFUSED])
+        .values_list("pathway_id", "status", "decision_days")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for pathway_id, status, decision_days, times in groups:
         if status == Status.GRANTED:
-            granted[pathway_id] += 1
+            granted[pathway_id] += times
         else:
-            refused[pathway_id] += 1
+            refused[pathway_id] += times
         if decision_days is not None:
-            days[pathway_id].append(decision_days)
+            days[pathway_id] += [decision_days] * times
     return {
         pathway_id: History(granted=granted[pathway_id], refused=refused[pathway_id], days=tuple(days[pathway_id]))
         for pathway_id in set(granted) | set(refused)
     }
+
+
+def journey_of(case: Case) -> Journey | None:
+    """The case's departure and arrival months (clear columns), if any is recorded."""
+    return Journey.objects.filter(case=case).only("case_id", "departed_month", "arrived_month").first()
+
+
+def legs_count(case: Case) -> int:
+    return TravelLeg.objects.filter(case=case).count()

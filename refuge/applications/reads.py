@@ -10,7 +10,8 @@ from refuge.accounts.models import User
 from refuge.applications.access import access_application
 from refuge.applications.actions import do_record_application_read, read_details
 from refuge.applications.details import Details, allowed_next
-from refuge.applications.models import Application, StatusChange
+from refuge.applications.models import Application, Status, StatusChange
+from refuge.applications.travel import TravelPage, do_record_travel_read, read_travel
 from refuge.cases.access import access_case
 from refuge.cases.models import Case, CaseDocument
 from refuge.keyring.keyring import Keyring
@@ -64,10 +65,7 @@ def open_application_page(
                 note=detail.get("note", ""),
             )
         )
-    documents = [
-        DocumentChoice(id=str(document.pk), name=decrypt_text(document, "name", secret, document.key))
-        for document in CaseDocument.objects.filter(case=case).select_related("key").order_by("created_at")
-    ]
+    documents = case_documents(keyring, case)
     do_record_application_read(actor=member, application=application)
     return ApplicationPage(case, application, details, history, allowed_next(application.status), documents)
 
@@ -79,3 +77,44 @@ def ready_documents(keyring: Keyring, case: Case, person_id: uuid.UUID) -> list[
     for application in Application.objects.filter(case=case, person_id=person_id).select_related("key"):
         ready += [item.item for item in read_details(application, secret).checklist if item.ready]
     return ready
+
+
+@dataclass(frozen=True)
+class VisaHint:
+    person: str
+    pathway: str
+    valid_from: str
+    valid_until: str
+
+
+@dataclass(frozen=True)
+class TravelView:
+    """The travel page of a case: legs and journey, the case's documents (tickets), granted visas."""
+
+    case: Case
+    travel: TravelPage
+    documents: list[DocumentChoice]
+    visas: list[VisaHint]
+
+
+def case_documents(keyring: Keyring, case: Case) -> list[DocumentChoice]:
+    """The case's documents by name (for a checklist or a ticket); the caller reached the case as a team member."""
+    secret = keyring.secret_for(case.key)
+    rows = CaseDocument.objects.filter(case=case).select_related("key").order_by("created_at")
+    return [DocumentChoice(id=str(row.pk), name=decrypt_text(row, "name", secret, row.key)) for row in rows]
+
+
+def open_travel_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> TravelView:
+    """A case's travel and arrival decrypted for a member of its team (audited); 404 for anyone else."""
+    case = access_case(member, case_id).case
+    secret = keyring.secret_for(case.key)
+    page = read_travel(keyring, case)
+    visas = []
+    for application in Application.objects.filter(case=case, status=Status.GRANTED).select_related(
+        "key", "pathway", "person"
+    ):
+        decision = read_details(application, secret).decision
+        pathway = f"{application.pathway.country}: {application.pathway.short_name}"
+        visas.append(VisaHint(application.person.pseudonym, pathway, decision.valid_from, decision.valid_until))
+    do_record_travel_read(actor=member, case=case)
+    return TravelView(case, page, case_documents(keyring, case), visas)

@@ -21,7 +21,7 @@ class WorkspaceConfig(AppConfig):
         case_panels.register()
         attach_panels.register()
         shelter_panels.register()
-        home_panels.register()
         applications_panels.register()
+        home_panels.register()
         safety_panels.register()
         disclosures_panels.register()

@@ -17,6 +17,7 @@ account and fails on any difference, including a page added to the menu but not 
 from __future__ import annotations
 
 import copy
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from refuge.accounts.access import can_manage_members
 from refuge.accounts.models import Role, User
+from refuge.applications.outcomes import csv_rows
 from refuge.audit.reads import LogPage
 from refuge.audit.rows import latest_checkpoint
 from refuge.cases.access import CASE_ROLES
@@ -46,6 +48,8 @@ from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
 from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
+from refuge.workspace.forms_outcomes import OutcomeFilterForm
+from refuge.workspace.forms_pathways import PathwayForm, PathwayNoteForm
 from refuge.workspace.forms_shelters import ShelterForm
 from refuge.workspace.panels import HomeView, compose_home_panels
 
@@ -109,6 +113,41 @@ def _pathway_list(request: HttpRequest, user: User) -> HttpResponse:
         (CatalogueEntry(pathway=p, note="", offered=True), requirement_labels(p.hard_requirements)) for p in shared
     ]
     return render(request, "workspace/pathways/list.html", {"entries": entries, "manager": can_manage_pathways(user)})
+
+
+def _pathway_detail(request: HttpRequest, user: User) -> HttpResponse:
+    # A shared pathway as a new organisation sees it: no notes; a private one does not exist.
+    wanted = request.resolver_match.kwargs.get("pathway_id", 0) if request.resolver_match else 0
+    pathway = Pathway.objects.filter(pk=int(wanted), organisation__isnull=True).first()
+    if pathway is None:
+        raise Http404
+    context = {
+        "entry": CatalogueEntry(pathway=pathway, note="", offered=pathway.active),
+        "pathway": pathway,
+        "requirements": requirement_labels(pathway.hard_requirements),
+        "manager": can_manage_pathways(user),
+        "own": False,
+        "note_form": PathwayNoteForm(prefix="note"),
+    }
+    return render(request, "workspace/pathways/detail.html", context)
+
+
+def _pathway_new(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "workspace/pathways/form.html", {"form": PathwayForm()})
+
+
+def _outcomes(request: HttpRequest, user: User) -> HttpResponse:
+    # The member filter offers the member alone, as in an organisation of one.
+    form = OutcomeFilterForm(None, viewer=user, members=User.objects.filter(pk=user.pk))
+    context = {"form": form, "rows": [], "bars": [], "coordinator": user.role == Role.COORDINATOR, "query": ""}
+    return render(request, "workspace/outcomes/page.html", context)
+
+
+def _outcomes_csv(request: HttpRequest, user: User) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="outcomes.csv"'
+    csv.writer(response, lineterminator="\n").writerows(csv_rows([]))
+    return response
 
 
 def _shelter_new(request: HttpRequest, user: User) -> HttpResponse:
@@ -177,6 +216,10 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:shelter_list": EmptyPage(lambda user: user.role in CASE_ROLES, _shelter_list),
     "workspace:shelter_new": EmptyPage(can_manage_shelters, _shelter_new),
     "workspace:pathway_list": EmptyPage(lambda user: user.role in CASE_ROLES, _pathway_list),
+    "workspace:pathway_detail": EmptyPage(lambda user: user.role in CASE_ROLES, _pathway_detail),
+    "workspace:pathway_new": EmptyPage(can_manage_pathways, _pathway_new),
+    "workspace:outcomes": EmptyPage(lambda user: user.role in CASE_ROLES, _outcomes),
+    "workspace:outcomes_csv": EmptyPage(lambda user: user.role in CASE_ROLES, _outcomes_csv),
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
     "workspace:audit": EmptyPage(_reads_audit, _audit_log),

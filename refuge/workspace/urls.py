@@ -22,6 +22,7 @@ from refuge.workspace.views import (
     merge,
     notes,
     organisation,
+    outcomes,
     packets,
     partners,
     pathways,
@@ -31,6 +32,7 @@ from refuge.workspace.views import (
     stages,
     tasks,
     team,
+    travel,
 )
 
 app_name = "workspace"
@@ -186,6 +188,21 @@ urlpatterns += [
     path(_application + "folder/", applications.application_folder_view, name="application_folder"),
     path(_application + "status/", applications.application_status_view, name="application_status"),
     path(_application + "appointments/", applications.application_appointment_view, name="application_appointment"),
+]
+
+# Travel and arrival (refuge/workspace/views/travel.py).
+urlpatterns += [
+    path("cases/<uuid:case_id>/travel/", travel.travel_view, name="travel"),
+    path("cases/<uuid:case_id>/travel/legs/", travel.travel_leg_view, name="travel_leg"),
+    path("cases/<uuid:case_id>/travel/departure/", travel.travel_departure_view, name="travel_departure"),
+    path("cases/<uuid:case_id>/travel/arrival/", travel.travel_arrival_view, name="travel_arrival"),
+    path("cases/<uuid:case_id>/travel/close/", travel.travel_close_view, name="travel_close"),
+]
+
+# Outcomes of applications (refuge/workspace/views/outcomes.py).
+urlpatterns += [
+    path("outcomes/", outcomes.outcomes_view, name="outcomes"),
+    path("outcomes/outcomes.csv", outcomes.outcomes_csv_view, name="outcomes_csv"),
 ]
 
 # Safety: a case's check-in schedule and check-ins, alarms, the escalation checklist (views/safety.py).

@@ -503,6 +503,16 @@ ROUTES: dict[str, Spec] = {
     "workspace:application_status": Staff(
         CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
     ),
+    # Outcomes (outcomes.py): every case role; a coordinator counts the organisation's cases,
+    # the others only their own (tests/workspace/test_outcomes.py).
+    "workspace:outcomes": Staff(CASE_ROLES, duress=True),
+    "workspace:outcomes_csv": Staff(CASE_ROLES, duress=True),
+    # Travel and arrival (travel.py): the case's team only.
+    "workspace:travel": Staff(CASE_ROLES, args=CASE),
+    "workspace:travel_leg": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:travel_departure": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:travel_arrival": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:travel_close": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:application_appointment": Staff(
         CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
     ),

@@ -47,6 +47,7 @@ MODULES = [
     "refuge.relocation.catalogue_csv",
     "refuge.relocation.actions",
     "refuge.applications.actions",
+    "refuge.applications.travel",
     "refuge.accounts.api_tokens",
     "refuge.api.main",
     "refuge.api.schemas",

@@ -20,6 +20,9 @@ from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User
+from refuge.applications import actions as applications
+from refuge.applications import travel
+from refuge.applications.details import Decision
 from refuge.cases.actions.compartment_files import do_add_compartment_file
 from refuge.cases.actions.compartments import do_save_compartment
 from refuge.cases.actions.details import do_change_stage
@@ -39,6 +42,7 @@ from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
 from refuge.keyring.keyring import Keyring
+from refuge.relocation.models import Pathway
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
 
 CANARIES = {
@@ -66,6 +70,18 @@ CANARIES = {
     "shelter rules": "CANARY-rules-never-open-door-after-22",
     "shelter address": "CANARY-Komitas-street-44-flat-9",
     "request name": "CANARY Тимур Ахмедов",
+    "embassy": "CANARY-embassy-of-Lithuania-2f6a",
+    "application city": "CANARY-Vilnius-visa-centre-city",
+    "reference number": "CANARY-LT-VISA-2017-0042",
+    "fees paid": "CANARY-fee-EUR-80-receipt-19",
+    "appointment": "CANARY-fingerprints-Lermontova-street",
+    "status note": "CANARY-interview-officer-asked-about-family",
+    "refusal reason": "CANARY-refused-insufficient-ties-c3",
+    "travel route": "CANARY-route-Nalchik-Minsk-Vilnius-bus",
+    "transit country": "CANARY-transit-Belarus-border-Kamenny-Log",
+    "exit risk": "CANARY-exit-risk-phone-search-at-Kamenny-Log",
+    "arrival address": "CANARY-arrival-Gedimino-pr-9-flat-3",
+    "receiving partner": "CANARY-partner-LGL-Vilnius-office",
     "request phone": "+7 999 111-22-33",
     "partner name": "CANARY-Embassy-desk-Vilnius-2d7a",
     "partner contact": "CANARY-consul-Jonas-+370-600-1234",
@@ -182,6 +198,42 @@ def main() -> None:
     upload = sanitise_upload(CANARIES["document name"] + ".pdf", io.BytesIO(_pdf(CANARIES["document content"])))
     do_add_document(actor=worker.user, keyring=bob, case=case, upload=upload)
     do_message_requester(actor=worker.user, keyring=bob, case=case, body=CANARIES["message"])
+    application = applications.do_start_application(
+        actor=worker.user, keyring=bob, case=case, person=person, pathway=Pathway.objects.get(country="Lithuania")
+    )
+    folder = applications.FolderEdit(
+        embassy=CANARIES["embassy"],
+        city=CANARIES["application city"],
+        references=CANARIES["reference number"],
+        fees_paid=CANARIES["fees paid"],
+        checklist=[(True, "")],
+    )
+    applications.do_edit_application(actor=worker.user, keyring=bob, application=application, edit=folder, version=1)
+    applications.do_add_appointment(
+        actor=worker.user,
+        keyring=bob,
+        application=application,
+        on=datetime.date.today() + datetime.timedelta(days=3),
+        what=CANARIES["appointment"],
+        owner=worker.user,
+    )
+    submitted = datetime.date.today() - datetime.timedelta(days=20)
+    applications.do_change_status(
+        actor=worker.user,
+        keyring=bob,
+        application=application,
+        status="submitted",
+        on=submitted,
+        note=CANARIES["status note"],
+    )
+    applications.do_change_status(
+        actor=worker.user,
+        keyring=bob,
+        application=application,
+        status="refused",
+        on=datetime.date.today(),
+        decision=Decision(refusal_reason=CANARIES["refusal reason"]),
+    )
     shelter = do_create_shelter(
         actor=coordinator,
         details=ShelterDetails(
@@ -201,6 +253,42 @@ def main() -> None:
         planned_until=None,
     )
     do_change_stage(actor=worker.user, keyring=bob, case=case, stage=Stage.SHELTERED, version=case.version)
+    # The journey: legs, departure and arrival move the case to travel, then arrived.
+    travel.do_add_travel_leg(
+        actor=worker.user,
+        keyring=bob,
+        case=case,
+        leg=travel.Leg(
+            departs_on=datetime.date.today().isoformat(),
+            origin=CANARIES["travel route"],
+            destination="Vilnius",
+            transit=[CANARIES["transit country"]],
+            exit_risk=CANARIES["exit risk"],
+        ),
+    )
+    travel.do_record_departure(
+        actor=worker.user,
+        keyring=bob,
+        case=case,
+        departure=travel.Departure(
+            departed_on=datetime.date.today().isoformat(),
+            passport_valid=True,
+            visa_valid=True,
+            exit_risk_reviewed=True,
+            shelter_ended=True,
+        ),
+    )
+    travel.do_record_arrival(
+        actor=worker.user,
+        keyring=bob,
+        case=case,
+        arrival=travel.Arrival(
+            arrived_on=datetime.date.today().isoformat(),
+            receiving_partner=CANARIES["receiving partner"],
+            first_address=CANARIES["arrival address"],
+        ),
+        owner=worker.user,
+    )
     # A disclosure: a partner's details, a packet of two fields, its consent, produced for the partner.
     _, recipient = new_age_identity()
     embassy = do_add_partner(
@@ -248,6 +336,7 @@ def main() -> None:
                 "partner": str(partner.pk),
                 "shelter": str(shelter.pk),
                 "compartment_file": str(compartment_file.pk),
+                "application": str(application.pk),
                 "embassy": str(embassy.pk),
                 "packet": str(packet.pk),
             }

@@ -6,9 +6,12 @@ legal name, passport numbers, registered address, SOGIESC, medical needs, a perp
 in the contact graph, a passport scan's name and content inside the identity compartment,
 notes, tasks, expenses, a document's name and content, a message to the requester, a
 shelter's city, rules and address, a partner's name and contact notes, a disclosure
-packet's purpose, content and consent (and the packet produced for the partner); then a
-team member is removed, which rotates every key. A real server then serves the pages that
-decrypt all of it to the coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
+packet's purpose, content and consent (and the packet produced for the partner); an
+application's embassy, city, reference numbers, fees, an appointment, a status note and a
+refusal reason; a travel route, transit country, exit risk, receiving partner and first
+address after arrival; then a team member is removed, which rotates every key. A real
+server then serves the pages that decrypt all of it to the coordinator, and is killed
+with SIGKILL. Every file left is searched for every canary.
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         )
         # Decrypted whole (the sanitised PDF's streams are compressed: its text is not searched here).
         assert scan.status == 200 and scan.body.startswith(b"%PDF")
+        application = staff.get(reverse("workspace:application_detail", args=[ids["case"], ids["application"]]))
+        assert CANARIES["reference number"] in application.text and CANARIES["refusal reason"] in application.text
+        journey = staff.get(reverse("workspace:travel", args=[ids["case"]]))
+        assert CANARIES["arrival address"] in journey.text and CANARIES["transit country"] in journey.text
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
         embassy = staff.get(reverse("workspace:partner_detail", args=[ids["embassy"]]))

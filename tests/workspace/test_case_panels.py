@@ -21,6 +21,7 @@ TODAYS_PANELS = [
     "summary",
     "people",
     "applications",  # refuge/workspace/views/applications_panels.py
+    "journey",
     "tasks",
     "notes",
     "conversation",
@@ -33,7 +34,7 @@ TODAYS_PANELS = [
 
 
 # Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
-REGISTERED = [*TODAYS_PANELS[:8], "attached", *TODAYS_PANELS[8:]]
+REGISTERED = [*TODAYS_PANELS[:9], "attached", *TODAYS_PANELS[9:]]
 
 
 def test_todays_sections_are_registered_once_in_page_order() -> None:

@@ -10,13 +10,17 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from refuge.applications.queries import applications_of_case
+from refuge.applications.queries import applications_of_case, journey_of, legs_count
 from refuge.workspace.forms_applications import StartApplicationForm
 from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
 
 
 def _applications(view: CaseView) -> dict[str, Any]:
     return {"applications": list(applications_of_case(view.case))}
+
+
+def _journey(view: CaseView) -> dict[str, Any]:
+    return {"journey": journey_of(view.case), "legs_count": legs_count(view.case)}
 
 
 def register() -> None:
@@ -29,5 +33,14 @@ def register() -> None:
             template="workspace/applications/panel.html",
             context=_applications,
             forms={"application_start_form": lambda case: StartApplicationForm(case=case)},
+        )
+    )
+    register_case_panel(
+        CasePanel(
+            name="journey",
+            order=36,
+            title=_("Travel and arrival"),
+            template="workspace/applications/journey_panel.html",
+            context=_journey,
         )
     )

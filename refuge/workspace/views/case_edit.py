@@ -105,5 +105,6 @@ def _save_edit(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
 
 
 def edit_pathways(case: Case) -> QuerySet[Pathway]:
+    """What the organisation offers (never another's private pathways), and the case's own even if retired."""
     offered = pathways_of(case.organisation_id)
     return (offered | Pathway.objects.filter(cases=case)).order_by("country", "name")

@@ -1,0 +1,167 @@
+"""DESIGN.md §7: outcome statistics over 100,000 applications in under 1 s; the advisor under 150 ms p95.
+
+Run with pytest (it borrows the test harness for a fresh database; add REFUGE_TEST_DATABASE=postgres
+for PostgreSQL):
+
+    .venv/bin/pytest bench/outcomes_measure.py -s -p no:randomly
+
+One organisation with 100,000 applications over 2,000 cases and the 15 shared pathways
+(written in bulk: statuses, months and days to decision as the actions write them, the
+encrypted folder as random bytes, since neither measurement decrypts it), and a second
+organisation with 5,000 more that must not be counted. It times `outcomes()` for the
+coordinator (every application) and for a caseworker on 40 cases, and the advisor's work for
+one person (the organisation's history per pathway, then `advise`), and prints a table. It
+asserts the counts, not the times: a benchmark reports a miss, it does not fail a build.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+import uuid
+
+import pytest
+
+from refuge.accounts.models import Role
+from refuge.applications.advisor import Candidate, Facts, advise
+from refuge.applications.models import Application, Status
+from refuge.applications.outcomes import Filters, outcomes
+from refuge.applications.queries import history_by_pathway
+from refuge.cases.models import Case, Person, TeamMember
+from refuge.relocation.models import Pathway
+from tests.personas import client_for, make_member  # noqa: F401  (the fixture `world` comes from tests.personas)
+from tests.personas import world as world
+from tests.workspace.people_support import open_case
+
+pytestmark = pytest.mark.django_db
+APPLICATIONS = int(os.environ.get("REFUGE_BENCH_APPLICATIONS", "100000"))
+CASES = 2000
+STATUSES = (
+    [Status.GRANTED] * 3 + [Status.REFUSED] * 3 + [Status.WITHDRAWN, Status.SUBMITTED, Status.INTERVIEW, Status.APPEAL]
+)
+
+
+def _cases(template: Case, count: int) -> list[Case]:
+    rows = [
+        Case(
+            organisation_id=template.organisation_id,
+            reference=f"B-{index:06d}"[:12],
+            key_id=template.key_id,
+            priority=template.priority,
+            stage="applying",
+            opened_on=template.opened_on,
+            due_on=template.due_on,
+            stage_changed_on=template.stage_changed_on,
+            last_activity_on=template.last_activity_on,
+            summary=b"\0" * 64,
+        )
+        for index in range(count)
+    ]
+    return Case.objects.bulk_create(rows, batch_size=1000)
+
+
+def _applications(org_id: uuid.UUID, cases: list[Case], person: Person, count: int, rng: random.Random) -> None:
+    pathways = list(Pathway.objects.values_list("pk", flat=True))
+    key_id = cases[0].key_id
+    batch = []
+    for index in range(count):
+        status = rng.choice(STATUSES)
+        decided = status in (Status.GRANTED, Status.REFUSED, Status.WITHDRAWN)
+        month = __import__("datetime").date(2020 + index % 6, 1 + index % 12, 1)
+        batch.append(
+            Application(
+                organisation_id=org_id,
+                case=cases[index % len(cases)],
+                person=person,
+                pathway_id=rng.choice(pathways),
+                key_id=key_id,
+                status=status,
+                submitted_month=month,
+                decided_month=month if decided else None,
+                decision_days=rng.randint(5, 400) if decided else None,
+                details=os.urandom(200),
+            )
+        )
+        if len(batch) == 5000:
+            Application.objects.bulk_create(batch)
+            batch = []
+    Application.objects.bulk_create(batch)
+
+
+def _timed(function, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def test_outcomes_and_the_advisor_over_100000_applications(world) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(12)
+    template = open_case(world)
+    person = Person.objects.filter(case=template).first()
+    assert person is not None
+    cases = _cases(template, CASES)
+    _applications(world.north.pk, cases, person, APPLICATIONS, rng)
+    # Another organisation's applications: never counted.
+    south_case = _cases_of_south(world)
+    _applications(world.south.pk, [south_case], Person.objects.filter(case=south_case).get(), 5000, rng)
+    caseworker = make_member(world.north, "benchworker", Role.CASEWORKER).user
+    TeamMember.objects.bulk_create(
+        [TeamMember(case=case, user=caseworker, added_on=case.opened_on) for case in cases[:40]]
+    )
+    coordinator = world.alice.refresh().user
+
+    rows = outcomes(coordinator, Filters())
+    assert sum(row.submitted for row in rows) == APPLICATIONS
+    coordinator_ms = _timed(lambda: outcomes(coordinator, Filters()), 5)
+    caseworker_ms = _timed(lambda: outcomes(caseworker, Filters()), 5)
+    candidates = [
+        Candidate(p.pk, p.country, p.short_name, tuple(p.hard_requirements), tuple(p.checklist), p.processing_days)
+        for p in Pathway.objects.all()
+    ]
+    facts = Facts(outside_origin=False, international_passport=True, family_tie=False)
+    advisor_ms = _timed(lambda: advise(candidates, facts, history_by_pathway(world.north.pk)), 40)
+    from django.db.models import Count
+
+    history_query = (
+        Application.objects.filter(organisation_id=world.north.pk, status__in=[Status.GRANTED, Status.REFUSED])
+        .values_list("pathway_id", "status", "decision_days")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    print("\nplan of the advisor's history:", _plan(history_query))
+    p95 = sorted(advisor_ms)[int(0.95 * len(advisor_ms)) - 1]
+    vendor = __import__("django.db", fromlist=["connection"]).connection.vendor
+    print(
+        f"\n| measurement ({vendor}, {APPLICATIONS:,} applications) | median ms | max ms | target |\n|---|---|---|---|\n"
+        f"| outcomes, coordinator (every application) | {statistics.median(coordinator_ms):.0f} | {max(coordinator_ms):.0f} | < 1000 |\n"
+        f"| outcomes, caseworker on 40 of 2,000 cases | {statistics.median(caseworker_ms):.0f} | {max(caseworker_ms):.0f} | < 1000 |\n"
+        f"| advisor (history + ranking), p95 {p95:.0f} ms | {statistics.median(advisor_ms):.0f} | {max(advisor_ms):.0f} | p95 < 150 |"
+    )
+
+
+def _cases_of_south(world):  # type: ignore[no-untyped-def]
+    from refuge.cases.actions.opening import do_accept_request
+    from refuge.intake.actions.submissions import do_submit_request
+    from tests.workspace.people_support import ring
+
+    request = do_submit_request(
+        organisation=world.south, answers={"what_happened": "x"}, urgency="now", language="en"
+    ).request
+    charlie = world.charlie
+    return do_accept_request(
+        actor=charlie.user,
+        keyring=ring(charlie),
+        request=request,
+        team=[charlie.user],
+        lead=charlie.user,
+        priority="normal",
+    )
+
+
+def _plan(queryset) -> str:  # type: ignore[no-untyped-def]
+    return str(queryset.explain())
