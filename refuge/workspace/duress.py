@@ -42,6 +42,7 @@ from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
 from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
+from refuge.workspace.forms_safety import EscalationStepForm, LockConfirmForm
 from refuge.workspace.forms_shelters import ShelterForm
 
 # What the real pages show per page of a list (views/cases.py, views/intake.py).
@@ -136,6 +137,18 @@ def _audit_statistics(request: HttpRequest, user: User) -> HttpResponse:
     return render(request, "workspace/audit/statistics.html", {"counts": []})
 
 
+def _escalation(request: HttpRequest, user: User) -> HttpResponse:
+    # An organisation that has not written its checklist yet.
+    return render(request, "workspace/safety/escalation.html", {"steps": [], "form": EscalationStepForm()})
+
+
+def _lock(request: HttpRequest, user: User) -> HttpResponse:
+    # The page as every member has it; its buttons answer a duress session as any form does
+    # (the missing page): the account is locked already, by the duress login itself.
+    context = {"lock_form": LockConfirmForm(prefix="me"), "emergency_form": LockConfirmForm(prefix="all")}
+    return render(request, "workspace/safety/lock.html", context)
+
+
 def _reads_audit(user: User) -> bool:
     return user.role in {Role.AUDITOR, Role.COORDINATOR}
 
@@ -161,6 +174,8 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:shelter_new": EmptyPage(can_manage_shelters, _shelter_new),
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
+    "workspace:escalation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _escalation),
+    "workspace:lock": EmptyPage(_every_role, _lock),
     "workspace:audit": EmptyPage(_reads_audit, _audit_log),
     "workspace:audit_verify": EmptyPage(_reads_audit, _audit_verify),
     "workspace:audit_statistics": EmptyPage(_reads_audit, _audit_statistics),

@@ -17,6 +17,7 @@ from tests.workspace.test_cases_views import _case, _open_case
 
 TODAYS_PANELS = [
     "stage",
+    "safety",  # refuge/workspace/views/safety_panels.py
     "summary",
     "people",
     "tasks",
