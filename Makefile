@@ -26,7 +26,7 @@ FAST_MARKS := not browser and not postgres and not slow
 SQLITE_MARKS := not browser and not postgres
 PG_MARKS := not browser
 
-.PHONY: help install install-dev lock checkers demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages bench clean
+.PHONY: help install install-dev lock checkers demo demo-codes test test-fast test-sqlite test-pg test-browser crash fuzz soak screenshots check messages openapi bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -157,6 +157,9 @@ check: $(INSTALLED)  ## format, lint (with security rules), types, bandit, semgr
 	exit $$status
 
 # Compiled .mo files are committed, so a fresh checkout serves Russian without gettext.
+openapi: $(INSTALLED)  ## write the JSON API's OpenAPI document to docs/openapi.json (tests/api/test_openapi.py compares)
+	env DJANGO_SETTINGS_MODULE=refuge.test_settings $(BIN)/python manage.py openapi > docs/openapi.json
+
 messages: $(INSTALLED)  ## update refuge/locale (en, ru) and compile the .mo files
 	mkdir -p refuge/locale
 	cd refuge && PYTHONPATH=$(CURDIR) DJANGO_SETTINGS_MODULE=refuge.test_settings $(abspath $(BIN))/django-admin makemessages \

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -198,3 +199,45 @@ class PendingNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} notice"
+
+
+class ApiToken(models.Model):
+    """A member's credential for the JSON API (refuge/api; docs/api.md, docs/keys.md "API tokens").
+
+    Only a hash of the token is kept (the token is shown once); it carries scopes, expires
+    and can be revoked. A token may be bound to a key pair its script holds: the member's
+    private key is then sealed to the script's public key (`sealed_member_key`), so that a
+    request carrying the script's private key opens what the member may open. A seized
+    database holds neither the token nor anything that opens the sealed key.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    # The member's own label for it ("referral bridge"), shown on their account page.
+    name = models.CharField(max_length=80)
+    # SHA-256 of the token: it has 256 random bits, so a fast hash is as good as a slow one.
+    digest = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The script's X25519 public key, and the member's private key sealed to it (empty: a
+    # token that opens nothing encrypted).
+    unlock_public_key = models.BinaryField(max_length=32, blank=True, default=b"")
+    sealed_member_key = models.BinaryField(blank=True, default=b"")
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"API token {self.pk}"
+
+    @property
+    def live(self) -> bool:
+        """Neither revoked nor expired (the member's account is checked when it is used)."""
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def bound(self) -> bool:
+        """Bound to a script's key pair: it can open what its member opens."""
+        return bool(self.unlock_public_key)

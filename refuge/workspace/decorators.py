@@ -11,7 +11,7 @@ view could not do becomes a page (docs/architecture.md, "How a staff view is wri
 - A view keeps its happy path; a form's own refusals are shown next to their field by
   `refuge.workspace.submit.submit`, before they reach this boundary.
 
-An API surface would add a JSON rendering of the same `Refusal` here (code, message, status).
+The JSON API renders the same `Refusal` (refuge/core/refusals.py) as its error body (refuge/api/errors.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from refuge.accounts.models import User
 from refuge.accounts.session_keys import SESSION_DURESS, SESSION_PENDING_TOTP, end_session
 from refuge.core.errors import UserError
+from refuge.core.refusals import CONFLICT, LOCKED, UNREADABLE, Refusal, refusal_of
 from refuge.crypto import CryptoError
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.workspace.carry import CARRIES, PREFIX, Carried, carried_from_post
@@ -40,9 +40,8 @@ log = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
 
-LOCKED = "locked"
-UNREADABLE = "unreadable"
-CONFLICT = "conflict"
+# The refusal itself lives in core, so that the JSON API renders the very same one.
+__all__ = ["CONFLICT", "LOCKED", "UNREADABLE", "Refusal", "StaffRequest", "refusal_of", "staff_view"]
 
 
 class StaffRequest(HttpRequest):
@@ -52,30 +51,8 @@ class StaffRequest(HttpRequest):
     keyring: Keyring
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why a view could not do what was asked, as the member is told it (and an API would be)."""
-
-    code: str  # LOCKED, UNREADABLE, or the UserError's code
-    message: str
-    status: int
-
-
 # A view's refusal page: (request, refusal, **the view's URL arguments) -> the page that says why.
 Page = Callable[..., HttpResponse]
-
-
-def refusal_of(error: Exception) -> Refusal:
-    """The one mapping from what went wrong to what the member is told, and with which status."""
-    if isinstance(error, UserError):
-        return Refusal(error.code, str(error.message), 409 if error.code == CONFLICT else 400)
-    if isinstance(error, CryptoError):
-        return Refusal(
-            UNREADABLE,
-            _("This could not be decrypted: it may have been altered in the database. Nothing was changed or shown."),
-            403,
-        )
-    return Refusal(LOCKED, _("You do not hold the key this needs, so nothing was changed."), 403)
 
 
 def _refused(request: StaffRequest, error: Exception, page: Page | None, kwargs: dict[str, Any]) -> HttpResponse:

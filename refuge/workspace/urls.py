@@ -3,19 +3,30 @@ from django.urls import path
 from refuge.workspace.views import (
     accept,
     account,
+    api_tokens,
+    applications,
     audit,
-    case_acts,
-    case_files,
+    case_edit,
     cases,
+    conversation,
+    documents,
+    expenses,
     grants,
     home,
     intake,
     lockout,
     members,
+    notes,
     organisation,
+    packets,
+    partners,
+    pathways,
     people,
     safety,
     shelters,
+    stages,
+    tasks,
+    team,
 )
 
 app_name = "workspace"
@@ -31,6 +42,8 @@ urlpatterns = [
     path("account/password/", account.password_change_view, name="password_change"),
     path("account/duress/", account.duress_view, name="duress"),
     path("account/sessions/revoke/", account.revoke_own_sessions_view, name="revoke_own_sessions"),
+    path("account/tokens/", api_tokens.api_tokens_view, name="api_tokens"),
+    path("account/tokens/<uuid:token_id>/revoke/", api_tokens.api_token_revoke_view, name="api_token_revoke"),
     path("members/", members.members_view, name="members"),
     path("members/<uuid:member_id>/<slug:action>/", members.member_action_view, name="member_action"),
     path(
@@ -57,30 +70,49 @@ urlpatterns += [
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]
 
-# Cases: the list and one case (views/cases.py), what is done on it (case_acts.py), its files
-# (case_files.py); the timeline's sentences are case_timeline.py.
+# Cases: the list, one case and the page's own acts (views/cases.py), its edit page (case_edit.py),
+# and each panel's acts in the module of its resource (stages, team, notes, tasks, expenses,
+# documents, conversation); the timeline's sentences are case_timeline.py.
 urlpatterns += [
     path("cases/", cases.case_list_view, name="case_list"),
     path("cases/<uuid:case_id>/", cases.case_detail_view, name="case_detail"),
-    path("cases/<uuid:case_id>/edit/", case_acts.case_edit_view, name="case_edit"),
-    path("cases/<uuid:case_id>/stage/", case_acts.case_stage_view, name="case_stage"),
-    path("cases/<uuid:case_id>/lost-contact/", case_acts.case_lost_contact_view, name="case_lost_contact"),
-    path("cases/<uuid:case_id>/team/", case_acts.case_team_add_view, name="case_team_add"),
+    path("cases/<uuid:case_id>/edit/", case_edit.case_edit_view, name="case_edit"),
+    path("cases/<uuid:case_id>/stage/", stages.case_stage_view, name="case_stage"),
+    path("cases/<uuid:case_id>/lost-contact/", cases.case_lost_contact_view, name="case_lost_contact"),
+    path("cases/<uuid:case_id>/team/", team.case_team_add_view, name="case_team_add"),
+    path("cases/<uuid:case_id>/team/<uuid:member_id>/remove/", team.case_team_remove_view, name="case_team_remove"),
+    path("cases/<uuid:case_id>/team/<uuid:member_id>/lead/", team.case_team_lead_view, name="case_team_lead"),
+    path("cases/<uuid:case_id>/rotate/", cases.case_rotate_view, name="case_rotate"),
+    path("cases/<uuid:case_id>/notes/", notes.case_note_view, name="case_note"),
+    path("cases/<uuid:case_id>/tasks/", tasks.case_task_add_view, name="case_task_add"),
+    path("cases/<uuid:case_id>/tasks/<uuid:task_id>/done/", tasks.case_task_done_view, name="case_task_done"),
+    path("cases/<uuid:case_id>/expenses/", expenses.case_expense_view, name="case_expense"),
+    path("cases/<uuid:case_id>/documents/", documents.case_document_upload_view, name="case_document_upload"),
+    path("cases/<uuid:case_id>/documents/<uuid:document_id>/", documents.case_document_view, name="case_document"),
+    path("cases/<uuid:case_id>/messages/", conversation.case_message_view, name="case_message"),
+    # Disclosures (views/partners.py, views/packets.py): partners, packets, the register.
+    path("partners/", partners.partner_list_view, name="partner_list"),
+    path("partners/new/", partners.partner_new_view, name="partner_new"),
+    path("partners/<uuid:partner_id>/", partners.partner_detail_view, name="partner_detail"),
+    path("partners/<uuid:partner_id>/edit/", partners.partner_edit_view, name="partner_edit"),
+    path("disclosures/", partners.disclosure_register_view, name="disclosure_register"),
+    path("disclosures/<uuid:packet_id>/", packets.packet_review_view, name="packet_review"),
+    path("disclosures/<uuid:packet_id>/approve/", packets.packet_approve_view, name="packet_approve"),
+    path("cases/<uuid:case_id>/disclosures/new/", packets.packet_new_view, name="packet_new"),
+    path("cases/<uuid:case_id>/disclosures/<uuid:packet_id>/", packets.packet_detail_view, name="packet_detail"),
     path(
-        "cases/<uuid:case_id>/team/<uuid:member_id>/remove/", case_acts.case_team_remove_view, name="case_team_remove"
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/consent/",
+        packets.packet_consent_view,
+        name="packet_consent",
     ),
-    path("cases/<uuid:case_id>/team/<uuid:member_id>/lead/", case_acts.case_team_lead_view, name="case_team_lead"),
-    path("cases/<uuid:case_id>/rotate/", case_acts.case_rotate_view, name="case_rotate"),
-    path("cases/<uuid:case_id>/notes/", case_acts.case_note_view, name="case_note"),
-    path("cases/<uuid:case_id>/tasks/", case_acts.case_task_add_view, name="case_task_add"),
-    path("cases/<uuid:case_id>/tasks/<uuid:task_id>/done/", case_acts.case_task_done_view, name="case_task_done"),
-    path("cases/<uuid:case_id>/expenses/", case_acts.case_expense_view, name="case_expense"),
-    path("cases/<uuid:case_id>/documents/", case_files.case_document_upload_view, name="case_document_upload"),
-    path("cases/<uuid:case_id>/documents/<uuid:document_id>/", case_files.case_document_view, name="case_document"),
-    path("cases/<uuid:case_id>/messages/", case_acts.case_message_view, name="case_message"),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/revoke/",
+        packets.packet_revoke_view,
+        name="packet_revoke",
+    ),
     path(
         "cases/<uuid:case_id>/messages/files/<uuid:file_id>/",
-        case_files.case_request_file_view,
+        documents.case_request_file_view,
         name="case_request_file",
     ),
 ]
@@ -114,6 +146,27 @@ urlpatterns += [
     path("audit/verify/", audit.audit_verify_view, name="audit_verify"),
     path("audit/export/", audit.audit_export_view, name="audit_export"),
     path("audit/statistics/", audit.audit_statistics_view, name="audit_statistics"),
+]
+
+# The pathway catalogue (refuge/workspace/views/pathways.py).
+urlpatterns += [
+    path("pathways/", pathways.pathway_list_view, name="pathway_list"),
+    path("pathways/new/", pathways.pathway_new_view, name="pathway_new"),
+    path("pathways/<int:pathway_id>/", pathways.pathway_detail_view, name="pathway_detail"),
+    path("pathways/<int:pathway_id>/edit/", pathways.pathway_edit_view, name="pathway_edit"),
+    path("pathways/<int:pathway_id>/note/", pathways.pathway_note_view, name="pathway_note"),
+    path("pathways/<int:pathway_id>/retire/", pathways.pathway_retire_view, name="pathway_retire"),
+]
+
+# Applications and the advisor (refuge/workspace/views/applications.py).
+_application = "cases/<uuid:case_id>/applications/<uuid:application_id>/"
+urlpatterns += [
+    path("cases/<uuid:case_id>/applications/", applications.application_start_view, name="application_start"),
+    path("cases/<uuid:case_id>/advisor/", applications.advisor_view, name="advisor"),
+    path(_application, applications.application_detail_view, name="application_detail"),
+    path(_application + "folder/", applications.application_folder_view, name="application_folder"),
+    path(_application + "status/", applications.application_status_view, name="application_status"),
+    path(_application + "appointments/", applications.application_appointment_view, name="application_appointment"),
 ]
 
 # Safety: a case's check-in schedule and check-ins, alarms, the escalation checklist (views/safety.py).

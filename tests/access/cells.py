@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from refuge.accounts.models import Role
 from tests.access.routes import url_routes
-from tests.access.spec import ROUTES, Public, Spec, Staff
+from tests.access.spec import ROUTES, Api, ApiMissing, Public, Spec, Staff
 
 OWN = "own"
 
@@ -17,6 +17,7 @@ class Expect(enum.Enum):
     NOT_FOUND = "404"  # the same page as an address that does not exist; nothing written
     FORBIDDEN = "403"  # a refusal page of the route's own (spec.Reach.forbidden); nothing written
     LOG_IN = "login"  # a redirect to the staff login; nothing written
+    UNAUTHENTICATED = "401"  # the API without a token: its 401 body; nothing written
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _scopes(spec: Spec) -> list[str]:
     return [OWN] + [f"{arg}={scope}" for arg, value in spec.args.items() for scope in value.foreign]
 
 
-def _staff_expect(spec: Staff, method: str, role: str | None, scope: str) -> Expect:
+def _staff_expect(spec: Staff | Api, method: str, role: str | None, scope: str) -> Expect:
     if role not in spec.roles_for(method):
         return Expect.NOT_FOUND
     if scope == OWN:
@@ -99,6 +100,31 @@ def _public_cells(name: str, spec: Public) -> list[Cell]:
     ]
 
 
+# Who calls the API without a token: nobody, a requester's portal session, a workspace session (dmitri's).
+NO_TOKEN_ACTORS = ["anonymous", "requester", "duress"]
+
+
+def _api_cells(name: str, spec: Api) -> list[Cell]:
+    cells = []
+    for method in spec.methods:
+        for actor in STAFF_ACTORS:
+            for scope in _scopes(spec):
+                cells.append(Cell(name, method, actor, scope, _staff_expect(spec, method, ACTORS[actor].role, scope)))
+        of_organisation = any(arg.of_organisation for arg in spec.args.values())
+        outsider_allowed = ACTORS["outsider"].role in spec.roles_for(method) and not of_organisation
+        cells.append(Cell(name, method, "outsider", OWN, Expect.ALLOWED if outsider_allowed else Expect.NOT_FOUND))
+        cells += [Cell(name, method, actor, OWN, Expect.UNAUTHENTICATED) for actor in NO_TOKEN_ACTORS]
+    return cells
+
+
+def _api_missing_cells(name: str, spec: ApiMissing) -> list[Cell]:
+    return [
+        Cell(name, method, actor, OWN, Expect.NOT_FOUND)
+        for method in spec.methods
+        for actor in [*STAFF_ACTORS, "outsider", *NO_TOKEN_ACTORS]
+    ]
+
+
 def all_cells() -> list[Cell]:
     """The cells of every route that is both in the URL configuration and in the spec.
 
@@ -111,4 +137,8 @@ def all_cells() -> list[Cell]:
             cells += _staff_cells(route.name, spec)
         elif isinstance(spec, Public):
             cells += _public_cells(route.name, spec)
+        elif isinstance(spec, Api):
+            cells += _api_cells(route.name, spec)
+        elif isinstance(spec, ApiMissing):
+            cells += _api_missing_cells(route.name, spec)
     return cells

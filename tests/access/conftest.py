@@ -21,7 +21,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from refuge.accounts.actions import do_set_duress_password
+from refuge.accounts.actions.credentials import do_set_duress_password
 from refuge.accounts.models import Role
 from refuge.intake import access as intake_access
 from refuge.intake.receipt_brake import ReceiptBrake
@@ -29,6 +29,7 @@ from tests.access.cells import ACTORS, OWN, Cell, all_cells
 from tests.access.objects import Objects, build_world
 from tests.access.spec import ROUTES
 from tests.personas import World, log_in, make_member, without_tokens
+from tests.support.api_tokens import Token, make_token
 
 DURESS_PASSWORD = "under-pressure-pass-99"
 
@@ -41,6 +42,8 @@ class AccessWorld:
     cookies: dict[str, SimpleCookie] = field(default_factory=dict)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)
     not_found_pages: dict[tuple[str, bool], str] = field(default_factory=dict)
+    # Each staff actor's (and the outsider's) API token: every scope, bound to a key pair, unlocked.
+    tokens: dict[str, Token] = field(default_factory=dict)
 
     def client(self, actor: str) -> Client:
         """The actor's client with the cookies it had when it logged in."""
@@ -51,8 +54,18 @@ class AccessWorld:
     def url(self, cell: Cell) -> str:
         return self.urls[(cell.route, cell.scope)]
 
+    def api_headers(self, actor: str) -> dict[str, str]:
+        """The actor's token headers; none for those who hold no token (their cookies are no credential)."""
+        token = self.tokens.get(actor)
+        return token.headers() if token is not None else {}
+
     def not_found_page(self, actor: str, url: str) -> str:
         """What this actor sees at an address that does not exist, next to `url` (staff or portal)."""
+        if url.startswith("/api/"):
+            # The API's one 404 body, the same for everyone (refuge/api/errors.py).
+            response = self.client(actor).get("/api/no-such-page/at-all/", **self.api_headers(actor))
+            assert response.status_code == 404
+            return response.content.decode()
         portal = url.startswith("/r/")
         if (actor, portal) not in self.not_found_pages:
             response = self.client(actor).get(("/r/" if portal else "/") + "no-such-page/at-all/")
@@ -92,6 +105,8 @@ def _log_in_clients(access: AccessWorld) -> None:
             assert b"status--received" in client.get("/r/request/").content, "no portal session"
         access.clients[name] = client
         access.cookies[name] = copy.deepcopy(client.cookies)
+        if actor.persona is not None and actor.persona != "dmitri":
+            access.tokens[name] = make_token(getattr(world, actor.persona))
 
 
 @pytest.fixture(scope="module")

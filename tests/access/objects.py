@@ -10,28 +10,41 @@ would vanish before the next cell.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.db import transaction
 
-from refuge.accounts.actions import do_invite_member
+from refuge.accounts.actions.invitations import do_invite_member
 from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
-from refuge.cases import actions as case_actions
+from refuge.applications import actions as application_actions
+from refuge.applications.models import Application
+from refuge.cases.actions.compartments import do_revoke_compartment, do_save_compartment
+from refuge.cases.actions.documents import do_add_document
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
+from refuge.disclosures import actions as disclosure_actions
+from refuge.disclosures import packets
+from refuge.disclosures.models import Packet, Partner
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_submit_request
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, KeyGrant
+from refuge.relocation import actions as relocation_actions
+from refuge.relocation.actions import PathwayDetails
+from refuge.relocation.models import Pathway
 from refuge.safety.actions.check_ins import do_check_in
 from refuge.safety.actions.escalation import do_add_escalation_step
 from refuge.safety.models import Alarm, AlarmTask, EscalationStep
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
+from tests.support.api_tokens import make_token
 
 T = TypeVar("T")
 
@@ -126,6 +139,10 @@ class Objects:
         return self.once(
             f"member:{org}", lambda: make_member(self.organisation(org), f"tara-{org}", Role.CASEWORKER).user
         )
+
+    def api_token(self, persona: str) -> uuid.UUID:
+        """The id of an API token of the persona's (alice's: north's coordinator; charlie's: south's)."""
+        return self.once(f"api-token:{persona}", lambda: make_token(getattr(self.world, persona)).token_id)
 
     def invitation(self, org: str) -> str:
         """A valid enrolment token (only its hash is stored)."""
@@ -223,7 +240,7 @@ class Objects:
             team = [world.alice.user, world.bob.user, world.ivan.user, self.member("north"), world.bella.user]
         else:
             acceptor, team = "ivan", [self.olga().user]
-        case = case_actions.do_accept_request(
+        case = do_accept_request(
             actor=self.persona(acceptor).refresh().user,
             keyring=self.ring(acceptor),
             request=request,
@@ -241,7 +258,7 @@ class Objects:
     def task(self, org: str, which: str = OWN_CASE) -> Task:
         def make() -> Task:
             name = self._maker(org, which)
-            return case_actions.do_add_task(
+            return do_add_task(
                 actor=self.persona(name).refresh().user,
                 keyring=self.ring(name),
                 case=self.case(org, which),
@@ -255,7 +272,7 @@ class Objects:
     def case_document(self, org: str, which: str = OWN_CASE) -> CaseDocument:
         def make() -> CaseDocument:
             name = self._maker(org, which)
-            return case_actions.do_add_document(
+            return do_add_document(
                 actor=self.persona(name).refresh().user,
                 keyring=self.ring(name),
                 case=self.case(org, which),
@@ -292,10 +309,10 @@ class Objects:
         person, bella = self.person("north"), self.world.bella.refresh().user
         identity = Compartment.objects.select_related("key").get(person=person, kind=CompartmentKind.IDENTITY)
         identity.person = person
-        case_actions.do_revoke_compartment(
+        do_revoke_compartment(
             actor=self.world.alice.refresh().user, keyring=self.ring("alice"), compartment=identity, member=bella
         )
-        case_actions.do_save_compartment(
+        do_save_compartment(
             actor=bella,
             keyring=self.ring("bella"),
             person=person,
@@ -314,6 +331,64 @@ class Objects:
         """On the own case's team without its identity compartment: Bella."""
         self.compartment_kind("not-held")
         return self.world.bella.user
+
+    # --- disclosures (refuge/disclosures/) ---------------------------------------------------
+
+    def partner(self, org: str) -> Partner:
+        coordinator = "charlie" if org == "south" else "alice"
+        return self.once(
+            f"partner:{org}",
+            lambda: disclosure_actions.do_add_partner(
+                actor=self.persona(coordinator).refresh().user,
+                details=disclosure_actions.PartnerDetails(
+                    f"{org}-ngo", "Receiving NGO", "ngo", "Canada", "password", "", "Call Maria"
+                ),
+            ),
+        )
+
+    def packet(self, org: str, which: str = OWN_CASE) -> Packet:
+        """A packet of the case's legal name for the organisation's partner, prepared by the case's maker."""
+
+        def make() -> Packet:
+            name = self._maker(org, which)
+            case = self.case(org, which)
+            person = self.person(org, which)
+            return packets.do_prepare_packet(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=case,
+                partner=self.partner(org),
+                purpose="Resettlement referral",
+                selection=[packets.selection_key(person, "identity", "legal_name")],
+            )
+
+        return self.once(f"packet:{org}:{which}", make)
+
+    def packet_token(self) -> str:
+        """The download link's token of north's own packet, consented by Bob and approved by Alice."""
+
+        def make() -> str:
+            packet = self.packet("north")
+            packets.do_record_consent(
+                actor=self.world.bob.refresh().user,
+                keyring=self.ring("bob"),
+                packet=packet,
+                who="The requester",
+                given_on=datetime.date.today(),
+                way="in_person",
+                purpose="Resettlement referral",
+            )
+            fresh = Packet.objects.select_related("key", "partner__key", "case").get(pk=packet.pk)
+            produced = packets.do_approve_packet(
+                actor=self.world.alice.refresh().user,
+                keyring=self.ring("alice"),
+                packet=fresh,
+                expires_in_days=7,
+                download_limit=5,
+            )
+            return produced.token
+
+        return self.once("packet-token:north", make)
 
     # --- shelters (refuge/shelter/actions.py) -----------------------------------------------
 
@@ -368,6 +443,47 @@ class Objects:
             starts_on=starts_on,
             planned_until=None,
         )
+
+    # --- the pathway catalogue (refuge/relocation/actions.py) --------------------------------
+
+    def private_pathway(self, org: str) -> Pathway:
+        """A pathway only `org` sees, added by its coordinator."""
+        coordinator = self.world.alice if org == "north" else self.world.charlie
+        details = PathwayDetails(
+            country="Iceland",
+            name=f"Private programme of {org}",
+            legal_basis="",
+            who_applies="",
+            requirements="",
+            in_country_eligible="yes",
+            typical_processing_time="",
+            processing_days=None,
+            fees="",
+            hard_requirements=[],
+            checklist=[],
+            notes="",
+            sources="",
+        )
+        return self.once(
+            f"pathway:{org}", lambda: relocation_actions.do_add_pathway(actor=coordinator.user, details=details)
+        )
+
+    # --- applications (refuge/applications/actions.py) ---------------------------------------------
+
+    def application(self, org: str, which: str = OWN_CASE) -> Application:
+        """An application of the case's requester, on a shared pathway."""
+
+        def make() -> Application:
+            name = self._maker(org, which)
+            return application_actions.do_start_application(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=self.case(org, which),
+                person=self.person(org, which),
+                pathway=Pathway.objects.get(country="Lithuania"),
+            )
+
+        return self.once(f"application:{org}:{which}", make)
 
     # --- safety -------------------------------------------------------------------------
 

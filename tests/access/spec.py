@@ -96,7 +96,38 @@ class Public:
     own_404_page: bool = False
 
 
-Spec = Staff | Public
+@dataclass(frozen=True)
+class Api:
+    """A JSON API route (refuge/api): the roles whose tokens may use it, the API's 404 body for the rest.
+
+    Every staff actor calls it with a token of their own carrying every scope, bound to a key pair
+    and unlocked; the outsider with a token of south. Without a token (anonymous, a requester's
+    portal session, a logged-in workspace session) the answer is 401: no cookie is an API credential.
+    """
+
+    roles: frozenset[str] | Mapping[str, frozenset[str]]
+    args: Mapping[str, Arg] = field(default_factory=dict)
+    methods: tuple[str, ...] = ("GET",)
+    reach: Mapping[str, Reach] = field(default_factory=dict)
+    # A POST's JSON body, valid by the schema: the API checks a body's shape before access
+    # (a 400 that is the same for every id, docs/api.md "Errors"), so access is what must decide here.
+    body: Mapping[str, object] = field(default_factory=dict)
+
+    def roles_for(self, method: str) -> frozenset[str]:
+        if isinstance(self.roles, frozenset):
+            return self.roles
+        return self.roles[method]
+
+
+@dataclass(frozen=True)
+class ApiMissing:
+    """An address under /api/ that is no endpoint: the API's 404 body for everyone, token or not."""
+
+    methods: tuple[str, ...] = ("GET", "POST")
+    args: Mapping[str, Arg] = field(default_factory=dict)
+
+
+Spec = Staff | Public | Api | ApiMissing
 
 EVERY_ROLE = frozenset(Role.values)
 MANAGERS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
@@ -162,7 +193,7 @@ ENROLMENT_TOKEN = Arg(
 # Every organisation's portal is public; an unknown slug looks like any missing page.
 ORG_SLUG = Arg(own=lambda o: "north", foreign={MISSING: lambda o: "no-such-organisation"}, of_organisation=False)
 
-# Cases (refuge/workspace/views/cases.py, case_acts.py, case_files.py): north's own case has every case-role actor on its team.
+# Cases (refuge/workspace/views/cases.py, case_edit.py and the panels' resources: stages.py, team.py, notes.py, tasks.py, expenses.py, documents.py, conversation.py): north's own case has every case-role actor on its team.
 CASE_ID = Arg(
     own=lambda o: o.case("north").pk,
     foreign={
@@ -176,6 +207,14 @@ TASK_ID = Arg(
     foreign={
         OF_ANOTHER_CASE: lambda o: o.task("north", OTHER_TEAM_CASE).pk,
         OTHER_ORGANISATION: lambda o: o.task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+APPLICATION_ID = Arg(
+    own=lambda o: o.application("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.application("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.application("south").pk,
         MISSING: _missing_uuid,
     },
 )
@@ -259,6 +298,12 @@ SHELTER_ID = Arg(
     },
 )
 
+# Pathways: the own organisation's private pathway; south's private one; an id nobody has.
+PATHWAY_ID = Arg(
+    own=lambda o: o.private_pathway("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.private_pathway("south").pk, MISSING: lambda o: 987654321},
+)
+
 # Safety (refuge/workspace/views/safety.py): an alarm is answered by its case's team and every coordinator.
 ALARM_ID = Arg(
     own=lambda o: o.alarm("north").pk,
@@ -281,6 +326,39 @@ STEP_ID = Arg(
     foreign={OTHER_ORGANISATION: lambda o: o.escalation_step("south").pk, MISSING: _missing_uuid},
 )
 ANY_ALARM = {f"alarm_id={OTHER_TEAM}": Reach(COORDINATORS)}
+
+# An API token is its owner's alone: Alice's (a coordinator's) is 404 to every other member.
+ANOTHER_MEMBERS = "another-members"
+API_TOKEN_ID = Arg(
+    own=lambda o: o.api_token("alice"),
+    foreign={
+        ANOTHER_MEMBERS: lambda o: o.api_token("bob"),
+        OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
+        MISSING: _missing_uuid,
+    },
+)
+# Disclosures (refuge/disclosures/): north's partner; a packet of the own case (prepared by Bob),
+# one of the other team's case (prepared by Olga) and south's.
+PARTNER_ID = Arg(
+    own=lambda o: o.partner("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.partner("south").pk, MISSING: _missing_uuid},
+)
+PACKET_ID = Arg(
+    own=lambda o: o.packet("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.packet("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.packet("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# A coordinator reviews any packet of the organisation, whichever case it is of.
+ANY_PACKET = Arg(
+    own=lambda o: o.packet("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.packet("south").pk, MISSING: _missing_uuid},
+)
+PACKET_TOKEN = Arg(
+    own=lambda o: o.packet_token(), foreign={MISSING: lambda o: "no-such-packet-token"}, of_organisation=False
+)
 
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
@@ -306,6 +384,10 @@ ROUTES: dict[str, Spec] = {
     "workspace:password_change": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:duress": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:revoke_own_sessions": Staff(EVERY_ROLE, methods=("POST",)),
+    # One's own API tokens (api_tokens.py): every member makes theirs; a token is revoked by its
+    # owner only (Alice's, so the coordinator; a colleague's token is 404 like a missing one).
+    "workspace:api_tokens": Staff(EVERY_ROLE, methods=("GET", "POST")),
+    "workspace:api_token_revoke": Staff(COORDINATORS, args={"token_id": API_TOKEN_ID}, methods=("POST",)),
     # Workspace: members and organisation settings (members.py, organisation.py).
     "workspace:members": Staff(MANAGERS, methods=("GET", "POST")),
     "workspace:member_action": Staff(
@@ -345,6 +427,8 @@ ROUTES: dict[str, Spec] = {
     # Django's language switch (django.conf.urls.i18n): POST sets the cookie, GET only redirects.
     "set_language": Public(methods=("GET", "POST")),
     # The requester portal (refuge/requester/urls.py): no ids in addresses, the receipt is the key.
+    # A partner's download of a disclosure packet (requester/views/packet.py): the link is the key.
+    "requester:packet": Public(args={"token": PACKET_TOKEN}, methods=("GET", "POST"), own_404_page=True),
     "requester:status": Public(methods=("GET", "POST")),
     "requester:leave": Public(methods=("GET", "POST")),
     "requester:quick_exit": Public(),
@@ -390,6 +474,19 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
+    # Applications and the advisor (applications.py): the case's team only, like its content.
+    "workspace:application_start": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:advisor": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:application_detail": Staff(CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}),
+    "workspace:application_folder": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_status": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_appointment": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).
@@ -422,9 +519,30 @@ ROUTES: dict[str, Spec] = {
         methods=("GET", "POST"),
         reach={f"placement_id={OTHER_TEAM}": Reach(COORDINATORS)},
     ),
+    # Disclosures (partners.py, packets.py): coordinators manage partners, review and approve
+    # packets and read the register; the case's team prepares, records consent and revokes.
+    "workspace:partner_list": Staff(COORDINATORS),
+    "workspace:partner_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:partner_detail": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}),
+    "workspace:partner_edit": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}, methods=("GET", "POST")),
+    "workspace:disclosure_register": Staff(COORDINATORS),
+    "workspace:packet_review": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}),
+    "workspace:packet_approve": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}, methods=("POST",)),
+    "workspace:packet_new": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:packet_detail": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}),
+    "workspace:packet_consent": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_revoke": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),
+    # The pathway catalogue (pathways.py, refuge/relocation/access.py): every case role reads the
+    # shared and the own organisation's pathways; coordinators add, change, retire and keep notes.
+    "workspace:pathway_list": Staff(CASE_ROLES, duress=True),
+    "workspace:pathway_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:pathway_detail": Staff(CASE_ROLES, args={"pathway_id": PATHWAY_ID}),
+    "workspace:pathway_edit": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("GET", "POST")),
+    "workspace:pathway_note": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
+    "workspace:pathway_retire": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},
@@ -434,5 +552,23 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:shelter_edit": Staff(
         COORDINATORS, args={"shelter_id": SHELTER_ID}, methods=("GET", "POST"), reach=ANY_SHELTER
+    ),
+    # The JSON API (refuge/api, docs/api.md): the same rules as the pages above, by token.
+    "api:openapi-json": Public(),
+    "api:api-root": ApiMissing(),
+    "api_not_found": ApiMissing(),
+    "api:cases": Api(CASE_ROLES),
+    # A coordinator off the team reads the metadata, as on the case page; an export is content:
+    # they are refused it with "locked" (403), as a page refuses what needs a key they do not hold.
+    "api:case": Api(CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS)}),
+    "api:case_stage": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"stage": "sheltered", "version": 1}),
+    "api:case_tasks": Api(CASE_ROLES, args=CASE, methods=("GET", "POST"), body={"title": "Call back"}),
+    "api:case_task_add": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"title": "Call back"}),
+    "api:case_task_done": Api(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "api:case_export": Api(
+        CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS, forbidden=("GET",))}
+    ),
+    "api:referrals": Api(
+        READS_REQUESTS, methods=("POST",), body={"what_happened": "Referred", "where_now": "Tbilisi", "urgency": "now"}
     ),
 }

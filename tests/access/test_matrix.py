@@ -12,7 +12,7 @@ from refuge.cases.queries import read_compartment
 from tests.access.cells import Cell, Expect, all_cells
 from tests.access.conftest import AccessWorld, Writes
 from tests.access.objects import CASE_CONTENT, MEDICAL_CONTENT
-from tests.access.spec import NOT_HELD, ROUTES, Staff
+from tests.access.spec import NOT_HELD, ROUTES, Api, ApiMissing, Public, Staff
 from tests.personas import without_tokens
 
 CELLS = all_cells()
@@ -22,6 +22,14 @@ REFUSED = {403, 404, 405}
 def _send(access: AccessWorld, cell: Cell) -> HttpResponse:
     client = access.client(cell.actor)
     url = access.url(cell)
+    spec = ROUTES[cell.route]
+    if isinstance(spec, Api | ApiMissing):
+        # The API: the actor's token (if any) and a body its schema accepts (spec.Api.body).
+        headers = access.api_headers(cell.actor)
+        if cell.method == "GET":
+            return client.get(url, **headers)  # type: ignore[return-value]
+        body = dict(spec.body) if isinstance(spec, Api) else {}
+        return client.post(url, data=body, content_type="application/json", **headers)  # type: ignore[return-value]
     # An empty form: an allowed POST answers with its form errors (400) or does something
     # harmless that the cell's savepoint undoes; a refused one must not get that far.
     return client.get(url) if cell.method == "GET" else client.post(url, {})  # type: ignore[return-value]
@@ -35,7 +43,7 @@ def _explain(cell: Cell, access: AccessWorld, response: HttpResponse) -> str:
 def _hidden(cell: Cell) -> tuple[str, ...]:
     """What the answer must not show: content behind a key the actor does not hold (spec.Reach.hides)."""
     spec = ROUTES[cell.route]
-    reach = spec.reach.get(cell.scope) if isinstance(spec, Staff) else None
+    reach = spec.reach.get(cell.scope) if isinstance(spec, Staff | Api) else None
     return reach.hides if reach is not None else ()
 
 
@@ -54,7 +62,9 @@ def test_the_route_answers_as_the_spec_says(cell: Cell, access: AccessWorld) -> 
             # The member's client really was logged in (a lost session would pass as "allowed").
             assert not location.endswith("/login/"), _explain(cell, access, response)
         return
-    if cell.expect is Expect.LOG_IN and cell.method == "POST" and status != 302:
+    if cell.expect is Expect.UNAUTHENTICATED:
+        assert status == 401 and response.json()["code"] == "unauthenticated", _explain(cell, access, response)
+    elif cell.expect is Expect.LOG_IN and cell.method == "POST" and status != 302:
         # A posted form is not lost: the login page itself answers, carrying the fields to
         # send after logging in (refuge/workspace/carry.py); nothing is written before that.
         page = response.content.decode()
@@ -68,7 +78,7 @@ def test_the_route_answers_as_the_spec_says(cell: Cell, access: AccessWorld) -> 
     else:
         assert status == 404, _explain(cell, access, response)
         spec = ROUTES[cell.route]
-        if isinstance(spec, Staff) or not spec.own_404_page:
+        if not isinstance(spec, Public) or not spec.own_404_page:
             # "Not yours" must read exactly like "does not exist".
             expected_page = access.not_found_page(cell.actor, access.url(cell))
             assert without_tokens(response.content) == expected_page, f"{cell}: its 404 differs from a missing page's"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from refuge.cases import actions as case_actions
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case
 from refuge.intake.access import RequesterAccess, access_by_receipt
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.safety import clock
 from refuge.safety.actions.schedules import ScheduleInput, do_set_schedule
@@ -63,7 +63,7 @@ def accepted_case(world: World, team: list[Persona] | None = None) -> Requester:
         organisation=world.north, answers={"what_happened": "Police came"}, urgency="now", language="en"
     )
     members = team if team is not None else [world.alice, world.bob]
-    case = case_actions.do_accept_request(
+    case = do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,

@@ -14,14 +14,15 @@ import json
 import os
 
 from refuge.accounts import totp
-from refuge.accounts.actions import do_create_member
+from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User
-from refuge.cases import actions as cases
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.team import do_remove_team_member
 from refuge.cases.models import Priority
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.safety.actions.check_ins import do_check_in
 from refuge.safety.actions.schedules import ScheduleInput, do_set_schedule
@@ -58,7 +59,7 @@ def main() -> None:
     submission = do_submit_request(
         organisation=organisation, answers={"what_happened": "hiding"}, urgency="now", language="ru"
     )
-    case = cases.do_accept_request(
+    case = do_accept_request(
         actor=intake.user,
         keyring=Keyring(intake.user, intake.private_key),
         request=submission.request,
@@ -84,6 +85,6 @@ def main() -> None:
     do_check_in(access=access, message=CANARIES["duress word"])
     do_check_in(access=access, message="", help_now=True)
     # Bob leaves the team: the request key is rotated, re-encrypting the rule and the check-ins.
-    cases.do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
+    do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
     User.objects.filter(pk=coordinator.pk).update(totp_last_step=0)
     print(json.dumps({"case": str(case.pk)}))  # noqa: T201 - the test reads this line from the output

@@ -20,11 +20,13 @@ TODAYS_PANELS = [
     "safety",  # refuge/workspace/views/safety_panels.py
     "summary",
     "people",
+    "applications",
     "tasks",
     "notes",
     "conversation",
     "documents",
     "expenses",
+    "disclosures",  # refuge/workspace/views/disclosures_panels.py
     "team",
     "timeline",
 ]

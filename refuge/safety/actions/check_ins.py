@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.audit.actions import record_requester_act
 from refuge.cases.models import Case
 from refuge.core.errors import UserError
-from refuge.intake.actions import this_hour
+from refuge.intake.actions.common import this_hour
 from refuge.intake.models import HelpRequest
 from refuge.keyring.records import decrypt_column, encrypt_column
 from refuge.safety import clock

@@ -27,8 +27,7 @@ from refuge.safety.reads import open_check_ins_page
 from refuge.workspace.decorators import Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_safety import EscalationStepForm, OutcomeForm, ScheduleForm, StopScheduleForm
 from refuge.workspace.submit import submit
-from refuge.workspace.views.case_acts import act_on_case
-from refuge.workspace.views.cases import case_post
+from refuge.workspace.views.cases import act_on_case, case_post
 
 
 @case_post

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from refuge.accounts.actions import do_verify_recovery_shares
+from refuge.accounts.actions.organisation import do_verify_recovery_shares
 from refuge.accounts.models import Organisation
 from refuge.core.errors import UserError
 from refuge.safety.actions.lockout import do_lift_emergency_lock
