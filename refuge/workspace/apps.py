@@ -10,6 +10,7 @@ class WorkspaceConfig(AppConfig):
         # The panels of the case, person and home pages, registered once (refuge/workspace/panels.py).
         from refuge.workspace.views import (
             applications_panels,
+            attach_panels,
             case_panels,
             disclosures_panels,
             home_panels,
@@ -18,6 +19,7 @@ class WorkspaceConfig(AppConfig):
         )
 
         case_panels.register()
+        attach_panels.register()
         shelter_panels.register()
         home_panels.register()
         applications_panels.register()

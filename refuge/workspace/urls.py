@@ -5,6 +5,7 @@ from refuge.workspace.views import (
     account,
     api_tokens,
     applications,
+    attach,
     audit,
     case_edit,
     cases,
@@ -13,9 +14,11 @@ from refuge.workspace.views import (
     expenses,
     grants,
     home,
+    inbox,
     intake,
     lockout,
     members,
+    merge,
     notes,
     organisation,
     packets,
@@ -58,7 +61,8 @@ urlpatterns = [
 
 # Intake inbox and organisation settings.
 urlpatterns += [
-    path("requests/", intake.inbox_view, name="intake_inbox"),
+    path("requests/", inbox.inbox_view, name="intake_inbox"),
+    path("requests/decline/", inbox.bulk_decline_view, name="intake_bulk_decline"),
     path("requests/<uuid:request_id>/", intake.detail_view, name="intake_request"),
     path("requests/<uuid:request_id>/reply/", intake.reply_view, name="intake_reply"),
     path("requests/<uuid:request_id>/status/", intake.status_view, name="intake_status"),
@@ -66,6 +70,9 @@ urlpatterns += [
     path("requests/<uuid:request_id>/plant/", intake.plant_view, name="intake_plant"),
     path("requests/<uuid:request_id>/link/", intake.link_view, name="intake_link"),
     path("requests/<uuid:request_id>/unlink/", intake.unlink_view, name="intake_unlink"),
+    path("requests/<uuid:request_id>/merge/", merge.merge_view, name="intake_merge"),
+    path("requests/<uuid:request_id>/unmerge/", merge.unmerge_view, name="intake_unmerge"),
+    path("requests/<uuid:request_id>/attach/", attach.attach_view, name="intake_attach"),
     path("requests/<uuid:request_id>/files/<uuid:file_id>/", intake.file_view, name="intake_file"),
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]
@@ -110,6 +117,7 @@ urlpatterns += [
         packets.packet_revoke_view,
         name="packet_revoke",
     ),
+    path("cases/<uuid:case_id>/attached/reply/", attach.attached_reply_view, name="case_attached_reply"),
     path(
         "cases/<uuid:case_id>/messages/files/<uuid:file_id>/",
         documents.case_request_file_view,

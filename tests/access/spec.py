@@ -416,6 +416,7 @@ ROUTES: dict[str, Spec] = {
     ),
     # Workspace: the intake inbox (intake.py).
     "workspace:intake_inbox": Staff(READS_REQUESTS),
+    "workspace:intake_bulk_decline": Staff(READS_REQUESTS, methods=("POST",)),
     "workspace:intake_request": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}),
     "workspace:intake_reply": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_status": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
@@ -423,6 +424,9 @@ ROUTES: dict[str, Spec] = {
     "workspace:intake_plant": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_link": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_unlink": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_merge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_unmerge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_attach": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_file": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID, "file_id": FILE_ID}),
     # Django's language switch (django.conf.urls.i18n): POST sets the cookie, GET only redirects.
     "set_language": Public(methods=("GET", "POST")),
@@ -489,6 +493,7 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_attached_reply": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).
     "workspace:intake_accept": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("GET", "POST")),
     # People and compartments (people.py): team members only (access_case, access_person).
