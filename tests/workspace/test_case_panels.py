@@ -33,7 +33,7 @@ TODAYS_PANELS = [
 
 
 # Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
-REGISTERED = [*TODAYS_PANELS[:7], "attached", *TODAYS_PANELS[7:]]
+REGISTERED = [*TODAYS_PANELS[:8], "attached", *TODAYS_PANELS[8:]]
 
 
 def test_todays_sections_are_registered_once_in_page_order() -> None:
