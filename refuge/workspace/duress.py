@@ -50,6 +50,7 @@ from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
 from refuge.workspace.forms_outcomes import OutcomeFilterForm
 from refuge.workspace.forms_pathways import PathwayForm, PathwayNoteForm
+from refuge.workspace.forms_safety import EscalationStepForm, LockConfirmForm
 from refuge.workspace.forms_shelters import ShelterForm
 from refuge.workspace.panels import HomeView, compose_home_panels
 
@@ -192,6 +193,18 @@ def _audit_statistics(request: HttpRequest, user: User) -> HttpResponse:
     return render(request, "workspace/audit/statistics.html", {"counts": []})
 
 
+def _escalation(request: HttpRequest, user: User) -> HttpResponse:
+    # An organisation that has not written its checklist yet.
+    return render(request, "workspace/safety/escalation.html", {"steps": [], "form": EscalationStepForm()})
+
+
+def _lock(request: HttpRequest, user: User) -> HttpResponse:
+    # The page as every member has it; its buttons answer a duress session as any form does
+    # (the missing page): the account is locked already, by the duress login itself.
+    context = {"lock_form": LockConfirmForm(prefix="me"), "emergency_form": LockConfirmForm(prefix="all")}
+    return render(request, "workspace/safety/lock.html", context)
+
+
 def _reads_audit(user: User) -> bool:
     return user.role in {Role.AUDITOR, Role.COORDINATOR}
 
@@ -222,6 +235,8 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:outcomes_csv": EmptyPage(lambda user: user.role in CASE_ROLES, _outcomes_csv),
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
+    "workspace:escalation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _escalation),
+    "workspace:lock": EmptyPage(_every_role, _lock),
     "workspace:audit": EmptyPage(_reads_audit, _audit_log),
     "workspace:audit_verify": EmptyPage(_reads_audit, _audit_verify),
     "workspace:audit_statistics": EmptyPage(_reads_audit, _audit_statistics),

@@ -486,7 +486,7 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:escalation": Staff(COORDINATORS, methods=("GET", "POST")),
     # Staff under coercion: every member may lock themselves out, or the whole organisation for a raid.
-    "workspace:lock": Staff(EVERY_ROLE),
+    "workspace:lock": Staff(EVERY_ROLE, duress=True),
     "workspace:lock_me_out": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:emergency_lock": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:escalation_remove": Staff(COORDINATORS, args={"step_id": STEP_ID}, methods=("POST",)),

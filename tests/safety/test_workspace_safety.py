@@ -67,8 +67,8 @@ def test_a_missed_check_in_shows_on_every_page_until_an_outcome(world: World, cl
     bob, bella = client_for(world.bob), client_for(world.bella)
     for client in (bob, alice):
         for url in ("/", "/cases/", "/account/"):
-            assert "An alarm is open" in client.get(url).content.decode(), url
-    assert "An alarm is open" not in bella.get("/").content.decode()  # not on the team
+            assert "1 alarm is open" in client.get(url).content.decode(), url
+    assert "1 alarm is open" not in bella.get("/").content.decode()  # not on the team
     assert bella.get(f"/alarms/{alarm.pk}/").status_code == 404
 
     fake_clock.move(minutes=4)
@@ -85,6 +85,6 @@ def test_a_missed_check_in_shows_on_every_page_until_an_outcome(world: World, cl
     assert bob.post(f"/alarms/{alarm.pk}/outcome/", {"outcome": ""}).status_code == 400
     assert bob.post(f"/alarms/{alarm.pk}/outcome/", {"outcome": "contact_back"}).status_code == 302
     for client in (bob, alice):
-        assert "An alarm is open" not in client.get("/").content.decode()
+        assert "1 alarm is open" not in client.get("/").content.decode()
     requester.case.refresh_from_db()
     assert requester.case.lost_contact_since is None

@@ -19,7 +19,8 @@ def alarm_banner(context: dict[str, Any]) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     # A duress session sees what an empty account would: no alarm (refuge/workspace/duress.py).
-    if request is None or user is None or not user.is_authenticated or request.session.get(SESSION_DURESS):
+    session = getattr(request, "session", None)
+    if user is None or not user.is_authenticated or session is None or session.get(SESSION_DURESS):
         return {"alarms": []}
     alarms = list(open_alarms_for(user).order_by("raised_at")[: MAX_SHOWN + 1])
     return {"alarms": alarms[:MAX_SHOWN], "more": len(alarms) > MAX_SHOWN}
