@@ -52,13 +52,21 @@ def fill_case(password: str) -> dict[str, Any]:
     """Open one case from a request and fill it through the actions; the ids to measure."""
     from django.utils import timezone
 
-    from refuge.accounts.actions import do_create_member
+    from refuge.accounts.actions.members import do_create_member
     from refuge.accounts.models import Role, User
-    from refuge.cases import actions
+    from refuge.cases.actions.compartments import do_save_compartment
+    from refuge.cases.actions.details import do_change_stage
+    from refuge.cases.actions.expenses import do_add_expense
+    from refuge.cases.actions.messages import do_message_requester
+    from refuge.cases.actions.notes import do_add_note
+    from refuge.cases.actions.opening import do_accept_request
+    from refuge.cases.actions.people import do_add_person
+    from refuge.cases.actions.tasks import do_add_task
     from refuge.cases.models import Person, Priority, Stage
     from refuge.crypto import unwrap_with_password
     from refuge.intake.access import access_by_receipt
-    from refuge.intake.actions import do_requester_message, do_submit_request
+    from refuge.intake.actions.messages import do_requester_message
+    from refuge.intake.actions.submissions import do_submit_request
     from refuge.keyring.keyring import Keyring
 
     coordinator = User.objects.select_related("organisation").get(username="coord")
@@ -69,7 +77,7 @@ def fill_case(password: str) -> dict[str, Any]:
     ).user
     answers = {"what_happened": NARRATIVE, "name": "Ахмед Дудаев", "phone": "+7 900 123 45 67", "urgency": "now"}
     submission = do_submit_request(organisation=organisation, answers=answers, urgency="now", language="ru")
-    case = actions.do_accept_request(
+    case = do_accept_request(
         actor=coordinator,
         keyring=keyring,
         request=submission.request,
@@ -87,33 +95,31 @@ def fill_case(password: str) -> dict[str, Any]:
         "registered_address": "Грозный, ул. Мира, 1",
         "phone": "+7 900 123 45 67",
     }
-    actions.do_save_compartment(
-        actor=coordinator, keyring=keyring, person=requester, kind="identity", data=identity, version=1
-    )
+    do_save_compartment(actor=coordinator, keyring=keyring, person=requester, kind="identity", data=identity, version=1)
     for role in ("partner", "family"):
-        actions.do_add_person(actor=coordinator, keyring=keyring, case=case, role=role, details="Travels with them.")
+        do_add_person(actor=coordinator, keyring=keyring, case=case, role=role, details="Travels with them.")
     for number in range(NOTES):
         body = f"Note {number}: called at the agreed time; safe for now; next call on Thursday. " * 3
-        actions.do_add_note(actor=coordinator, keyring=keyring, case=case, body=body)
+        do_add_note(actor=coordinator, keyring=keyring, case=case, body=body)
     for number in range(TASKS):
         due = today + datetime.timedelta(days=number - 2)
-        actions.do_add_task(
+        do_add_task(
             actor=coordinator, keyring=keyring, case=case, title=f"Task {number}: book the embassy appointment",
             due_on=due, owner=colleague,
         )  # fmt: skip
     for number in range(EXPENSES):
-        actions.do_add_expense(
+        do_add_expense(
             actor=coordinator, keyring=keyring, case=case, category="housing", amount_minor=10_000 + number * 55, currency="EUR",
             spent_on=today, note=f"Rent, week {number}",
         )  # fmt: skip
     access = access_by_receipt(submission.receipt)
     for number in range(MESSAGES):
         do_requester_message(request=access.request, secret=access.secret, body=f"Message {number}: are you there?")
-        actions.do_message_requester(
+        do_message_requester(
             actor=coordinator, keyring=keyring, case=case, body=f"Reply {number}: yes, we are working on it."
         )
     case.refresh_from_db()
-    actions.do_change_stage(actor=coordinator, keyring=keyring, case=case, stage=Stage.SHELTERED, version=case.version)
+    do_change_stage(actor=coordinator, keyring=keyring, case=case, stage=Stage.SHELTERED, version=case.version)
     return {"case": str(case.pk), "person": str(requester.pk), "reference": case.reference}
 
 

@@ -345,7 +345,7 @@ def breakdown(stats: pstats.Stats, walls: list[float], flow: str) -> dict[str, A
             if caller_file.endswith(caller_end) and caller_name == caller
         )
 
-    prepare = cumulative("refuge/intake/actions.py", "prepare_submission")
+    prepare = cumulative("refuge/intake/actions/submissions.py", "prepare_submission")
     write = (
         cumulative("refuge/requester/actions.py", "do_send_request") - prepare
         if flow == "encrypted"

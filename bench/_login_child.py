@@ -167,7 +167,7 @@ def in_process(account: Account, iterations: int) -> Table:
 def refused_logins(accounts: list[Account], iterations: int, successful: Row) -> Table:
     """What a login that does not open the workspace costs: the answer must not tell them apart."""
     from refuge.accounts import totp
-    from refuge.accounts.actions import do_set_duress_password
+    from refuge.accounts.actions.credentials import do_set_duress_password
     from refuge.accounts.login import check_login
     from refuge.accounts.models import User
     from refuge.core.errors import UserError

@@ -262,7 +262,8 @@ def _generate(data_dir: Path, cases: int, seeded: int) -> dict[str, Any]:
     from django.db import connections
 
     from bench._workspace_data import GENERATOR_VERSION, StaffMember, generate
-    from refuge.accounts.actions import do_create_member, do_create_organisation
+    from refuge.accounts.actions.members import do_create_member
+    from refuge.accounts.actions.organisation import do_create_organisation
     from refuge.accounts.models import Role
 
     password = secrets.token_urlsafe(24)

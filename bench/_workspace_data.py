@@ -680,9 +680,9 @@ def _bulk_case(
         TeamMember,
     )
     from refuge.crypto import blind_index, generate_keypair
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
     from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
-    from refuge.keyring.actions import prepare_key
+    from refuge.keyring.actions.keys import prepare_key
     from refuge.keyring.models import Purpose
     from refuge.keyring.records import encrypt_column
     from refuge.shelter.models import Placement
@@ -996,9 +996,14 @@ def rng_days(plan: CasePlan, span: int, count: int) -> list[int]:
 def _seed_with_actions(
     context: _Context, members: Sequence[StaffMember], plans: Sequence[CasePlan], shelters: list[Any]
 ) -> list[Any]:
-    from refuge.cases import actions
+    from refuge.cases.actions.compartments import do_save_compartment
+    from refuge.cases.actions.details import do_change_stage, do_edit_case, do_set_lost_contact
+    from refuge.cases.actions.notes import do_add_note
+    from refuge.cases.actions.opening import do_accept_request
+    from refuge.cases.actions.people import do_add_person
+    from refuge.cases.actions.tasks import do_add_task, do_complete_task
     from refuge.cases.models import Case, CompartmentKind, Person, Task
-    from refuge.intake.actions import do_submit_request
+    from refuge.intake.actions.submissions import do_submit_request
     from refuge.keyring.keyring import Keyring
     from refuge.relocation.models import Pathway
     from refuge.shelter.actions import do_end_placement, do_place_person
@@ -1013,7 +1018,7 @@ def _seed_with_actions(
         submission = do_submit_request(
             organisation=context.organisation, answers=plan.answers, urgency=plan.urgency, language=plan.language
         )
-        case = actions.do_accept_request(
+        case = do_accept_request(
             actor=acceptor.user,
             keyring=rings[id(acceptor)],
             request=submission.request,
@@ -1023,11 +1028,11 @@ def _seed_with_actions(
         case = Case.objects.select_related("key", "request__key").get(pk=case.pk)
         requester = Person.objects.get(case=case)
         for person_plan in plan.people[1:]:
-            person = actions.do_add_person(
+            person = do_add_person(
                 actor=lead.user, keyring=ring, case=case, role=person_plan.role, details=person_plan.details
             )
             if person_plan.identity:
-                actions.do_save_compartment(
+                do_save_compartment(
                     actor=lead.user,
                     keyring=ring,
                     person=person,
@@ -1040,7 +1045,7 @@ def _seed_with_actions(
             if "international_passport_expiry" in content:
                 content["international_passport_expiry"] = (context.today + datetime.timedelta(days=700)).isoformat()
             existing = requester.compartments.first()
-            actions.do_save_compartment(
+            do_save_compartment(
                 actor=lead.user,
                 keyring=ring,
                 person=requester,
@@ -1050,7 +1055,7 @@ def _seed_with_actions(
             )
         if plan.pathway is not None:
             case.refresh_from_db()
-            actions.do_edit_case(
+            do_edit_case(
                 actor=lead.user,
                 keyring=ring,
                 case=case,
@@ -1062,7 +1067,7 @@ def _seed_with_actions(
                 summary=json.dumps(plan.answers, ensure_ascii=False),
             )
         for task_plan in plan.tasks:
-            task = actions.do_add_task(
+            task = do_add_task(
                 actor=lead.user,
                 keyring=ring,
                 case=case,
@@ -1072,9 +1077,9 @@ def _seed_with_actions(
                 kind=task_plan.kind,
             )
             if task_plan.done:
-                actions.do_complete_task(actor=lead.user, keyring=ring, task=Task.objects.get(pk=task.pk))
+                do_complete_task(actor=lead.user, keyring=ring, task=Task.objects.get(pk=task.pk))
         for body in plan.notes:
-            actions.do_add_note(actor=lead.user, keyring=ring, case=case, body=body)
+            do_add_note(actor=lead.user, keyring=ring, case=case, body=body)
         if plan.stay is not None:
             shelter = shelters[plan.stay[0]]
             placement = do_place_person(
@@ -1090,16 +1095,16 @@ def _seed_with_actions(
         for target in plan.stages:
             case.refresh_from_db()
             reason = plan.closing_reason if target == "closed" else ""
-            actions.do_change_stage(
+            do_change_stage(
                 actor=lead.user, keyring=ring, case=case, stage=target, version=case.version, closing_reason=reason
             )
         if plan.lost_contact:
             case.refresh_from_db()
-            actions.do_set_lost_contact(actor=lead.user, keyring=ring, case=case, lost=True)
+            do_set_lost_contact(actor=lead.user, keyring=ring, case=case, lost=True)
         if plan.variety not in _OPEN:
             # A closed case's expiry tasks were done before it closed (as in the bulk path).
             for task in Task.objects.filter(case=case, done_on__isnull=True).exclude(source=""):
-                actions.do_complete_task(actor=lead.user, keyring=ring, task=task)
+                do_complete_task(actor=lead.user, keyring=ring, task=task)
         made.append(case)
     return made
 
@@ -1142,7 +1147,7 @@ def generate(
 
     from refuge.accounts.models import Role
     from refuge.cases.models import Person
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
     from refuge.keyring.records import blind_index_secrets
     from refuge.relocation.models import Pathway
     from refuge.shelter.actions import ShelterDetails, do_create_shelter
@@ -1285,7 +1290,7 @@ def _give_shelter_keys(coordinator: StaffMember, shelters: list[Any]) -> None:
 
     from refuge.accounts.queries import holders_of
     from refuge.cases.models import TeamMember
-    from refuge.keyring.actions import do_grant_key
+    from refuge.keyring.actions.wraps import do_grant_key
     from refuge.keyring.keyring import Keyring
 
     keyring = Keyring(coordinator.user, coordinator.private_key)

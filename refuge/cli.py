@@ -16,6 +16,7 @@ COMMANDS = {
     "scheduler": "run scheduled jobs until stopped (refuge serve starts one)",
     "audit": "audit log: verify | checkpoint | export",
     "recovery": "organisation recovery key: verify that shares rebuild it",
+    "pathways": "pathway catalogue: import FILE (checked, all or nothing) | export",
     "check": "run system checks (add --deploy for production checks)",
     "manage": "any other Django management command",
 }

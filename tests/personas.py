@@ -14,7 +14,9 @@ import pytest
 from django.test import Client
 
 from refuge.accounts import totp
-from refuge.accounts.actions import Enrolment, do_create_member, do_create_organisation
+from refuge.accounts.actions.base import Enrolment
+from refuge.accounts.actions.members import do_create_member
+from refuge.accounts.actions.organisation import do_create_organisation
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.models import Organisation, Role, User
 from refuge.keyring.keyring import Keyring

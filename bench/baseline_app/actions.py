@@ -23,7 +23,7 @@ from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.crypto import new_receipt
 from refuge.intake import notify
-from refuge.intake.actions import this_hour
+from refuge.intake.actions.common import this_hour
 from refuge.requester.actions import ALREADY_SENT_REQUEST, _spend_form_token
 from refuge.requester.limits import submissions
 

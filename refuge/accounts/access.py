@@ -7,6 +7,7 @@ import uuid
 from django.http import Http404
 
 from refuge.accounts.models import Role, User
+from refuge.core.lookup import by_id_or_404
 
 MANAGER_ROLES = frozenset({Role.ADMINISTRATOR, Role.COORDINATOR})
 
@@ -21,11 +22,4 @@ def access_member(user: User, member_id: uuid.UUID | str) -> User:
     # One answer for "no such id" and "someone else's": ids reveal nothing.
     if not can_manage_members(user):
         raise Http404
-    try:
-        member_uuid = uuid.UUID(str(member_id))
-    except ValueError:
-        raise Http404 from None
-    member = User.objects.filter(pk=member_uuid, organisation_id=user.organisation_id).first()
-    if member is None:
-        raise Http404
-    return member
+    return by_id_or_404(User.objects.filter(organisation_id=user.organisation_id), member_id)

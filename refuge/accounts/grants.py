@@ -23,7 +23,8 @@ from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
-from refuge.keyring.actions import _member_problem, do_grant_key
+from refuge.keyring.actions.base import member_problem
+from refuge.keyring.actions.wraps import do_grant_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, GrantStatus, HolderKind, Key, KeyGrant, KeyWrap, Purpose
 
@@ -46,7 +47,7 @@ def queue_grant(
     with transaction.atomic(savepoint=False):
         # Queued under the key's lock, so two acts owing the same wrap write one grant.
         locked = Key.objects.select_for_update().get(pk=key.pk)
-        if _member_problem(locked.organisation_id, member) is not None or _holds_current(member, locked):
+        if member_problem(locked.organisation_id, member) is not None or _holds_current(member, locked):
             return None
         if KeyGrant.objects.filter(key=locked, member=member, status=GrantStatus.PENDING).exists():
             return None

@@ -19,6 +19,7 @@ from django.http import Http404
 
 from refuge.accounts.models import Role, User
 from refuge.cases.models import Case, Compartment, Person, Task, TeamMember
+from refuge.core.lookup import by_id_or_404
 from refuge.keyring.models import HolderKind, Key, KeyWrap
 
 CASE_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.INTAKE})
@@ -50,17 +51,8 @@ def access_case(user: User, case_id: uuid.UUID | str, *, content: bool = True) -
     """The case if the user may see it (content: only as a team member); else 404."""
     if user.role not in CASE_ROLES or not user.is_active:
         raise Http404
-    try:
-        wanted = uuid.UUID(str(case_id))
-    except ValueError:
-        raise Http404 from None
-    case = (
-        Case.objects.select_related("key", "pathway", "request")
-        .filter(pk=wanted, organisation_id=user.organisation_id)
-        .first()
-    )
-    if case is None:
-        raise Http404
+    scope = Case.objects.select_related("key", "pathway", "request").filter(organisation_id=user.organisation_id)
+    case = by_id_or_404(scope, case_id)
     member = is_team_member(user, case)
     if member or (not content and user.role == Role.COORDINATOR):
         return CaseAccess(case, member)
@@ -69,37 +61,17 @@ def access_case(user: User, case_id: uuid.UUID | str, *, content: bool = True) -
 
 def access_person(user: User, case: Case, person_id: uuid.UUID | str) -> Person:
     """A person of a case the user already reached with `access_case`; else 404."""
-    try:
-        wanted = uuid.UUID(str(person_id))
-    except ValueError:
-        raise Http404 from None
-    person = Person.objects.select_related("key").filter(pk=wanted, case=case).first()
-    if person is None:
-        raise Http404
-    return person
+    return by_id_or_404(Person.objects.select_related("key").filter(case=case), person_id)
 
 
 def access_team_member(case: Case, member_id: uuid.UUID | str) -> TeamMember:
     """A member of the team of a case the user reached with `access_case` (with their account); else 404."""
-    try:
-        wanted = uuid.UUID(str(member_id))
-    except ValueError:
-        raise Http404 from None
-    row = TeamMember.objects.filter(case=case, user_id=wanted).select_related("user").first()
-    if row is None:
-        raise Http404
-    return row
+    return by_id_or_404(TeamMember.objects.filter(case=case).select_related("user"), member_id, id_field="user_id")
 
 
 def access_task(case: Case, task_id: uuid.UUID | str) -> Task:
     """A task of a case the user reached with `access_case`; else 404."""
-    try:
-        wanted = uuid.UUID(str(task_id))
-    except ValueError:
-        raise Http404 from None
-    task = Task.objects.filter(pk=wanted, case=case).first()
-    if task is None:
-        raise Http404
+    task = by_id_or_404(Task.objects.filter(case=case), task_id)
     task.case = case
     return task
 

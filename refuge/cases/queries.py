@@ -35,7 +35,7 @@ from refuge.cases.models import (
 )
 from refuge.core.errors import UserError
 from refuge.crypto import blind_index
-from refuge.intake.actions import INDEXED_FIELDS
+from refuge.intake.actions.submissions import INDEXED_FIELDS
 from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose

@@ -18,8 +18,10 @@ from typing import Any
 from django.http import Http404
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case, access_person, compartment_holders, visible_cases
+from refuge.cases.actions.compartments import do_record_compartment_read
+from refuge.cases.actions.details import do_record_case_read
+from refuge.cases.actions.documents import do_record_document_read
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person
 from refuge.cases.queries import (
     Shown,
@@ -33,6 +35,7 @@ from refuge.cases.queries import (
     read_summary,
     read_tasks,
 )
+from refuge.core.lookup import by_id_or_404, uuid_or_404
 from refuge.crypto import CryptoError
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
@@ -87,7 +90,7 @@ def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> 
         return CasePage(case, team_member=False)
     try:
         secret = keyring.secret_for(case.key)
-        actions.do_record_case_read(actor=member, case=case)
+        do_record_case_read(actor=member, case=case)
         content = CaseContent(
             summary=read_summary(case, secret),
             notes=read_notes(case, secret),
@@ -142,7 +145,7 @@ def open_case_summary(member: User, keyring: Keyring, case_id: uuid.UUID | str) 
 def read_case_summary(member: User, keyring: Keyring, case: Case) -> Any:
     """The narrative of a case the member reached with `access_case` (audited); raises if it does not open."""
     secret = keyring.secret_for(case.key)
-    actions.do_record_case_read(actor=member, case=case)
+    do_record_case_read(actor=member, case=case)
     return read_summary(case, secret)
 
 
@@ -151,17 +154,14 @@ def read_case_summary(member: User, keyring: Keyring, case: Case) -> Any:
 
 def access_document(case: Case, document_id: uuid.UUID | str) -> CaseDocument:
     """A document of a case the member reached with `access_case`; else 404."""
-    document = CaseDocument.objects.select_related("key").filter(pk=_uuid(document_id), case=case).first()
-    if document is None:
-        raise Http404
-    return document
+    return by_id_or_404(CaseDocument.objects.select_related("key").filter(case=case), document_id)
 
 
 def open_case_document(member: User, keyring: Keyring, case: Case, document_id: uuid.UUID | str) -> OpenedFile:
     """A case document's content (audited); raises KeyNotHeld / CryptoError if it does not open."""
     document = access_document(case, document_id)
     content = read_document_content(document, keyring.secret_for(case.key))
-    actions.do_record_document_read(actor=member, document=document)
+    do_record_document_read(actor=member, document=document)
     return OpenedFile(document.kind, document.pk, content)
 
 
@@ -169,10 +169,7 @@ def access_case_request_file(case: Case, file_id: uuid.UUID | str) -> RequestFil
     """A file the requester sent with the request a case came from; else 404."""
     if case.request_id is None:
         raise Http404
-    stored = RequestFile.objects.select_related("key").filter(pk=_uuid(file_id), request_id=case.request_id).first()
-    if stored is None:
-        raise Http404
-    return stored
+    return by_id_or_404(RequestFile.objects.select_related("key").filter(request_id=case.request_id), file_id)
 
 
 def open_case_request_file(member: User, keyring: Keyring, case: Case, file_id: uuid.UUID | str) -> OpenedFile:
@@ -181,7 +178,7 @@ def open_case_request_file(member: User, keyring: Keyring, case: Case, file_id: 
     if case.request is None:  # refused above already; said again for the type checker
         raise Http404
     content = read_file_content(stored, keyring.secret_for(case.request.key))
-    actions.do_record_case_read(actor=member, case=case)
+    do_record_case_read(actor=member, case=case)
     return OpenedFile(stored.kind, stored.pk, content)
 
 
@@ -227,7 +224,7 @@ def open_person_page(
 def open_person_details(member: User, keyring: Keyring, person: Person) -> str:
     """A person's working notes (under the case key), audited as a read of the case; raises if they do not open."""
     details = read_person_details(person, keyring.secret_for(person.case.key))
-    actions.do_record_case_read(actor=member, case=person.case)
+    do_record_case_read(actor=member, case=person.case)
     return details
 
 
@@ -294,7 +291,7 @@ def open_compartment(member: User, keyring: Keyring, person: Person, kind: str) 
     if member.pk not in holder_ids:
         return OpenedCompartment(kind, compartment, holders, held=False)
     content = read_compartment(compartment, keyring)
-    actions.do_record_compartment_read(actor=member, compartment=compartment)
+    do_record_compartment_read(actor=member, compartment=compartment)
     return OpenedCompartment(kind, compartment, holders, held=True, content=content)
 
 
@@ -312,17 +309,10 @@ def access_held_compartment(member: User, person: Person, kind: str) -> Compartm
 
 def access_compartment_holder(compartment: Compartment, member_id: uuid.UUID | str) -> User:
     """A member who holds the compartment; else 404."""
-    holder = User.objects.filter(pk=_uuid(member_id), pk__in=compartment_holders(compartment)).first()
+    holder = User.objects.filter(pk=uuid_or_404(member_id), pk__in=compartment_holders(compartment)).first()
     if holder is None:
         raise Http404
     return holder
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.db import connection, models
 from django.db.models.sql import InsertQuery
 
 
-def insert_new_rows(rows: Sequence[models.Model]) -> None:
+def insert_new_rows(rows: Sequence[models.Model], *, unless_taken: str | None = None) -> int:
     """INSERT new rows of one model in one statement: what `bulk_create` does, for the submission path.
 
     Every field's value is prepared exactly as Django's own INSERT prepares it (`pre_save`,
@@ -19,19 +19,38 @@ def insert_new_rows(rows: Sequence[models.Model]) -> None:
     path cost more than the INSERTs themselves. Auto-increment ids are left to the database
     and not read back; no signals are sent (as with `bulk_create`). Inside the caller's
     transaction, like any write.
+
+    `unless_taken` names a unique field: a row whose value there is taken already is not
+    written (`ON CONFLICT (field) DO NOTHING`, no savepoint needed; on PostgreSQL a value an
+    uncommitted transaction holds waits for its end). Returns how many rows were written;
+    only for one row at a time, so the caller knows which.
     """
     if not rows:
-        return
+        return 0
     model = type(rows[0])
     if any(type(row) is not model for row in rows):
         raise ValueError("insert_new_rows takes rows of one model")
+    if unless_taken is not None and len(rows) != 1:
+        raise ValueError("insert_new_rows(unless_taken=...) takes one row")
     fields, sql = _insert_statement(model)
+    if unless_taken is not None:
+        unique = model._meta.get_field(unless_taken)
+        if not isinstance(unique, models.Field) or not unique.unique or unique.column is None:
+            raise ValueError(f"{unless_taken} is not a unique column of {model.__name__}")
+        sql += f" ON CONFLICT ({connection.ops.quote_name(unique.column)}) DO NOTHING"
     params = [[field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields] for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    for row in rows:
-        row._state.adding = False
-        row._state.db = connection.alias
+        if unless_taken is None:
+            cursor.executemany(sql, params)
+            written = len(rows)
+        else:
+            cursor.execute(sql, params[0])
+            written = cursor.rowcount
+    if written == len(rows):
+        for row in rows:
+            row._state.adding = False
+            row._state.db = connection.alias
+    return written
 
 
 @functools.cache

@@ -42,6 +42,7 @@ from refuge.crypto.signing import (
     verify_signature,
 )
 from refuge.crypto.streams import CHUNK_BYTES, decrypt_stream, encrypt_stream
+from refuge.crypto.words import WORD_SALT_BYTES, new_word_salt, normalise_word, word_digest
 from refuge.crypto.wrapping import (
     PRODUCTION_KDF,
     TEST_KDF,
@@ -63,6 +64,7 @@ __all__ = [
     "KEY_BYTES",
     "PRODUCTION_KDF",
     "TEST_KDF",
+    "WORD_SALT_BYTES",
     "CryptoError",
     "InvalidReceipt",
     "KdfParams",
@@ -86,10 +88,12 @@ __all__ = [
     "keyed_index",
     "new_receipt",
     "new_recovery_code",
+    "new_word_salt",
     "normalise_document_number",
     "normalise_name",
     "normalise_phone",
     "normalise_receipt",
+    "normalise_word",
     "open_sealed",
     "password_verifier",
     "public_key_of",
@@ -106,6 +110,7 @@ __all__ = [
     "unwrap_with_password",
     "unwrap_with_password_key",
     "verify_signature",
+    "word_digest",
     "wrap_with_key",
     "wrap_with_password",
 ]

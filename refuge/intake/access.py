@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Role, User
 from refuge.core.errors import UserError
+from refuge.core.lookup import by_id_or_404
 from refuge.crypto import (
     CryptoError,
     InvalidReceipt,
@@ -47,14 +48,9 @@ def access_request(user: User, request_id: uuid.UUID | str) -> HelpRequest:
     """A request of the user's organisation that the user's role may read; else 404."""
     if not can_read_requests(user):
         raise Http404
-    try:
-        wanted = uuid.UUID(str(request_id))
-    except ValueError:
-        raise Http404 from None
-    request = HelpRequest.objects.select_related("key").filter(pk=wanted, organisation_id=user.organisation_id).first()
-    if request is None:
-        raise Http404
-    return request
+    return by_id_or_404(
+        HelpRequest.objects.select_related("key").filter(organisation_id=user.organisation_id), request_id
+    )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         # The fields intake indexes get their blind-index keys when an organisation is
         # created (refuge.accounts.actions), without accounts importing intake.
-        from refuge.intake.actions import INDEXED_FIELDS
+        from refuge.intake.actions.submissions import INDEXED_FIELDS
         from refuge.keyring.registry import register_blind_index_fields
 
         register_blind_index_fields(INDEXED_FIELDS)

@@ -14,6 +14,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from refuge.keyring.models import BlindIndexRow
 from refuge.keyring.registry import register_encrypted
 
 
@@ -132,23 +133,14 @@ class RequestFile(models.Model):
         return f"file {self.pk}"
 
 
-class RequestIndex(models.Model):
-    """Blind index of one identifying value of a request (name, phone, document number).
-
-    A keyed hash over the normalised, transliterated value: equal values meet, so
-    intake sees "possibly the same person" without anyone reading other requests.
-    """
+class RequestIndex(BlindIndexRow):
+    """Blind index of one identifying value of a request: intake sees "possibly the same
+    person" without anyone reading other requests."""
 
     request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="indexes")
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
-    field = models.CharField(max_length=20)
-    digest = models.CharField(max_length=64)
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "field", "digest"])]
-
-    def __str__(self) -> str:
-        return f"{self.field} index"
 
 
 class QuestionKind(models.TextChoices):

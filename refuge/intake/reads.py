@@ -17,8 +17,8 @@ from django.http import Http404
 
 from refuge.accounts.models import User
 from refuge.crypto import CryptoError
-from refuge.intake import actions
 from refuge.intake.access import access_request, can_read_requests
+from refuge.intake.actions.status import do_record_read, do_record_reads
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.queries import (
     ShownFile,
@@ -53,7 +53,7 @@ def open_request_page(member: User, keyring: Keyring, request_id: uuid.UUID | st
     help_request = access_request(member, request_id)
     try:
         secret = keyring.secret_for(help_request.key)
-        actions.do_record_read(actor=member, request=help_request)
+        do_record_read(actor=member, request=help_request)
         return RequestPage(
             help_request,
             answers=read_answers(help_request, secret),
@@ -94,7 +94,7 @@ def open_request_file(
     """A requester's file decrypted for intake (audited); raises KeyNotHeld / CryptoError if it does not open."""
     stored = access_request_file(help_request, file_id)
     content = read_file_content(stored, keyring.secret_for(help_request.key))
-    actions.do_record_read(actor=member, request=help_request)
+    do_record_read(actor=member, request=help_request)
     return OpenedFile(stored.kind, stored.pk, content)
 
 
@@ -144,7 +144,7 @@ def open_inbox_groups(member: User, keyring: Keyring) -> InboxGroups:
         story = answers.get("what_happened")
         texts[help_request.pk] = story if isinstance(story, str) else ""
     # Every request decrypted for the grouping is a read, as on its own page.
-    actions.do_record_reads(actor=member, requests=opened)
+    do_record_reads(actor=member, requests=opened)
     duplicates = duplicates_of_page(shown)
     same_person = [(pk, other.pk) for pk, others in duplicates.items() for other in others]
     by_id = {help_request.pk: help_request for help_request in shown}

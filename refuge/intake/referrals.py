@@ -19,7 +19,7 @@ from refuge.accounts.audit_events import ApiEvent
 from refuge.accounts.models import ApiToken, User
 from refuge.audit.actions import record
 from refuge.intake.access import can_read_requests
-from refuge.intake.actions import Submission, prepare_submission, store_submission
+from refuge.intake.actions.submissions import Submission, prepare_submission, store_submission
 
 
 def do_receive_referral(

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from refuge.core.rows import insert_new_rows
 from refuge.intake.models import RequestMessage
-from refuge.keyring.actions import NewKey
+from refuge.keyring.actions.keys import NewKey
 from refuge.keyring.models import Key, KeyWrap
 
 # Ids from -2**62 to -1: below every id a sequence gives, and as likely as any other.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import Http404
-
+from refuge.core.lookup import by_id_or_404
 from refuge.keyring.holders import Member
 from refuge.keyring.models import KeyGrant
 from refuge.keyring.queries import grants_to_approve
@@ -17,11 +16,4 @@ def access_grant(user: Member, grant_id: uuid.UUID | str) -> KeyGrant:
     Administrators, auditors, members who do not hold the key, the member it is owed to
     and every other organisation get the same 404 as for an id that does not exist.
     """
-    try:
-        grant_uuid = uuid.UUID(str(grant_id))
-    except ValueError:
-        raise Http404 from None
-    grant = grants_to_approve(user).filter(pk=grant_uuid).first()
-    if grant is None:
-        raise Http404
-    return grant
+    return by_id_or_404(grants_to_approve(user), grant_id)

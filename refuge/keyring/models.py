@@ -14,6 +14,10 @@ class Purpose(models.TextChoices):
     BLIND_INDEX = "blind-index"  # HMAC key of one searchable field
 
 
+# The purposes of an organisation's own keys, as opposed to one record's (Purpose.RECORD).
+ORGANISATION_KEY_PURPOSES = (Purpose.INTAKE_GROUP.value, Purpose.BLIND_INDEX.value)
+
+
 class HolderKind(models.TextChoices):
     USER = "user"  # sealed to a member's X25519 public key
     RECOVERY = "recovery"  # sealed to the organisation recovery public key
@@ -46,6 +50,16 @@ class Key(models.Model):
             # Django writes the condition as a bare `WHERE rotation_due`, exactly as the
             # query does, so SQLite can use a partial index here (a bound `= ?` could not).
             models.Index(fields=["organisation"], name="key_rotation_due_idx", condition=models.Q(rotation_due=True)),
+            # The organisation's own keys (intake group, blind indexes), read on every submission:
+            # a few rows among one record key per request, case and compartment. Partial, with the
+            # condition written exactly as the query writes it (refuge/keyring/records.py,
+            # ORGANISATION_KEYS_SQL): a planner told that `organisation_id = ?` selects every row
+            # (one organisation) scanned all the keys for a `purpose IN (…)` over the plain index.
+            models.Index(
+                fields=["organisation", "purpose", "label"],
+                name="key_organisation_keys_idx",
+                condition=models.Q(purpose__in=ORGANISATION_KEY_PURPOSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,3 +151,25 @@ class KeyGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} grant of key {self.key_id}"
+
+
+class BlindIndexRow(models.Model):
+    """One blind index of one identifying value (name, phone, document number): the one shape
+    every searchable record's index rows share (intake's RequestIndex, cases' CaseIndex).
+
+    `digest` is the truncated keyed hash of the normalised, transliterated value under the
+    organisation's server-held key for `field` (docs/keys.md, "Blind indexes"): equal values
+    meet, so staff see "possibly the same person" without anyone decrypting anything, and
+    one search finds requests and cases alike. A subclass adds the record the row points at
+    and the index over (organisation, field, digest) that search uses.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.field} index"

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection
 
-from refuge.keyring.actions import do_ensure_blind_index_key
+from refuge.keyring.actions.keys import do_ensure_blind_index_key
 from refuge.keyring.holders import Organisation, attach_organisation
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
@@ -118,10 +118,14 @@ _KEY_COLUMNS = ["id", "organisation_id", "purpose", "label", "version", "public_
 # Plain SQL on purpose: these run on every submission, and building the same queries with the
 # ORM cost several times what the database took to answer them. Table and column names are
 # the models' own (keyring_key, keyring_keywrap); tests/keyring check the answers against the ORM.
+# The purposes (ORGANISATION_KEY_PURPOSES) are written into the statement, not bound: only then
+# can SQLite and PostgreSQL prove that the partial index `key_organisation_keys_idx`
+# (refuge/keyring/models.py) holds every row asked for (tests/intake/test_submission_plans.py
+# reads the plans, and checks that this list is that tuple).
 _ORGANISATION_KEYS_SQL = (
     "SELECT k.id, k.purpose, k.label, k.version, k.public_key, w.key_version, w.wrapped "
     "FROM keyring_key k LEFT JOIN keyring_keywrap w ON w.key_id = k.id AND w.holder_kind = %s "
-    "WHERE k.organisation_id = %s AND k.purpose IN (%s, %s)"
+    "WHERE k.organisation_id = %s AND k.purpose IN ('intake-group', 'blind-index')"
 )
 _GROUP_KEY_SQL = "SELECT public_key FROM keyring_key WHERE id = %s AND version = %s"
 
@@ -147,7 +151,7 @@ class _KeyRow(NamedTuple):
 def _organisation_keys(organisation: Organisation) -> list[_KeyRow]:
     """The organisation's intake group and blind-index keys, each with its server wrap (or None)."""
     organisation_id = Key._meta.get_field("organisation").get_db_prep_value(organisation.pk, connection)
-    params = [HolderKind.SERVER.value, organisation_id, Purpose.INTAKE_GROUP.value, Purpose.BLIND_INDEX.value]
+    params = [HolderKind.SERVER.value, organisation_id]
     with connection.cursor() as cursor:
         cursor.execute(_ORGANISATION_KEYS_SQL, params)
         rows = cursor.fetchall()

@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refuge.accounts.models import Organisation, User
-from refuge.cases import actions as cases
+from refuge.cases.actions.compartments import do_save_compartment
+from refuge.cases.actions.details import do_change_stage, do_edit_case
+from refuge.cases.actions.notes import do_add_note
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.people import do_add_person
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Compartment, Person, PersonRole, Priority, Stage
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import (
-    Submission,
-    do_mark_possible_plant,
-    do_reply,
-    do_requester_message,
-    do_set_status,
-    do_submit_request,
-)
+from refuge.intake.actions.messages import do_reply, do_requester_message
+from refuge.intake.actions.status import do_mark_possible_plant, do_set_status
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.relocation.models import Pathway
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
@@ -146,14 +146,14 @@ def create_demo_cases(
     intake_ring = Keyring(intake, intake_key)
     worker = Keyring(caseworker, caseworker_key)
     coordinator_ring = Keyring(coordinator, coordinator_key)
-    first = cases.do_accept_request(
+    first = do_accept_request(
         actor=intake,
         keyring=intake_ring,
         request=submissions[0].request,
         team=[caseworker, coordinator],
         priority=Priority.EMERGENCY,
     )
-    second = cases.do_accept_request(
+    second = do_accept_request(
         actor=intake,
         keyring=intake_ring,
         request=submissions[-1].request,
@@ -172,7 +172,7 @@ def create_demo_cases(
     )
     person = Person.objects.get(case=first, role=PersonRole.REQUESTER)
     identity = Compartment.objects.get(person=person, kind="identity")
-    cases.do_save_compartment(
+    do_save_compartment(
         actor=caseworker,
         keyring=worker,
         person=person,
@@ -186,7 +186,7 @@ def create_demo_cases(
         },
         version=identity.version,
     )
-    cases.do_add_person(
+    do_add_person(
         actor=caseworker, keyring=worker, case=first, role=PersonRole.PARTNER, details="Едет вместе, свой паспорт."
     )
     do_place_person(
@@ -197,7 +197,7 @@ def create_demo_cases(
         starts_on=first.opened_on,
         planned_until=None,
     )
-    cases.do_add_task(
+    do_add_task(
         actor=caseworker,
         keyring=worker,
         case=first,
@@ -205,12 +205,12 @@ def create_demo_cases(
         due_on=first.opened_on,
         owner=caseworker,
     )
-    cases.do_add_note(
+    do_add_note(
         actor=caseworker, keyring=worker, case=first, body="Первый звонок: в безопасности, нужен врач (колено)."
     )
-    cases.do_change_stage(actor=caseworker, keyring=worker, case=first, stage=Stage.SHELTERED, version=first.version)
+    do_change_stage(actor=caseworker, keyring=worker, case=first, stage=Stage.SHELTERED, version=first.version)
     pathway = Pathway.objects.filter(country="Germany").first()
-    cases.do_edit_case(
+    do_edit_case(
         actor=caseworker,
         keyring=worker,
         case=second,

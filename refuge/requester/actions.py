@@ -18,13 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Organisation
 from refuge.core.errors import UserError
-from refuge.intake.actions import (
-    Submission,
-    do_requester_message,
-    prepare_submission,
-    store_submission,
-    this_hour,
-)
+from refuge.intake.actions.common import this_hour
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, prepare_submission, store_submission
 from refuge.intake.models import HelpRequest, RequestMessage, new_portal_epoch
 from refuge.intake.uploads import CleanUpload
 from refuge.requester.form_tokens import FORM_TOKEN_HOURS
@@ -77,7 +73,7 @@ def do_send_request(
     """A request from the portal form, refused if this form was already sent or the portal is flooded."""
     if not submissions.allow(organisation.pk):
         raise UserError("busy", _("We are receiving many requests right now. Please try again in a minute."))
-    # The crypto and the reads first: the transaction below only writes (refuge/intake/actions.py).
+    # The crypto and the reads first: the transaction below only writes (refuge/intake/actions/submissions.py).
     prepared = prepare_submission(
         organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
     )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.core.errors import UserError
 from refuge.core.forms import CleanCharField
-from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS
 from refuge.intake.models import IntakeQuestion, QuestionKind, Urgency
 from refuge.intake.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, CleanUpload, sanitise_uploads
 from refuge.requester.form_tokens import form_token_digest, new_form_token

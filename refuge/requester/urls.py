@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from refuge.requester.views import ask, request, session
+from refuge.requester.views import ask, check_in, request, session
 
 app_name = "requester"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("leave-quickly/", session.quick_exit_view, name="quick_exit"),
     path("request/", request.request_view, name="request"),
     path("request/sent/", request.request_view, {"sent": True}, name="request_sent"),
+    # Under request/: a reserved short name, so no organisation's portal can take these paths.
+    path("request/check-in/", check_in.check_in_view, name="check_in"),
+    path("request/help-now/", check_in.help_now_view, name="help_now"),
+    path("request/help-now/sent/", check_in.help_sent_view, name="help_sent"),
+    path("request/staying-safe/", check_in.safety_guide_view, name="safety_guide"),
     path("<slug:org_slug>/", ask.landing_view, name="landing"),
     path("<slug:org_slug>/ask/", ask.ask_view, name="ask"),
 ]

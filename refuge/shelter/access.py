@@ -15,6 +15,7 @@ from django.http import Http404
 from refuge.accounts.models import Role, User
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.models import TeamMember
+from refuge.core.lookup import by_id_or_404
 from refuge.shelter.models import Placement, Shelter
 
 
@@ -43,31 +44,15 @@ def placeable_shelters(user: User) -> QuerySet[Shelter]:
 
 
 def access_shelter(user: User, shelter_id: uuid.UUID | str) -> Shelter:
-    try:
-        wanted = uuid.UUID(str(shelter_id))
-    except ValueError:
-        raise Http404 from None
-    shelter = visible_shelters(user).select_related("key").filter(pk=wanted).first()
-    if shelter is None:
-        raise Http404
-    return shelter
+    return by_id_or_404(visible_shelters(user).select_related("key"), shelter_id)
 
 
 def access_placement(user: User, placement_id: uuid.UUID | str) -> Placement:
     """A stay the user may end: a coordinator's organisation's, or one of the user's cases; else 404."""
     if user.role not in CASE_ROLES or not user.is_active:
         raise Http404
-    try:
-        wanted = uuid.UUID(str(placement_id))
-    except ValueError:
-        raise Http404 from None
-    placement = (
-        Placement.objects.select_related("shelter", "person", "case")
-        .filter(pk=wanted, organisation_id=user.organisation_id)
-        .first()
-    )
-    if placement is None:
-        raise Http404
+    scope = Placement.objects.select_related("shelter", "person", "case").filter(organisation_id=user.organisation_id)
+    placement = by_id_or_404(scope, placement_id)
     if not can_manage_shelters(user) and not TeamMember.objects.filter(case_id=placement.case_id, user=user).exists():
         raise Http404
     return placement

@@ -22,10 +22,11 @@ from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases.access import holds_key, is_team_member
-from refuge.cases.actions import add_event, today, touch
+from refuge.cases.actions.base import add_event, today, touch
 from refuge.cases.models import EventKind, Person, TeamMember
 from refuge.core.errors import UserError
-from refuge.keyring import actions as key_actions
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.wraps import do_grant_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, Purpose
 from refuge.keyring.records import encrypt_column
@@ -77,10 +78,10 @@ def do_create_shelter(*, actor: User, details: ShelterDetails) -> Shelter:
     details = _clean(details)
     holders = _coordinators(actor.organisation_id)
     with transaction.atomic():
-        key, secret = key_actions.do_create_key(
+        key, secret = do_create_key(
             actor=actor, organisation=actor.organisation, purpose=Purpose.RECORD, label="shelter", members=holders
         )
-        address_key, address_secret = key_actions.do_create_key(
+        address_key, address_secret = do_create_key(
             actor=actor,
             organisation=actor.organisation,
             purpose=Purpose.RECORD,
@@ -151,7 +152,7 @@ def do_grant_shelter_address(*, actor: User, keyring: Keyring, shelter: Shelter,
         raise UserError("not_allowed", _("Only coordinators manage shelters."))
     address = ShelterAddress.objects.select_related("key").get(shelter=shelter)
     with transaction.atomic():
-        key_actions.do_grant_key(actor=actor, keyring=keyring, key=address.key, member=member)
+        do_grant_key(actor=actor, keyring=keyring, key=address.key, member=member)
         _audit(AuditEvent.SHELTER_KEYS_SHARED, actor, shelter)
 
 
@@ -246,7 +247,7 @@ def _share_shelter_key(actor: User, keyring: Keyring, shelter: Shelter, members:
         seen.add(member.pk)
         if holds_key(member, shelter.key):
             continue
-        key_actions.do_grant_key(actor=actor, keyring=keyring, key=shelter.key, member=member)
+        do_grant_key(actor=actor, keyring=keyring, key=shelter.key, member=member)
         _audit(AuditEvent.SHELTER_KEYS_SHARED, actor, shelter)
         shared += 1
     return shared

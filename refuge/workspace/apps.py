@@ -7,7 +7,11 @@ class WorkspaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The case page's panels, registered once in page order (refuge/workspace/panels.py).
-        from refuge.workspace.views import case_panels
+        # The panels of the case, person and home pages, registered once (refuge/workspace/panels.py).
+        from refuge.workspace.views import applications_panels, case_panels, home_panels, safety_panels, shelter_panels
 
         case_panels.register()
+        shelter_panels.register()
+        home_panels.register()
+        applications_panels.register()
+        safety_panels.register()

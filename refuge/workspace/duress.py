@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -35,7 +36,10 @@ from refuge.intake.access import can_read_requests
 from refuge.intake.models import HelpRequest
 from refuge.intake.notify import mail_configured
 from refuge.intake.reads import LARGE_GROUP, MAX_GROUPED
+from refuge.relocation.access import can_manage_pathways
 from refuge.relocation.models import Pathway
+from refuge.relocation.queries import CatalogueEntry
+from refuge.relocation.requirements import requirement_labels
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Shelter
 from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
@@ -44,6 +48,7 @@ from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
 from refuge.workspace.forms_shelters import ShelterForm
+from refuge.workspace.panels import HomeView, compose_home_panels
 
 # What the real pages show per page of a list (views/cases.py, views/intake.py).
 PAGE_SIZE = 50
@@ -64,7 +69,9 @@ def disguised(user: User) -> User:
 
 
 def _home(request: HttpRequest, user: User) -> HttpResponse:
-    return render(request, "workspace/home.html", {"empty": True})
+    # Only the static cards (links, no data): the organisation is not read at all.
+    view = HomeView(user, cast(Any, request).keyring, timezone.localdate())
+    return render(request, "workspace/home.html", compose_home_panels(view, duress=True))
 
 
 def _case_list(request: HttpRequest, user: User) -> HttpResponse:
@@ -73,7 +80,8 @@ def _case_list(request: HttpRequest, user: User) -> HttpResponse:
         # The member filter offers the member alone, as in an organisation of one.
         members=User.objects.filter(pk=user.pk).only("id", "username", "role"),
         shelters=Shelter.objects.none(),
-        pathways=Pathway.objects.order_by("country", "name"),
+        # The shared catalogue only: an organisation's private pathways are its own.
+        pathways=Pathway.objects.filter(organisation__isnull=True).order_by("country", "name"),
     )
     context: dict[str, object] = {"form": form, "today": timezone.localdate()}
     if not form.is_valid():
@@ -93,6 +101,15 @@ def _inbox(request: HttpRequest, user: User) -> HttpResponse:
 def _shelter_list(request: HttpRequest, user: User) -> HttpResponse:
     context = {"shelters": [], "manager": can_manage_shelters(user)}
     return render(request, "workspace/shelters/list.html", context)
+
+
+def _pathway_list(request: HttpRequest, user: User) -> HttpResponse:
+    # What a new organisation sees: the shared catalogue, without notes or private pathways.
+    shared = Pathway.objects.filter(organisation__isnull=True, active=True).order_by("country", "name")
+    entries = [
+        (CatalogueEntry(pathway=p, note="", offered=True), requirement_labels(p.hard_requirements)) for p in shared
+    ]
+    return render(request, "workspace/pathways/list.html", {"entries": entries, "manager": can_manage_pathways(user)})
 
 
 def _shelter_new(request: HttpRequest, user: User) -> HttpResponse:
@@ -166,6 +183,7 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:case_list": EmptyPage(lambda user: user.role in CASE_ROLES, _case_list),
     "workspace:shelter_list": EmptyPage(lambda user: user.role in CASE_ROLES, _shelter_list),
     "workspace:shelter_new": EmptyPage(can_manage_shelters, _shelter_new),
+    "workspace:pathway_list": EmptyPage(lambda user: user.role in CASE_ROLES, _pathway_list),
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
     "workspace:audit": EmptyPage(_reads_audit, _audit_log),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
 from refuge.audit.reads import LogFilter, known_events
-from refuge.workspace.forms_cases import DateInput
+from refuge.workspace.fields import DateInput
 
 _BAD_DATE = _("Enter a date as YYYY-MM-DD.")
 

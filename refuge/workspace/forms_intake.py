@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from refuge.accounts.actions import MAX_EMAIL_CHARS
+from refuge.accounts.actions.credentials import MAX_EMAIL_CHARS
 from refuge.core.forms import CleanCharField, too_long_lazy
-from refuge.intake.actions import MAX_MESSAGE_CHARS
+from refuge.intake.actions.messages import MAX_MESSAGE_CHARS
 from refuge.intake.models import RequesterStatus
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
-from refuge.cases.actions import MAX_CASE_NOTE_CHARS
+from refuge.cases.actions.notes import MAX_CASE_NOTE_CHARS
 from refuge.cases.compartments import CONTACT_FIELDS, FIELDS, MAX_CONTACTS, RELATIONS, Field
 from refuge.cases.models import PersonRole, Priority
 from refuge.core.forms import CleanCharField, too_long_lazy

@@ -4,17 +4,27 @@ from refuge.workspace.views import (
     accept,
     account,
     api_tokens,
+    applications,
     audit,
-    case_acts,
-    case_files,
+    case_edit,
     cases,
+    conversation,
+    documents,
+    expenses,
     grants,
     home,
     intake,
+    lockout,
     members,
+    notes,
     organisation,
+    pathways,
     people,
+    safety,
     shelters,
+    stages,
+    tasks,
+    team,
 )
 
 app_name = "workspace"
@@ -58,30 +68,29 @@ urlpatterns += [
     path("organisation/", organisation.organisation_view, name="organisation"),
 ]
 
-# Cases: the list and one case (views/cases.py), what is done on it (case_acts.py), its files
-# (case_files.py); the timeline's sentences are case_timeline.py.
+# Cases: the list, one case and the page's own acts (views/cases.py), its edit page (case_edit.py),
+# and each panel's acts in the module of its resource (stages, team, notes, tasks, expenses,
+# documents, conversation); the timeline's sentences are case_timeline.py.
 urlpatterns += [
     path("cases/", cases.case_list_view, name="case_list"),
     path("cases/<uuid:case_id>/", cases.case_detail_view, name="case_detail"),
-    path("cases/<uuid:case_id>/edit/", case_acts.case_edit_view, name="case_edit"),
-    path("cases/<uuid:case_id>/stage/", case_acts.case_stage_view, name="case_stage"),
-    path("cases/<uuid:case_id>/lost-contact/", case_acts.case_lost_contact_view, name="case_lost_contact"),
-    path("cases/<uuid:case_id>/team/", case_acts.case_team_add_view, name="case_team_add"),
-    path(
-        "cases/<uuid:case_id>/team/<uuid:member_id>/remove/", case_acts.case_team_remove_view, name="case_team_remove"
-    ),
-    path("cases/<uuid:case_id>/team/<uuid:member_id>/lead/", case_acts.case_team_lead_view, name="case_team_lead"),
-    path("cases/<uuid:case_id>/rotate/", case_acts.case_rotate_view, name="case_rotate"),
-    path("cases/<uuid:case_id>/notes/", case_acts.case_note_view, name="case_note"),
-    path("cases/<uuid:case_id>/tasks/", case_acts.case_task_add_view, name="case_task_add"),
-    path("cases/<uuid:case_id>/tasks/<uuid:task_id>/done/", case_acts.case_task_done_view, name="case_task_done"),
-    path("cases/<uuid:case_id>/expenses/", case_acts.case_expense_view, name="case_expense"),
-    path("cases/<uuid:case_id>/documents/", case_files.case_document_upload_view, name="case_document_upload"),
-    path("cases/<uuid:case_id>/documents/<uuid:document_id>/", case_files.case_document_view, name="case_document"),
-    path("cases/<uuid:case_id>/messages/", case_acts.case_message_view, name="case_message"),
+    path("cases/<uuid:case_id>/edit/", case_edit.case_edit_view, name="case_edit"),
+    path("cases/<uuid:case_id>/stage/", stages.case_stage_view, name="case_stage"),
+    path("cases/<uuid:case_id>/lost-contact/", cases.case_lost_contact_view, name="case_lost_contact"),
+    path("cases/<uuid:case_id>/team/", team.case_team_add_view, name="case_team_add"),
+    path("cases/<uuid:case_id>/team/<uuid:member_id>/remove/", team.case_team_remove_view, name="case_team_remove"),
+    path("cases/<uuid:case_id>/team/<uuid:member_id>/lead/", team.case_team_lead_view, name="case_team_lead"),
+    path("cases/<uuid:case_id>/rotate/", cases.case_rotate_view, name="case_rotate"),
+    path("cases/<uuid:case_id>/notes/", notes.case_note_view, name="case_note"),
+    path("cases/<uuid:case_id>/tasks/", tasks.case_task_add_view, name="case_task_add"),
+    path("cases/<uuid:case_id>/tasks/<uuid:task_id>/done/", tasks.case_task_done_view, name="case_task_done"),
+    path("cases/<uuid:case_id>/expenses/", expenses.case_expense_view, name="case_expense"),
+    path("cases/<uuid:case_id>/documents/", documents.case_document_upload_view, name="case_document_upload"),
+    path("cases/<uuid:case_id>/documents/<uuid:document_id>/", documents.case_document_view, name="case_document"),
+    path("cases/<uuid:case_id>/messages/", conversation.case_message_view, name="case_message"),
     path(
         "cases/<uuid:case_id>/messages/files/<uuid:file_id>/",
-        case_files.case_request_file_view,
+        documents.case_request_file_view,
         name="case_request_file",
     ),
 ]
@@ -115,4 +124,45 @@ urlpatterns += [
     path("audit/verify/", audit.audit_verify_view, name="audit_verify"),
     path("audit/export/", audit.audit_export_view, name="audit_export"),
     path("audit/statistics/", audit.audit_statistics_view, name="audit_statistics"),
+]
+
+# The pathway catalogue (refuge/workspace/views/pathways.py).
+urlpatterns += [
+    path("pathways/", pathways.pathway_list_view, name="pathway_list"),
+    path("pathways/new/", pathways.pathway_new_view, name="pathway_new"),
+    path("pathways/<int:pathway_id>/", pathways.pathway_detail_view, name="pathway_detail"),
+    path("pathways/<int:pathway_id>/edit/", pathways.pathway_edit_view, name="pathway_edit"),
+    path("pathways/<int:pathway_id>/note/", pathways.pathway_note_view, name="pathway_note"),
+    path("pathways/<int:pathway_id>/retire/", pathways.pathway_retire_view, name="pathway_retire"),
+]
+
+# Applications and the advisor (refuge/workspace/views/applications.py).
+_application = "cases/<uuid:case_id>/applications/<uuid:application_id>/"
+urlpatterns += [
+    path("cases/<uuid:case_id>/applications/", applications.application_start_view, name="application_start"),
+    path("cases/<uuid:case_id>/advisor/", applications.advisor_view, name="advisor"),
+    path(_application, applications.application_detail_view, name="application_detail"),
+    path(_application + "folder/", applications.application_folder_view, name="application_folder"),
+    path(_application + "status/", applications.application_status_view, name="application_status"),
+    path(_application + "appointments/", applications.application_appointment_view, name="application_appointment"),
+]
+
+# Safety: a case's check-in schedule and check-ins, alarms, the escalation checklist (views/safety.py).
+urlpatterns += [
+    path("cases/<uuid:case_id>/check-ins/", safety.case_check_ins_view, name="case_check_ins"),
+    path("cases/<uuid:case_id>/check-ins/schedule/", safety.case_schedule_view, name="case_schedule"),
+    path("cases/<uuid:case_id>/check-ins/stop/", safety.case_schedule_stop_view, name="case_schedule_stop"),
+    path("alarms/<uuid:alarm_id>/", safety.alarm_view, name="alarm"),
+    path("alarms/<uuid:alarm_id>/acknowledge/", safety.alarm_acknowledge_view, name="alarm_acknowledge"),
+    path("alarms/<uuid:alarm_id>/outcome/", safety.alarm_outcome_view, name="alarm_outcome"),
+    path("alarms/<uuid:alarm_id>/tasks/<uuid:task_id>/done/", safety.alarm_task_done_view, name="alarm_task_done"),
+    path("organisation/escalation/", safety.escalation_view, name="escalation"),
+    path("organisation/escalation/<uuid:step_id>/remove/", safety.escalation_remove_view, name="escalation_remove"),
+]
+
+# Staff under coercion (views/lockout.py).
+urlpatterns += [
+    path("account/lock/", lockout.lock_view, name="lock"),
+    path("account/lock/me/", lockout.lock_me_out_view, name="lock_me_out"),
+    path("account/lock/everyone/", lockout.emergency_lock_view, name="emergency_lock"),
 ]

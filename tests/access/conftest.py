@@ -21,7 +21,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from refuge.accounts.actions import do_set_duress_password
+from refuge.accounts.actions.credentials import do_set_duress_password
 from refuge.accounts.models import Role
 from refuge.intake import access as intake_access
 from refuge.intake.receipt_brake import ReceiptBrake

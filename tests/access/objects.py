@@ -16,16 +16,28 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from refuge.accounts.actions import do_invite_member
+from refuge.accounts.actions.invitations import do_invite_member
 from refuge.accounts.grants import do_refuse_grant, queue_grant
 from refuge.accounts.models import Invitation, Organisation, Role, User
-from refuge.cases import actions as case_actions
+from refuge.applications import actions as application_actions
+from refuge.applications.models import Application
+from refuge.cases.actions.compartments import do_revoke_compartment, do_save_compartment
+from refuge.cases.actions.documents import do_add_document
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
-from refuge.intake.actions import Submission, do_submit_request
+from refuge.intake.access import access_by_receipt
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, KeyGrant
+from refuge.relocation import actions as relocation_actions
+from refuge.relocation.actions import PathwayDetails
+from refuge.relocation.models import Pathway
+from refuge.safety.actions.check_ins import do_check_in
+from refuge.safety.actions.escalation import do_add_escalation_step
+from refuge.safety.models import Alarm, AlarmTask, EscalationStep
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
 from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
@@ -225,7 +237,7 @@ class Objects:
             team = [world.alice.user, world.bob.user, world.ivan.user, self.member("north"), world.bella.user]
         else:
             acceptor, team = "ivan", [self.olga().user]
-        case = case_actions.do_accept_request(
+        case = do_accept_request(
             actor=self.persona(acceptor).refresh().user,
             keyring=self.ring(acceptor),
             request=request,
@@ -243,7 +255,7 @@ class Objects:
     def task(self, org: str, which: str = OWN_CASE) -> Task:
         def make() -> Task:
             name = self._maker(org, which)
-            return case_actions.do_add_task(
+            return do_add_task(
                 actor=self.persona(name).refresh().user,
                 keyring=self.ring(name),
                 case=self.case(org, which),
@@ -257,7 +269,7 @@ class Objects:
     def case_document(self, org: str, which: str = OWN_CASE) -> CaseDocument:
         def make() -> CaseDocument:
             name = self._maker(org, which)
-            return case_actions.do_add_document(
+            return do_add_document(
                 actor=self.persona(name).refresh().user,
                 keyring=self.ring(name),
                 case=self.case(org, which),
@@ -294,10 +306,10 @@ class Objects:
         person, bella = self.person("north"), self.world.bella.refresh().user
         identity = Compartment.objects.select_related("key").get(person=person, kind=CompartmentKind.IDENTITY)
         identity.person = person
-        case_actions.do_revoke_compartment(
+        do_revoke_compartment(
             actor=self.world.alice.refresh().user, keyring=self.ring("alice"), compartment=identity, member=bella
         )
-        case_actions.do_save_compartment(
+        do_save_compartment(
             actor=bella,
             keyring=self.ring("bella"),
             person=person,
@@ -370,3 +382,71 @@ class Objects:
             starts_on=starts_on,
             planned_until=None,
         )
+
+    # --- the pathway catalogue (refuge/relocation/actions.py) --------------------------------
+
+    def private_pathway(self, org: str) -> Pathway:
+        """A pathway only `org` sees, added by its coordinator."""
+        coordinator = self.world.alice if org == "north" else self.world.charlie
+        details = PathwayDetails(
+            country="Iceland",
+            name=f"Private programme of {org}",
+            legal_basis="",
+            who_applies="",
+            requirements="",
+            in_country_eligible="yes",
+            typical_processing_time="",
+            processing_days=None,
+            fees="",
+            hard_requirements=[],
+            checklist=[],
+            notes="",
+            sources="",
+        )
+        return self.once(
+            f"pathway:{org}", lambda: relocation_actions.do_add_pathway(actor=coordinator.user, details=details)
+        )
+
+    # --- applications (refuge/applications/actions.py) ---------------------------------------------
+
+    def application(self, org: str, which: str = OWN_CASE) -> Application:
+        """An application of the case's requester, on a shared pathway."""
+
+        def make() -> Application:
+            name = self._maker(org, which)
+            return application_actions.do_start_application(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=self.case(org, which),
+                person=self.person(org, which),
+                pathway=Pathway.objects.get(country="Lithuania"),
+            )
+
+        return self.once(f"application:{org}:{which}", make)
+
+    # --- safety -------------------------------------------------------------------------
+
+    def escalation_step(self, org: str) -> EscalationStep:
+        """A step of the organisation's checklist, added by its coordinator."""
+        coordinator = "alice" if org == "north" else "charlie"
+        return self.once(
+            f"escalation-step:{org}",
+            lambda: do_add_escalation_step(
+                actor=self.persona(coordinator).refresh().user, title="Call the safe contact", minutes=15, owner="team"
+            ),
+        )
+
+    def alarm(self, org: str, which: str = OWN_CASE) -> Alarm:
+        """An alarm on the case, raised as the portal raises it: the requester presses "I need help now"."""
+
+        def make() -> Alarm:
+            self.escalation_step(org)
+            case = self.case(org, which)
+            receipt = self.submission(org, f"case-{which}", CASE_ANSWERS).receipt
+            do_check_in(access=access_by_receipt(receipt), message="", help_now=True)
+            return Alarm.objects.get(case=case)
+
+        return self.once(f"alarm:{org}:{which}", make)
+
+    def alarm_task(self, org: str, which: str = OWN_CASE) -> AlarmTask:
+        return self.once(f"alarm-task:{org}:{which}", lambda: self.alarm(org, which).tasks.get())

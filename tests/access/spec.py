@@ -193,7 +193,7 @@ ENROLMENT_TOKEN = Arg(
 # Every organisation's portal is public; an unknown slug looks like any missing page.
 ORG_SLUG = Arg(own=lambda o: "north", foreign={MISSING: lambda o: "no-such-organisation"}, of_organisation=False)
 
-# Cases (refuge/workspace/views/cases.py, case_acts.py, case_files.py): north's own case has every case-role actor on its team.
+# Cases (refuge/workspace/views/cases.py, case_edit.py and the panels' resources: stages.py, team.py, notes.py, tasks.py, expenses.py, documents.py, conversation.py): north's own case has every case-role actor on its team.
 CASE_ID = Arg(
     own=lambda o: o.case("north").pk,
     foreign={
@@ -207,6 +207,14 @@ TASK_ID = Arg(
     foreign={
         OF_ANOTHER_CASE: lambda o: o.task("north", OTHER_TEAM_CASE).pk,
         OTHER_ORGANISATION: lambda o: o.task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+APPLICATION_ID = Arg(
+    own=lambda o: o.application("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.application("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.application("south").pk,
         MISSING: _missing_uuid,
     },
 )
@@ -300,6 +308,36 @@ API_TOKEN_ID = Arg(
         MISSING: _missing_uuid,
     },
 )
+
+# Pathways: the own organisation's private pathway; south's private one; an id nobody has.
+PATHWAY_ID = Arg(
+    own=lambda o: o.private_pathway("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.private_pathway("south").pk, MISSING: lambda o: 987654321},
+)
+
+# Safety (refuge/workspace/views/safety.py): an alarm is answered by its case's team and every coordinator.
+ALARM_ID = Arg(
+    own=lambda o: o.alarm("north").pk,
+    foreign={
+        OTHER_TEAM: lambda o: o.alarm("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.alarm("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+ALARM_TASK_ID = Arg(
+    own=lambda o: o.alarm_task("north").pk,
+    foreign={
+        "of-another-alarm": lambda o: o.alarm_task("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.alarm_task("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+STEP_ID = Arg(
+    own=lambda o: o.escalation_step("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.escalation_step("south").pk, MISSING: _missing_uuid},
+)
+ANY_ALARM = {f"alarm_id={OTHER_TEAM}": Reach(COORDINATORS)}
+
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -372,6 +410,10 @@ ROUTES: dict[str, Spec] = {
     "requester:quick_exit": Public(),
     "requester:request": Public(methods=("GET", "POST")),
     "requester:request_sent": Public(),
+    "requester:check_in": Public(methods=("GET", "POST")),
+    "requester:help_now": Public(methods=("POST",)),
+    "requester:help_sent": Public(),
+    "requester:safety_guide": Public(),
     "requester:landing": Public(args={"org_slug": ORG_SLUG}),
     "requester:ask": Public(args={"org_slug": ORG_SLUG}, methods=("GET", "POST")),
     # Cases (cases.py): team members read and change a case (access_case); auditors and
@@ -390,9 +432,37 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_note": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_add": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_task_done": Staff(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "workspace:case_check_ins": Staff(CASE_ROLES, args=CASE),
+    "workspace:case_schedule": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_schedule_stop": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:alarm": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, reach=ANY_ALARM),
+    "workspace:alarm_acknowledge": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, methods=("POST",), reach=ANY_ALARM),
+    "workspace:alarm_outcome": Staff(CASE_ROLES, args={"alarm_id": ALARM_ID}, methods=("POST",), reach=ANY_ALARM),
+    "workspace:alarm_task_done": Staff(
+        CASE_ROLES, args={"alarm_id": ALARM_ID, "task_id": ALARM_TASK_ID}, methods=("POST",)
+    ),
+    "workspace:escalation": Staff(COORDINATORS, methods=("GET", "POST")),
+    # Staff under coercion: every member may lock themselves out, or the whole organisation for a raid.
+    "workspace:lock": Staff(EVERY_ROLE),
+    "workspace:lock_me_out": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:emergency_lock": Staff(EVERY_ROLE, methods=("POST",)),
+    "workspace:escalation_remove": Staff(COORDINATORS, args={"step_id": STEP_ID}, methods=("POST",)),
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
+    # Applications and the advisor (applications.py): the case's team only, like its content.
+    "workspace:application_start": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:advisor": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:application_detail": Staff(CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}),
+    "workspace:application_folder": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_status": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
+    "workspace:application_appointment": Staff(
+        CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}, methods=("POST",)
+    ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).
@@ -428,6 +498,14 @@ ROUTES: dict[str, Spec] = {
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),
+    # The pathway catalogue (pathways.py, refuge/relocation/access.py): every case role reads the
+    # shared and the own organisation's pathways; coordinators add, change, retire and keep notes.
+    "workspace:pathway_list": Staff(CASE_ROLES, duress=True),
+    "workspace:pathway_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:pathway_detail": Staff(CASE_ROLES, args={"pathway_id": PATHWAY_ID}),
+    "workspace:pathway_edit": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("GET", "POST")),
+    "workspace:pathway_note": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
+    "workspace:pathway_retire": Staff(COORDINATORS, args={"pathway_id": PATHWAY_ID}, methods=("POST",)),
     "workspace:shelter_new": Staff(COORDINATORS, methods=("GET", "POST")),
     "workspace:shelter_detail": Staff(
         {"GET": CASE_ROLES, "POST": COORDINATORS},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from refuge.accounts.actions import do_deactivate_member
+from refuge.accounts.actions.members import do_deactivate_member
 from refuge.accounts.models import Role, User
 from refuge.audit.models import AuditEntry
 from refuge.core.errors import UserError

@@ -189,12 +189,11 @@ def test_login_errors_are_translated_to_russian(world: World) -> None:
 def test_every_login_attempt_costs_exactly_one_key_derivation(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # Equal work is what keeps the outcome, and whether a duress password
     # exists, out of the response time.
-    from refuge.accounts import actions, login
+    from refuge.accounts import login
+    from refuge.accounts.actions.credentials import do_set_duress_password
 
     bella = world.bella
-    actions.do_set_duress_password(
-        actor=bella.user, current_password=bella.password, duress_password="bella-under-duress-1"
-    )
+    do_set_duress_password(actor=bella.user, current_password=bella.password, duress_password="bella-under-duress-1")
     calls: list[int] = []
     real = login.password_key
     monkeypatch.setattr(login, "password_key", lambda wrap, password: calls.append(1) or real(wrap, password))
@@ -212,11 +211,11 @@ def test_every_login_attempt_costs_exactly_one_key_derivation(world: World, monk
 
 
 def test_changing_the_password_clears_the_duress_password(world: World) -> None:
-    from refuge.accounts import actions
+    from refuge.accounts.actions.credentials import do_change_password, do_set_duress_password
 
     bob = world.bob
-    actions.do_set_duress_password(actor=bob.user, current_password=bob.password, duress_password="bob-under-duress-12")
-    actions.do_change_password(actor=bob.refresh().user, old_password=bob.password, new_password="bob-new-passphrase-1")
+    do_set_duress_password(actor=bob.user, current_password=bob.password, duress_password="bob-under-duress-12")
+    do_change_password(actor=bob.refresh().user, old_password=bob.password, new_password="bob-new-passphrase-1")
     assert bytes(bob.refresh().user.duress_verifier) == b""
     # The old duress password is now just a wrong password: no lock, no alert.
     _post_login(Client(), "north", "bob", "bob-under-duress-12", "123456")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from refuge.accounts.actions import do_create_organisation
+from refuge.accounts.actions.organisation import do_create_organisation
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.intake.actions import INDEXED_FIELDS
+from refuge.intake.actions.submissions import INDEXED_FIELDS
 from refuge.keyring.models import HolderKind, Key, Purpose
 from refuge.keyring.records import blind_index_secrets
 

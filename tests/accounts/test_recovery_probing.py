@@ -10,7 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from refuge.accounts import actions
+from refuge.accounts.actions import recovery
+from refuge.accounts.actions.base import RECOVERY_WRAP_AD
+from refuge.accounts.actions.recovery import do_recover_account
 from refuge.accounts.models import User
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
@@ -23,9 +25,7 @@ NEW_PASSWORD = "a-new-long-passphrase"
 
 def _recover(org: str, username: str, code: str) -> bool:
     try:
-        actions.do_recover_account(
-            organisation_slug=org, username=username, recovery_code=code, new_password=NEW_PASSWORD
-        )
+        do_recover_account(organisation_slug=org, username=username, recovery_code=code, new_password=NEW_PASSWORD)
     except UserError as error:
         return error.code != "recovery_failed"
     return True
@@ -44,7 +44,7 @@ def _seconds(org: str, username: str, code: str) -> float:
 def test_a_failed_recovery_takes_as_long_for_a_member_as_for_nobody(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0.15)
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0.15)
     # Enough failures to lock: counted ones (a write) and uncounted ones alike are measured.
     monkeypatch.setattr("django.conf.settings.LOGIN_MAX_FAILURES", 1000)
     trials = 11
@@ -65,24 +65,24 @@ def test_a_failed_recovery_takes_as_long_for_a_member_as_for_nobody(
 
 
 def test_the_same_unwrap_is_done_for_a_member_and_for_nobody(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0)
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0)
     opened: list[tuple[int, bytes]] = []
-    real_unwrap = actions.unwrap_with_key
+    real_unwrap = recovery.unwrap_with_key
 
     def spy(wrap: bytes, key: bytes, associated: bytes) -> bytes:
         opened.append((len(wrap), associated))
         return real_unwrap(wrap, key, associated)
 
-    monkeypatch.setattr(actions, "unwrap_with_key", spy)
+    monkeypatch.setattr(recovery, "unwrap_with_key", spy)
     for username, code in [("bob", WRONG_KEY), ("ghost", WRONG_KEY), ("bob", "?"), ("ghost", "?")]:
         opened.clear()
         assert not _recover("north", username, code)
         real_wrap = len(bytes(world.bob.user.private_key_recovery_wrap))
-        assert opened == [(real_wrap, actions.RECOVERY_WRAP_AD)], username
+        assert opened == [(real_wrap, RECOVERY_WRAP_AD)], username
 
 
 def test_a_hundred_anonymous_probes_lock_the_account_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0)
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0)
     auditor = world.audrey.user
     client = Client()
     for _ in range(100):
@@ -106,7 +106,7 @@ def test_a_hundred_anonymous_probes_lock_the_account_once(world: World, monkeypa
 def test_a_locked_account_opens_with_its_recovery_key_only_when_the_lock_ends(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0)
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0)
     bob = world.bob
     for _ in range(5):
         assert not _recover("north", "bob", WRONG_KEY)
@@ -119,7 +119,7 @@ def test_a_locked_account_opens_with_its_recovery_key_only_when_the_lock_ends(
 def test_a_duress_locked_or_deactivated_account_is_not_recovered_and_not_counted(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions, "RECOVERY_ANSWER_SECONDS", 0)
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0)
     bob = world.bob
     User.objects.filter(pk=bob.user.pk).update(locked_by_duress=True)
     assert not _recover("north", "bob", bob.recovery_code)

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 
 from refuge.api.limits import calls
-from refuge.cases import actions
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from tests.personas import World, client_for, world  # noqa: F401
 from tests.support.api_tokens import Token, make_token, ring  # noqa: F401  (the tests import them from here)
 
@@ -24,7 +24,7 @@ def make_case(people: World, story: str = CASE_STORY) -> Case:
     submission = do_submit_request(
         organisation=people.north, answers={"what_happened": story}, urgency="weeks", language="en"
     )
-    return actions.do_accept_request(
+    return do_accept_request(
         actor=people.ivan.user,
         keyring=ring(people.ivan),
         request=submission.request,

@@ -60,7 +60,7 @@ def objects(world: World, settings) -> Objects:  # type: ignore[no-untyped-def]
     settings.REFUGE_API_REQUESTS_PER_MINUTE = 100_000
     case = make_case(world)
     token = make_token(world.alice)
-    from refuge.cases.actions import do_add_task
+    from refuge.cases.actions.tasks import do_add_task
     from tests.api.conftest import ring
 
     task = do_add_task(actor=world.alice.user, keyring=ring(world.alice), case=case, title="t", due_on=None, owner=None)

@@ -23,7 +23,7 @@ from refuge.cases.models import Case, CaseEvent, CaseIndex, Compartment, Note, P
 from refuge.cases.queries import CaseFilters, case_list
 from refuge.crypto import CryptoError, recover_private_key
 from refuge.intake.models import HelpRequest, RequestIndex
-from refuge.keyring.actions import do_rotate_key
+from refuge.keyring.actions.rotation import do_rotate_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import HolderKind, Key, KeyWrap
 from refuge.keyring.records import decrypt_column

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from refuge.accounts.models import User
 from refuge.cases.models import Case, Compartment, PersonRole, Stage, Task
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest
 from refuge.keyring.models import HolderKind, KeyWrap
 from refuge.shelter.actions import ShelterDetails, do_create_shelter

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest, RequesterStatus
 from refuge.intake.uploads import CleanUpload
 from tests.personas import Persona, World, world  # noqa: F401

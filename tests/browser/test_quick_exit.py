@@ -6,7 +6,7 @@ import pytest
 from django.test import Client, override_settings
 from playwright.sync_api import Route
 
-from refuge.intake.actions import do_reply
+from refuge.intake.actions.messages import do_reply
 from refuge.intake.models import HelpRequest
 from refuge.keyring.keyring import Keyring
 from tests.personas import World, world  # noqa: F401

@@ -15,7 +15,7 @@ import pytest
 from PIL import ExifTags, Image
 from playwright.sync_api import Page, expect
 
-from refuge.intake.actions import do_reply
+from refuge.intake.actions.messages import do_reply
 from refuge.intake.models import HelpRequest
 from refuge.intake.queries import read_answers, read_file_content, read_files, read_messages
 from refuge.keyring.keyring import Keyring

@@ -9,9 +9,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from refuge.accounts.models import Role, User
-from refuge.cases import actions
+from refuge.cases.actions.compartments import do_save_compartment
+from refuge.cases.actions.notes import do_add_note
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.people import do_add_person
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Compartment, Person, Priority
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
 from tests.browser.test_day_of_work import _log_in, _shot
@@ -32,7 +36,7 @@ def _a_working_case(world: World) -> tuple[str, str, str]:  # noqa: F811
         language="ru",
     )
     ring = Keyring(bob.user, bob.private_key)
-    case = actions.do_accept_request(
+    case = do_accept_request(
         actor=world.ivan.user,
         keyring=Keyring(world.ivan.user, world.ivan.private_key),
         request=submission.request,
@@ -41,7 +45,7 @@ def _a_working_case(world: World) -> tuple[str, str, str]:  # noqa: F811
     )
     person = Person.objects.get(case=case)
     identity = Compartment.objects.get(person=person, kind="identity")
-    actions.do_save_compartment(
+    do_save_compartment(
         actor=bob.user,
         keyring=ring,
         person=person,
@@ -49,8 +53,8 @@ def _a_working_case(world: World) -> tuple[str, str, str]:  # noqa: F811
         data={"legal_name": "Ахмед Дудаев", "international_passport_number": "75 4412009"},
         version=identity.version,
     )
-    actions.do_add_person(actor=bob.user, keyring=ring, case=case, role="partner")
-    actions.do_add_task(
+    do_add_person(actor=bob.user, keyring=ring, case=case, role="partner")
+    do_add_task(
         actor=bob.user,
         keyring=ring,
         case=case,
@@ -58,7 +62,7 @@ def _a_working_case(world: World) -> tuple[str, str, str]:  # noqa: F811
         due_on=datetime.date.today() - datetime.timedelta(days=1),
         owner=bob.user,
     )
-    actions.do_add_note(actor=bob.user, keyring=ring, case=case, body="Safe for now; needs a doctor.")
+    do_add_note(actor=bob.user, keyring=ring, case=case, body="Safe for now; needs a doctor.")
     shelter = do_create_shelter(
         actor=alice.user,
         details=ShelterDetails(code_name="Linden", capacity=2, city="Yerevan", rules="Quiet after 22", address="-"),

@@ -6,12 +6,18 @@ import datetime
 
 import pytest
 
-from refuge.cases import actions
+from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
+from refuge.cases.actions.details import do_change_stage
+from refuge.cases.actions.messages import do_message_requester
+from refuge.cases.actions.notes import do_add_note
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.team import do_add_team_member, do_remove_team_member, do_set_lead
 from refuge.cases.models import Case, CaseEvent, Compartment, CompartmentKind, Person, Priority, Stage, Task, TeamMember
 from refuge.cases.queries import CaseFilters, case_list, read_compartment, read_summary
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError
-from refuge.intake.actions import do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import RequesterStatus
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.records import decrypt_text
@@ -33,7 +39,7 @@ def ring(persona: Persona) -> Keyring:
 @pytest.fixture
 def accepted(world: World) -> Case:
     submission = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="ru")
-    return actions.do_accept_request(
+    return do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,
@@ -64,7 +70,7 @@ def test_accepting_moves_the_request_into_a_case_for_the_team(world: World, acce
 
 def test_a_request_is_accepted_once(world: World, accepted: Case) -> None:
     with pytest.raises(UserError) as refused:
-        actions.do_accept_request(
+        do_accept_request(
             actor=world.alice.user,
             keyring=ring(world.alice),
             request=accepted.request,
@@ -76,25 +82,21 @@ def test_a_request_is_accepted_once(world: World, accepted: Case) -> None:
 
 
 def test_a_member_added_later_sees_the_case_but_not_the_compartment(world: World, accepted: Case) -> None:
-    actions.do_add_team_member(
-        actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bella.user
-    )
+    do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bella.user)
     case = Case.objects.select_related("key").get(pk=accepted.pk)
     assert read_summary(case, ring(world.bella).secret_for(case.key))["name"] == "Иван Петров"
     identity = Compartment.objects.select_related("key").get(person__case=case)
     with pytest.raises(KeyNotHeld):
         read_compartment(identity, ring(world.bella))
-    actions.do_grant_compartment(
-        actor=world.bob.user, keyring=ring(world.bob), compartment=identity, member=world.bella.user
-    )
+    do_grant_compartment(actor=world.bob.user, keyring=ring(world.bob), compartment=identity, member=world.bella.user)
     assert read_compartment(identity, ring(world.bella))["phone"] == ANSWERS["phone"]
 
 
 def test_removing_a_member_rotates_what_they_could_read(world: World, accepted: Case) -> None:
     bob = ring(world.bob)
     old_case_secret = bob.secret_for(accepted.key)
-    actions.do_add_note(actor=world.bob.user, keyring=bob, case=accepted, body="Safe flat found NOTE-CANARY")
-    removal = actions.do_remove_team_member(
+    do_add_note(actor=world.bob.user, keyring=bob, case=accepted, body="Safe flat found NOTE-CANARY")
+    removal = do_remove_team_member(
         actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bob.user
     )
     case = Case.objects.select_related("key", "request__key").get(pk=accepted.pk)
@@ -112,25 +114,21 @@ def test_removing_a_member_rotates_what_they_could_read(world: World, accepted: 
 
 
 def test_the_last_member_cannot_leave_the_team(world: World, accepted: Case) -> None:
-    actions.do_remove_team_member(
-        actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bob.user
-    )
+    do_remove_team_member(actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.bob.user)
     with pytest.raises(UserError) as refused:
-        actions.do_remove_team_member(
-            actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.alice.user
-        )
+        do_remove_team_member(actor=world.alice.user, keyring=ring(world.alice), case=accepted, member=world.alice.user)
     assert refused.value.code == "last_member"
 
 
 def test_two_edits_from_the_same_version_conflict(world: World, accepted: Case) -> None:
     version = accepted.version
-    actions.do_change_stage(
+    do_change_stage(
         actor=world.bob.user, keyring=ring(world.bob), case=accepted, stage=Stage.DOCUMENTS, version=version
     )
     stale = Case.objects.get(pk=accepted.pk)
     stale.version = version
     with pytest.raises(UserError) as refused:
-        actions.do_change_stage(
+        do_change_stage(
             actor=world.alice.user, keyring=ring(world.alice), case=stale, stage=Stage.SHELTERED, version=version
         )
     assert refused.value.code == "conflict"
@@ -140,11 +138,11 @@ def test_two_edits_from_the_same_version_conflict(world: World, accepted: Case) 
 def test_stage_table_and_closing_reason(world: World, accepted: Case) -> None:
     bob = ring(world.bob)
     with pytest.raises(UserError):
-        actions.do_change_stage(actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.ARRIVED, version=1)
+        do_change_stage(actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.ARRIVED, version=1)
     with pytest.raises(UserError) as refused:
-        actions.do_change_stage(actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.CLOSED, version=1)
+        do_change_stage(actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.CLOSED, version=1)
     assert refused.value.field == "closing_reason"
-    actions.do_change_stage(
+    do_change_stage(
         actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.CLOSED, version=1, closing_reason="withdrew"
     )
     assert Case.objects.get(pk=accepted.pk).closing_reason == "withdrew"
@@ -157,7 +155,7 @@ def test_the_database_keeps_still_open_in_step_with_the_stage(world: World, acce
     assert Case.objects.get(pk=accepted.pk).still_open is True
     assert accepted.pk in {c.pk for c in case_list(world.bob.user, CaseFilters(), today)}
 
-    actions.do_change_stage(
+    do_change_stage(
         actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.CLOSED, version=1, closing_reason="withdrew"
     )
 
@@ -174,7 +172,7 @@ def test_passport_expiry_creates_one_task_that_follows_the_date(world: World, ac
     identity = Compartment.objects.get(person=person)
     content = read_compartment(identity, bob)
     data = {**content, "international_passport_number": "75 1234567", "international_passport_expiry": "2027-06-01"}
-    actions.do_save_compartment(
+    do_save_compartment(
         actor=world.bob.user, keyring=bob, person=person, kind="identity", data=data, version=identity.version
     )
     task = Task.objects.get(case=accepted, source__endswith="international_passport_expiry")
@@ -182,7 +180,7 @@ def test_passport_expiry_creates_one_task_that_follows_the_date(world: World, ac
     assert "2027-06-01" in decrypt_text(task, "title", bob.secret_for(accepted.key), accepted.key)
     identity.refresh_from_db()
     data["international_passport_expiry"] = "2028-01-01"
-    actions.do_save_compartment(
+    do_save_compartment(
         actor=world.bob.user, keyring=bob, person=person, kind="identity", data=data, version=identity.version
     )
     assert Task.objects.filter(case=accepted, source__endswith="international_passport_expiry").count() == 1
@@ -205,7 +203,7 @@ def test_search_finds_a_case_by_transliterated_name_and_document_number(world: W
 def test_requester_messages_reach_the_team_after_acceptance(world: World, accepted: Case) -> None:
     bob = ring(world.bob)
     case = Case.objects.select_related("request__key").get(pk=accepted.pk)
-    actions.do_message_requester(actor=world.bob.user, keyring=bob, case=case, body="We have a place for you")
+    do_message_requester(actor=world.bob.user, keyring=bob, case=case, body="We have a place for you")
     do_requester_message(request=case.request, secret=bob.secret_for(case.request.key), body="Thank you")
     assert case.request.messages.count() == 2
 
@@ -213,7 +211,7 @@ def test_requester_messages_reach_the_team_after_acceptance(world: World, accept
 def test_the_lead_is_chosen_on_acceptance_and_changed_by_the_team(world: World) -> None:
     submission = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="ru")
     with pytest.raises(UserError) as refused:
-        actions.do_accept_request(
+        do_accept_request(
             actor=world.ivan.user,
             keyring=ring(world.ivan),
             request=submission.request,
@@ -223,7 +221,7 @@ def test_the_lead_is_chosen_on_acceptance_and_changed_by_the_team(world: World) 
         )
     assert refused.value.code == "lead_not_on_team" and refused.value.field == "lead"
     assert not Case.objects.exists()
-    case = actions.do_accept_request(
+    case = do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,
@@ -235,11 +233,11 @@ def test_the_lead_is_chosen_on_acceptance_and_changed_by_the_team(world: World) 
     assert [row.user for row in leads] == [world.bob.user]
     # Only a member of the team changes the lead, and only to a member of the team.
     with pytest.raises(UserError) as refused:
-        actions.do_set_lead(actor=world.bella.user, keyring=ring(world.bella), case=case, member=world.alice.user)
+        do_set_lead(actor=world.bella.user, keyring=ring(world.bella), case=case, member=world.alice.user)
     assert refused.value.code == "not_on_team"
     with pytest.raises(UserError) as refused:
-        actions.do_set_lead(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
+        do_set_lead(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
     assert refused.value.code == "not_on_team" and refused.value.field == "member"
-    actions.do_set_lead(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.alice.user)
+    do_set_lead(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.alice.user)
     assert [row.user for row in leads.all()] == [world.alice.user]
     assert CaseEvent.objects.filter(case=case, kind="lead").count() == 1

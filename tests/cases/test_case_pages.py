@@ -6,10 +6,11 @@ import datetime
 
 import pytest
 
-from refuge.cases import actions, queries
+from refuge.cases import queries
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case
 from refuge.cases.queries import CaseFilters, case_list, is_a_members_list, page_of_cases
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from tests.personas import World
 
@@ -22,7 +23,7 @@ def seven_cases(world: World) -> list[Case]:
             organisation=world.north, answers={"what_happened": f"request {index}"}, urgency="soon", language="en"
         )
         made.append(
-            actions.do_accept_request(
+            do_accept_request(
                 actor=world.ivan.user,
                 keyring=Keyring(world.ivan.refresh().user, world.ivan.private_key),
                 request=submission.request,

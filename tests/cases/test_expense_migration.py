@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from refuge.cases import actions
+from refuge.cases.actions.expenses import do_add_expense
 from refuge.cases.models import Case, Expense
 from tests.personas import World
 from tests.workspace.people_support import open_case, ring
@@ -33,7 +33,7 @@ def latest_schema_after() -> Iterator[None]:
 
 
 def _expense(world: World, case: Case, minor: int, currency: str) -> Expense:
-    return actions.do_add_expense(
+    return do_add_expense(
         actor=world.bob.user,
         keyring=ring(world.bob),
         case=case,

@@ -11,10 +11,12 @@ import datetime
 
 import pytest
 
-from refuge.cases import actions
+from refuge.cases.actions.compartments import do_grant_compartment
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import Case, CaseIndex, Person, Priority
 from refuge.cases.queries import CaseFilters, case_list, search_cases
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from tests.personas import Persona, World
 
@@ -32,7 +34,7 @@ def _open(world: World, team: list[Persona], name: str, phone: str) -> Case:
         urgency="now",
         language="en",
     )
-    return actions.do_accept_request(
+    return do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,
@@ -97,9 +99,7 @@ def test_a_match_the_searcher_cannot_open_is_marked_possible(
 def test_a_member_given_the_identity_sees_a_confirmed_match(world: World, colliding: tuple[Case, Case]) -> None:
     first, _second = colliding
     identity = Person.objects.get(case=first).compartments.get(kind="identity")
-    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=first, member=world.alice.user)
-    actions.do_grant_compartment(
-        actor=world.bob.user, keyring=ring(world.bob), compartment=identity, member=world.alice.user
-    )
+    do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=first, member=world.alice.user)
+    do_grant_compartment(actor=world.bob.user, keyring=ring(world.bob), compartment=identity, member=world.alice.user)
     result = search_cases(world.alice.user, PHONE, ring(world.alice))
     assert first.pk in result.ids and first.pk not in result.possible

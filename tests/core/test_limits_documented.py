@@ -11,9 +11,8 @@ from types import ModuleType
 import pytest
 
 import refuge
-from refuge.intake import actions as intake_actions
 from refuge.intake import uploads
-from refuge.intake.actions import MAX_FILES_PER_REQUEST, MAX_MESSAGE_CHARS, MAX_REQUESTER_MESSAGES_PER_HOUR
+from refuge.intake.actions.messages import MAX_FILES_PER_REQUEST, MAX_MESSAGE_CHARS, MAX_REQUESTER_MESSAGES_PER_HOUR
 from refuge.intake.uploads import (
     MAX_FILE_BYTES,
     MAX_FILES_PER_UPLOAD,
@@ -45,6 +44,9 @@ MODULES = [
     "refuge.cases.compartments",
     "refuge.cases.queries",
     "refuge.shelter.actions",
+    "refuge.relocation.catalogue_csv",
+    "refuge.relocation.actions",
+    "refuge.applications.actions",
     "refuge.accounts.api_tokens",
     "refuge.api.main",
     "refuge.api.schemas",
@@ -68,13 +70,17 @@ KEY_LIMITS = {
 }
 
 
+def with_submodules(module: ModuleType) -> list[ModuleType]:
+    """A module, and when it is a package (actions split by resource), each of its submodules."""
+    inside = pkgutil.iter_modules(module.__path__, f"{module.__name__}.") if hasattr(module, "__path__") else []
+    return [module, *(importlib.import_module(info.name) for info in inside)]
+
+
 def limit_modules() -> list[ModuleType]:
-    """The upload package with each of its submodules, and the other input-facing modules."""
-    found = [uploads, intake_actions]
-    found += [
-        importlib.import_module(info.name) for info in pkgutil.iter_modules(uploads.__path__, "refuge.intake.uploads.")
-    ]
-    found += [importlib.import_module(name) for name in MODULES]
+    """The upload package with each of its submodules, and the other input-facing modules (with theirs)."""
+    found = with_submodules(uploads)
+    for name in MODULES:
+        found += with_submodules(importlib.import_module(name))
     return found
 
 

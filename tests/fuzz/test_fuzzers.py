@@ -35,4 +35,6 @@ def test_the_fuzzer_finds_no_crash(tmp_path: Path, name: str) -> None:
     run = run_fuzzer(name, runs=runs, work=tmp_path / "work", artifacts=tmp_path, seed=1, timeout=300)
 
     assert run.ok, run.failure
-    assert f"Done {runs} runs" in run.output
+    # libFuzzer stopped early without a finding (a signal ends it with status 0 and its final
+    # stats, but without "Done"): the end of its output says why.
+    assert f"Done {runs} runs" in run.output, run.output[-3000:]

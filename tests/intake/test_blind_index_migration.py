@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from refuge.cases.models import CaseIndex
 from refuge.crypto import blind_index, keyed_index
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.migrations._blind_index_v2 import stretch_all
 from refuge.intake.models import RequestIndex
 from refuge.intake.queries import possible_duplicates

@@ -23,11 +23,12 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from refuge.accounts import notices
-from refuge.accounts.actions import do_set_duress_password
+from refuge.accounts.actions.credentials import do_set_duress_password
 from refuge.accounts.models import Organisation, PendingNotice
 from refuge.core.jobs import job_named
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.scheduler.models import ScheduledJob
 from refuge.scheduler.runner import run_due
 from tests.personas import World

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from django.db import connection
 
-from refuge.intake.actions import do_reply, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_reply, do_requester_message
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import RequestMessage
-from refuge.keyring.actions import do_create_key
+from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Key, KeyWrap, Purpose
 from tests.personas import World

@@ -6,7 +6,8 @@ import pytest
 
 from refuge.core.errors import UserError
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import do_reply, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_reply, do_requester_message
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
 from refuge.intake.queries import possible_duplicates, read_answers, read_messages
 from refuge.keyring.keyring import KeyNotHeld, Keyring

@@ -15,11 +15,11 @@ from refuge.audit.actions import flush_held_entries
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import do_submit_request, prepare_submission, store_submission
+from refuge.intake.actions.submissions import do_submit_request, prepare_submission, store_submission
 from refuge.intake.models import HelpRequest, RequestIndex
 from refuge.intake.queries import read_answers
-from refuge.keyring import actions as keyring_actions
-from refuge.keyring.actions import do_rotate_key
+from refuge.keyring import records
+from refuge.keyring.actions.rotation import do_rotate_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Key, Purpose
 from refuge.keyring.records import intake_group_key
@@ -62,7 +62,8 @@ def test_a_submission_writes_one_audit_entry_naming_the_request(world: World, mo
 
 def test_preparing_reads_in_one_query_and_writes_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # The keys exist since the organisation was created: nothing is made, nothing locked.
-    monkeypatch.setattr(keyring_actions, "do_ensure_blind_index_key", _must_not_be_called)
+    # Patched where the submission path looks it up (records), so a call would fail the test.
+    monkeypatch.setattr(records, "do_ensure_blind_index_key", _must_not_be_called)
     _prepare(world)  # the first use opens the server wraps once
 
     with CaptureQueriesContext(connection) as queries:

@@ -8,7 +8,7 @@ from refuge.accounts.queries import holders_of
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError, open_sealed, public_key_of
-from refuge.keyring.actions import do_create_key
+from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.models import HolderKind, KeyWrap, Purpose
 from tests.keyring.conftest import Org, Persona, audit_codes

@@ -7,7 +7,8 @@ import pytest
 from refuge.accounts.queries import holders_of
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
-from refuge.keyring.actions import do_create_key, do_grant_key, do_revoke_key
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.wraps import do_grant_key, do_revoke_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import Key, KeyWrap, Purpose
 from refuge.keyring.queries import keys_due_for_rotation

@@ -6,7 +6,10 @@ import pytest
 
 from refuge.accounts.models import Role
 from refuge.crypto import CryptoError, generate_keypair, open_sealed
-from refuge.keyring.actions import do_create_key, do_revoke_key, do_rotate_key, do_shred_key
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.rotation import do_rotate_key
+from refuge.keyring.actions.shredding import do_shred_key
+from refuge.keyring.actions.wraps import do_revoke_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import decrypt_text, encrypt_column, requester_secret_for

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from refuge.crypto import CryptoError, generate_keypair, seal_for
-from refuge.keyring.actions import do_create_key, do_revoke_key
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.wraps import do_revoke_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from tests.keyring.conftest import Org, Persona

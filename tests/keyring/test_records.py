@@ -6,7 +6,7 @@ import pytest
 
 from refuge.accounts.models import Organisation
 from refuge.crypto import CryptoError
-from refuge.keyring.actions import do_create_key
+from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import Key, KeyWrap, Purpose
 from refuge.keyring.records import (

@@ -7,7 +7,8 @@ import pytest
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.crypto import generate_keypair
-from refuge.keyring.actions import do_create_key, do_recover_key_with_recovery, do_remove_member_everywhere
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.wraps import do_recover_key_with_recovery, do_remove_member_everywhere
 from refuge.keyring.models import Key, KeyWrap, Purpose
 from tests.keyring.conftest import Org, Persona, audit_codes
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from refuge.audit.events import AuditEvent
-from refuge.keyring.actions import do_create_key, do_remove_member_everywhere
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.wraps import do_remove_member_everywhere
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import Key, KeyWrap, Purpose
 from tests.keyring.conftest import Org, Persona, audit_codes

@@ -8,7 +8,9 @@ from refuge.accounts.queries import holders_of
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError, open_sealed
-from refuge.keyring.actions import do_create_key, do_revoke_key, do_rotate_key
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.rotation import do_rotate_key
+from refuge.keyring.actions.wraps import do_revoke_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import decrypt_column, decrypt_text, encrypt_column, open_sealed_column, seal_column

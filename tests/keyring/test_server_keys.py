@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from refuge.audit.events import AuditEvent
 from refuge.core import rows
 from refuge.crypto import CryptoError
-from refuge.keyring import actions as keyring_actions
 from refuge.keyring import records
-from refuge.keyring.actions import do_create_key, do_rotate_key, do_shred_key, prepare_key
+from refuge.keyring.actions.keys import do_create_key, do_store_key, prepare_key
+from refuge.keyring.actions.rotation import do_rotate_key
+from refuge.keyring.actions.shredding import do_shred_key
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import (
@@ -164,7 +165,7 @@ def test_a_key_prepared_outside_a_transaction_is_written_with_its_wraps(north: O
     assert len(queries) == 0  # nothing read or written: all crypto
 
     with transaction.atomic():
-        keyring_actions.do_store_key(new, actor=None)
+        do_store_key(new, actor=None)
 
     assert alice.keyring().secret_for(Key.objects.get(pk=new.key.pk)) == new.secret
     assert audit_codes() == [AuditEvent.KEY_CREATED]

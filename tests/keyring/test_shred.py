@@ -6,7 +6,9 @@ import pytest
 
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
-from refuge.keyring.actions import do_create_key, do_recover_key_with_recovery, do_shred_key
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.actions.shredding import do_shred_key
+from refuge.keyring.actions.wraps import do_recover_key_with_recovery
 from refuge.keyring.keyring import KeyNotHeld
 from refuge.keyring.models import Key, KeyWrap, Purpose
 from refuge.keyring.queries import is_shredded

@@ -9,7 +9,7 @@ from django import forms
 from django.test import Client
 
 from refuge.core.forms import CleanCharField, strip_bidi_controls
-from refuge.intake.actions import do_requester_message
+from refuge.intake.actions.messages import do_requester_message
 from refuge.intake.models import HelpRequest
 from refuge.intake.queries import read_answers, read_messages
 from refuge.keyring.keyring import Keyring

@@ -8,7 +8,8 @@ import time
 import pytest
 from django.test import Client, override_settings
 
-from refuge.intake.actions import do_reply, do_set_status
+from refuge.intake.actions.messages import do_reply
+from refuge.intake.actions.status import do_set_status
 from refuge.intake.models import HelpRequest
 from refuge.intake.queries import read_messages
 from refuge.keyring.keyring import Keyring

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from refuge.core.errors import UserError
-from refuge.intake.actions import this_hour
+from refuge.intake.actions.common import this_hour
 from refuge.requester import actions
 from refuge.requester.form_tokens import FORM_TOKEN_HOURS
 from refuge.requester.models import UsedFormNonce

@@ -18,7 +18,14 @@ ONION = "http://" + "a" * 56 + ".onion"
 def _every_portal_page(client: Client, language: str) -> dict[str, str]:
     """url → HTML of each page a requester sees, in one language."""
     pages = {}
-    for url in ["/r/north/", "/r/north/ask/", "/r/status/", "/r/leave/"]:
+    for url in [
+        "/r/north/",
+        "/r/north/ask/",
+        "/r/status/",
+        "/r/leave/",
+        "/r/request/check-in/",
+        "/r/request/staying-safe/",
+    ]:
         response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         assert response.status_code == 200, url
         pages[url] = response.content.decode()
@@ -26,6 +33,16 @@ def _every_portal_page(client: Client, language: str) -> dict[str, str]:
     pages["receipt"] = submitted.content.decode()
     open_request(client, receipt_in(pages["receipt"]), language)
     pages["/r/request/"] = client.get("/r/request/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    checked_in = client.post(
+        "/r/request/check-in/",
+        {"receipt": receipt_in(pages["receipt"]), "message": "ok"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    pages["check-in received"] = checked_in.content.decode()
+    client.post("/r/request/help-now/", HTTP_ACCEPT_LANGUAGE=language)
+    pages["/r/request/help-now/sent/"] = client.get(
+        "/r/request/help-now/sent/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     return pages
 
 
@@ -126,5 +143,5 @@ def test_without_an_onion_address_there_is_no_onion_header(world: World) -> None
 
 
 def test_portal_pages_are_never_cached(world: World) -> None:
-    for url in ["/r/north/", "/r/north/ask/", "/r/status/"]:
+    for url in ["/r/north/", "/r/north/ask/", "/r/status/", "/r/request/check-in/", "/r/request/staying-safe/"]:
         assert Client().get(url)["Cache-Control"] == "no-store"

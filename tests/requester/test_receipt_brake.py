@@ -96,5 +96,11 @@ def test_a_minute_of_random_guesses_at_the_measured_rate_refuses_no_other_receip
     for _ in range(30_000):
         brake.failed(new_receipt())
     assert len(brake._cells) == receipt_brake.CELLS  # a fixed table, whatever it is sent
+    # 150,000 counts over 2^20 cells: a cell reaches the limit with Poisson(0.143) >= 5,
+    # p = 4.3e-7, so about 0.45 full cells are expected, and another receipt (five cells)
+    # is refused with p = 2.2e-6: 2,000 of them meet one refusal in 0.4 % of runs and two
+    # in 1e-5. What the promise rests on is that nearly no cell fills:
+    full = sum(count >= receipt_brake.FAILURES_PER_CELL for count in brake._cells)
+    assert full <= 5  # P(more than 5 | Poisson(0.45)) < 1e-6
     refused = sum(not brake.allows(new_receipt()) for _ in range(2_000))
-    assert refused == 0
+    assert refused <= 1, refused

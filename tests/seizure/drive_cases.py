@@ -16,13 +16,22 @@ import os
 import pikepdf
 
 from refuge.accounts import totp
-from refuge.accounts.actions import do_create_member
+from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User
-from refuge.cases import actions as cases
+from refuge.cases.actions.compartments import do_save_compartment
+from refuge.cases.actions.details import do_change_stage
+from refuge.cases.actions.documents import do_add_document
+from refuge.cases.actions.expenses import do_add_expense
+from refuge.cases.actions.messages import do_message_requester
+from refuge.cases.actions.notes import do_add_note
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.people import do_add_person
+from refuge.cases.actions.tasks import do_add_task
+from refuge.cases.actions.team import do_remove_team_member
 from refuge.cases.models import Compartment, Person, Priority, Stage
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
 from refuge.keyring.keyring import Keyring
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
@@ -92,7 +101,7 @@ def main() -> None:
     )
     bob = Keyring(worker.user, worker.private_key)
     coord = Keyring(coordinator, login.private_key)
-    case = cases.do_accept_request(
+    case = do_accept_request(
         actor=intake.user,
         keyring=Keyring(intake.user, intake.private_key),
         request=submission.request,
@@ -101,7 +110,7 @@ def main() -> None:
     )
     person = Person.objects.get(case=case)
     identity = Compartment.objects.get(person=person, kind="identity")
-    cases.do_save_compartment(
+    do_save_compartment(
         actor=worker.user,
         keyring=bob,
         person=person,
@@ -129,12 +138,12 @@ def main() -> None:
             },
         ),
     ):
-        cases.do_save_compartment(actor=worker.user, keyring=bob, person=person, kind=kind, data=data, version=None)
-    partner = cases.do_add_person(
+        do_save_compartment(actor=worker.user, keyring=bob, person=person, kind=kind, data=data, version=None)
+    partner = do_add_person(
         actor=worker.user, keyring=bob, case=case, role="partner", details=CANARIES["person details"]
     )
-    cases.do_add_note(actor=worker.user, keyring=bob, case=case, body=CANARIES["note"])
-    cases.do_add_task(
+    do_add_note(actor=worker.user, keyring=bob, case=case, body=CANARIES["note"])
+    do_add_task(
         actor=worker.user,
         keyring=bob,
         case=case,
@@ -142,7 +151,7 @@ def main() -> None:
         due_on=datetime.date.today(),
         owner=worker.user,
     )
-    cases.do_add_expense(
+    do_add_expense(
         actor=worker.user,
         keyring=bob,
         case=case,
@@ -153,8 +162,8 @@ def main() -> None:
         note=CANARIES["expense note"],
     )
     upload = sanitise_upload(CANARIES["document name"] + ".pdf", io.BytesIO(_pdf(CANARIES["document content"])))
-    cases.do_add_document(actor=worker.user, keyring=bob, case=case, upload=upload)
-    cases.do_message_requester(actor=worker.user, keyring=bob, case=case, body=CANARIES["message"])
+    do_add_document(actor=worker.user, keyring=bob, case=case, upload=upload)
+    do_message_requester(actor=worker.user, keyring=bob, case=case, body=CANARIES["message"])
     shelter = do_create_shelter(
         actor=coordinator,
         details=ShelterDetails(
@@ -173,9 +182,9 @@ def main() -> None:
         starts_on=datetime.date.today(),
         planned_until=None,
     )
-    cases.do_change_stage(actor=worker.user, keyring=bob, case=case, stage=Stage.SHELTERED, version=case.version)
+    do_change_stage(actor=worker.user, keyring=bob, case=case, stage=Stage.SHELTERED, version=case.version)
     # Bob leaves the team: every key he held is rotated, re-encrypting all of the above.
-    cases.do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
+    do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
     # The test logs the coordinator in again within the same 30 s step: let the code count once more.
     User.objects.filter(pk=coordinator.pk).update(totp_last_step=0)
     print(  # noqa: T201 - the test reads this line from the output

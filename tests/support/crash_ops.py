@@ -509,7 +509,7 @@ def read_request(request: HelpRequest, secret: bytes, rows: IntakeRows | None = 
 
 def _indexed_fields(answers: dict[str, Any]) -> list[str]:
     """The blind indexes a submission with these answers gets (refuge.intake.actions._blind_indexes)."""
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
 
     return sorted(
         name
@@ -1024,11 +1024,12 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
 
     from django.db import connection, transaction
 
-    from refuge.accounts.actions import do_create_member
+    from refuge.accounts.actions.members import do_create_member
     from refuge.accounts.models import Role
-    from refuge.cases import actions
+    from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
+    from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.models import Compartment, Person, Priority
-    from refuge.intake.actions import do_submit_request
+    from refuge.intake.actions.submissions import do_submit_request
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
@@ -1050,12 +1051,12 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
             team = list({member.pk: member for member in (user, users[partner], coordinator)}.values())
             answers = {"what_happened": f"Set-up case {index}.", "name": NAMES[index % len(NAMES)], "phone": "+7 900 1"}
             submitted = do_submit_request(organisation=organisation, answers=answers, urgency="weeks", language="en")
-            case = actions.do_accept_request(
+            case = do_accept_request(
                 actor=coordinator, keyring=world.keyring, request=submitted.request, team=team, priority=Priority.URGENT
             )
             person = Person.objects.select_related("key", "case__key").get(case=case)
             for kind in ("sogiesc", "medical"):
-                compartment = actions.do_save_compartment(
+                compartment = do_save_compartment(
                     actor=coordinator,
                     keyring=world.keyring,
                     person=person,
@@ -1065,7 +1066,7 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
                 )
                 for member in team:
                     if member.pk != coordinator.pk:
-                        actions.do_grant_compartment(
+                        do_grant_compartment(
                             actor=coordinator, keyring=world.keyring, compartment=compartment, member=member
                         )
             opened.append(
@@ -1306,7 +1307,7 @@ def _check_indexes(
     from refuge.cases.compartments import index_values
     from refuge.cases.models import CaseIndex
     from refuge.crypto import blind_index
-    from refuge.intake.actions import INDEXED_FIELDS
+    from refuge.intake.actions.submissions import INDEXED_FIELDS
     from refuge.keyring.models import Key, Purpose
     from refuge.keyring.records import server_secret_for
 
@@ -1334,3 +1335,7 @@ def _check_indexes(
 def _case_serial(kind: str, text: str, where: str) -> str:
     found = CASE_SERIALS[kind].match(text)
     return found.group(1) if found else f"? ({where}, {kind})"
+
+
+# Other apps' operations register themselves here, after everything they build on.
+from tests.support import crash_ops_safety  # noqa: E402, F401

@@ -6,9 +6,9 @@ import datetime
 from typing import Any
 
 from refuge.accounts.models import User
-from refuge.cases import actions
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case, Compartment, Person, Priority
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
@@ -38,7 +38,7 @@ def submit(world: World, **answers: Any) -> Any:
 def open_case(world: World, team: list[Persona] | None = None, priority: str = Priority.NORMAL, **answers: Any) -> Case:
     """A request accepted by Ivan (intake) for a team (default Alice and Bob)."""
     members = team if team is not None else [world.alice, world.bob]
-    case = actions.do_accept_request(
+    case = do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submit(world, **answers),

@@ -10,10 +10,12 @@ import io
 
 from PIL import Image
 
-from refuge.cases import actions
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import Case, Priority
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from tests.personas import Persona, World
@@ -37,7 +39,7 @@ def _accepted_with_a_file(world: World) -> tuple[Submission, Case]:
         language="en",
         uploads=[CleanUpload(kind="png", data=_png((200, 30, 30)), name="passport-page.png")],
     )
-    actions.do_accept_request(
+    do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,
@@ -86,7 +88,7 @@ def test_a_member_who_joins_the_team_later_opens_them_and_outsiders_get_404(worl
     assert client_for(world.charlie).get(url).status_code == 404
     # Ivan accepted the request, and intake let go of it with the case.
     assert client_for(world.ivan).get(url).status_code == 404
-    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
     bella = client_for(world.bella)
     assert "passport-page.png" in bella.get(f"/cases/{case.pk}/").content.decode()
     assert bella.get(url).content == _png((200, 30, 30))

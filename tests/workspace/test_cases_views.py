@@ -18,7 +18,16 @@ from PIL import Image
 
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.cases import actions
+from refuge.cases.actions.base import add_event
+from refuge.cases.actions.details import do_change_stage, do_edit_case, do_set_lost_contact
+from refuge.cases.actions.documents import do_add_document
+from refuge.cases.actions.expenses import do_add_expense
+from refuge.cases.actions.messages import do_message_requester
+from refuge.cases.actions.notes import do_add_note
+from refuge.cases.actions.opening import do_accept_request
+from refuge.cases.actions.people import do_add_person
+from refuge.cases.actions.tasks import do_add_task
+from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import (
     Case,
     CaseDocument,
@@ -32,7 +41,8 @@ from refuge.cases.models import (
     TeamMember,
 )
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import RequestMessage
 from refuge.intake.queries import read_messages
 from refuge.intake.uploads import CleanUpload
@@ -58,7 +68,7 @@ def _open_case(world: World, team: list[Persona], *, priority: str = Priority.NO
     submission = do_submit_request(
         organisation=world.north, answers={**ANSWERS, **answers}, urgency="now", language="en"
     )
-    actions.do_accept_request(
+    do_accept_request(
         actor=world.ivan.user,
         keyring=ring(world.ivan),
         request=submission.request,
@@ -130,8 +140,8 @@ def test_other_teams_see_no_case_and_other_roles_no_list(world: World, client_fo
 def test_the_list_filters_by_stage_priority_alarm_overdue_and_mine(world: World, client_for, case: Case) -> None:
     other = _case(_open_case(world, [world.alice, world.bella], priority=Priority.EMERGENCY))
     bob = ring(world.bob)
-    actions.do_set_lost_contact(actor=world.bob.user, keyring=bob, case=case, lost=True)
-    actions.do_add_task(
+    do_set_lost_contact(actor=world.bob.user, keyring=bob, case=case, lost=True)
+    do_add_task(
         actor=world.alice.user,
         keyring=ring(world.alice),
         case=other,
@@ -155,7 +165,7 @@ def test_the_list_filters_by_stage_priority_alarm_overdue_and_mine(world: World,
     today = timezone.localdate().isoformat()
     assert listed(opened_from=today, opened_to=today) == {case.reference, other.reference}
     assert listed(opened_to="2020-01-01") == set()
-    actions.do_change_stage(
+    do_change_stage(
         actor=world.bob.user,
         keyring=bob,
         case=case,
@@ -172,7 +182,7 @@ def test_the_list_filters_by_pathway_and_by_shelter_the_member_may_see(world: Wo
     pathway = Pathway.objects.order_by("pk").first()
     assert pathway is not None
     bob = ring(world.bob)
-    actions.do_edit_case(
+    do_edit_case(
         actor=world.bob.user,
         keyring=bob,
         case=case,
@@ -314,9 +324,7 @@ def test_a_coordinator_off_the_team_sees_metadata_only(world: World, client_for,
 
 
 def test_everyone_else_gets_the_same_404_as_for_a_missing_case(world: World, client_for, case: Case) -> None:
-    task = actions.do_add_task(
-        actor=world.bob.user, keyring=ring(world.bob), case=case, title="t", due_on=None, owner=None
-    )
+    task = do_add_task(actor=world.bob.user, keyring=ring(world.bob), case=case, title="t", due_on=None, owner=None)
     for persona in (world.bella, world.charlie, world.audrey, world.adam, world.ivan):
         client = client_for(persona)
         missing = client.get(f"/cases/{uuid.uuid4()}/")
@@ -447,16 +455,14 @@ def test_a_task_goes_only_to_the_team_and_only_on_its_own_case(world: World, cli
         assert _field_error(response.content.decode(), "id_task-owner")
     assert not Task.objects.exists()
     other = _case(_open_case(world, [world.bob]))
-    task = actions.do_add_task(
-        actor=world.bob.user, keyring=ring(world.bob), case=other, title="t", due_on=None, owner=None
-    )
+    task = do_add_task(actor=world.bob.user, keyring=ring(world.bob), case=other, title="t", due_on=None, owner=None)
     assert client.post(_url(case, f"tasks/{task.pk}/done/")).status_code == 404
     assert client.post(_url(case, f"tasks/{uuid.uuid4()}/done/")).status_code == 404
     assert Task.objects.get(pk=task.pk).done_on is None
 
 
 def test_expenses_add_up_per_category_and_currency_against_the_budget(world: World, client_for, case: Case) -> None:
-    actions.do_edit_case(
+    do_edit_case(
         actor=world.bob.user,
         keyring=ring(world.bob),
         case=case,
@@ -592,9 +598,7 @@ def test_a_bad_stage_change_is_refused_next_to_the_field(world: World, client_fo
 
 def test_a_stale_stage_form_is_a_conflict_that_shows_the_current_case(world: World, client_for, case: Case) -> None:
     stale = case.version
-    actions.do_change_stage(
-        actor=world.bob.user, keyring=ring(world.bob), case=case, stage=Stage.SHELTERED, version=stale
-    )
+    do_change_stage(actor=world.bob.user, keyring=ring(world.bob), case=case, stage=Stage.SHELTERED, version=stale)
     response = client_for(world.bob).post(_url(case, "stage/"), {"stage-stage": "documents", "stage-version": stale})
     assert response.status_code == 409
     page = response.content.decode()
@@ -673,9 +677,7 @@ def test_a_long_russian_summary_fits_in_one_request(world: World, client_for, ca
 
 def test_a_stale_edit_is_a_conflict_that_keeps_what_was_typed(world: World, client_for, case: Case) -> None:
     stale = case.version
-    actions.do_change_stage(
-        actor=world.bob.user, keyring=ring(world.bob), case=case, stage=Stage.DOCUMENTS, version=stale
-    )
+    do_change_stage(actor=world.bob.user, keyring=ring(world.bob), case=case, stage=Stage.DOCUMENTS, version=stale)
     data = {"version": stale, "priority": "normal", "currency": "EUR", "summary": "My careful rewrite"}
     response = client_for(world.bob).post(_url(case, "edit/"), data)
     assert response.status_code == 409
@@ -712,7 +714,7 @@ def test_a_member_added_to_the_team_reads_the_case_and_loses_it_when_removed(
 
 
 def test_the_team_changes_its_lead(world: World, client_for, case: Case) -> None:
-    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
     bob = client_for(world.bob)
     page = bob.get(_url(case)).content.decode()
     assert "Make bella the lead" in page and "Lead the case" not in page  # Bob leads already
@@ -754,7 +756,7 @@ def test_the_last_member_cannot_leave(world: World, client_for, case: Case) -> N
 
 
 def test_a_member_who_leaves_loses_the_case_and_the_rest_rotate_its_keys(world: World, client_for, case: Case) -> None:
-    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
     bella = client_for(world.bella)
     assert "Leave the team" in bella.get(_url(case)).content.decode()
     assert (
@@ -775,7 +777,7 @@ def test_a_member_who_leaves_loses_the_case_and_the_rest_rotate_its_keys(world: 
 
 def test_removing_a_member_says_which_keys_wait_for_someone_else(world: World, client_for, case: Case) -> None:
     # Bob alone holds the requester's identity compartment; Bella takes him off the team.
-    actions.do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.bella.user)
     bella = client_for(world.bella)
     pseudonym = Person.objects.get(case=case).pseudonym
     asking = bella.get(_url(case, f"team/{world.bob.user.pk}/remove/")).content.decode()
@@ -889,12 +891,12 @@ def test_the_case_page_reads_as_many_rows_of_the_database_however_long_the_case(
     access = access_by_receipt(submission.receipt)
 
     def add_one_of_each(number: int) -> None:
-        actions.do_add_note(actor=world.bob.user, keyring=keyring, case=case, body=f"Note {number}")
-        actions.do_add_task(
+        do_add_note(actor=world.bob.user, keyring=keyring, case=case, body=f"Note {number}")
+        do_add_task(
             actor=world.bob.user, keyring=keyring, case=case, title=f"Task {number}", due_on=None, owner=world.bob.user
         )
         do_requester_message(request=access.request, secret=access.secret, body=f"Question {number}")
-        actions.do_message_requester(actor=world.bob.user, keyring=keyring, case=case, body=f"Answer {number}")
+        do_message_requester(actor=world.bob.user, keyring=keyring, case=case, body=f"Answer {number}")
 
     def queries() -> int:
         client.get(_url(case))  # the session and caches settle first
@@ -937,13 +939,13 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
     def edit(**changes: Any) -> None:
         current = Case.objects.get(pk=case.pk)
         fields = {"priority": current.priority, "pathway": None, "budget": None, "currency": "EUR", "summary": "s"}
-        actions.do_edit_case(actor=world.bob.user, keyring=bob, case=case, version=current.version, **fields | changes)
+        do_edit_case(actor=world.bob.user, keyring=bob, case=case, version=current.version, **fields | changes)
 
     edit(pathway=pathway, budget=900)
     edit()
     edit(priority=Priority.EMERGENCY)
-    person = actions.do_add_person(actor=world.bob.user, keyring=bob, case=case, role="partner")
-    actions.do_add_expense(
+    person = do_add_person(actor=world.bob.user, keyring=bob, case=case, role="partner")
+    do_add_expense(
         actor=world.bob.user,
         keyring=bob,
         case=case,
@@ -953,9 +955,9 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
         spent_on=timezone.localdate(),
     )
     # Recorded before amounts had cents and their own currency: whole units of the case's currency.
-    actions.add_event(case, bob.secret_for(case.key), "expense", world.bob.user, {"category": "food", "amount": 40})
+    add_event(case, bob.secret_for(case.key), "expense", world.bob.user, {"category": "food", "amount": 40})
     current = Case.objects.get(pk=case.pk)
-    actions.do_change_stage(
+    do_change_stage(
         actor=world.bob.user,
         keyring=bob,
         case=case,
@@ -964,7 +966,7 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
         closing_reason="referred",
     )
     # A detail the page does not know is shown as stored, never a 500.
-    actions.add_event(case, bob.secret_for(case.key), "stage", world.bob.user, {"from": "limbo", "to": 7})
+    add_event(case, bob.secret_for(case.key), "stage", world.bob.user, {"from": "limbo", "to": 7})
     page = client_for(world.bob).get(_url(case)).content.decode()
     for sentence in (
         f"Pathway set to {pathway.short_name}.",
@@ -994,13 +996,13 @@ def test_files_of_the_conversation_and_documents_are_reached_only_through_their_
     )
     stored = case.request.files.get()
     upload = CleanUpload(kind="png", data=_png(), name="b.png")
-    document = actions.do_add_document(actor=world.bob.user, keyring=ring(world.bob), case=case, upload=upload)
+    document = do_add_document(actor=world.bob.user, keyring=ring(world.bob), case=case, upload=upload)
     client = client_for(world.bob)
     assert client.get(_url(other, f"messages/files/{stored.pk}/")).status_code == 404
     assert client.get(_url(other, f"documents/{document.pk}/")).status_code == 404
     assert client.get(_url(case, f"messages/files/{uuid.uuid4()}/")).status_code == 404
     # A document whose ciphertext was swapped for another's does not open: said, not sent.
-    second = actions.do_add_document(actor=world.bob.user, keyring=ring(world.bob), case=case, upload=upload)
+    second = do_add_document(actor=world.bob.user, keyring=ring(world.bob), case=case, upload=upload)
     CaseDocument.objects.filter(pk=document.pk).update(data=CaseDocument.objects.get(pk=second.pk).data)
     response = client.get(_url(case, f"documents/{document.pk}/"))
     assert response.status_code == 302

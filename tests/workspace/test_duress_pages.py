@@ -15,9 +15,9 @@ import re
 import pytest
 from django.test import Client
 
-from refuge.accounts.actions import do_set_duress_password
+from refuge.accounts.actions.credentials import do_set_duress_password
 from refuge.accounts.models import Role, User
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from tests.personas import Persona, World, log_in, make_organisation, without_tokens
 from tests.workspace.people_support import open_case
 

@@ -36,10 +36,11 @@ from PIL import Image
 
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.cases import actions
+from refuge.cases.actions.people import do_add_person
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.compartments import FIELDS
 from refuge.cases.models import Case, Compartment, Person
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile, RequestLink, RequestMessage
 from refuge.keyring.models import Key, KeyWrap
 from refuge.shelter import actions as shelter_actions
@@ -302,9 +303,7 @@ Route = tuple[str, list[Field], bool | None]  # path, fields, multipart (None: e
 def test_case_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(world: World, client_for) -> None:
     alice = client_for(world.alice)
     case = open_case(world)  # team: Alice (lead) and Bob
-    actions.do_add_task(
-        actor=world.alice.user, keyring=ring(world.alice), case=case, title="Call", due_on=None, owner=None
-    )
+    do_add_task(actor=world.alice.user, keyring=ring(world.alice), case=case, title="Call", due_on=None, owner=None)
     everyone = [world.alice, world.bob, world.bella, world.ivan, world.audrey, world.charlie]  # Charlie: "south"
     members = [persona.user.pk for persona in everyone]
     case_version = version("version", _version(Case, pk=case.pk))
@@ -420,7 +419,7 @@ def test_person_and_compartment_forms_refuse_arbitrary_input_without_a_5xx_or_a_
     alice = client_for(world.alice)
     case = open_case(world)  # the requester has an identity compartment, held by Alice and Bob
     requester = requester_of(case)
-    partner = actions.do_add_person(
+    partner = do_add_person(
         actor=world.alice.user, keyring=ring(world.alice), case=case, role="partner", details="Speaks Chechen"
     )
     shelter = new_shelter(world)

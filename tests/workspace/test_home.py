@@ -7,9 +7,10 @@ import datetime
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from refuge.cases import actions
+from refuge.cases.actions.details import do_set_lost_contact
+from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, Priority, TaskKind
-from refuge.intake.actions import do_requester_message
+from refuge.intake.actions.messages import do_requester_message
 from tests.personas import World
 from tests.workspace.people_support import new_shelter, open_case, place, requester_of, ring
 
@@ -21,7 +22,7 @@ def _days(n: int) -> datetime.date:
 
 
 def _task(world: World, case: Case, title: str, due_on: datetime.date, kind: str = TaskKind.TASK) -> None:
-    actions.do_add_task(
+    do_add_task(
         actor=world.bob.user,
         keyring=ring(world.bob),
         case=case,
@@ -58,7 +59,7 @@ def test_my_tasks_overdue_and_this_week_with_their_titles(world: World, client_f
     _task(world, case, "Call the embassy CANARY-OVERDUE", _days(-2))
     _task(world, case, "Buy the tickets CANARY-SOON", _days(3))
     _task(world, case, "Renew the visa CANARY-LATER", _days(30))
-    actions.do_add_task(
+    do_add_task(
         actor=world.alice.user,
         keyring=ring(world.alice),
         case=case,
@@ -112,7 +113,7 @@ def test_unanswered_messages_for_the_team_and_open_requests_for_intake(world: Wo
 
 def test_lost_contact_alarms(world: World, client_for) -> None:
     case = open_case(world, team=[world.bob])
-    actions.do_set_lost_contact(actor=world.bob.user, keyring=ring(world.bob), case=case, lost=True)
+    do_set_lost_contact(actor=world.bob.user, keyring=ring(world.bob), case=case, lost=True)
     for persona in (world.bob, world.alice):
         page = client_for(persona).get("/").content.decode()
         assert "Contact lost" in page and case.reference in page

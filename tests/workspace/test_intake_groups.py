@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.models import HelpRequest
 from refuge.intake.similarity import group_alike
 from tests.personas import World, log_in

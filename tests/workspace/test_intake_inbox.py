@@ -13,7 +13,8 @@ from refuge.accounts.models import Organisation, Role
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.intake.access import access_by_receipt
-from refuge.intake.actions import Submission, do_requester_message, do_submit_request
+from refuge.intake.actions.messages import do_requester_message
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, IntakeQuestion, RequesterStatus, RequestMessage
 from refuge.intake.queries import read_messages
 from refuge.intake.uploads import CleanUpload

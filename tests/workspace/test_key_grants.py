@@ -120,7 +120,7 @@ def test_placing_without_the_shelter_key_owes_it_to_the_team(world: World, clien
     page = client_for(world.alice).get("/grants/").content.decode()
     assert case.reference in page and "whose person stays in this shelter" in page
     # Bella is taken off the team: what was owed to her for this case lapses.
-    from refuge.cases.actions import do_remove_team_member
+    from refuge.cases.actions.team import do_remove_team_member
 
     do_remove_team_member(actor=world.bob.refresh().user, keyring=ring(world.bob), case=case, member=world.bella.user)
     assert KeyGrant.objects.get(member=world.bella.user, key=shelter.key).status == GrantStatus.WITHDRAWN
@@ -128,7 +128,7 @@ def test_placing_without_the_shelter_key_owes_it_to_the_team(world: World, clien
 
 
 def test_a_holder_adding_a_team_member_gives_the_shelter_key_at_once(world: World, client_for) -> None:
-    from refuge.cases.actions import do_add_team_member
+    from refuge.cases.actions.team import do_add_team_member
 
     case = open_case(world)  # Alice and Bob; Alice holds every shelter key
     shelter = new_shelter(world)

@@ -9,7 +9,7 @@ import pytest
 
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
-from refuge.cases import actions
+from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import Case, Compartment, Person
 from refuge.cases.queries import read_compartment, read_person_details
 from tests.personas import World
@@ -58,7 +58,7 @@ def test_people_are_404_outside_the_team_and_for_made_up_ids(world: World, case:
 def test_a_team_member_without_the_identity_compartment_sees_the_person_not_the_passport(
     world: World, case: Case, client_for
 ) -> None:
-    actions.do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
     person = requester_of(case)
     bella = client_for(world.bella)
     assert bella.get(_person_url(case, person)).status_code == 200
@@ -76,7 +76,7 @@ def test_a_team_member_without_the_identity_compartment_sees_the_person_not_the_
 
 
 def test_granting_shows_the_compartment_and_the_read_is_audited(world: World, case: Case, client_for) -> None:
-    actions.do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
     person = requester_of(case)
     response = client_for(world.bob).post(_person_url(case, person, "identity/share/"), {"member": world.bella.user.pk})
     assert response.status_code == 302
@@ -185,7 +185,7 @@ def test_the_identity_holds_nationality_and_place_of_birth_encrypted_and_editabl
     page = bob.get(_person_url(case, person, "identity/")).content.decode()
     assert "CANARY-BIRTHPLACE" in page and "CANARY-NATIONALITY" in page
     # A team member without the compartment sees neither.
-    actions.do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
+    do_add_team_member(actor=world.alice.user, keyring=ring(world.alice), case=case, member=world.bella.user)
     bella_page = client_for(world.bella).get(_person_url(case, person, "identity/")).content.decode()
     assert "CANARY-BIRTHPLACE" not in bella_page
 

@@ -8,7 +8,7 @@ import pytest
 from django import forms
 from django.test.html import parse_html
 
-from refuge.workspace.forms_cases import QuickSelect
+from refuge.workspace.fields import QuickSelect
 
 CHOICES: list[Any] = [
     ("", "Any <one>"),
@@ -37,7 +37,7 @@ def test_it_renders_what_djangos_select_renders(value: Any, attrs: dict[str, Any
 
 def test_a_model_choice_field_uses_it_and_keeps_the_chosen_row_selected(db: None) -> None:
     from refuge.relocation.models import Pathway
-    from refuge.workspace.forms_cases import PathwayChoiceField
+    from refuge.workspace.fields import PathwayChoiceField
 
     class Form(forms.Form):
         pathway = PathwayChoiceField(label="Pathway", queryset=Pathway.objects.order_by("pk"), required=False)

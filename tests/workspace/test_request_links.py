@@ -7,7 +7,7 @@ import pytest
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
 from refuge.cases.models import Case, Priority
-from refuge.intake.actions import Submission, do_submit_request
+from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestLink
 from tests.personas import World
 

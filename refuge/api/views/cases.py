@@ -13,8 +13,8 @@ from refuge.api.auth import caller
 from refuge.api.errors import READ_ERRORS, WRITE_ERRORS
 from refuge.api.schemas import MAX_PAGE, MAX_PER_PAGE, CaseOut, Page, StageChange, StageName
 from refuge.api.views import paginate
-from refuge.cases import actions
 from refuge.cases.access import CASE_ROLES, access_case
+from refuge.cases.actions.details import do_change_stage
 from refuge.cases.models import Case
 from refuge.cases.queries import CaseFilters, case_list
 
@@ -81,7 +81,7 @@ def change_stage(request: HttpRequest, case_id: uuid.UUID, change: StageChange) 
     """Move a case along the stage table (team members, keys unlocked: the timeline entry is encrypted)."""
     who = caller(request, Scope.CASES_WRITE)
     case = access_case(who.member, case_id).case
-    actions.do_change_stage(
+    do_change_stage(
         actor=who.member,
         keyring=who.keyring,
         case=case,

@@ -13,8 +13,8 @@ from refuge.api.auth import Caller, caller
 from refuge.api.errors import READ_ERRORS, WRITE_ERRORS
 from refuge.api.schemas import MAX_PAGE, MAX_PER_PAGE, Page, TaskIn, TaskOut
 from refuge.api.views import paginate
-from refuge.cases import actions
 from refuge.cases.access import access_case, access_task, access_team_member
+from refuge.cases.actions.tasks import do_add_task, do_complete_task
 from refuge.cases.models import Case, Task
 from refuge.cases.reads import open_case_page
 from refuge.core.errors import UserError
@@ -80,7 +80,7 @@ def add_task(request: HttpRequest, case_id: uuid.UUID, task: TaskIn) -> Status:
     """A task or appointment for the case's team (keys unlocked: its title is encrypted)."""
     who = caller(request, Scope.CASES_WRITE)
     case = access_case(who.member, case_id).case
-    made = actions.do_add_task(
+    made = do_add_task(
         actor=who.member,
         keyring=who.keyring,
         case=case,
@@ -103,5 +103,5 @@ def complete_task(request: HttpRequest, case_id: uuid.UUID, task_id: uuid.UUID) 
     who = caller(request, Scope.CASES_WRITE)
     case = access_case(who.member, case_id).case
     task = access_task(case, task_id)
-    actions.do_complete_task(actor=who.member, keyring=who.keyring, task=task)
+    do_complete_task(actor=who.member, keyring=who.keyring, task=task)
     return task_out(task, None)

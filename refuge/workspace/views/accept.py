@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
-from refuge.cases.actions import do_accept_request
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Priority
 from refuge.intake.access import access_request
 from refuge.intake.models import HelpRequest, RequesterStatus, Urgency

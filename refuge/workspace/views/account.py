@@ -15,7 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from refuge.accounts import actions
+from refuge.accounts.actions.base import Enrolment
+from refuge.accounts.actions.credentials import do_change_password, do_confirm_totp, do_set_duress_password
+from refuge.accounts.actions.invitations import access_invitation, do_enrol
+from refuge.accounts.actions.members import do_revoke_own_sessions
+from refuge.accounts.actions.recovery import Recovery, do_recover_account
 from refuge.accounts.api_tokens import api_tokens_of
 from refuge.accounts.login import LoginResult, check_login, do_log_out
 from refuge.accounts.session_keys import SESSION_PENDING_TOTP, end_session, start_session
@@ -83,14 +87,14 @@ def _qr_svg(uri: str) -> str:
 @sensitive_variables("form", "enrolled", "enrolment")
 def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        invitation = actions.access_invitation(token)
+        invitation = access_invitation(token)
     except UserError as error:
         return render(request, "workspace/enrol_invalid.html", {"message": error.message}, status=404)
     form = EnrolForm(request.POST or None)
 
     @sensitive_variables()
-    def enrol(data: dict[str, Any]) -> actions.Enrolment:
-        return actions.do_enrol(token=token, password=data["password"])
+    def enrol(data: dict[str, Any]) -> Enrolment:
+        return do_enrol(token=token, password=data["password"])
 
     enrolled = submit(form, enrol) if request.method == "POST" else None
     if enrolled is not None:
@@ -110,7 +114,7 @@ def enrol_confirm_view(request: HttpRequest) -> HttpResponse:
 
     @sensitive_variables()
     def confirm(data: dict[str, Any]) -> None:
-        actions.do_confirm_totp(user=member(request), private_key=keyring.private_key, code=data["code"])
+        do_confirm_totp(user=member(request), private_key=keyring.private_key, code=data["code"])
 
     if request.method == "POST" and keyring.unlocked and submit(form, confirm) is not None:
         del request.session[SESSION_PENDING_TOTP]
@@ -125,8 +129,8 @@ def recover_view(request: HttpRequest) -> HttpResponse:
     form = RecoverForm(request.POST or None)
 
     @sensitive_variables()
-    def recover(data: dict[str, Any]) -> actions.Recovery:
-        return actions.do_recover_account(
+    def recover(data: dict[str, Any]) -> Recovery:
+        return do_recover_account(
             organisation_slug=data["organisation"],
             username=data["username"],
             recovery_code=data["recovery_code"],
@@ -179,9 +183,7 @@ def _account_form(
 @sensitive_post_parameters(*SECRET_FIELDS)
 def password_change_view(request: StaffRequest) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
-        actions.do_change_password(
-            actor=request.member, old_password=data["old_password"], new_password=data["password"]
-        )
+        do_change_password(actor=request.member, old_password=data["old_password"], new_password=data["password"])
 
     return _account_form(
         request,
@@ -197,7 +199,7 @@ def password_change_view(request: StaffRequest) -> HttpResponse:
 @sensitive_post_parameters(*SECRET_FIELDS)
 def duress_view(request: StaffRequest) -> HttpResponse:
     def act(data: dict[str, Any]) -> None:
-        actions.do_set_duress_password(
+        do_set_duress_password(
             actor=request.member,
             current_password=data["current_password"],
             duress_password=data["duress_password"],
@@ -209,7 +211,7 @@ def duress_view(request: StaffRequest) -> HttpResponse:
 @require_POST
 @staff_view()
 def revoke_own_sessions_view(request: StaffRequest) -> HttpResponse:
-    actions.do_revoke_own_sessions(actor=request.member)
+    do_revoke_own_sessions(actor=request.member)
     end_session(request)
     messages.info(request, _("All your sessions have ended, including this one."))
     return redirect("workspace:login")

@@ -1,8 +1,10 @@
-"""The sections of the case page, registered as panels (refuge/workspace/panels.py) in page order.
+"""The cases app's panels (refuge/workspace/panels.py): the sections of the case page in page
+order, the person page's working notes and compartments, and the home page's cards about cases.
 
-Each panel names the template it renders, the context it builds from the opened case and the
-forms it shows; its acts are views in case_acts.py / case_files.py that post to its forms.
-A new capability adds its own module like this one and imports it in `WorkspaceConfig.ready()`.
+Each panel names the template it renders, the context it builds from what a read function
+opened and the forms it shows; its acts are views in the module of its resource (views/notes.py for
+the notes panel, ...) that post to its forms. A new capability adds its own module like this one and imports it in
+`WorkspaceConfig.ready()`.
 """
 
 from __future__ import annotations
@@ -13,20 +15,32 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refuge.accounts.models import User
+from refuge.cases import home as today
+from refuge.cases.access import CASE_ROLES
 from refuge.cases.queries import Shown
 from refuge.cases.stages import allowed_next
-from refuge.workspace.forms_cases import (
-    DocumentForm,
-    ExpenseForm,
-    MessageForm,
-    NoteForm,
-    StageForm,
-    TaskForm,
-    TeamAddForm,
+from refuge.workspace.forms_conversation import MessageForm
+from refuge.workspace.forms_documents import DocumentForm
+from refuge.workspace.forms_expenses import ExpenseForm
+from refuge.workspace.forms_notes import NoteForm
+from refuge.workspace.forms_stages import StageForm
+from refuge.workspace.forms_tasks import TaskForm
+from refuge.workspace.forms_team import TeamAddForm
+from refuge.workspace.panels import (
+    CasePanel,
+    CaseView,
+    HomePanel,
+    HomeView,
+    PersonPanel,
+    register_case_panel,
+    register_home_panel,
+    register_person_panel,
 )
-from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
 from refuge.workspace.views.case_timeline import TimelineRow, sentence
-from refuge.workspace.views.cases import spending, summary_shown, team_candidates, team_users
+from refuge.workspace.views.cases import summary_shown
+from refuge.workspace.views.expenses import spending
+from refuge.workspace.views.team import team_candidates, team_users
 
 
 def _summary(view: CaseView) -> dict[str, Any]:
@@ -156,6 +170,74 @@ PANELS = (
 )
 
 
+# --- the person page ----------------------------------------------------------------------------
+
+
+PERSON_PANELS = (
+    PersonPanel("notes", 10, "workspace/people/_notes.html", context=lambda view: {"details": view.page.details}),
+    # Who holds each compartment, never what it says: each opens on its own page, for its holders.
+    PersonPanel(
+        "compartments",
+        20,
+        "workspace/people/_compartments.html",
+        context=lambda view: {"compartments": view.page.compartments},
+    ),
+)
+
+
+# --- the home page: what needs me today ---------------------------------------------------------
+
+
+def _whole_organisation(view: HomeView) -> dict[str, Any]:
+    return {"today": view.today, "whole_organisation": today.sees_whole_organisation(view.member)}
+
+
+def _emergencies(view: HomeView) -> dict[str, Any] | None:
+    cases = today.emergency_cases(view.member)
+    return _whole_organisation(view) | {"emergencies": cases} if cases else None
+
+
+def _lost_contact(view: HomeView) -> dict[str, Any] | None:
+    cases = today.lost_contact_cases(view.member)
+    return {"lost_contact": cases} if cases else None
+
+
+def _my_tasks(view: HomeView) -> dict[str, Any] | None:
+    # Only the titles of the tasks shown are decrypted, by the cases app (refuge/cases/home.py).
+    tasks = today.task_titles(today.my_tasks(view.member, view.today), view.keyring)
+    return {"today": view.today, "tasks": tasks} if tasks else None
+
+
+def _appointments(view: HomeView) -> dict[str, Any] | None:
+    appointments = today.task_titles(today.upcoming_appointments(view.member, view.today), view.keyring)
+    return {"appointments": appointments} if appointments else None
+
+
+def _awaiting_reply(view: HomeView) -> dict[str, Any] | None:
+    cases = today.awaiting_reply_cases(view.member)
+    requests = today.requests_awaiting_reply(view.member)
+    return {"awaiting_reply": cases, "requests_awaiting": requests} if cases or requests else None
+
+
+def _works_on_cases(member: User) -> bool:
+    return member.role in CASE_ROLES
+
+
+HOME_PANELS = (
+    HomePanel("emergencies", 50, "workspace/cases/_home_emergencies.html", _emergencies, shown=_works_on_cases),
+    HomePanel("lost-contact", 60, "workspace/cases/_home_lost_contact.html", _lost_contact, shown=_works_on_cases),
+    HomePanel("tasks", 70, "workspace/cases/_home_tasks.html", _my_tasks, shown=_works_on_cases),
+    HomePanel("appointments", 80, "workspace/cases/_home_appointments.html", _appointments, shown=_works_on_cases),
+    HomePanel(
+        "awaiting-reply", 90, "workspace/cases/_home_awaiting_reply.html", _awaiting_reply, shown=_works_on_cases
+    ),
+)
+
+
 def register() -> None:
     for panel in PANELS:
         register_case_panel(panel)
+    for person_panel in PERSON_PANELS:
+        register_person_panel(person_panel)
+    for home_panel in HOME_PANELS:
+        register_home_panel(home_panel)

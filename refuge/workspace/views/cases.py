@@ -1,4 +1,8 @@
-"""Cases in the workspace: the list and one case (its sections: case_panels.py; acts on it: case_acts.py; files: case_files.py).
+"""Cases in the workspace: the list, one case, and the acts of the page itself.
+
+The case page is composed of panels (views/case_panels.py); each panel's acts are in the
+module of its resource (stages.py, team.py, notes.py, tasks.py, expenses.py, documents.py,
+conversation.py), each posting through `act_on_case`; the edit page is case_edit.py.
 
 Who sees what is `access_case`'s decision (refuge/cases/access.py): members of a
 case's team read its content; a coordinator who is not on the team sees its metadata
@@ -18,21 +22,23 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases.access import CASE_ROLES
-from refuge.cases.models import Case, ExpenseCategory, TeamMember
-from refuge.cases.money import format_amount, minor_digits
+from refuge.cases.access import CASE_ROLES, access_case
+from refuge.cases.actions.details import do_set_lost_contact
+from refuge.cases.actions.team import do_rotate_pending_keys
+from refuge.cases.models import Case, TeamMember
 from refuge.cases.queries import (
     CaseFilters,
-    Shown,
     case_list,
     is_a_members_list,
     page_of_cases,
@@ -41,6 +47,7 @@ from refuge.cases.queries import (
 )
 from refuge.cases.reads import open_case_page
 from refuge.relocation.models import Pathway
+from refuge.relocation.queries import pathways_of
 from refuge.shelter.access import visible_shelters
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_cases import (
@@ -94,7 +101,7 @@ def case_list_view(request: StaffRequest) -> HttpResponse:
     if user.role not in CASE_ROLES:
         raise Http404
     form = CaseFilterForm(
-        request.GET, members=_filter_members(user), shelters=visible_shelters(user), pathways=_pathways()
+        request.GET, members=_filter_members(user), shelters=visible_shelters(user), pathways=_pathways(user)
     )
     today = timezone.localdate()
     context: dict[str, Any] = {"form": form, "today": today}
@@ -150,9 +157,9 @@ def _filter_members(user: User) -> QuerySet[User]:
     return members.only("id", "username", "role").order_by("username")
 
 
-def _pathways() -> QuerySet[Pathway]:
-    """The whole catalogue (a few dozen public rows): retired pathways still name older cases."""
-    return Pathway.objects.order_by("country", "name")
+def _pathways(user: User) -> QuerySet[Pathway]:
+    """The catalogue the member's organisation sees (a few dozen rows): retired pathways still name older cases."""
+    return pathways_of(user.organisation_id, active_only=False).order_by("country", "name")
 
 
 def _teams_of_page(cases: list[Case]) -> dict[Any, list[TeamMember]]:
@@ -229,68 +236,72 @@ def summary_shown(value: Any, case: Case) -> Summary:
     return Summary(text=value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
-@dataclass(frozen=True)
-class Spent:
-    """What was spent in one currency, per category; amounts formatted for the reader."""
-
-    currency: str
-    by_category: list[tuple[str, str]]
-    total: str
-
-
-@dataclass(frozen=True)
-class Spending:
-    per_currency: list[Spent]  # the budget's currency first; currencies are never added together
-    budget: str | None  # formatted, in the case's currency
-    remaining: str | None  # what is left of the budget in its own currency
-    over: str | None  # how much over budget, None if not
-
-
-def spending(case: Case, expenses: list[Shown]) -> Spending:
-    totals: dict[str, dict[str, int]] = {}
-    for shown in expenses:
-        per_category = totals.setdefault(shown.row.currency, {})
-        per_category[shown.row.category] = per_category.get(shown.row.category, 0) + shown.row.amount_minor
-    currencies = sorted(totals, key=lambda code: (code != case.currency, code))
-    per_currency = [_spent(code, totals[code]) for code in currencies]
-    if case.budget is None:
-        return Spending(per_currency, None, None, None)
-    budget_minor = case.budget * 10 ** minor_digits(case.currency)
-    left = budget_minor - sum(totals.get(case.currency, {}).values())
-    shown_budget = format_amount(budget_minor, case.currency)
-    if left < 0:
-        return Spending(per_currency, shown_budget, None, format_amount(-left, case.currency))
-    return Spending(per_currency, shown_budget, format_amount(left, case.currency), None)
-
-
-def _spent(currency: str, per_category: dict[str, int]) -> Spent:
-    labels = dict(ExpenseCategory.choices)
-    ordered = [value for value in ExpenseCategory.values if value in per_category]
-    ordered += [value for value in per_category if value not in ExpenseCategory.values]
-    by_category = [(str(labels.get(value, value)), format_amount(per_category[value], currency)) for value in ordered]
-    return Spent(currency, by_category, format_amount(sum(per_category.values()), currency))
-
-
-def team_users(case: Case) -> QuerySet[User]:
-    return User.objects.filter(case_teams__case=case).order_by("username")
-
-
-def team_candidates(case: Case) -> QuerySet[User]:
-    """Members who could join the team: same organisation, active, a case role, not on it yet."""
-    return (
-        User.objects.filter(organisation_id=case.organisation_id, is_active=True, role__in=CASE_ROLES)
-        .exclude(case_teams__case=case)
-        .order_by("username")
-    )
-
-
-def edit_pathways(case: Case) -> QuerySet[Pathway]:
-    return Pathway.objects.filter(Q(active=True) | Q(pk=case.pathway_id)).order_by("country", "name")
-
-
 def _page_forms() -> dict[str, Callable[[], forms.Form]]:
     """The forms of the page rather than of a panel: the lost-contact alarm and the page's own errors."""
     return {
         "contact_form": lambda: LostContactForm(prefix="contact"),
         "action_form": lambda: forms.Form(prefix="action"),
     }
+
+
+# --- acting on a case: each panel's acts are in the module of its resource --------------------
+
+Act = Callable[[User, Case, dict[str, Any]], Any]
+Build = Callable[[Case], forms.Form]
+
+
+def act_on_case(
+    request: StaffRequest, case_id: uuid.UUID, form_name: str, build: Build, act: Act, done: str | None, anchor: str
+) -> HttpResponse:
+    """Validate one form of the case page, run its action, or show the page again with the errors.
+
+    A key the member lacks, altered data and a conflict are shown by `case_page` (the boundary)."""
+    user = request.member
+    case = access_case(user, case_id).case
+    form = build(case)
+    if submit(form, lambda data: act(user, case, data)) is not None:
+        if done:
+            messages.success(request, done)
+        return redirect(case_url(case, anchor))
+    # Forms further down the page get a note at the top that links to their errors.
+    failed = "" if form_name in {"action_form", "contact_form"} else anchor
+    return render_case(request, case.pk, status=400, failed=failed, **{form_name: form})
+
+
+# --- the page's own acts: the lost-contact alarm and rotating keys ------------------------------
+
+
+@case_post
+def case_lost_contact_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    raising = request.POST.get("contact-lost") == "yes"
+
+    def act(user: User, case: Case, data: dict[str, Any]) -> None:
+        do_set_lost_contact(actor=user, keyring=request.keyring, case=case, lost=data["lost"])
+
+    if raising:
+        done = _(
+            "The lost-contact alarm is raised. Follow the escalation plan: try every safe channel, then the lawyer."
+        )
+    else:
+        done = _("The lost-contact alarm is cleared.")
+    build: Build = lambda case: LostContactForm(request.POST, prefix="contact")  # noqa: E731
+    return act_on_case(request, case_id, "contact_form", build, act, done, "top")
+
+
+@case_post
+def case_rotate_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    def act(user: User, case: Case, data: dict[str, Any]) -> None:
+        rotated = do_rotate_pending_keys(actor=user, keyring=request.keyring, case=case)
+        if rotated:
+            messages.info(
+                request,
+                ngettext("%(count)d key was rotated.", "%(count)d keys were rotated.", rotated) % {"count": rotated},
+            )
+        else:
+            messages.warning(
+                request,
+                _("No key could be rotated by you: the keys still waiting are held by other members of the team."),
+            )
+
+    build: Build = lambda case: forms.Form(request.POST, prefix="action")  # noqa: E731
+    return act_on_case(request, case_id, "action_form", build, act, None, "top")

@@ -26,8 +26,10 @@ from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
 from refuge.cases.reads import OtherRequest, other_requests
-from refuge.intake import actions
 from refuge.intake.access import access_request, can_read_requests
+from refuge.intake.actions.links import do_link_requests, do_unlink_requests, find_request_to_link
+from refuge.intake.actions.messages import do_decline, do_reply
+from refuge.intake.actions.status import do_mark_possible_plant, do_set_status
 from refuge.intake.models import HelpRequest, IntakeQuestion
 from refuge.intake.queries import duplicates_of_page, inbox, linked_requests, possible_duplicates
 from refuge.intake.reads import (
@@ -297,7 +299,7 @@ def _act(
 @staff_view(page=request_page)
 def reply_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        actions.do_reply(actor=user, keyring=request.keyring, request=help_request, body=data["body"])
+        do_reply(actor=user, keyring=request.keyring, request=help_request, body=data["body"])
 
     done = _("Your reply is sent. The requester reads it the next time they open their request.")
     return _act(request, request_id, ReplyForm(request.POST), "reply_form", act, done)
@@ -307,7 +309,7 @@ def reply_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
 @staff_view(page=request_page)
 def status_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        actions.do_set_status(actor=user, request=help_request, status=data["status"])
+        do_set_status(actor=user, request=help_request, status=data["status"])
 
     done = _("The status the requester sees is changed.")
     return _act(request, request_id, StatusForm(request.POST), "status_form", act, done)
@@ -317,7 +319,7 @@ def status_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
 @staff_view(page=request_page)
 def decline_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        actions.do_decline(actor=user, keyring=request.keyring, request=help_request, message=data["message"])
+        do_decline(actor=user, keyring=request.keyring, request=help_request, message=data["message"])
 
     done = _("The request is declined and your message is sent. It has left the list of open requests.")
     return _act(request, request_id, DeclineForm(request.POST), "decline_form", act, done)
@@ -329,7 +331,7 @@ def plant_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     form = PlantForm(request.POST)
 
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        actions.do_mark_possible_plant(actor=user, request=help_request, suspected=data["suspected"])
+        do_mark_possible_plant(actor=user, request=help_request, suspected=data["suspected"])
 
     marking = form.data.get("suspected") == "yes"
     if marking:
@@ -343,8 +345,8 @@ def plant_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
 @staff_view(page=request_page)
 def link_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
-        other = actions.find_request_to_link(user, data["reference"])
-        actions.do_link_requests(actor=user, request=help_request, other=other)
+        other = find_request_to_link(user, data["reference"])
+        do_link_requests(actor=user, request=help_request, other=other)
 
     done = _("The two requests are linked. The link shows on both; nothing was copied between them.")
     return _act(request, request_id, LinkForm(request.POST), "link_form", act, done)
@@ -357,7 +359,7 @@ def unlink_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
 
     def act(user: User, help_request: HelpRequest, data: dict[str, Any]) -> None:
         other = access_request(user, data["other"])
-        actions.do_unlink_requests(actor=user, request=help_request, other=other)
+        do_unlink_requests(actor=user, request=help_request, other=other)
 
     done = _("The link between the two requests is removed.")
     return _act(request, request_id, form, "unlink_form", act, done)

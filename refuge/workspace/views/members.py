@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from refuge.accounts import actions
 from refuge.accounts.access import access_member, can_manage_members
+from refuge.accounts.actions.invitations import do_invite_member
+from refuge.accounts.actions.members import do_deactivate_member, do_revoke_sessions, do_unlock_member
 from refuge.accounts.approvals import access_invitation_to_decide, do_decide_invitation, invitations_awaiting_approval
 from refuge.accounts.models import CONTENT_ROLES, Role, User
 from refuge.accounts.queries import members_of
@@ -34,7 +35,7 @@ def members_view(request: StaffRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     invited = None
     if request.method == "POST":
-        act = lambda data: actions.do_invite_member(actor=user, username=data["username"], role=data["role"])  # noqa: E731
+        act = lambda data: do_invite_member(actor=user, username=data["username"], role=data["role"])  # noqa: E731
         invited = submit(form, act)
     if invited is not None:
         link = request.build_absolute_uri(reverse("workspace:enrol", args=[invited.value]))
@@ -85,15 +86,15 @@ def member_action_view(request: StaffRequest, member_id: uuid.UUID, action: str)
     user = _require_manager(request)
     member = access_member(user, member_id)
     if action == "revoke-sessions":
-        actions.do_revoke_sessions(actor=user, member=member)
+        do_revoke_sessions(actor=user, member=member)
         messages.success(request, _("All sessions of %(name)s have ended.") % {"name": member.username})
     elif action == "deactivate":
-        actions.do_deactivate_member(actor=user, member=member)
+        do_deactivate_member(actor=user, member=member)
         messages.success(
             request, _("%(name)s can no longer log in; their keys were removed.") % {"name": member.username}
         )
     elif action == "unlock":
-        actions.do_unlock_member(actor=user, member=member)
+        do_unlock_member(actor=user, member=member)
         messages.success(request, _("%(name)s can log in again.") % {"name": member.username})
     else:
         raise Http404

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from refuge.accounts import actions
+from refuge.accounts.actions.credentials import do_set_notification_email
 from refuge.accounts.models import Role
 from refuge.intake.notify import mail_configured
 from refuge.workspace.decorators import StaffRequest, staff_view
@@ -22,7 +22,7 @@ def organisation_view(request: StaffRequest) -> HttpResponse:
         raise Http404
     data = request.POST if request.method == "POST" else None
     form = NotificationEmailForm(data, initial={"email": user.organisation.notification_email})
-    act = lambda d: actions.do_set_notification_email(actor=user, email=d["email"])  # noqa: E731
+    act = lambda d: do_set_notification_email(actor=user, email=d["email"])  # noqa: E731
     if data is not None and submit(form, act) is not None:
         messages.success(request, _("The organisation settings are saved."))
         return redirect("workspace:organisation")

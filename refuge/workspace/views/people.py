@@ -17,13 +17,13 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases import actions
 from refuge.cases.access import access_case, compartment_holders, is_team_member
+from refuge.cases.actions.compartments import do_grant_compartment, do_revoke_compartment, do_save_compartment
+from refuge.cases.actions.people import do_add_person, do_edit_person
 from refuge.cases.compartments import FIELDS, RELATIONS
 from refuge.cases.models import Case, Compartment, CompartmentKind, Person
 from refuge.cases.reads import (
@@ -39,8 +39,8 @@ from refuge.cases.reads import (
     reach_person,
 )
 from refuge.shelter import actions as shelter_actions
-from refuge.shelter.access import access_placement, can_manage_shelters
-from refuge.shelter.queries import current_placement, placeable_with_occupancy
+from refuge.shelter.access import access_placement
+from refuge.shelter.queries import placeable_with_occupancy
 from refuge.workspace.decorators import CONFLICT, LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_people import (
     BaseContactFormSet,
@@ -53,6 +53,7 @@ from refuge.workspace.forms_people import (
     VersionForm,
     compartment_form_class,
 )
+from refuge.workspace.panels import PersonView, compose_person_panels
 from refuge.workspace.submit import submit
 
 
@@ -79,7 +80,7 @@ def person_add_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     case = access_case(request.member, case_id).case
     form = PersonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        act = lambda data: actions.do_add_person(  # noqa: E731
+        act = lambda data: do_add_person(  # noqa: E731
             actor=request.member, keyring=request.keyring, case=case, **data
         )
         added = submit(form, act)
@@ -118,7 +119,7 @@ def person_edit_view(request: StaffRequest, case_id: uuid.UUID, person_id: uuid.
     if request.method != "POST":
         return _render_person_edit(request, case, person)
     posted = PersonEditForm(request.POST)
-    act = lambda data: actions.do_edit_person(  # noqa: E731
+    act = lambda data: do_edit_person(  # noqa: E731
         actor=request.member, keyring=request.keyring, person=person, **data
     )
     if submit(posted, act) is None:
@@ -133,19 +134,11 @@ def person_edit_view(request: StaffRequest, case_id: uuid.UUID, person_id: uuid.
 def _render_person(
     request: StaffRequest, page: PersonPage, *, place_form: PlaceForm | None = None, status: int = 200
 ) -> HttpResponse:
-    user = request.member
-    placement = current_placement(page.person.pk)
-    context: dict[str, Any] = {
-        "case": page.case,
-        "person": page.person,
-        "details": page.details,
-        "compartments": page.compartments,
-        "placement": placement,
-        "overdue": bool(placement and placement.planned_until and placement.planned_until < timezone.localdate()),
-        "can_open_shelter": bool(placement) and can_manage_shelters(user),
-    }
-    if placement is None:
-        context["place_form"] = _either(place_form, PlaceForm(shelters=placeable_with_occupancy(user)))
+    """The person page, composed of its panels (views/case_panels.py, views/shelter_panels.py)."""
+    bound = {"place_form": place_form} if place_form is not None else {}
+    context = {"case": page.case, "person": page.person} | compose_person_panels(
+        PersonView(request.member, page), bound
+    )
     return render(request, "workspace/people/detail.html", context, status=status)
 
 
@@ -315,7 +308,7 @@ def compartment_view(request: StaffRequest, case_id: uuid.UUID, person_id: uuid.
         version = data.pop("version")
         if contacts is not None:
             data = {"contacts": cast(BaseContactFormSet, contacts).entries()}
-        actions.do_save_compartment(
+        do_save_compartment(
             actor=request.member, keyring=request.keyring, person=person, kind=page.kind, data=data, version=version
         )
 
@@ -332,7 +325,7 @@ def compartment_share_view(request: StaffRequest, case_id: uuid.UUID, person_id:
     case, person = reach_person(request.member, case_id, person_id)
     compartment = access_held_compartment(request.member, person, kind)
     form = ShareForm(request.POST, candidates=_share_candidates(case, compartment))
-    act = lambda data: actions.do_grant_compartment(  # noqa: E731
+    act = lambda data: do_grant_compartment(  # noqa: E731
         actor=request.member, keyring=request.keyring, compartment=compartment, member=data["member"]
     )
     if submit(form, act) is None:
@@ -381,7 +374,7 @@ def compartment_unshare_view(
     if request.method != "POST":
         return render(request, "workspace/people/unshare.html", context)
     holder = context["holder"]
-    actions.do_revoke_compartment(
+    do_revoke_compartment(
         actor=request.member, keyring=request.keyring, compartment=context["compartment"], member=holder
     )
     messages.success(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from refuge.accounts.actions import Enrolment
+from refuge.accounts.actions.base import Enrolment
 
 
 def read_password(path: str | None, *, prompt: str = "Password: ") -> str:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from refuge.accounts.actions import do_create_organisation
+from refuge.accounts.actions.organisation import do_create_organisation
 from refuge.core.errors import UserError
 from refuge.ops.management.commands._base import enrolment_text, read_password
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from refuge.accounts.actions import do_create_member
+from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.models import Organisation, Role
 from refuge.core.errors import UserError
 from refuge.ops.management.commands._base import enrolment_text, read_password

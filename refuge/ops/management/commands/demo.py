@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from refuge.accounts import totp
-from refuge.accounts.actions import do_create_member, do_create_organisation
+from refuge.accounts.actions.members import do_create_member
+from refuge.accounts.actions.organisation import do_create_organisation
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.models import Organisation, Role
 from refuge.core.env import env_int, env_str

@@ -1,0 +1,128 @@
+"""The case's own fields: stage, title, summary, priority, pathway, budget, lost contact, and the audited read of the case."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from refuge.accounts.models import User
+from refuge.audit.events import AuditEvent
+from refuge.cases.actions.base import (
+    add_event,
+    audit_act,
+    check_on_team,
+    check_version,
+    checked_priority,
+    lock_case,
+    refresh_from,
+    save_versioned,
+    today,
+    touch,
+)
+from refuge.cases.actions.expenses import MAX_AMOUNT
+from refuge.cases.models import PRIORITY_DUE_DAYS, Case, ClosingReason, Currency, EventKind, Priority, Stage
+from refuge.cases.stages import can_move
+from refuge.core.errors import UserError
+from refuge.keyring.keyring import Keyring
+from refuge.keyring.records import encrypt_column
+from refuge.relocation.models import Pathway
+
+MAX_SUMMARY_CHARS = 50_000
+
+
+def do_change_stage(
+    *, actor: User, keyring: Keyring, case: Case, stage: str, version: int, closing_reason: str = ""
+) -> None:
+    """Move a case along the stage table; closing needs a reason."""
+    check_on_team(actor, case)
+    with transaction.atomic():
+        locked = lock_case(case)
+        check_version(locked, version)
+        if stage not in Stage.values or not can_move(locked.stage, stage):
+            raise UserError("bad_stage", _("A case cannot move from this stage to that one."), field="stage")
+        if stage == Stage.CLOSED and closing_reason not in ClosingReason.values:
+            raise UserError("closing_reason", _("Choose why the case is closed."), field="closing_reason")
+        secret = keyring.secret_for(locked.key)
+        before = locked.stage
+        locked.stage = stage
+        locked.stage_changed_on = today()
+        locked.closing_reason = closing_reason if stage == Stage.CLOSED else ""
+        locked.closed_on = today() if stage == Stage.CLOSED else None
+        save_versioned(locked, ["stage", "stage_changed_on", "closing_reason", "closed_on"])
+        add_event(locked, secret, EventKind.STAGE, actor, {"from": before, "to": stage, "reason": closing_reason})
+        audit_act(AuditEvent.CASE_STAGE_CHANGED, actor, "case", locked.pk)
+    refresh_from(case, locked)
+
+
+def do_edit_case(
+    *,
+    actor: User,
+    keyring: Keyring,
+    case: Case,
+    version: int,
+    priority: str,
+    pathway: Pathway | None,
+    budget: int | None,
+    currency: str,
+    summary: str | None,
+) -> None:
+    """Change a case's priority (and so its due date), pathway, budget and summary (None: keep it)."""
+    check_on_team(actor, case)
+    priority = checked_priority(priority)
+    if budget is not None and not 0 <= budget <= MAX_AMOUNT:
+        raise UserError("bad_amount", _("Enter an amount between 0 and 10,000,000."), field="budget")
+    if currency not in Currency.values:
+        raise UserError("bad_currency", _("Choose a currency."), field="currency")
+    if summary is not None and len(summary) > MAX_SUMMARY_CHARS:
+        raise UserError("too_long", _("The summary is too long: at most 50,000 characters."), field="summary")
+    with transaction.atomic():
+        locked = lock_case(case)
+        check_version(locked, version)
+        secret = keyring.secret_for(locked.key)
+        changes: dict[str, Any] = {}
+        if priority != locked.priority:
+            changes["priority"] = [locked.priority, priority]
+            locked.priority = priority
+            locked.due_on = today() + datetime.timedelta(days=PRIORITY_DUE_DAYS[Priority(priority)])
+        if (pathway.pk if pathway else None) != locked.pathway_id:
+            changes["pathway"] = pathway.code if pathway else ""
+            locked.pathway = pathway
+        if budget != locked.budget or currency != locked.currency:
+            changes["budget"] = [budget, currency]
+            locked.budget, locked.currency = budget, currency
+        if summary is not None:
+            # Stored as {"text": …}: JSON like the answers a case starts with, so a summary
+            # that happens to look like JSON is never mistaken for them.
+            text = json.dumps({"text": summary}, ensure_ascii=False)
+            encrypt_column(locked, "summary", text, secret, locked.key)
+        save_versioned(locked, ["priority", "due_on", "pathway", "budget", "currency", "summary"])
+        kind = EventKind.PRIORITY if set(changes) == {"priority"} else EventKind.EDITED
+        add_event(locked, secret, kind, actor, changes)
+        audit_act(AuditEvent.CASE_EDITED, actor, "case", locked.pk)
+    refresh_from(case, locked)
+
+
+def do_set_lost_contact(*, actor: User, keyring: Keyring, case: Case, lost: bool) -> None:
+    """Raise or clear the lost-contact alarm (never a closing: DOMAIN.md)."""
+    check_on_team(actor, case)
+    with transaction.atomic():
+        locked = lock_case(case)
+        if bool(locked.lost_contact_since) == lost:
+            return
+        secret = keyring.secret_for(locked.key)
+        locked.lost_contact_since = today() if lost else None
+        locked.save(update_fields=["lost_contact_since"])
+        touch(locked)
+        add_event(locked, secret, EventKind.LOST_CONTACT if lost else EventKind.CONTACT_BACK, actor, {})
+        audit_act(AuditEvent.LOST_CONTACT_RAISED if lost else AuditEvent.LOST_CONTACT_CLEARED, actor, "case", locked.pk)
+    case.lost_contact_since = locked.lost_contact_since
+
+
+def do_record_case_read(*, actor: User, case: Case) -> None:
+    """Audit that a member decrypted a case (who read what, never what it said)."""
+    with transaction.atomic():
+        audit_act(AuditEvent.CASE_READ, actor, "case", case.pk)

@@ -1,0 +1,45 @@
+"""What the workspace lists without decrypting anything: open alarms, a case's schedule and alarms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from refuge.accounts.models import Role, User
+from refuge.cases.models import Case, TeamMember
+from refuge.safety.models import Alarm, CheckIn, CheckInSchedule, EscalationStep
+
+
+def open_alarms_for(user: User) -> QuerySet[Alarm]:
+    """The open alarms this member answers (the banner on every workspace page)."""
+    alarms = Alarm.objects.filter(organisation_id=user.organisation_id, outcome="").select_related("case")
+    if user.role == Role.COORDINATOR:
+        return alarms
+    teams = TeamMember.objects.filter(user=user).values("case_id")
+    if user.role == Role.INTAKE:
+        return alarms.filter(case__isnull=True) | alarms.filter(case_id__in=teams)
+    if user.role == Role.CASEWORKER:
+        return alarms.filter(case_id__in=teams)
+    return alarms.none()
+
+
+@dataclass(frozen=True)
+class CaseSafety:
+    """The safety panel's clear facts: the schedule's state and the case's alarms."""
+
+    schedule: CheckInSchedule | None
+    alarms: list[Alarm]
+    check_ins: int
+    can_schedule: bool
+
+
+def case_safety(case: Case) -> CaseSafety:
+    schedule = CheckInSchedule.objects.filter(case=case).first()
+    alarms = list(Alarm.objects.filter(case=case).prefetch_related("tasks")[:20])
+    count = CheckIn.objects.filter(request_id=case.request_id).count() if case.request_id else 0
+    return CaseSafety(schedule=schedule, alarms=alarms, check_ins=count, can_schedule=case.request_id is not None)
+
+
+def escalation_steps(user: User) -> QuerySet[EscalationStep]:
+    return EscalationStep.objects.filter(organisation_id=user.organisation_id).order_by("position")

@@ -1,0 +1,33 @@
+"""The case page's applications panel (refuge/workspace/panels.py): who applied where, and how it stands.
+
+It shows the clear columns only (person, pathway, status, month of submission) and decrypts
+nothing; each application's page (views/applications.py) opens its folder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from refuge.applications.queries import applications_of_case
+from refuge.workspace.forms_applications import StartApplicationForm
+from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
+
+
+def _applications(view: CaseView) -> dict[str, Any]:
+    return {"applications": list(applications_of_case(view.case))}
+
+
+def register() -> None:
+    register_case_panel(
+        CasePanel(
+            name="applications",
+            # After people (30) and before tasks (40): where the case is heading.
+            order=35,
+            title=_("Applications"),
+            template="workspace/applications/panel.html",
+            context=_applications,
+            forms={"application_start_form": lambda case: StartApplicationForm(case=case)},
+        )
+    )

@@ -1,0 +1,90 @@
+"""The workspace side: the schedule on the case page, the banner on every page, answering an alarm."""
+
+from __future__ import annotations
+
+import pytest
+
+from refuge.audit.models import AuditEntry
+from refuge.safety.audit_events import SafetyEvent
+from refuge.safety.jobs import raise_missed_check_in_alarms
+from refuge.safety.models import Alarm, AlarmTask, CheckInSchedule, EscalationStep
+from tests.personas import World
+from tests.safety.support import Clock, accepted_case, set_schedule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_caseworker_sets_a_schedule_on_the_case_page(world: World, client_for, fake_clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    requester = accepted_case(world)
+    bob = client_for(world.bob)
+    page = bob.get(f"/cases/{requester.case.pk}/").content.decode()
+    assert 'id="safety"' in page and "Set a check-in schedule" in page
+    response = bob.post(
+        f"/cases/{requester.case.pk}/check-ins/schedule/",
+        {
+            "schedule-times": "09:00, 21:00",
+            "schedule-zone": "Europe/Moscow",
+            "schedule-grace_minutes": "45",
+            "schedule-duress_word": "sunflower",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    schedule = CheckInSchedule.objects.get(case=requester.case)
+    assert schedule.grace_minutes == 45 and schedule.next_due_at is not None
+    assert b"sunflower" not in bytes(schedule.rule) and b"Moscow" not in bytes(schedule.rule)
+    check_ins = bob.get(f"/cases/{requester.case.pk}/check-ins/").content.decode()
+    assert "09:00, 21:00 (Europe/Moscow)" in check_ins and "sunflower" not in check_ins
+
+
+def test_a_schedule_with_both_hours_and_times_is_refused_next_to_the_field(world: World, client_for) -> None:  # type: ignore[no-untyped-def]
+    requester = accepted_case(world)
+    bob = client_for(world.bob)
+    response = bob.post(
+        f"/cases/{requester.case.pk}/check-ins/schedule/",
+        {"schedule-every_hours": "6", "schedule-times": "09:00", "schedule-zone": "UTC", "schedule-grace_minutes": "5"},
+    )
+    assert response.status_code == 400
+    assert "not both" in response.content.decode()
+    assert not CheckInSchedule.objects.exists()
+    assert not AuditEntry.objects.filter(code=SafetyEvent.SCHEDULE_SET).exists()
+
+
+def test_a_missed_check_in_shows_on_every_page_until_an_outcome(world: World, client_for, fake_clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    alice = client_for(world.alice)
+    alice.post("/organisation/escalation/", {"title": "Call the safe contact", "minutes": "15", "owner": "team"})
+    alice.post("/organisation/escalation/", {"title": "Send the lawyer", "minutes": "40", "owner": "coordinators"})
+    assert EscalationStep.objects.count() == 2
+    requester = accepted_case(world)
+    set_schedule(world, requester)
+    fake_clock.move(hours=7)
+    raise_missed_check_in_alarms()
+    alarm = Alarm.objects.get()
+    tasks = list(AlarmTask.objects.filter(alarm=alarm))
+    assert [(t.title, (t.due_at - alarm.raised_at).total_seconds()) for t in tasks] == [
+        ("Call the safe contact", 900),
+        ("Send the lawyer", 2400),
+    ]
+    bob, bella = client_for(world.bob), client_for(world.bella)
+    for client in (bob, alice):
+        for url in ("/", "/cases/", "/account/"):
+            assert "An alarm is open" in client.get(url).content.decode(), url
+    assert "An alarm is open" not in bella.get("/").content.decode()  # not on the team
+    assert bella.get(f"/alarms/{alarm.pk}/").status_code == 404
+
+    fake_clock.move(minutes=4)
+    assert bob.post(f"/alarms/{alarm.pk}/acknowledge/").status_code == 302
+    alarm.refresh_from_db()
+    assert alarm.acknowledged_by_id == world.bob.user.pk and alarm.first_response_seconds == 240
+    again = alice.post(f"/alarms/{alarm.pk}/acknowledge/")
+    assert again.status_code == 400 and "already taken this alarm on" in again.content.decode()
+    bob.post(f"/alarms/{alarm.pk}/tasks/{tasks[0].pk}/done/")
+    assert AlarmTask.objects.get(pk=tasks[0].pk).done_by_id == world.bob.user.pk
+    page = bob.get(f"/alarms/{alarm.pk}/").content.decode()
+    assert "Taken on by bob" in page and "done by bob" in page
+
+    assert bob.post(f"/alarms/{alarm.pk}/outcome/", {"outcome": ""}).status_code == 400
+    assert bob.post(f"/alarms/{alarm.pk}/outcome/", {"outcome": "contact_back"}).status_code == 302
+    for client in (bob, alice):
+        assert "An alarm is open" not in client.get("/").content.decode()
+    requester.case.refresh_from_db()
+    assert requester.case.lost_contact_since is None
