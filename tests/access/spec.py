@@ -528,6 +528,7 @@ ROUTES: dict[str, Spec] = {
     "api:case_tasks": Api(CASE_ROLES, args=CASE, methods=("GET", "POST"), body={"title": "Call back"}),
     "api:case_task_add": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"title": "Call back"}),
     "api:case_task_done": Api(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "api:case_applications": Api(CASE_ROLES, args=CASE),
     "api:case_export": Api(
         CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS, forbidden=("GET",))}
     ),
