@@ -17,6 +17,9 @@ COMMANDS = {
     "audit": "audit log: verify | checkpoint | export",
     "recovery": "organisation recovery key: verify that shares rebuild it",
     "pathways": "pathway catalogue: import FILE (checked, all or nothing) | export",
+    "backup": "write one encrypted backup file while the server runs; --verify FILE checks one",
+    "restore": "restore a backup into a new, empty installation (all or nothing)",
+    "retention": "retention rules, legal holds and what the daily job will crypto-shred",
     "check": "run system checks (add --deploy for production checks)",
     "manage": "any other Django management command",
 }

@@ -72,10 +72,12 @@ INSTALLED_APPS = [
     "refuge.cases",
     "refuge.shelter",
     "refuge.safety",
+    "refuge.disclosures",
     "refuge.requester",
     "refuge.workspace",
     "refuge.api",
     "refuge.scheduler",
+    "refuge.retention",
     # Operations last: the management commands, demo data and the server runner (the top layer).
     "refuge.ops",
 ]
@@ -309,6 +311,30 @@ REFUGE_API_REQUESTS_PER_MINUTE = env_int("REFUGE_API_REQUESTS_PER_MINUTE", 120, 
 # What the landing page promises: "someone reads your request within N days".
 REFUGE_PORTAL_ANSWER_DAYS = env_int("REFUGE_PORTAL_ANSWER_DAYS", 3, minimum=1, maximum=30)
 # --- end of requester portal ----------------------------------------------------------------
+
+# --- Backups (docs/operations.md, "Backup and restore") -------------------------------
+# Public keys (X25519, base64) every backup is also encrypted to, besides each organisation's
+# recovery key: an operator's backup key whose private half is kept offline, so a backup can
+# be verified or restored without gathering the coordinators' recovery shares.
+
+
+def _backup_public_keys(values: list[str]) -> list[bytes]:
+    keys = []
+    for value in values:
+        try:
+            key = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            key = b""
+        if len(key) != 32:
+            raise ConfigurationError(
+                f"REFUGE_BACKUP_PUBLIC_KEYS must list 32-byte keys written in base64 (`refuge backup --new-key`), not {value!r}"
+            )
+        keys.append(key)
+    return keys
+
+
+REFUGE_BACKUP_PUBLIC_KEYS = _backup_public_keys(env_list("REFUGE_BACKUP_PUBLIC_KEYS", []))
+# --- end of backups ----------------------------------------------------------------
 
 # --- Mail notices (docs/operations.md, "Mail notices") --------------------------------
 # Content-free notices ("2 new requests") to each organisation's role mailbox, sent by

@@ -191,6 +191,9 @@ class PendingNotice(models.Model):
         REQUEST = "request"
         MESSAGE = "message"
         ALERT = "alert"
+        # New requests (or "danger now" ones) far above the usual rate (refuge/intake/surge.py).
+        SURGE = "surge"
+        DANGER = "danger"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)

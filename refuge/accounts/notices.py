@@ -105,7 +105,13 @@ def _note_failure(organisation_id: uuid.UUID, owed: list[tuple[int, str, int]]) 
 
 def _send(organisation_id: uuid.UUID, address: str, counts: Counter[str]) -> bool:
     with translation.override(settings.LANGUAGE_CODE):
-        subject, body = compose(counts[Kind.REQUEST], counts[Kind.MESSAGE], counts[Kind.ALERT])
+        subject, body = compose(
+            counts[Kind.REQUEST],
+            counts[Kind.MESSAGE],
+            counts[Kind.ALERT],
+            surge=bool(counts[Kind.SURGE]),
+            danger=bool(counts[Kind.DANGER]),
+        )
     message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=get_connection())
     try:
         message.send()
@@ -116,9 +122,16 @@ def _send(organisation_id: uuid.UUID, address: str, counts: Counter[str]) -> boo
     return True
 
 
-def compose(requests: int, messages: int, alerts: int = 0) -> tuple[str, str]:
+def compose(
+    requests: int, messages: int, alerts: int = 0, *, surge: bool = False, danger: bool = False
+) -> tuple[str, str]:
     """Subject and body of a notice: counts, and nothing else."""
     lines = []
+    # A surge (refuge/intake/surge.py) says only that the rate is far above usual: no count, no time.
+    if danger:
+        lines.append(gettext("Requests marked “in danger right now” are arriving far faster than usual."))
+    if surge:
+        lines.append(gettext("New requests are arriving far faster than usual."))
     if alerts:
         lines.append(
             ngettext(

@@ -54,6 +54,16 @@ class AuditEvent(IntEnum):
     REQUEST_MARKED_PLANT = 405
     REQUESTS_LINKED = 406
     REQUESTS_UNLINKED = 407
+    # The surge signal (refuge/intake/surge.py): no actor, the organisation as object, held to the hour.
+    REQUEST_SURGE_BEGAN = 408
+    REQUEST_SURGE_ENDED = 409
+    DANGER_SURGE_BEGAN = 410
+    DANGER_SURGE_ENDED = 411
+    # Many requests declined with one form: one entry for the act, beside each request's own 402 and 403.
+    REQUESTS_BULK_DECLINED = 412
+    # A request merged into another (or attached to a case through its request), and undone: one entry per request.
+    REQUEST_MERGED = 413
+    REQUEST_UNMERGED = 414
     # Cases (5xx): ids only; never what a case, person or note says
     CASE_OPENED = 500
     CASE_READ = 501
@@ -77,6 +87,8 @@ class AuditEvent(IntEnum):
     LOST_CONTACT_CLEARED = 519
     CASE_MESSAGE_SENT = 520
     TEAM_LEAD_CHANGED = 521
+    # A team member attached another request to the case (its key went to the team).
+    CASE_REQUEST_ATTACHED = 522
     # Shelter (6xx)
     SHELTER_CREATED = 600
     SHELTER_EDITED = 601

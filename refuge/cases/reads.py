@@ -22,7 +22,8 @@ from refuge.cases.access import access_case, access_person, compartment_holders,
 from refuge.cases.actions.compartments import do_record_compartment_read
 from refuge.cases.actions.details import do_record_case_read
 from refuge.cases.actions.documents import do_record_document_read
-from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person
+from refuge.cases.attach import attached_requests
+from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, TeamMember
 from refuge.cases.queries import (
     Shown,
     read_compartment,
@@ -37,9 +38,9 @@ from refuge.cases.queries import (
 )
 from refuge.core.lookup import by_id_or_404, uuid_or_404
 from refuge.crypto import CryptoError
-from refuge.intake.models import HelpRequest, RequestFile
+from refuge.intake.models import HelpRequest, MergedRequest, RequestFile
 from refuge.intake.queries import ShownFile, ShownMessage, read_file_content, read_files, read_messages
-from refuge.intake.reads import OpenedFile
+from refuge.intake.reads import OpenedFile, RequestPage, read_request
 from refuge.keyring.keyring import KeyNotHeld, Keyring
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class CasePage:
     conversation: Conversation | None = None  # None: the case did not come from a request
     locked: bool = False
     unreadable: bool = False
+    # Requests attached to the case later (refuge/cases/attach.py), each decrypted or saying why not.
+    attached: list[RequestPage] = field(default_factory=list)
 
 
 def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> CasePage:
@@ -105,7 +108,10 @@ def open_case_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -> 
         # Stored data that does not open with its key was altered: show none of it.
         log.error("case %s did not decrypt; it may have been tampered with", case.pk)
         return CasePage(case, team_member=True, unreadable=True)
-    return CasePage(case, team_member=True, content=content, conversation=_conversation(case, keyring))
+    attached = [read_request(member, keyring, request) for request in attached_requests(case)]
+    return CasePage(
+        case, team_member=True, content=content, conversation=_conversation(case, keyring), attached=attached
+    )
 
 
 def _conversation(case: Case, keyring: Keyring) -> Conversation | None:
@@ -166,18 +172,18 @@ def open_case_document(member: User, keyring: Keyring, case: Case, document_id: 
 
 
 def access_case_request_file(case: Case, file_id: uuid.UUID | str) -> RequestFile:
-    """A file the requester sent with the request a case came from; else 404."""
+    """A file a requester sent with the request a case came from, or with one attached to it; else 404."""
     if case.request_id is None:
         raise Http404
-    return by_id_or_404(RequestFile.objects.select_related("key").filter(request_id=case.request_id), file_id)
+    requests = [case.request_id, *(attached.pk for attached in attached_requests(case))]
+    return by_id_or_404(RequestFile.objects.select_related("key").filter(request_id__in=requests), file_id)
 
 
 def open_case_request_file(member: User, keyring: Keyring, case: Case, file_id: uuid.UUID | str) -> OpenedFile:
     """A requester's file, for the case's team (audited as a read of the case)."""
     stored = access_case_request_file(case, file_id)
-    if case.request is None:  # refused above already; said again for the type checker
-        raise Http404
-    content = read_file_content(stored, keyring.secret_for(case.request.key))
+    # The file's own request key: the case's request's, or an attached request's.
+    content = read_file_content(stored, keyring.secret_for(stored.key))
     do_record_case_read(actor=member, case=case)
     return OpenedFile(stored.kind, stored.pk, content)
 
@@ -326,18 +332,28 @@ class OtherRequest:
     request: HelpRequest
     in_case: bool = False
     case: Case | None = None
+    # The member is on that case's team: they may attach the request shown to it.
+    on_team: bool = False
 
 
 def other_requests(member: User, requests: list[HelpRequest]) -> list[OtherRequest]:
-    """The requests with the case each one is in, as far as the member may know it; decrypts nothing."""
-    in_case = dict(
-        Case.objects.filter(organisation_id=member.organisation_id, request__in=requests).values_list(
+    """The requests with the case each one is in, as far as the member may know it; decrypts nothing.
+
+    A request attached to a case (merged into the request it was opened from) is in that case too.
+    """
+    into = dict(MergedRequest.objects.filter(request__in=requests).values_list("request_id", "into_id"))
+    opened_from = {request.pk: into.get(request.pk, request.pk) for request in requests}
+    case_of = dict(
+        Case.objects.filter(organisation_id=member.organisation_id, request__in=set(opened_from.values())).values_list(
             "request_id", "pk"
         )
     )
+    in_case = {pk: case_of[source] for pk, source in opened_from.items() if source in case_of}
     visible = {case.pk: case for case in visible_cases(member).filter(pk__in=in_case.values()).only("id", "reference")}
+    teams = set(TeamMember.objects.filter(user=member, case_id__in=visible).values_list("case_id", flat=True))
     shown = []
     for request in requests:
         case_id = in_case.get(request.pk)
-        shown.append(OtherRequest(request, case_id is not None, None if case_id is None else visible.get(case_id)))
+        case = None if case_id is None else visible.get(case_id)
+        shown.append(OtherRequest(request, case_id is not None, case, case is not None and case.pk in teams))
     return shown

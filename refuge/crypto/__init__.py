@@ -25,6 +25,15 @@ from refuge.crypto.keys import (
     random_key,
     seal_for,
 )
+from refuge.crypto.packets import (
+    age_recipient_of,
+    decrypt_with_age_identity,
+    encrypt_for_age_recipient,
+    encrypt_with_passphrase,
+    new_age_identity,
+    new_packet_passphrase,
+    normalise_age_recipient,
+)
 from refuge.crypto.receipts import (
     ReceiptSecrets,
     derive_receipt_secrets,
@@ -41,7 +50,7 @@ from refuge.crypto.signing import (
     signing_public_key_of,
     verify_signature,
 )
-from refuge.crypto.streams import CHUNK_BYTES, decrypt_stream, encrypt_stream
+from refuge.crypto.streams import CHUNK_BYTES, MAX_CHUNK_BYTES, decrypt_stream, encrypt_stream, iter_decrypted_stream
 from refuge.crypto.words import WORD_SALT_BYTES, new_word_salt, normalise_word, word_digest
 from refuge.crypto.wrapping import (
     PRODUCTION_KDF,
@@ -62,6 +71,7 @@ from refuge.crypto.wrapping import (
 __all__ = [
     "CHUNK_BYTES",
     "KEY_BYTES",
+    "MAX_CHUNK_BYTES",
     "PRODUCTION_KDF",
     "TEST_KDF",
     "WORD_SALT_BYTES",
@@ -70,6 +80,7 @@ __all__ = [
     "KdfParams",
     "KeyPair",
     "ReceiptSecrets",
+    "age_recipient_of",
     "associated_data",
     "blind_index",
     "chain_hash",
@@ -77,18 +88,25 @@ __all__ = [
     "combine_shares",
     "decrypt_field",
     "decrypt_stream",
+    "decrypt_with_age_identity",
     "derive_password_key",
     "derive_receipt_secrets",
     "derive_subkey",
     "encrypt_field",
+    "encrypt_for_age_recipient",
     "encrypt_stream",
+    "encrypt_with_passphrase",
     "generate_keypair",
     "generate_signing_keypair",
     "index_bits",
+    "iter_decrypted_stream",
     "keyed_index",
+    "new_age_identity",
+    "new_packet_passphrase",
     "new_receipt",
     "new_recovery_code",
     "new_word_salt",
+    "normalise_age_recipient",
     "normalise_document_number",
     "normalise_name",
     "normalise_phone",

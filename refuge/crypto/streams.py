@@ -9,6 +9,7 @@ must decrypt to a temporary location and discard it on CryptoError, never serve 
 keep a partial result.
 """
 
+from collections.abc import Iterator
 from typing import BinaryIO
 
 import nacl.bindings
@@ -79,6 +80,26 @@ def decrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes = b""
     if source.read(1):
         raise CryptoError("stream did not open")
     return total
+
+
+def iter_decrypted_stream(key: bytes, source: BinaryIO, ad: bytes = b"") -> Iterator[bytes]:
+    """Yield each chunk's plaintext as it authenticates; CryptoError as decrypt_stream.
+
+    For readers that parse as they go (a backup being verified or restored): the error
+    may come after earlier chunks were yielded, so the reader must undo what it did with
+    them (the restore runs in one transaction) or keep nothing of them (verify).
+    """
+    state = _start_pull(key, source)
+    while True:
+        plaintext, tag = _pull_chunk(state, source, MAGIC + ad)
+        if tag not in (_TAG_MESSAGE, _TAG_FINAL):
+            raise CryptoError("stream did not open")
+        if plaintext:
+            yield plaintext
+        if tag == _TAG_FINAL:
+            break
+    if source.read(1):
+        raise CryptoError("stream did not open")
 
 
 def _start_pull(key: bytes, source: BinaryIO) -> nacl.bindings.crypto_secretstream_xchacha20poly1305_state:

@@ -53,6 +53,17 @@ def access_request(user: User, request_id: uuid.UUID | str) -> HelpRequest:
     )
 
 
+def access_requests(user: User, request_ids: list[uuid.UUID]) -> list[HelpRequest]:
+    """Requests of the user's organisation that the user's role may read, all of them; else 404."""
+    if not can_read_requests(user):
+        raise Http404
+    wanted = set(request_ids)
+    found = list(HelpRequest.objects.select_related("key").filter(pk__in=wanted, organisation_id=user.organisation_id))
+    if len(found) != len(wanted):
+        raise Http404
+    return found
+
+
 @dataclass(frozen=True)
 class RequesterAccess:
     """A requester who proved their receipt: their request and its record key secret."""

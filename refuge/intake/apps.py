@@ -13,3 +13,6 @@ class IntakeConfig(AppConfig):
         from refuge.keyring.registry import register_blind_index_fields
 
         register_blind_index_fields(INDEXED_FIELDS)
+
+        # The surge signal's scheduled job (refuge/core/jobs.py).
+        from refuge.intake import surge  # noqa: F401

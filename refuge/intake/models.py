@@ -193,3 +193,48 @@ class RequestLink(models.Model):
 
     def __str__(self) -> str:
         return f"link {self.pk}"
+
+
+class SurgeSignal(models.Model):
+    """Whether new requests, or "danger now" ones, arrive far above the organisation's usual rate.
+
+    Written by the scheduled job `intake-surge` (refuge/intake/surge.py), read by every intake
+    page for its banner. Holds the hour each surge began, nothing finer: the hours of the
+    requests themselves are already in clear (`HelpRequest.received_at`).
+    """
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # The hour a surge of all new requests began; None while the rate is usual.
+    requests_since = models.DateTimeField(null=True, blank=True)
+    # The same for requests marked "I am in danger right now".
+    danger_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "surge signal"
+
+
+class MergedRequest(models.Model):
+    """A request merged into another of the organisation: the same person's request, written twice.
+
+    The merged request keeps its own key, story, files, conversation and receipt; nothing is
+    copied. It leaves the inbox and is read on the other request's page, declined with it,
+    and accepted with it into its case (whose team then holds its key: docs/keys.md). Merged
+    into a request already in a case, it is attached to that case. Undone (`do_unmerge`) only
+    while neither is in a case.
+    """
+
+    request = models.OneToOneField(HelpRequest, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    into = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    merged_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    merged_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(request=models.F("into")), name="not_merged_into_itself")
+        ]
+
+    def __str__(self) -> str:
+        return f"merged request {self.pk}"

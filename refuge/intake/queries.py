@@ -9,7 +9,15 @@ from typing import Any
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from refuge.accounts.models import Organisation
-from refuge.intake.models import URGENCY_RANK, HelpRequest, RequestFile, RequestIndex, RequestLink, RequestMessage
+from refuge.intake.models import (
+    URGENCY_RANK,
+    HelpRequest,
+    MergedRequest,
+    RequestFile,
+    RequestIndex,
+    RequestLink,
+    RequestMessage,
+)
 from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.records import decrypt_text
 
@@ -20,6 +28,8 @@ def inbox(organisation: Organisation) -> QuerySet[HelpRequest]:
     return (
         HelpRequest.objects.filter(organisation=organisation)
         .exclude(status__in=["accepted", "declined"])
+        # A merged request is read on the page of the one it was merged into.
+        .exclude(pk__in=MergedRequest.objects.filter(organisation=organisation).values("request_id"))
         .annotate(rank=rank)
         .order_by("rank", "received_at", "reference")
     )
@@ -114,3 +124,9 @@ def read_files(request: HelpRequest, secret: bytes) -> list[ShownFile]:
 def read_file_content(stored: RequestFile, secret: bytes) -> bytes:
     """Decrypt one file's content (CryptoError if tampered with or truncated)."""
     return decrypt_file_content(stored, secret, stored.key)
+
+
+def merged_requests(request: HelpRequest) -> list[HelpRequest]:
+    """The requests merged into this one (or attached to its case), oldest first; decrypts nothing."""
+    merged = MergedRequest.objects.filter(into=request).values("request_id")
+    return list(HelpRequest.objects.filter(pk__in=merged).select_related("key").order_by("received_at", "reference"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.http import Http404
@@ -19,12 +19,14 @@ from refuge.accounts.models import User
 from refuge.crypto import CryptoError
 from refuge.intake.access import access_request, can_read_requests
 from refuge.intake.actions.status import do_record_read, do_record_reads
+from refuge.intake.merge import merged_into
 from refuge.intake.models import HelpRequest, RequestFile
 from refuge.intake.queries import (
     ShownFile,
     ShownMessage,
     duplicates_of_page,
     inbox,
+    merged_requests,
     read_answers,
     read_file_content,
     read_files,
@@ -46,11 +48,24 @@ class RequestPage:
     locked: bool = False
     # A key wrap or ciphertext that does not open was altered in the database.
     unreadable: bool = False
+    # The requests merged into this one, each decrypted (or saying why not), and the one it is merged into.
+    merged: list[RequestPage] = field(default_factory=list)
+    merged_into: HelpRequest | None = None
 
 
 def open_request_page(member: User, keyring: Keyring, request_id: uuid.UUID | str) -> RequestPage:
-    """A request decrypted for intake (audited before anything is shown), or why it does not open."""
+    """A request decrypted for intake (audited before anything is shown), or why it does not open.
+
+    The requests merged into it are decrypted with it (each read audited): it is read as one.
+    """
     help_request = access_request(member, request_id)
+    page = read_request(member, keyring, help_request)
+    merged = [read_request(member, keyring, other) for other in merged_requests(help_request)]
+    return replace(page, merged=merged, merged_into=merged_into(help_request))
+
+
+def read_request(member: User, keyring: Keyring, help_request: HelpRequest) -> RequestPage:
+    """One request the member reached with `access_request` (or through a case) decrypted, its read audited."""
     try:
         secret = keyring.secret_for(help_request.key)
         do_record_read(actor=member, request=help_request)

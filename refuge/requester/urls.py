@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from refuge.requester.views import ask, check_in, request, session
+from refuge.requester.views import ask, check_in, packet, request, session
 
 app_name = "requester"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("request/help-now/", check_in.help_now_view, name="help_now"),
     path("request/help-now/sent/", check_in.help_sent_view, name="help_sent"),
     path("request/staying-safe/", check_in.safety_guide_view, name="safety_guide"),
+    # A partner's download of a disclosure packet (refuge/requester/views/packet.py).
+    path("packet/<str:token>/", packet.packet_view, name="packet"),
     path("<slug:org_slug>/", ask.landing_view, name="landing"),
     path("<slug:org_slug>/ask/", ask.ask_view, name="ask"),
 ]

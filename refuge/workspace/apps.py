@@ -8,10 +8,20 @@ class WorkspaceConfig(AppConfig):
 
     def ready(self) -> None:
         # The panels of the case, person and home pages, registered once (refuge/workspace/panels.py).
-        from refuge.workspace.views import applications_panels, case_panels, home_panels, safety_panels, shelter_panels
+        from refuge.workspace.views import (
+            applications_panels,
+            attach_panels,
+            case_panels,
+            disclosures_panels,
+            home_panels,
+            safety_panels,
+            shelter_panels,
+        )
 
         case_panels.register()
+        attach_panels.register()
         shelter_panels.register()
         home_panels.register()
         applications_panels.register()
         safety_panels.register()
+        disclosures_panels.register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.actions.credentials import MAX_EMAIL_CHARS
 from refuge.core.forms import CleanCharField, too_long_lazy
 from refuge.intake.actions.messages import MAX_MESSAGE_CHARS
+from refuge.intake.bulk import MAX_BULK_DECLINE
 from refuge.intake.models import RequesterStatus
 
 if TYPE_CHECKING:
@@ -17,16 +19,6 @@ if TYPE_CHECKING:
 
 # In the reader's number format ("10 000" in Russian), as every limit is said.
 _TOO_LONG = too_long_lazy(MAX_MESSAGE_CHARS)
-
-# What a requester reads when the organisation cannot help. Kind and generic on
-# purpose: it must not say why (that could tell a plant what we check), and the
-# member can make it personal before sending.
-DECLINE_MESSAGE = _(
-    "Thank you for trusting us with your request. We have read it carefully, and we are "
-    "sorry: we are not able to help you ourselves. This is not a judgement of you or of "
-    "what you told us. If you can, please look for other organisations that help people "
-    "in your situation. Keep yourself safe."
-)
 
 
 def _message_field(label: StrOrPromise, required_message: StrOrPromise, help_text: StrOrPromise) -> CleanCharField:
@@ -138,3 +130,73 @@ class InboxViewForm(forms.Form):
     def chosen(self) -> str:
         """The way chosen, or the plain list when nothing (or nothing valid) was chosen."""
         return (self.cleaned_data.get("show") or self.LIST) if self.is_valid() else self.LIST
+
+
+class RequestIdsField(forms.Field):
+    """The ticked requests of a list: their ids (each box one `name="requests"` value)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Tick at least one request to decline."),
+        "invalid": _("This action is not allowed."),
+        "too_many": _("At most %(limit)s requests can be declined at once."),
+    }
+
+    def to_python(self, value: object) -> list[uuid.UUID]:
+        if value in (None, "", [], ()):
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        if len(values) > MAX_BULK_DECLINE:
+            raise forms.ValidationError(self.error_messages["too_many"] % {"limit": MAX_BULK_DECLINE}, code="too_many")
+        try:
+            return list(dict.fromkeys(uuid.UUID(str(item)) for item in values))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class BulkDeclineForm(forms.Form):
+    """Decline the ticked requests of the inbox at once (refuge/intake/bulk.py)."""
+
+    requests = RequestIdsField()
+    message = CleanCharField(
+        label=_("Message to each requester"),
+        required=False,
+        max_length=MAX_MESSAGE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _TOO_LONG},
+        help_text=_(
+            "Leave it empty to send each requester the standard kind message in the language they wrote in. "
+            "Each gets the status “We are not able to help”, as with a single decline."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I have looked at the ticked requests: decline every one of them"),
+        error_messages={"required": _("Tick the confirmation to decline the ticked requests.")},
+    )
+    # The way the inbox was shown, to show it the same way again.
+    show = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
+
+
+class MergeForm(forms.Form):
+    """Merge this request with another of the organisation, named by its reference, in either direction."""
+
+    INTO_OTHER, OTHER_INTO_THIS = "into_other", "other_into_this"
+    reference = CleanCharField(
+        label=_("Reference of the other request"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "R-7K2M9Q"}),
+        error_messages={"required": _("Enter the other request's reference.")},
+    )
+    direction = forms.ChoiceField(
+        label=_("Which request is kept"),
+        choices=[
+            (OTHER_INTO_THIS, _("Keep this request: the other is merged into it")),
+            (INTO_OTHER, _("Keep the other request: this one is merged into it")),
+        ],
+        initial=OTHER_INTO_THIS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose which request is kept."),
+            "invalid_choice": _("Choose which request is kept."),
+        },
+    )

@@ -34,6 +34,7 @@ from django.utils.functional import Promise
 from refuge.accounts.models import User
 from refuge.cases.models import Case
 from refuge.cases.reads import CaseContent, Conversation, PersonPage
+from refuge.intake.reads import RequestPage
 from refuge.keyring.keyring import Keyring
 
 
@@ -74,6 +75,8 @@ class CaseView:
     case: Case
     content: CaseContent
     conversation: Conversation | None
+    # Requests attached to the case later, decrypted by open_case_page (refuge/cases/attach.py).
+    attached: list[RequestPage] = field(default_factory=list)
 
 
 FormFactory = Callable[[Case], forms.Form]

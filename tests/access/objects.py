@@ -26,6 +26,9 @@ from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.models import Case, CaseDocument, Compartment, CompartmentKind, Person, PersonRole, Priority, Task
+from refuge.disclosures import actions as disclosure_actions
+from refuge.disclosures import packets
+from refuge.disclosures.models import Packet, Partner
 from refuge.intake.access import access_by_receipt
 from refuge.intake.actions.submissions import Submission, do_submit_request
 from refuge.intake.models import HelpRequest, RequestFile
@@ -328,6 +331,64 @@ class Objects:
         """On the own case's team without its identity compartment: Bella."""
         self.compartment_kind("not-held")
         return self.world.bella.user
+
+    # --- disclosures (refuge/disclosures/) ---------------------------------------------------
+
+    def partner(self, org: str) -> Partner:
+        coordinator = "charlie" if org == "south" else "alice"
+        return self.once(
+            f"partner:{org}",
+            lambda: disclosure_actions.do_add_partner(
+                actor=self.persona(coordinator).refresh().user,
+                details=disclosure_actions.PartnerDetails(
+                    f"{org}-ngo", "Receiving NGO", "ngo", "Canada", "password", "", "Call Maria"
+                ),
+            ),
+        )
+
+    def packet(self, org: str, which: str = OWN_CASE) -> Packet:
+        """A packet of the case's legal name for the organisation's partner, prepared by the case's maker."""
+
+        def make() -> Packet:
+            name = self._maker(org, which)
+            case = self.case(org, which)
+            person = self.person(org, which)
+            return packets.do_prepare_packet(
+                actor=self.persona(name).refresh().user,
+                keyring=self.ring(name),
+                case=case,
+                partner=self.partner(org),
+                purpose="Resettlement referral",
+                selection=[packets.selection_key(person, "identity", "legal_name")],
+            )
+
+        return self.once(f"packet:{org}:{which}", make)
+
+    def packet_token(self) -> str:
+        """The download link's token of north's own packet, consented by Bob and approved by Alice."""
+
+        def make() -> str:
+            packet = self.packet("north")
+            packets.do_record_consent(
+                actor=self.world.bob.refresh().user,
+                keyring=self.ring("bob"),
+                packet=packet,
+                who="The requester",
+                given_on=datetime.date.today(),
+                way="in_person",
+                purpose="Resettlement referral",
+            )
+            fresh = Packet.objects.select_related("key", "partner__key", "case").get(pk=packet.pk)
+            produced = packets.do_approve_packet(
+                actor=self.world.alice.refresh().user,
+                keyring=self.ring("alice"),
+                packet=fresh,
+                expires_in_days=7,
+                download_limit=5,
+            )
+            return produced.token
+
+        return self.once("packet-token:north", make)
 
     # --- shelters (refuge/shelter/actions.py) -----------------------------------------------
 

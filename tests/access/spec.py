@@ -298,17 +298,6 @@ SHELTER_ID = Arg(
     },
 )
 
-# An API token is its owner's alone: Alice's (a coordinator's) is 404 to every other member.
-ANOTHER_MEMBERS = "another-members"
-API_TOKEN_ID = Arg(
-    own=lambda o: o.api_token("alice"),
-    foreign={
-        ANOTHER_MEMBERS: lambda o: o.api_token("bella"),
-        OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
-        MISSING: _missing_uuid,
-    },
-)
-
 # Pathways: the own organisation's private pathway; south's private one; an id nobody has.
 PATHWAY_ID = Arg(
     own=lambda o: o.private_pathway("north").pk,
@@ -337,6 +326,39 @@ STEP_ID = Arg(
     foreign={OTHER_ORGANISATION: lambda o: o.escalation_step("south").pk, MISSING: _missing_uuid},
 )
 ANY_ALARM = {f"alarm_id={OTHER_TEAM}": Reach(COORDINATORS)}
+
+# An API token is its owner's alone: Alice's (a coordinator's) is 404 to every other member.
+ANOTHER_MEMBERS = "another-members"
+API_TOKEN_ID = Arg(
+    own=lambda o: o.api_token("alice"),
+    foreign={
+        ANOTHER_MEMBERS: lambda o: o.api_token("bella"),
+        OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
+        MISSING: _missing_uuid,
+    },
+)
+# Disclosures (refuge/disclosures/): north's partner; a packet of the own case (prepared by Bob),
+# one of the other team's case (prepared by Olga) and south's.
+PARTNER_ID = Arg(
+    own=lambda o: o.partner("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.partner("south").pk, MISSING: _missing_uuid},
+)
+PACKET_ID = Arg(
+    own=lambda o: o.packet("north").pk,
+    foreign={
+        OF_ANOTHER_CASE: lambda o: o.packet("north", OTHER_TEAM_CASE).pk,
+        OTHER_ORGANISATION: lambda o: o.packet("south").pk,
+        MISSING: _missing_uuid,
+    },
+)
+# A coordinator reviews any packet of the organisation, whichever case it is of.
+ANY_PACKET = Arg(
+    own=lambda o: o.packet("north").pk,
+    foreign={OTHER_ORGANISATION: lambda o: o.packet("south").pk, MISSING: _missing_uuid},
+)
+PACKET_TOKEN = Arg(
+    own=lambda o: o.packet_token(), foreign={MISSING: lambda o: "no-such-packet-token"}, of_organisation=False
+)
 
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
@@ -394,6 +416,7 @@ ROUTES: dict[str, Spec] = {
     ),
     # Workspace: the intake inbox (intake.py).
     "workspace:intake_inbox": Staff(READS_REQUESTS),
+    "workspace:intake_bulk_decline": Staff(READS_REQUESTS, methods=("POST",)),
     "workspace:intake_request": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}),
     "workspace:intake_reply": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_status": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
@@ -401,10 +424,15 @@ ROUTES: dict[str, Spec] = {
     "workspace:intake_plant": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_link": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_unlink": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_merge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_unmerge": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
+    "workspace:intake_attach": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("POST",)),
     "workspace:intake_file": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID, "file_id": FILE_ID}),
     # Django's language switch (django.conf.urls.i18n): POST sets the cookie, GET only redirects.
     "set_language": Public(methods=("GET", "POST")),
     # The requester portal (refuge/requester/urls.py): no ids in addresses, the receipt is the key.
+    # A partner's download of a disclosure packet (requester/views/packet.py): the link is the key.
+    "requester:packet": Public(args={"token": PACKET_TOKEN}, methods=("GET", "POST"), own_404_page=True),
     "requester:status": Public(methods=("GET", "POST")),
     "requester:leave": Public(methods=("GET", "POST")),
     "requester:quick_exit": Public(),
@@ -465,6 +493,7 @@ ROUTES: dict[str, Spec] = {
     ),
     "workspace:case_request_file": Staff(CASE_ROLES, args={**CASE, "file_id": CASE_FILE_ID}),
     "workspace:case_message": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:case_attached_reply": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     # Accepting a request (accept.py): whoever reads requests (access_request).
     "workspace:intake_accept": Staff(READS_REQUESTS, args={"request_id": REQUEST_ID}, methods=("GET", "POST")),
     # People and compartments (people.py): team members only (access_case, access_person).
@@ -495,6 +524,19 @@ ROUTES: dict[str, Spec] = {
         methods=("GET", "POST"),
         reach={f"placement_id={OTHER_TEAM}": Reach(COORDINATORS)},
     ),
+    # Disclosures (partners.py, packets.py): coordinators manage partners, review and approve
+    # packets and read the register; the case's team prepares, records consent and revokes.
+    "workspace:partner_list": Staff(COORDINATORS),
+    "workspace:partner_new": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:partner_detail": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}),
+    "workspace:partner_edit": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}, methods=("GET", "POST")),
+    "workspace:disclosure_register": Staff(COORDINATORS),
+    "workspace:packet_review": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}),
+    "workspace:packet_approve": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}, methods=("POST",)),
+    "workspace:packet_new": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
+    "workspace:packet_detail": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}),
+    "workspace:packet_consent": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_revoke": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),

@@ -7,11 +7,22 @@ from bench import run
 
 def test_it_finds_every_benchmark_and_nothing_else() -> None:
     # baseline_settings is a settings module and _* are helpers: neither is a benchmark.
-    assert run.discover() == ["blindindex", "casepage", "flood", "intake", "login", "soak", "uploads", "workspace"]
+    assert run.discover() == [
+        "backup",
+        "blindindex",
+        "casepage",
+        "flood",
+        "intake",
+        "login",
+        "soak",
+        "uploads",
+        "workspace",
+    ]
 
 
 def test_make_bench_leaves_the_soak_to_make_soak() -> None:
     assert run.default_names(run.discover()) == [
+        "backup",
         "blindindex",
         "casepage",
         "flood",

@@ -9,7 +9,7 @@ import refuge.crypto
 
 PACKAGE = Path(refuge.crypto.__file__).resolve().parent
 REFUGE = PACKAGE.parent
-FORBIDDEN = re.compile(r"^\s*(import\s+nacl\b|from\s+nacl\b)|shamir_mnemonic", re.MULTILINE)
+FORBIDDEN = re.compile(r"^\s*(import\s+(nacl|pyrage)\b|from\s+(nacl|pyrage)\b)|shamir_mnemonic", re.MULTILINE)
 DJANGO = re.compile(r"^\s*(import|from)\s+django\b", re.MULTILINE)
 
 
@@ -19,13 +19,14 @@ def test_no_module_outside_refuge_crypto_imports_a_crypto_library() -> None:
         for path in REFUGE.rglob("*.py")
         if PACKAGE not in path.parents and FORBIDDEN.search(path.read_text(encoding="utf-8", errors="replace"))
     ]
-    assert offenders == [], f"only refuge/crypto may use nacl or shamir_mnemonic: {offenders}"
+    assert offenders == [], f"only refuge/crypto may use nacl, pyrage or shamir_mnemonic: {offenders}"
 
 
 def test_the_boundary_check_would_catch_an_offender() -> None:
     assert FORBIDDEN.search("import os\nfrom nacl.public import SealedBox\n")
     assert FORBIDDEN.search("    import nacl.utils")
     assert FORBIDDEN.search("x = __import__('shamir_mnemonic')")
+    assert FORBIDDEN.search("from pyrage import x25519")
     assert not FORBIDDEN.search("# uses refuge.crypto, not naclish things\nimport naclx\n")
 
 

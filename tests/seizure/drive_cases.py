@@ -31,6 +31,10 @@ from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.actions.team import do_remove_team_member
 from refuge.cases.models import Compartment, Person, Priority, Stage
+from refuge.crypto import new_age_identity
+from refuge.disclosures.actions import PartnerDetails, do_add_partner
+from refuge.disclosures.models import Packet
+from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent, selection_key
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
 from refuge.keyring.keyring import Keyring
@@ -60,6 +64,10 @@ CANARIES = {
     "shelter address": "CANARY-Komitas-street-44-flat-9",
     "request name": "CANARY Тимур Ахмедов",
     "request phone": "+7 999 111-22-33",
+    "partner name": "CANARY-Embassy-desk-Vilnius-2d7a",
+    "partner contact": "CANARY-consul-Jonas-+370-600-1234",
+    "packet purpose": "CANARY-purpose-humanitarian-visa-LT-90c1",
+    "consent who": "CANARY-consented-with-sister-present-41b2",
 }
 
 
@@ -183,12 +191,54 @@ def main() -> None:
         planned_until=None,
     )
     do_change_stage(actor=worker.user, keyring=bob, case=case, stage=Stage.SHELTERED, version=case.version)
+    # A disclosure: a partner's details, a packet of two fields, its consent, produced for the partner.
+    _, recipient = new_age_identity()
+    embassy = do_add_partner(
+        actor=coordinator,
+        details=PartnerDetails(
+            "vilnius", CANARIES["partner name"], "embassy", "Lithuania", "age", recipient, CANARIES["partner contact"]
+        ),
+    )
+    packet = do_prepare_packet(
+        actor=worker.user,
+        keyring=bob,
+        case=case,
+        partner=embassy,
+        purpose=CANARIES["packet purpose"],
+        selection=[
+            selection_key(person, "identity", "legal_name"),
+            selection_key(person, "identity", "place_of_birth"),
+        ],
+    )
+    do_record_consent(
+        actor=worker.user,
+        keyring=bob,
+        packet=packet,
+        who=CANARIES["consent who"],
+        given_on=datetime.date.today(),
+        way="in_person",
+        purpose=CANARIES["packet purpose"],
+    )
+    do_approve_packet(
+        actor=coordinator,
+        keyring=coord,
+        packet=Packet.objects.select_related("key", "partner__key", "case").get(pk=packet.pk),
+        expires_in_days=7,
+        download_limit=1,
+    )
     # Bob leaves the team: every key he held is rotated, re-encrypting all of the above.
     do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
     # The test logs the coordinator in again within the same 30 s step: let the code count once more.
     User.objects.filter(pk=coordinator.pk).update(totp_last_step=0)
     print(  # noqa: T201 - the test reads this line from the output
         json.dumps(
-            {"case": str(case.pk), "person": str(person.pk), "partner": str(partner.pk), "shelter": str(shelter.pk)}
+            {
+                "case": str(case.pk),
+                "person": str(person.pk),
+                "partner": str(partner.pk),
+                "shelter": str(shelter.pk),
+                "embassy": str(embassy.pk),
+                "packet": str(packet.pk),
+            }
         )
     )

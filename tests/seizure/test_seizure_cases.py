@@ -4,7 +4,8 @@ A production-settings process drives every case feature through the real actions
 a canary in every sensitive field and file (tests/seizure/drive_cases.py): the narrative,
 legal name, passport numbers, registered address, SOGIESC, medical needs, a perpetrator
 in the contact graph, notes, tasks, expenses, a document's name and content, a message to
-the requester, a shelter's city, rules and address; then a team member is removed, which
+the requester, a shelter's city, rules and address, a partner's name and contact notes, a
+disclosure packet's purpose, content and consent (and the packet produced for the partner); then a team member is removed, which
 rotates every key. A real server then serves the pages that decrypt all of it to the
 coordinator, and is killed with SIGKILL. Every file left is searched for every canary.
 """
@@ -69,6 +70,10 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
             assert page.status == 200
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
+        embassy = staff.get(reverse("workspace:partner_detail", args=[ids["embassy"]]))
+        assert CANARIES["partner contact"] in embassy.text
+        packet = staff.get(reverse("workspace:packet_review", args=[ids["packet"]]))
+        assert CANARIES["consent who"] in packet.text and CANARIES["packet purpose"] in packet.text
         server.kill()
     seized = tmp_path / "seized"
     shutil.copytree(data_dir, seized)

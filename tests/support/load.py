@@ -34,6 +34,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,11 +342,18 @@ async def _submitter(run: LoadRun, number: int) -> None:
 
 
 async def submit_once(
-    run: LoadRun, connection: Connection, rng: random.Random, serial: str, *, urgency: str | None = None
+    run: LoadRun,
+    connection: Connection,
+    rng: random.Random,
+    serial: str,
+    *,
+    urgency: str | None = None,
+    answers_of: Callable[[random.Random, str], tuple[dict[str, Any], str]] | None = None,
 ) -> bool:
     """One requester: GET the form, POST the answers, keep the receipt. False after an error.
 
-    `urgency` fixes the answer to "how urgent" (e.g. "now" for a flood of false alarms)."""
+    `urgency` fixes the answer to "how urgent" (e.g. "now" for a flood of false alarms);
+    `answers_of` draws the answers instead of `requester_answers` (bench/flood.py's junk)."""
     cookies: dict[str, str] = {}
     began = time.monotonic()
     form = await _exchange(run, connection, run.request("GET", cookies), "GET")
@@ -357,7 +365,7 @@ async def submit_once(
     if form.status != 200 or csrf is None or token is None:
         run.error(f"GET answered {form.status} without the form", _page_error(form))
         return False
-    answers, drawn = requester_answers(rng, serial)
+    answers, drawn = (answers_of or requester_answers)(rng, serial)
     urgency = urgency or drawn
     fields = [("csrfmiddlewaretoken", csrf.group(1).decode()), ("form_token", token.group(1).decode())]
     boundary = f"----refuge{serial}"

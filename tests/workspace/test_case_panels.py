@@ -19,18 +19,24 @@ TODAYS_PANELS = [
     "stage",
     "summary",
     "people",
+    "applications",
     "tasks",
     "notes",
     "conversation",
     "documents",
     "expenses",
+    "disclosures",  # refuge/workspace/views/disclosures_panels.py
     "team",
     "timeline",
 ]
 
 
+# Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
+REGISTERED = [*TODAYS_PANELS[:7], "attached", *TODAYS_PANELS[7:]]
+
+
 def test_todays_sections_are_registered_once_in_page_order() -> None:
-    assert [panel.name for panel in case_panels()] == TODAYS_PANELS
+    assert [panel.name for panel in case_panels()] == REGISTERED
 
 
 def test_the_case_page_links_to_each_of_its_sections_in_order(world: World, client_for) -> None:

@@ -41,7 +41,7 @@ from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.compartments import FIELDS
 from refuge.cases.models import Case, Compartment, Person
 from refuge.intake.actions.submissions import do_submit_request
-from refuge.intake.models import HelpRequest, RequestFile, RequestLink, RequestMessage
+from refuge.intake.models import HelpRequest, MergedRequest, RequestFile, RequestLink, RequestMessage
 from refuge.keyring.models import Key, KeyWrap
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Shelter
@@ -239,7 +239,7 @@ def _multipart(pairs: list[tuple[str, str | bytes]], files: list[tuple[str, str,
 
 def _tracked() -> list[Any]:
     models = [*apps.get_app_config("cases").get_models(), *apps.get_app_config("shelter").get_models()]
-    return [*models, Key, KeyWrap, HelpRequest, RequestMessage, RequestFile, RequestLink]
+    return [*models, Key, KeyWrap, HelpRequest, RequestMessage, RequestFile, RequestLink, MergedRequest]
 
 
 def snapshot() -> dict[str, Any]:
@@ -528,6 +528,47 @@ def test_request_link_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_wr
         else:
             path = f"/requests/{target}/unlink/"
             fields = [one_of_ids("other", lambda: ids)]
+        post_and_check(ivan, path, data.draw(form_body(fields)))
+
+    post()
+
+
+def test_merge_attach_and_bulk_decline_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(
+    world: World, client_for
+) -> None:
+    ivan = client_for(world.ivan)
+    ours = [submit(world) for _ in range(6)]
+    case = open_case(world, team=[world.ivan, world.bob])
+    theirs = do_submit_request(
+        organisation=world.south, answers={"what_happened": "x"}, urgency="later", language="en"
+    ).request
+    ids = [str(r.pk) for r in ours] + [str(theirs.pk)]
+    references = [r.reference for r in ours] + [theirs.reference, case.reference, case.reference.lower()]
+
+    @FUZZ
+    @given(st.data())
+    def post(data: st.DataObject) -> None:
+        target = data.draw(mostly(st.sampled_from(ids)), label="request")
+        form = data.draw(st.sampled_from(["merge", "unmerge", "attach", "decline", "reply"]), label="form")
+        if form == "merge":
+            path = f"/requests/{target}/merge/"
+            choices = st.sampled_from(["into_other", "other_into_this"])
+            fields = [("reference", st.sampled_from(references), texts), ("direction", choices, texts)]
+        elif form == "unmerge":
+            path, fields = f"/requests/{target}/unmerge/", []
+        elif form == "attach":
+            path, fields = f"/requests/{target}/attach/", [("case", st.sampled_from(references), texts)]
+        elif form == "decline":
+            path = "/requests/decline/"
+            fields = [
+                one_of_ids("requests", lambda: ids),
+                one_of_ids("requests", lambda: ids),
+                ("message", texts, texts),
+                ("confirm", st.just("on"), texts),
+            ]
+        else:
+            path = f"/cases/{case.pk}/attached/reply/"
+            fields = [one_of_ids("attached-request", lambda: ids), ("attached-body", texts, texts)]
         post_and_check(ivan, path, data.draw(form_body(fields)))
 
     post()

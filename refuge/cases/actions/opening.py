@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
-from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases.actions.base import add_event, audit_act, checked_priority, today
 from refuge.cases.actions.compartments import create_compartment
 from refuge.cases.actions.people import new_person
 from refuge.cases.actions.team import MAX_TEAM, check_team_candidate
+from refuge.cases.handover import hand_over_request
 from refuge.cases.models import (
     PRIORITY_DUE_DAYS,
     Case,
@@ -30,12 +30,12 @@ from refuge.cases.models import (
 )
 from refuge.core.errors import UserError
 from refuge.intake.access import can_read_requests
+from refuge.intake.merge import check_not_merged
 from refuge.intake.models import HelpRequest, RequesterStatus
-from refuge.intake.queries import read_answers
+from refuge.intake.queries import merged_requests, read_answers
 from refuge.keyring.actions.keys import do_create_key
-from refuge.keyring.actions.wraps import do_grant_key
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import HolderKind, KeyWrap, Purpose
+from refuge.keyring.models import Purpose
 from refuge.keyring.records import encrypt_column
 
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -67,6 +67,7 @@ def do_accept_request(
         locked = HelpRequest.objects.select_for_update().select_related("key").get(pk=request.pk)
         if locked.status == RequesterStatus.ACCEPTED or Case.objects.filter(request=locked).exists():
             raise UserError("already_accepted", _("This request has already been accepted."))
+        check_not_merged(locked)
         key, secret = do_create_key(
             actor=actor, organisation=actor.organisation, purpose=Purpose.RECORD, label="case", members=members
         )
@@ -102,22 +103,12 @@ def do_accept_request(
             create_compartment(actor, person, CompartmentKind.IDENTITY, identity, members, secret)
         # The identity compartment just written indexed the same name, phone and document
         # number the request was indexed by: search finds the person as intake did.
-        # The team talks with the requester from now on; intake lets go of the request.
-        for member in members:
-            do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
-        KeyWrap.objects.filter(key=locked.key, holder_kind=HolderKind.GROUP).delete()
-        locked.status = RequesterStatus.ACCEPTED
-        locked.awaiting_team = False
-        locked.save(update_fields=["status", "awaiting_team"])
+        # The team talks with the requester from now on; intake lets go of the request, and of
+        # the requests merged into it, which come into the case with it (refuge/cases/handover.py).
+        for handed in [locked, *merged_requests(locked)]:
+            hand_over_request(actor=actor, keyring=keyring, request=handed, members=members)
         add_event(case, secret, EventKind.OPENED, actor, {"request": locked.reference})
         audit_act(AuditEvent.CASE_OPENED, actor, "case", case.pk)
-        record(
-            AuditEvent.REQUEST_STATUS_CHANGED,
-            actor_id=actor.pk,
-            organisation_id=actor.organisation_id,
-            object_type="request",
-            object_id=locked.pk,
-        )
     request.status = RequesterStatus.ACCEPTED
     return case
 

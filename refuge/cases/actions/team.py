@@ -12,6 +12,7 @@ from refuge.accounts.models import User
 from refuge.audit.events import AuditEvent
 from refuge.cases.access import CASE_ROLES, holds_key
 from refuge.cases.actions.base import add_event, audit_act, check_on_team, lock_case, today, touch
+from refuge.cases.handover import request_keys
 from refuge.cases.models import Case, Compartment, EventKind, TeamMember
 from refuge.core.errors import UserError
 from refuge.keyring.actions.rotation import do_rotate_key
@@ -39,8 +40,8 @@ def do_add_team_member(*, actor: User, keyring: Keyring, case: Case, member: Use
             raise UserError("team_too_big", _("A team has at most %(limit)s members.") % {"limit": MAX_TEAM})
         secret = keyring.secret_for(locked.key)
         do_grant_key(actor=actor, keyring=keyring, key=locked.key, member=member)
-        if locked.request is not None:
-            do_grant_key(actor=actor, keyring=keyring, key=locked.request.key, member=member)
+        for request_key in request_keys(locked):
+            do_grant_key(actor=actor, keyring=keyring, key=request_key, member=member)
         if lead:
             TeamMember.objects.filter(case=locked).update(lead=False)
         TeamMember.objects.create(case=locked, user=member, lead=lead, added_on=today())
@@ -105,9 +106,7 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
         # Opened before any wrap goes: a member leaving on their own still needs it for the timeline.
         secret, opened_version = keyring.secret_for(locked.key), locked.key.version
         leaving = member.pk == actor.pk
-        keys = [locked.key]
-        if locked.request is not None:
-            keys.append(locked.request.key)
+        keys = [locked.key, *request_keys(locked)]
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
         for key in keys:
             if not KeyWrap.objects.filter(key=key, holder_kind=HolderKind.USER, holder=member).exists():
@@ -144,9 +143,7 @@ def do_rotate_pending_keys(*, actor: User, keyring: Keyring, case: Case) -> int:
     rotated = 0
     with transaction.atomic():
         locked = lock_case(case)
-        keys = [locked.key]
-        if locked.request is not None:
-            keys.append(locked.request.key)
+        keys = [locked.key, *request_keys(locked)]
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
         for key in keys:
             if key.rotation_due and holds_key(actor, key):

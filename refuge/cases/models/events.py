@@ -35,6 +35,7 @@ class EventKind(models.TextChoices):
     LOST_CONTACT = "lost_contact", _("Contact lost")
     CONTACT_BACK = "contact_back", _("Contact restored")
     KEYS_ROTATED = "rotated", _("Case keys rotated")
+    ATTACHED = "attached", _("Request attached")
 
 
 @register_encrypted(key_field="key", columns=("detail",))

@@ -14,7 +14,7 @@ from refuge.core.errors import UserError
 from refuge.intake import notify
 from refuge.intake.actions.common import store_file, this_hour
 from refuge.intake.actions.status import do_set_status
-from refuge.intake.models import HelpRequest, RequesterStatus, RequestMessage
+from refuge.intake.models import HelpRequest, MergedRequest, RequesterStatus, RequestMessage
 from refuge.intake.unordered import unorder_rowid
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
@@ -55,6 +55,10 @@ def do_requester_message(
         locked.awaiting_team = True
         locked.last_activity_at = this_hour()
         locked.save(update_fields=["awaiting_team", "last_activity_at"])
+        # Merged into another request (or attached to a case through it): that one shows the wait.
+        HelpRequest.objects.filter(pk__in=MergedRequest.objects.filter(request=locked).values("into_id")).update(
+            awaiting_team=True, last_activity_at=locked.last_activity_at
+        )
         # Held to the hour and chained after the hour ends, never stamped to the second.
         record_requester_act(
             AuditEvent.REQUESTER_MESSAGE_RECEIVED,
@@ -111,7 +115,14 @@ def do_reply(*, actor: User, keyring: Keyring, request: HelpRequest, body: str) 
 
 
 def do_decline(*, actor: User, keyring: Keyring, request: HelpRequest, message: str) -> None:
-    """Decline a request: a kind message and the "not able to help" status, together or not at all."""
+    """Decline a request: a kind message and the "not able to help" status, together or not at all.
+
+    Requests merged into it (refuge/intake/merge.py) are the same person's: each is declined with it.
+    """
     with transaction.atomic():
-        do_reply(actor=actor, keyring=keyring, request=request, body=message)
-        do_set_status(actor=actor, request=request, status=RequesterStatus.DECLINED)
+        merged = HelpRequest.objects.filter(
+            pk__in=MergedRequest.objects.filter(into=request).values("request_id")
+        ).exclude(status__in=[RequesterStatus.ACCEPTED, RequesterStatus.DECLINED])
+        for one in [request, *merged.select_related("key")]:
+            do_reply(actor=actor, keyring=keyring, request=one, body=message)
+            do_set_status(actor=actor, request=one, status=RequesterStatus.DECLINED)

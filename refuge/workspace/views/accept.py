@@ -23,6 +23,7 @@ from refuge.intake.models import HelpRequest, RequesterStatus, Urgency
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_people import AcceptForm
 from refuge.workspace.submit import submit
+from refuge.workspace.views.inbox import intake_context
 
 
 def _candidates(user: User) -> QuerySet[User]:
@@ -52,7 +53,11 @@ def _accept_form(request: StaffRequest, help_request: HelpRequest) -> AcceptForm
 
 def _render(request: StaffRequest, request_id: uuid.UUID, form: AcceptForm, *, status: int) -> HttpResponse:
     help_request = access_request(request.member, request_id)
-    context = {"help_request": help_request, "form": form, "accepted": help_request.status == RequesterStatus.ACCEPTED}
+    context = intake_context(request.member) | {
+        "help_request": help_request,
+        "form": form,
+        "accepted": help_request.status == RequesterStatus.ACCEPTED,
+    }
     return render(request, "workspace/people/accept.html", context, status=status)
 
 

@@ -90,6 +90,12 @@ def _edited(detail: dict[str, Any], case: Case) -> str:
     return " ".join(parts) or _("The summary or other details were edited.")
 
 
+def _message(detail: dict[str, Any], case: Case) -> str:
+    if _text(detail, "request"):
+        return _("A message was sent to the requester of %(reference)s.") % {"reference": _text(detail, "request")}
+    return _("A message was sent to the requester.")
+
+
 def _who(detail: dict[str, Any], case: Case, text: str) -> str:
     return text % {"member": _text(detail, "member") or _("a former member")}
 
@@ -156,7 +162,10 @@ _SENTENCES: dict[str, Callable[[dict[str, Any], Case], str]] = {
     EventKind.TASK: _task,
     EventKind.TASK_DONE: lambda d, c: _("A task was marked done."),
     EventKind.EXPENSE: _expense,
-    EventKind.MESSAGE: lambda d, c: _("A message was sent to the requester."),
+    EventKind.MESSAGE: _message,
+    EventKind.ATTACHED: lambda d, c: (
+        _("Request %(reference)s was attached to the case.") % {"reference": _text(d, "request")}
+    ),
     EventKind.DOCUMENT: lambda d, c: _("A document was added."),
     EventKind.PLACED: lambda d, c: (
         _("%(pseudonym)s was placed in the shelter %(shelter)s.")

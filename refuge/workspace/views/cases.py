@@ -56,7 +56,7 @@ from refuge.workspace.forms_cases import (
 )
 from refuge.workspace.panels import CaseView, compose_case_panels
 from refuge.workspace.submit import submit
-from refuge.workspace.views.intake import AnswerRow, _answer_rows
+from refuge.workspace.views.intake import AnswerRow, answer_rows
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def render_case(request: StaffRequest, case_id: uuid.UUID, *, status: int = 200,
         flags = {"locked": page.locked, "unreadable": page.unreadable}
         return render(request, "workspace/cases/detail.html", context | flags, status=status)
     # Each section is a panel (views/case_panels.py); the page-wide forms are made here.
-    view = CaseView(request.member, case, page.content, page.conversation)
+    view = CaseView(request.member, case, page.content, page.conversation, page.attached)
     context |= compose_case_panels(view, extra)
     context |= {name: extra.get(name) or make() for name, make in _page_forms().items()}
     context |= extra  # the failed form as typed, and what the act had to say (failed, conflict)
@@ -231,7 +231,7 @@ def summary_shown(value: Any, case: Case) -> Summary:
     """The request's answers as labelled rows, or the team's own text."""
     if isinstance(value, dict):
         if case.request is not None:
-            return Summary(answers=tuple(_answer_rows(value, case.request)))
+            return Summary(answers=tuple(answer_rows(value, case.request)))
         return Summary(text=json.dumps(value, ensure_ascii=False, indent=2))
     return Summary(text=value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 

@@ -1,4 +1,4 @@
-"""The intake inbox: open requests, one request decrypted, replies, status, plant flag, files.
+"""One request of the intake: decrypted, replies, status, decline, plant flag, links, files (the inbox: inbox.py).
 
 Intake members and coordinators only (`access_request` answers 404 to everyone
 else, and for other organisations' ids). The list decrypts nothing; every page
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.functional import Promise
@@ -25,36 +24,34 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
-from refuge.cases.reads import OtherRequest, other_requests
-from refuge.intake.access import access_request, can_read_requests
+from refuge.cases.reads import other_requests
+from refuge.intake.access import access_request
 from refuge.intake.actions.links import do_link_requests, do_unlink_requests, find_request_to_link
 from refuge.intake.actions.messages import do_decline, do_reply
 from refuge.intake.actions.status import do_mark_possible_plant, do_set_status
+from refuge.intake.bulk import decline_message_in
 from refuge.intake.models import HelpRequest, IntakeQuestion
-from refuge.intake.queries import duplicates_of_page, inbox, linked_requests, possible_duplicates
+from refuge.intake.queries import linked_requests, possible_duplicates
 from refuge.intake.reads import (
-    LARGE_GROUP,
-    MAX_GROUPED,
     OpenedFile,
-    open_inbox_groups,
+    RequestPage,
     open_request_file,
     open_request_page,
 )
 from refuge.intake.uploads import REMOVED_LABELS
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
+from refuge.workspace.forms_attach import AttachForm
 from refuge.workspace.forms_intake import (
-    DECLINE_MESSAGE,
     DeclineForm,
-    InboxViewForm,
     LinkForm,
+    MergeForm,
     PlantForm,
     ReplyForm,
     StatusForm,
     UnlinkForm,
 )
 from refuge.workspace.submit import submit
-
-PAGE_SIZE = 50
+from refuge.workspace.views.inbox import intake_context
 
 # The portal's fixed questions, in the order intake reads them.
 FIXED_ANSWERS: list[tuple[str, Promise]] = [
@@ -90,67 +87,6 @@ FILE_TYPES = {
 }
 
 
-# --- the list -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    request: HelpRequest
-    duplicates: list[OtherRequest]
-
-
-def _union(lists: Iterable[list[HelpRequest]]) -> list[HelpRequest]:
-    seen: dict[uuid.UUID, HelpRequest] = {}
-    for requests in lists:
-        for other in requests:
-            seen.setdefault(other.pk, other)
-    return list(seen.values())
-
-
-@dataclass(frozen=True)
-class InboxGroup:
-    rows: list[InboxRow]
-
-    @property
-    def large(self) -> bool:
-        return len(self.rows) >= LARGE_GROUP
-
-
-@staff_view()
-def inbox_view(request: StaffRequest) -> HttpResponse:
-    user = request.member
-    if not can_read_requests(user):
-        raise Http404
-    form = InboxViewForm(request.GET)
-    show = form.chosen()
-    context: dict[str, Any] = {"view_form": form, "show": show, "large_group": LARGE_GROUP}
-    if show == InboxViewForm.LIST:
-        page = Paginator(inbox(user.organisation), PAGE_SIZE).get_page(request.GET.get("page"))
-        context |= {"page": page, "rows": _rows(user, list(page))}
-        return render(request, "workspace/intake/inbox.html", context)
-    # Grouping reads every story it groups: decrypted here, audited, and kept nowhere.
-    grouped = open_inbox_groups(user, request.keyring)
-    groups = [InboxGroup(_rows(user, group)) for group in grouped.groups]
-    if show == InboxViewForm.APART:
-        # Back in inbox order (most urgent, oldest first): what stands apart from the flood.
-        apart = [row for group in groups if not group.large for row in group.rows]
-        context["rows"] = sorted(apart, key=lambda row: grouped.place[row.request.pk])
-        context["hidden"] = sum(len(group.rows) for group in groups if group.large)
-    else:
-        context["groups"] = groups
-    context |= {"left_out": grouped.left_out, "unopened": grouped.unopened, "max_grouped": MAX_GROUPED}
-    return render(request, "workspace/intake/inbox.html", context)
-
-
-def _rows(user: User, requests: list[HelpRequest]) -> list[InboxRow]:
-    # Blind indexes only: finding duplicates decrypts nothing.
-    duplicates = duplicates_of_page(requests)
-    named = {shown.request.pk: shown for shown in other_requests(user, _union(duplicates.values()))}
-    return [
-        InboxRow(help_request, [named[other.pk] for other in duplicates[help_request.pk]]) for help_request in requests
-    ]
-
-
 # --- one request ----------------------------------------------------------------------
 
 
@@ -163,10 +99,10 @@ class AnswerRow:
 
 @staff_view()
 def detail_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
-    return _render_detail(request, request_id)
+    return render_request(request, request_id)
 
 
-def _render_detail(
+def render_request(
     request: StaffRequest, request_id: uuid.UUID, *, status: int = 200, **bound: forms.Form
 ) -> HttpResponse:
     """Decrypt and show one request (audited), with any form that failed validation kept as typed."""
@@ -174,18 +110,17 @@ def _render_detail(
     help_request = page.help_request
     # An accepted request's key went to the case team: the page says where it is (and, to those
     # who may see the case, which), not that the intake key was not shared yet.
-    context: dict[str, Any] = {
+    context: dict[str, Any] = intake_context(request.member) | {
         "help_request": help_request,
         "in_case": other_requests(request.member, [help_request])[0],
     }
     if page.locked or page.unreadable:
         flags = {"locked": page.locked, "unreadable": page.unreadable}
         return render(request, "workspace/intake/detail.html", context | flags, status=status)
-    with translation.override(help_request.language):
-        # The requester reads the decline message: it starts in their language.
-        decline_text = str(DECLINE_MESSAGE)
+    # The requester reads the decline message: it starts in their language.
+    decline_text = decline_message_in(help_request.language)
     context |= {
-        "answers": _answer_rows(page.answers, help_request),
+        "answers": answer_rows(page.answers, help_request),
         "conversation": page.conversation,
         "files": [(shown, _removed_labels(shown.removed)) for shown in page.files],
         "duplicates": other_requests(request.member, possible_duplicates(help_request)),
@@ -196,8 +131,21 @@ def _render_detail(
         "linked": other_requests(request.member, linked_requests(help_request)),
         "link_form": bound.get("link_form") or LinkForm(),
         "unlink_form": bound.get("unlink_form") or UnlinkForm(),
+        "merged": [ShownRequest(other, answer_rows(other.answers, other.help_request)) for other in page.merged],
+        "merged_into": page.merged_into,
+        "merge_form": bound.get("merge_form") or MergeForm(),
+        "unmerge_form": bound.get("unmerge_form"),
+        "attach_form": bound.get("attach_form") or AttachForm(),
     }
     return render(request, "workspace/intake/detail.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class ShownRequest:
+    """A request shown inside another's page (merged into it, or attached to a case), with its answers as rows."""
+
+    page: RequestPage
+    answer_rows: list[AnswerRow]
 
 
 def request_page(request: StaffRequest, refusal: Refusal, request_id: uuid.UUID, **_rest: Any) -> HttpResponse:
@@ -205,10 +153,10 @@ def request_page(request: StaffRequest, refusal: Refusal, request_id: uuid.UUID,
     if refusal.code not in {LOCKED, UNREADABLE}:
         messages.error(request, refusal.message)
     # Nothing was written; the page says why (no intake key yet, or altered data).
-    return _render_detail(request, request_id, status=refusal.status)
+    return render_request(request, request_id, status=refusal.status)
 
 
-def _answer_rows(answers: dict[str, Any], help_request: HelpRequest) -> list[AnswerRow]:
+def answer_rows(answers: dict[str, Any], help_request: HelpRequest) -> list[AnswerRow]:
     """Every fixed answer (blank ones too), then the organisation's own questions, then anything unknown."""
     rows = [_row(str(label), _named(key, answers.get(key))) for key, label in FIXED_ANSWERS]
     custom = answers.get(CUSTOM_ANSWERS)
@@ -284,13 +232,13 @@ def _removed_labels(codes: list[str]) -> list[str]:
 Act = Callable[[User, HelpRequest, dict[str, Any]], None]
 
 
-def _act(
+def act_on_request(
     request: StaffRequest, request_id: uuid.UUID, form: forms.Form, form_name: str, act: Act, done: str
 ) -> HttpResponse:
     """Validate one form of the request page, run its action, or show the page again with the errors."""
     help_request = access_request(request.member, request_id)
     if submit(form, lambda data: act(request.member, help_request, data)) is None:
-        return _render_detail(request, help_request.pk, status=400, **{form_name: form})
+        return render_request(request, help_request.pk, status=400, **{form_name: form})
     messages.success(request, done)
     return redirect("workspace:intake_request", help_request.pk)
 
@@ -302,7 +250,7 @@ def reply_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
         do_reply(actor=user, keyring=request.keyring, request=help_request, body=data["body"])
 
     done = _("Your reply is sent. The requester reads it the next time they open their request.")
-    return _act(request, request_id, ReplyForm(request.POST), "reply_form", act, done)
+    return act_on_request(request, request_id, ReplyForm(request.POST), "reply_form", act, done)
 
 
 @require_POST
@@ -312,7 +260,7 @@ def status_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
         do_set_status(actor=user, request=help_request, status=data["status"])
 
     done = _("The status the requester sees is changed.")
-    return _act(request, request_id, StatusForm(request.POST), "status_form", act, done)
+    return act_on_request(request, request_id, StatusForm(request.POST), "status_form", act, done)
 
 
 @require_POST
@@ -322,7 +270,7 @@ def decline_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
         do_decline(actor=user, keyring=request.keyring, request=help_request, message=data["message"])
 
     done = _("The request is declined and your message is sent. It has left the list of open requests.")
-    return _act(request, request_id, DeclineForm(request.POST), "decline_form", act, done)
+    return act_on_request(request, request_id, DeclineForm(request.POST), "decline_form", act, done)
 
 
 @require_POST
@@ -338,7 +286,7 @@ def plant_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
         done = _("The request is marked as possibly coming from someone posing as a requester.")
     else:
         done = _("The request is no longer marked as a possible plant.")
-    return _act(request, request_id, form, "plant_form", act, done)
+    return act_on_request(request, request_id, form, "plant_form", act, done)
 
 
 @require_POST
@@ -349,7 +297,7 @@ def link_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
         do_link_requests(actor=user, request=help_request, other=other)
 
     done = _("The two requests are linked. The link shows on both; nothing was copied between them.")
-    return _act(request, request_id, LinkForm(request.POST), "link_form", act, done)
+    return act_on_request(request, request_id, LinkForm(request.POST), "link_form", act, done)
 
 
 @require_POST
@@ -362,7 +310,7 @@ def unlink_view(request: StaffRequest, request_id: uuid.UUID) -> HttpResponse:
         do_unlink_requests(actor=user, request=help_request, other=other)
 
     done = _("The link between the two requests is removed.")
-    return _act(request, request_id, form, "unlink_form", act, done)
+    return act_on_request(request, request_id, form, "unlink_form", act, done)
 
 
 # --- files --------------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""Issue #15: `refuge backup` of many stored files in bounded memory, against `tar | zstd` of the same data.
+
+An installation (production settings, SQLite, its own data directory) gets the demo
+organisation and REFUGE_BENCH_BACKUP_MB of 10 MiB case documents (bench/_backup_child.py).
+Then, each command in its own process, its peak resident memory read from the kernel
+(wait4's ru_maxrss) and its wall time:
+
+- `refuge backup --output FILE` (the snapshot, the manifest, the encryption);
+- `refuge backup --verify FILE --key-file KEY` (decrypting and checking every hash);
+- `refuge restore FILE --key-file KEY` into a new installation with the same secrets
+  (all of it in one transaction, then read back against the manifest);
+- the baseline: `tar -cf - refuge.sqlite3 | zstd -3 -T0` of the same database file.
+
+DESIGN.md §7 asks for 10 GB; the default here is 2 GB, because the benchmark machine is
+shared and a run writes about four times the size to disk. The 10 GB run is
+`REFUGE_BENCH_BACKUP_MB=10240 .venv/bin/python bench/run.py backup`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import _machine
+from bench._results import BenchOptions, BenchResult, Check, Row, Table
+
+NAME = "backup"
+TITLE = "Backup of stored files: memory and throughput against tar | zstd"
+TARGET = "Peak memory of `refuge backup` (and of verify and restore) < 300 MiB, whatever the size; throughput reported against `tar | zstd -3` of the same database file."
+ROOT = Path(__file__).resolve().parent.parent
+REFUGE = str(Path(sys.executable).parent / "refuge")
+PEAK_LIMIT_MIB = 300.0
+MEGABYTES = int(os.environ.get("REFUGE_BENCH_BACKUP_MB", "2048"))
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFUGE_", "DJANGO_")) and k != "DATABASE_URL"}
+    return {
+        **env,
+        "REFUGE_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "refuge.settings",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run to completion; return (wall seconds, peak resident MiB of the process)."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    errors = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{command} failed:\n{errors}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _baseline(directory: Path, output: Path) -> float:
+    """Wall seconds of `tar -cf - refuge.sqlite3 | zstd -3 -T0 -o output`."""
+    started = time.monotonic()
+    tar = subprocess.Popen(["tar", "-cf", "-", "-C", str(directory), "refuge.sqlite3"], stdout=subprocess.PIPE)
+    zstd = subprocess.run(["zstd", "-3", "-T0", "-q", "-o", str(output)], stdin=tar.stdout, check=True)
+    if tar.stdout:
+        tar.stdout.close()
+    if tar.wait() != 0 or zstd.returncode != 0:
+        raise RuntimeError("the baseline tar | zstd failed")
+    return time.monotonic() - started
+
+
+def run(options: BenchOptions) -> BenchResult:
+    result = BenchResult(NAME, TITLE, TARGET, options.command, environment=_machine.one_line(), date=_machine.now())
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="refuge-bench-backup-") as scratch:
+        root = Path(scratch)
+        old, new = root / "old" / "var", root / "new" / "var"
+        subprocess.run([REFUGE, "demo", "--no-serve"], env=_env(old), check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "bench._backup_child", "fill", str(MEGABYTES)],
+            env=_env(old),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        key = root / "backup.key"
+        subprocess.run([REFUGE, "backup", "--new-key", str(key)], env=_env(old), check=True, capture_output=True)
+        public = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import base64,sys; from refuge.crypto import public_key_of; print(base64.b64encode(public_key_of(base64.b64decode(open({str(key)!r}).read()))).decode())",
+            ],
+            env=_env(old),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        database = old / "refuge.sqlite3"
+        size = database.stat().st_size
+        backup = root / "refuge.backup"
+        backup_wall, backup_peak = _run([REFUGE, "backup", "--output", str(backup), "--to", public], _env(old))
+        verify_wall, verify_peak = _run([REFUGE, "backup", "--verify", str(backup), "--key-file", str(key)], _env(old))
+        baseline_wall = _baseline(old, root / "baseline.tar.zst")
+        baseline_size = (root / "baseline.tar.zst").stat().st_size
+        shutil.copytree(root / "old" / "var-secrets", root / "new" / "var-secrets")
+        subprocess.run([REFUGE, "init"], env=_env(new), check=True, capture_output=True)
+        restore_wall, restore_peak = _run([REFUGE, "restore", str(backup), "--key-file", str(key)], _env(new))
+        backup_size = backup.stat().st_size
+    mib = size / 1024 / 1024
+    rows = [
+        Row.reading("database file (demo data + stored files)", mib, "MiB"),
+        Row.reading("refuge backup: wall time", backup_wall, "s"),
+        Row.reading("refuge backup: throughput", mib / backup_wall, "MiB/s"),
+        Row.reading("refuge backup: peak memory (ru_maxrss)", backup_peak, "MiB"),
+        Row.reading("backup file size", backup_size / 1024 / 1024, "MiB"),
+        Row.reading("refuge backup --verify: wall time", verify_wall, "s"),
+        Row.reading("refuge backup --verify: peak memory", verify_peak, "MiB"),
+        Row.reading("refuge restore (new SQLite installation): wall time", restore_wall, "s"),
+        Row.reading("refuge restore: peak memory", restore_peak, "MiB"),
+        Row.reading("baseline tar | zstd -3 -T0: wall time", baseline_wall, "s"),
+        Row.reading("baseline tar | zstd -3 -T0: throughput", mib / baseline_wall, "MiB/s"),
+        Row.reading("baseline archive size", baseline_size / 1024 / 1024, "MiB"),
+        Row.reading("refuge backup time ÷ baseline time", backup_wall / baseline_wall, "×"),
+    ]
+    result.tables.append(Table(f"{MEGABYTES:,} MiB of stored files on SQLite, each command in its own process", rows))
+    peak = max(backup_peak, verify_peak, restore_peak)
+    result.checks = [
+        Check(
+            f"peak memory of backup, verify and restore < {PEAK_LIMIT_MIB:.0f} MiB",
+            f"backup {backup_peak:.0f} MiB, verify {verify_peak:.0f} MiB, restore {restore_peak:.0f} MiB",
+            peak < PEAK_LIMIT_MIB,
+        )
+    ]
+    result.notes += [
+        f"Size: {MEGABYTES:,} MiB, not DESIGN.md's 10 GB: the machine is shared with other work today and a run writes "
+        "about four times the size to disk. `REFUGE_BENCH_BACKUP_MB=10240 .venv/bin/python bench/run.py backup` runs the 10 GB case.",
+        "Memory does not grow with the size: rows are read, encrypted and written a few MiB at a time "
+        "(refuge/ops/backup/tables.py); the largest single row (a 10 MiB file) bounds it.",
+        "The baseline is neither consistent while the server writes nor encrypted; the stored files are ciphertext, so zstd "
+        "cannot shrink them and the two files are about the same size.",
+    ]
+    result.seconds = time.monotonic() - started
+    return result

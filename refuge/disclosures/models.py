@@ -1,0 +1,100 @@
+"""Partners and the packets disclosed to them.
+
+In 2017 names given to an authority reached the persecutors (DESIGN.md §1): every disclosure
+is deliberate, consented, minimal, encrypted to its partner, expiring and accounted for.
+In clear: what the registers list and the gates check (a partner's code name and how packets
+reach it; a packet's state, dates and counts). Everything said about a partner and everything
+a packet holds is encrypted (docs/threat-model.md, "Disclosures").
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from refuge.keyring.registry import register_encrypted
+
+
+class Delivery(models.TextChoices):
+    AGE_KEY = "age", _("Encrypted to the partner's age public key")
+    PASSWORD = "password", _("Password-protected download, the password given separately")
+
+
+class PartnerKind(models.TextChoices):
+    EMBASSY = "embassy", _("Embassy or consulate")
+    UNHCR = "unhcr", _("UNHCR or a resettlement programme")
+    NGO = "ngo", _("Receiving organisation")
+    LAWYER = "lawyer", _("Lawyer")
+    REFUGE = "refuge", _("Another Refuge installation")
+    OTHER = "other", _("Other")
+
+
+@register_encrypted(key_field="key", columns=("details", "recipient"))
+class Partner(models.Model):
+    """An organisation or person packets go to. Its key: the organisation's coordinators and recovery."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    # A code name the organisation chooses ("Receiving NGO Toronto"), shown to caseworkers who pick it.
+    code_name = models.CharField(max_length=40)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    details = models.BinaryField()  # JSON: name, kind, country, contact notes
+    recipient = models.BinaryField()  # the age public key (empty text for password delivery)
+    active = models.BooleanField(default=True)
+    created_on = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["code_name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "code_name"], name="partner_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code_name
+
+
+class ConsentWay(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PORTAL = "portal", _("By message through the portal")
+    PHONE = "phone", _("By phone")
+
+
+@register_encrypted(key_field="key", columns=("content", "consent"))
+class Packet(models.Model):
+    """One disclosure: prepared from a case, consented, approved by another member, produced once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="packets")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="packets")
+    # The packet's own key: the case's team, the coordinators (who approve) and recovery. The selected
+    # fields are copied under it when the packet is prepared, so approving needs no case key.
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    content = models.BinaryField()  # JSON: purpose, people and the chosen fields, as the partner gets them
+    consent = models.BinaryField(default=b"")  # JSON: who, when, how, for what; empty until recorded
+    consent_recorded = models.BooleanField(default=False)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_on = models.DateField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_on = models.DateField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    download_limit = models.PositiveSmallIntegerField(default=0)
+    downloads = models.PositiveSmallIntegerField(default=0)
+    opened_on = models.DateField(null=True, blank=True)
+    revoked_on = models.DateField(null=True, blank=True)
+    # SHA-256 of the download link's random token: the link itself is shown once and never stored.
+    token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The age file as the partner downloads it: encrypted to the partner, opened by nobody here.
+    produced = models.BinaryField(default=b"")
+
+    class Meta:
+        ordering = ["-prepared_on", "id"]
+        indexes = [models.Index(fields=["organisation", "prepared_on"])]
+
+    def __str__(self) -> str:
+        return f"packet {self.pk}"

@@ -1,0 +1,318 @@
+"""Every write to a disclosure packet: prepare, record consent, approve (and produce), revoke, download.
+
+The gates (issue #14): nothing is produced without recorded consent and the approval of a
+coordinator who did not prepare it; a produced packet is encrypted to its partner (age), expires,
+can be downloaded a limited number of times (a conditional UPDATE, so the limit holds under
+concurrent requests) and can be revoked until it is first opened. Each step is audited by ids only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from refuge.accounts.models import Role, User
+from refuge.audit.actions import record
+from refuge.cases.access import holds_key, is_team_member
+from refuge.cases.compartments import FIELDS
+from refuge.cases.models import Case, Compartment, CompartmentKind, Person
+from refuge.cases.queries import read_compartment
+from refuge.core.errors import UserError
+from refuge.crypto import encrypt_for_age_recipient, encrypt_with_passphrase, new_packet_passphrase, sha256_hex
+from refuge.disclosures.access import can_approve_packets
+from refuge.disclosures.archive import packet_archive
+from refuge.disclosures.audit_events import DisclosureEvent
+from refuge.disclosures.models import ConsentWay, Delivery, Packet, Partner
+from refuge.disclosures.reads import read_packet_content, read_partner
+from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.keyring import Keyring
+from refuge.keyring.models import Purpose
+from refuge.keyring.records import encrypt_column
+
+MAX_PURPOSE_CHARS = 1_000
+MAX_CONSENT_TEXT_CHARS = 1_000
+MAX_SELECTED = 200
+MAX_EXPIRY_DAYS = 30
+MAX_DOWNLOADS = 5
+MAX_TOKEN_CHARS = 100
+
+
+def selection_key(person: Person, kind: str, field: str) -> str:
+    """How one field of one person is named in a packet's checklist."""
+    return f"{person.pk}:{kind}:{field}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CompartmentChoices:
+    kind: str
+    label: str
+    choices: list[Choice]
+
+
+@dataclass(frozen=True)
+class PersonChoices:
+    person: Person
+    compartments: list[CompartmentChoices]  # the compartments the member holds, with their fields
+
+
+def checklist(member: User, case: Case) -> list[PersonChoices]:
+    """What a team member may put in a packet: the fields of each compartment they hold (nothing decrypted)."""
+    rows: list[PersonChoices] = []
+    for person in Person.objects.filter(case=case).order_by("added_on", "pseudonym"):
+        compartments: list[CompartmentChoices] = []
+        for compartment in Compartment.objects.filter(person=person).select_related("key").order_by("kind"):
+            fields = FIELDS.get(compartment.kind, ())
+            if fields and holds_key(member, compartment.key):
+                choices = [Choice(selection_key(person, compartment.kind, f.name), str(f.label)) for f in fields]
+                label = str(CompartmentKind(compartment.kind).label)
+                compartments.append(CompartmentChoices(compartment.kind, label, choices))
+        rows.append(PersonChoices(person, compartments))
+    return rows
+
+
+def _text(value: str, limit: int, field: str, required: Any) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise UserError("required", required, field=field)
+    if len(text) > limit:
+        raise UserError(
+            "too_long", _("This is too long: at most %(count)d characters.") % {"count": limit}, field=field
+        )
+    return text
+
+
+def _selected_fields(member: User, keyring: Keyring, case: Case, selection: list[str]) -> list[dict[str, Any]]:
+    """The chosen fields, decrypted, grouped by person in the case's order; UserError for a bad choice."""
+    if not selection:
+        raise UserError("nothing_chosen", _("Choose at least one field to disclose."), field="chosen")
+    if len(selection) > MAX_SELECTED:
+        raise UserError("too_many", _("Choose at most 200 fields."), field="chosen")
+    offered = {c.key for row in checklist(member, case) for group in row.compartments for c in group.choices}
+    if any(key not in offered for key in selection):
+        raise UserError("bad_choice", _("One of the chosen fields is not on this case."), field="chosen")
+    chosen = set(selection)
+    people: list[dict[str, Any]] = []
+    with translation.override("en"):  # the partner's copy is in English (docs/disclosures.md)
+        for number, row in enumerate(checklist(member, case), start=1):
+            items: list[dict[str, Any]] = []
+            for group in row.compartments:
+                kind = group.kind
+                if not any(c.key in chosen for c in group.choices):
+                    continue
+                compartment = Compartment.objects.select_related("key").get(person=row.person, kind=kind)
+                content = read_compartment(compartment, keyring)
+                for field in FIELDS[kind]:
+                    value = str(content.get(field.name, "")).strip()
+                    if selection_key(row.person, kind, field.name) in chosen and value:
+                        items.append({"name": f"{kind}.{field.name}", "label": str(field.label), "value": value})
+            if items:
+                people.append({"label": f"Person {number}", "fields": items})
+    if not people:
+        raise UserError(
+            "all_empty", _("The chosen fields are all empty: there is nothing to disclose."), field="chosen"
+        )
+    return people
+
+
+def _holders(case: Case) -> list[User]:
+    """The case's team (who record consent and revoke) and the organisation's coordinators (who approve)."""
+    people = User.objects.filter(organisation_id=case.organisation_id, is_active=True)
+    chosen = people.filter(role=Role.COORDINATOR) | people.filter(case_teams__case=case)
+    return [user for user in chosen.distinct() if len(bytes(user.public_key)) == 32]
+
+
+def do_prepare_packet(
+    *, actor: User, keyring: Keyring, case: Case, partner: Partner, purpose: str, selection: list[str]
+) -> Packet:
+    """Copy the chosen fields of a case into a new packet for a partner, under the packet's own key.
+
+    The key is wrapped for the case's team, the organisation's coordinators (one of whom approves)
+    and recovery; the case's other keys are not shared."""
+    if not is_team_member(actor, case):
+        raise UserError("not_allowed", _("Only the case's team prepares its disclosures."))
+    if partner.organisation_id != actor.organisation_id or not partner.active:
+        raise UserError("bad_partner", _("Choose one of your organisation's partners."), field="partner")
+    purpose = _text(purpose, MAX_PURPOSE_CHARS, "purpose", _("Say what the partner needs this for."))
+    people = _selected_fields(actor, keyring, case, selection)
+    today = timezone.localdate()
+    with transaction.atomic():
+        key, secret = do_create_key(
+            actor=actor,
+            organisation=actor.organisation,
+            purpose=Purpose.RECORD,
+            label="packet",
+            members=_holders(case),
+        )
+        packet = Packet(
+            organisation=actor.organisation, case=case, partner=partner, key=key, prepared_by=actor, prepared_on=today
+        )
+        content = {
+            "packet": str(packet.pk),
+            "from": actor.organisation.name,
+            "purpose": purpose,
+            "prepared_on": today.isoformat(),
+            "people": people,
+        }
+        encrypt_column(packet, "content", json.dumps(content, ensure_ascii=False), secret, key)
+        packet.save(force_insert=True)
+        _audit(DisclosureEvent.PACKET_PREPARED, actor, packet)
+    return packet
+
+
+def do_record_consent(
+    *, actor: User, keyring: Keyring, packet: Packet, who: str, given_on: datetime.date, way: str, purpose: str
+) -> None:
+    """Record the person's consent to this packet: who, when, how and for what (before approval)."""
+    if not is_team_member(actor, packet.case) and not can_approve_packets(actor):
+        raise UserError("not_allowed", _("Only the case's team records consent."))
+    who = _text(who, MAX_CONSENT_TEXT_CHARS, "who", _("Say who consented."))
+    purpose = _text(purpose, MAX_CONSENT_TEXT_CHARS, "consent_purpose", _("Say what they consented to."))
+    if way not in ConsentWay.values:
+        raise UserError("bad_way", _("Choose how they consented."), field="way")
+    if given_on > timezone.localdate():
+        raise UserError("future", _("Consent cannot be given in the future."), field="given_on")
+    with transaction.atomic():
+        locked = Packet.objects.select_for_update().select_related("key").get(pk=packet.pk)
+        if locked.approved_by_id is not None or locked.revoked_on is not None:
+            raise UserError("closed", _("This packet is already approved or revoked: consent cannot change now."))
+        consent = {
+            "who": who,
+            "given_on": given_on.isoformat(),
+            "way": way,
+            "purpose": purpose,
+            "recorded_by": str(actor.pk),
+        }
+        encrypt_column(
+            locked, "consent", json.dumps(consent, ensure_ascii=False), keyring.secret_for(locked.key), locked.key
+        )
+        locked.consent_recorded = True
+        locked.save(update_fields=["consent", "consent_recorded"])
+        _audit(DisclosureEvent.CONSENT_RECORDED, actor, locked)
+    packet.consent_recorded = True
+
+
+@dataclass(frozen=True)
+class Produced:
+    """What the approving coordinator is shown once: the link's token and, for a password delivery, the password."""
+
+    packet: Packet
+    token: str
+    passphrase: str | None
+
+
+def do_approve_packet(
+    *, actor: User, keyring: Keyring, packet: Packet, expires_in_days: int, download_limit: int
+) -> Produced:
+    """Approve a consented packet prepared by someone else, and produce it encrypted to its partner."""
+    if not can_approve_packets(actor) or packet.organisation_id != actor.organisation_id:
+        raise UserError("not_allowed", _("Only a coordinator approves a disclosure."))
+    if packet.prepared_by_id == actor.pk:
+        raise UserError("same_member", _("A disclosure is approved by another member than the one who prepared it."))
+    if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise UserError("bad_expiry", _("A packet expires after 1 to 30 days."), field="expires_in_days")
+    if not 1 <= download_limit <= MAX_DOWNLOADS:
+        raise UserError("bad_limit", _("A packet can be downloaded 1 to 5 times."), field="download_limit")
+    _check_open_for_approval(packet)  # before the work of producing; checked again under the row lock
+    content = read_packet_content(packet, keyring)
+    partner = read_partner(packet.partner, keyring)
+    archive = packet_archive(content)
+    passphrase: str | None = None
+    if packet.partner.delivery == Delivery.AGE_KEY:
+        produced = encrypt_for_age_recipient(archive, partner.recipient)
+    else:
+        passphrase = new_packet_passphrase()
+        produced = encrypt_with_passphrase(archive, passphrase)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = Packet.objects.select_for_update().get(pk=packet.pk)
+        _check_open_for_approval(locked)
+        locked.approved_by, locked.approved_on = actor, timezone.localdate()
+        locked.expires_at = timezone.now() + datetime.timedelta(days=expires_in_days)
+        locked.download_limit, locked.token_digest, locked.produced = download_limit, token_digest(token), produced
+        locked.save(
+            update_fields=["approved_by", "approved_on", "expires_at", "download_limit", "token_digest", "produced"]
+        )
+        _audit(DisclosureEvent.PACKET_APPROVED, actor, locked)
+    return Produced(locked, token, passphrase)
+
+
+def _check_open_for_approval(packet: Packet) -> None:
+    if not packet.consent_recorded:
+        raise UserError("no_consent", _("Record the person's consent before this packet is approved."))
+    if packet.approved_by_id is not None or packet.revoked_on is not None:
+        raise UserError("closed", _("This packet is already approved or revoked."))
+
+
+def token_digest(token: str) -> str:
+    return sha256_hex(token.encode("ascii", "replace"))
+
+
+def do_revoke_packet(*, actor: User, packet: Packet) -> None:
+    """Revoke a packet before anyone has opened it; its encrypted file is deleted."""
+    if not is_team_member(actor, packet.case) and not can_approve_packets(actor):
+        raise UserError("not_allowed", _("Only the case's team or a coordinator revokes a disclosure."))
+    with transaction.atomic():
+        changed = Packet.objects.filter(pk=packet.pk, downloads=0, revoked_on__isnull=True).update(
+            revoked_on=timezone.localdate(), produced=b"", token_digest=None
+        )
+        if not changed:
+            raise UserError("opened", _("This packet was already downloaded or revoked: it cannot be revoked now."))
+        _audit(DisclosureEvent.PACKET_REVOKED, actor, packet)
+
+
+def _downloadable(token: str) -> QuerySet[Packet]:
+    return Packet.objects.filter(
+        token_digest=token_digest(token),
+        approved_by__isnull=False,
+        revoked_on__isnull=True,
+        expires_at__gt=timezone.now(),
+        downloads__lt=F("download_limit"),
+    )
+
+
+def packet_available(token: str) -> bool:
+    """Whether a download link would give its packet now (nothing written, nothing counted)."""
+    return bool(token) and len(token) <= MAX_TOKEN_CHARS and _downloadable(token).exists()
+
+
+def do_take_download(*, token: str) -> bytes | None:
+    """The packet's file if its link is valid, not expired, not revoked and not used up; else None.
+
+    One conditional UPDATE decides: two requests racing for the last download cannot both win."""
+    if not packet_available(token):
+        return None  # refused without a write: a wrong link sends no UPDATE at all
+    digest = token_digest(token)
+    with transaction.atomic():
+        taken = _downloadable(token).update(
+            downloads=F("downloads") + 1, opened_on=Coalesce(F("opened_on"), timezone.localdate())
+        )
+        if not taken:
+            return None
+        packet = Packet.objects.get(token_digest=digest)
+        record(
+            DisclosureEvent.PACKET_DOWNLOADED,
+            actor_id=None,
+            organisation_id=packet.organisation_id,
+            object_type="packet",
+            object_id=packet.pk,
+        )
+        return bytes(packet.produced)
+
+
+def _audit(event: DisclosureEvent, actor: User, packet: Packet) -> None:
+    record(event, actor_id=actor.pk, organisation_id=actor.organisation_id, object_type="packet", object_id=packet.pk)

@@ -1,0 +1,158 @@
+"""Every retention write: setting a rule, holding and releasing a record, and shredding what is due."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from refuge.accounts.models import Organisation, User
+from refuge.audit.actions import record
+from refuge.cases.models import Case, CaseDocument, Stage
+from refuge.core.errors import UserError
+from refuge.intake.models import HelpRequest
+from refuge.retention.audit_events import OperationsEvent
+from refuge.retention.models import LegalHold, RetentionRule, Subject
+from refuge.retention.queries import DueItem, due_items
+from refuge.retention.shred import shred_rows
+
+# Ten years: a longer rule is a typo, not a policy.
+MAX_DAYS = 3653
+
+
+def _actor_id(actor: User | None, organisation: Organisation) -> uuid.UUID | None:
+    if actor is not None and actor.organisation_id != organisation.id:
+        raise ValueError("the actor is not a member of this organisation")
+    return actor.id if actor is not None else None
+
+
+def do_set_rule(*, actor: User | None, organisation: Organisation, subject: str, days: int | None) -> None:
+    """Keep `subject` records for `days` days (None: no rule, kept until deleted by hand)."""
+    if subject not in Subject.values:
+        raise UserError("retention_subject", _("There is no such kind of record."))
+    if days is not None and not 0 <= days <= MAX_DAYS:
+        raise UserError("retention_days", _("Choose between 0 and 3653 days (ten years)."))
+    with transaction.atomic():
+        if days is None:
+            RetentionRule.objects.filter(organisation=organisation, subject=subject).delete()
+        else:
+            RetentionRule.objects.update_or_create(organisation=organisation, subject=subject, defaults={"days": days})
+        # Which subject changed is in the rule's row; the entry says only that a rule changed.
+        record(
+            OperationsEvent.RULE_SET,
+            actor_id=_actor_id(actor, organisation),
+            organisation_id=organisation.id,
+            object_type="organisation",
+            object_id=organisation.id,
+        )
+
+
+def do_set_legal_hold(*, actor: User | None, record_: Case | HelpRequest, today: datetime.date) -> None:
+    """Exempt a case or request from every rule until the hold is lifted."""
+    organisation = record_.organisation
+    is_case = isinstance(record_, Case)
+    with transaction.atomic():
+        LegalHold.objects.get_or_create(
+            organisation=organisation,
+            case=record_ if is_case else None,
+            request=None if is_case else record_,
+            defaults={"held_since": today},
+        )
+        record(
+            OperationsEvent.LEGAL_HOLD_SET,
+            actor_id=_actor_id(actor, organisation),
+            organisation_id=organisation.id,
+            object_type="case" if is_case else "request",
+            object_id=record_.pk,
+        )
+
+
+def do_lift_legal_hold(*, actor: User | None, record_: Case | HelpRequest) -> None:
+    """End a legal hold: the rules apply to the record again at the job's next run."""
+    organisation = record_.organisation
+    is_case = isinstance(record_, Case)
+    with transaction.atomic():
+        LegalHold.objects.filter(**({"case": record_} if is_case else {"request": record_})).delete()
+        record(
+            OperationsEvent.LEGAL_HOLD_LIFTED,
+            actor_id=_actor_id(actor, organisation),
+            organisation_id=organisation.id,
+            object_type="case" if is_case else "request",
+            object_id=record_.pk,
+        )
+
+
+@dataclass
+class ShredReport:
+    by_subject: Counter[str] = field(default_factory=Counter)
+    keys: int = 0
+
+    def summary(self) -> str:
+        """Counts only: it is stored in clear as the job's result."""
+        parts = [f"{count} {subject}" for subject, count in sorted(self.by_subject.items())]
+        return f"shredded {', '.join(parts) or 'nothing'}; {self.keys} keys destroyed"
+
+
+_MODELS = {"case": Case, "request": HelpRequest, "document": CaseDocument}
+
+
+def _locked_if_still_due(item: DueItem) -> Case | HelpRequest | CaseDocument | None:
+    """The record, if nothing changed since the list was read: no hold set since, not reopened, not linked to a case."""
+    held_cases = LegalHold.objects.filter(case__isnull=False).values_list("case_id", flat=True)
+    ended = (Stage.CLOSED, Stage.DECLINED)
+    if item.kind == "case":
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .filter(pk=item.id, stage__in=ended)
+            .exclude(id__in=held_cases)
+            .first()
+        )
+    if item.kind == "document":
+        documents = CaseDocument.objects.select_for_update(of=("self",)).filter(pk=item.id, case__stage__in=ended)
+        return documents.exclude(case_id__in=held_cases).first()
+    held_requests = LegalHold.objects.filter(request__isnull=False).values_list("request_id", flat=True)
+    requests = HelpRequest.objects.select_for_update(of=("self",)).filter(pk=item.id, case__isnull=True)
+    return requests.exclude(id__in=held_requests).first()
+
+
+def _shred_one(organisation: Organisation, item: DueItem) -> int | None:
+    """One record in its own transaction; None if it is no longer due."""
+    with transaction.atomic():
+        row = _locked_if_still_due(item)
+        if row is None:
+            return None
+        records: list[Case | HelpRequest | CaseDocument] = [row]
+        if isinstance(row, Case) and row.request_id is not None:
+            # The request the case was opened from holds the requester's own words and files.
+            records.append(HelpRequest.objects.select_for_update().get(pk=row.request_id))
+        keys = shred_rows(list(records))
+        # No content, no reference: the id of a record that no longer exists.
+        record(
+            OperationsEvent.SHREDDED,
+            actor_id=None,
+            organisation_id=organisation.id,
+            object_type=item.kind,
+            object_id=item.id,
+        )
+        return keys
+
+
+def shred_due(*, today: datetime.date) -> ShredReport:
+    """Crypto-shred every record due under its organisation's rules, except those on legal hold."""
+    report = ShredReport()
+    for organisation in Organisation.objects.order_by("created_on", "id"):
+        for item in due_items(organisation, today=today):
+            keys = _shred_one(organisation, item)
+            if keys is not None:
+                report.by_subject[item.subject] += 1
+                report.keys += keys
+    if report.by_subject and connection.vendor == "sqlite":
+        # secure_delete has zeroed the freed pages in the database file; the write-ahead
+        # log still holds the pages as they were before, until it is checkpointed and reset.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return report

@@ -1,0 +1,112 @@
+"""What the retention rules make due: now (for the daily job) or within the next days (for the coordinator)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from refuge.accounts.models import Organisation
+from refuge.cases.models import Case, CaseDocument, Stage
+from refuge.intake.models import HelpRequest, RequesterStatus
+from refuge.retention.models import LegalHold, RetentionRule, Subject
+
+# What a coordinator is shown ahead of the job (issue #15: "the next 30 days").
+PLAN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One record a rule makes due: never its content, only what names it to staff."""
+
+    subject: str
+    kind: str  # "case", "request" or "document"
+    id: uuid.UUID
+    reference: str  # the case's or request's staff reference ("" for a document: see case_reference)
+    case_reference: str
+    due_on: datetime.date
+
+
+def rules_of(organisation: Organisation) -> dict[str, int]:
+    """{subject: days} of the organisation's rules."""
+    return dict(RetentionRule.objects.filter(organisation=organisation).values_list("subject", "days"))
+
+
+def _held_cases(organisation: Organisation) -> QuerySet[LegalHold, uuid.UUID | None]:
+    return LegalHold.objects.filter(organisation=organisation, case__isnull=False).values_list("case_id", flat=True)
+
+
+def _held_requests(organisation: Organisation) -> QuerySet[LegalHold, uuid.UUID | None]:
+    return LegalHold.objects.filter(organisation=organisation, request__isnull=False).values_list(
+        "request_id", flat=True
+    )
+
+
+def _cases(organisation: Organisation, stage: str, ended_field: str, cutoff: datetime.date) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(organisation=organisation, stage=stage, **{f"{ended_field}__lte": cutoff})
+        .exclude(id__in=_held_cases(organisation))
+        .order_by(ended_field, "reference")
+    )
+
+
+def _free_requests(organisation: Organisation, cutoff: datetime.date) -> QuerySet[HelpRequest]:
+    """Requests that never became a case, untouched since before cutoff, not held."""
+    # A request's case keeps it (SET_NULL would leave the case without its request's messages).
+    end_of_cutoff = datetime.datetime.combine(cutoff + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC)
+    return (
+        HelpRequest.objects.filter(organisation=organisation, case__isnull=True, last_activity_at__lt=end_of_cutoff)
+        .exclude(id__in=_held_requests(organisation))
+        .order_by("last_activity_at", "reference")
+    )
+
+
+def due_items(organisation: Organisation, *, today: datetime.date, within_days: int = 0) -> list[DueItem]:
+    """Every record of the organisation due on or before today + within_days, each once, earliest first."""
+    rules = rules_of(organisation)
+    horizon = today + datetime.timedelta(days=within_days)
+    found: dict[tuple[str, uuid.UUID], DueItem] = {}
+
+    def add(item: DueItem) -> None:
+        # A record due under two rules is shredded at the earlier date.
+        known = found.get((item.kind, item.id))
+        if known is None or item.due_on < known.due_on:
+            found[(item.kind, item.id)] = item
+
+    for subject, stage, field in (
+        (Subject.CLOSED_CASE, Stage.CLOSED, "closed_on"),
+        (Subject.DECLINED_CASE, Stage.DECLINED, "stage_changed_on"),
+    ):
+        if subject in rules:
+            delta = datetime.timedelta(days=rules[subject])
+            for case_id, reference, ended in _cases(organisation, stage, field, horizon - delta).values_list(
+                "id", "reference", field
+            ):
+                add(DueItem(subject, "case", case_id, reference, reference, ended + delta))
+    for subject, only_declined in ((Subject.DECLINED_REQUEST, True), (Subject.UNUSED_RECEIPT, False)):
+        if subject in rules:
+            delta = datetime.timedelta(days=rules[subject])
+            requests = _free_requests(organisation, horizon - delta)
+            if only_declined:
+                requests = requests.filter(status=RequesterStatus.DECLINED)
+            for request_id, reference, last in requests.values_list("id", "reference", "last_activity_at"):
+                add(DueItem(subject, "request", request_id, reference, "", last.date() + delta))
+    if Subject.EVIDENCE in rules:
+        delta = datetime.timedelta(days=rules[Subject.EVIDENCE])
+        cutoff = horizon - delta
+        documents = CaseDocument.objects.filter(case__organisation=organisation).filter(
+            Q(case__stage=Stage.CLOSED, case__closed_on__lte=cutoff)
+            | Q(case__stage=Stage.DECLINED, case__stage_changed_on__lte=cutoff)
+        )
+        for document_id, case_id, reference, case_stage, closed, changed in documents.exclude(
+            case_id__in=_held_cases(organisation)
+        ).values_list("id", "case_id", "case__reference", "case__stage", "case__closed_on", "case__stage_changed_on"):
+            end: datetime.date = closed if case_stage == Stage.CLOSED and closed is not None else changed
+            due = end + delta
+            case_item = found.get(("case", case_id))
+            # A document whose case goes at the same time or sooner goes with it.
+            if case_item is None or case_item.due_on > due:
+                add(DueItem(Subject.EVIDENCE, "document", document_id, "", reference, due))
+    return sorted(found.values(), key=lambda item: (item.due_on, item.kind, item.case_reference, item.reference))

@@ -1,0 +1,123 @@
+"""Forms of partners and disclosure packets: parse and bound input; actions decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from refuge.disclosures.actions import MAX_CODE_NAME_CHARS, MAX_PARTNER_TEXT_CHARS, MAX_RECIPIENT_CHARS
+from refuge.disclosures.models import ConsentWay, Delivery, Partner, PartnerKind
+from refuge.disclosures.packets import (
+    MAX_CONSENT_TEXT_CHARS,
+    MAX_DOWNLOADS,
+    MAX_EXPIRY_DAYS,
+    MAX_PURPOSE_CHARS,
+    PersonChoices,
+)
+from refuge.workspace.forms_people import OneOfField, date_field, text_field, version_field
+
+_EXPIRY = _("A packet expires after 1 to 30 days.")
+_LIMIT = _("A packet can be downloaded 1 to 5 times.")
+
+
+class PartnerForm(forms.Form):
+    code_name = text_field(
+        _("Code name"),
+        MAX_CODE_NAME_CHARS,
+        required=True,
+        error_messages={"required": _("Give the partner a code name.")},
+        help_text=_("In clear, so that caseworkers can choose it: never a person's name."),
+    )
+    name = text_field(
+        _("Name"),
+        MAX_PARTNER_TEXT_CHARS,
+        required=True,
+        error_messages={"required": _("Give the partner's name.")},
+        help_text=_("Encrypted, like everything below: only coordinators read it."),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=PartnerKind.choices)
+    country = text_field(_("Country"), MAX_PARTNER_TEXT_CHARS)
+    delivery = forms.ChoiceField(label=_("How packets reach them"), choices=Delivery.choices)
+    recipient = text_field(
+        _("age public key"),
+        MAX_RECIPIENT_CHARS,
+        help_text=_("For delivery by key: the age1… line the partner sent you (docs/disclosures.md)."),
+    )
+    contact_notes = text_field(_("Contact notes"), MAX_PARTNER_TEXT_CHARS, rows=4)
+
+
+class PartnerEditForm(PartnerForm):
+    active = forms.BooleanField(label=_("Packets may be prepared for this partner"), required=False)
+    version = version_field()
+
+
+class PartnerChoiceField(OneOfField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.code_name)
+
+
+class PacketForm(forms.Form):
+    partner = PartnerChoiceField(
+        label=_("Partner"),
+        queryset=Partner.objects.none(),
+        error_messages={"required": _("Choose a partner."), "invalid_choice": _("Choose a partner.")},
+    )
+    purpose = text_field(
+        _("Purpose"),
+        MAX_PURPOSE_CHARS,
+        required=True,
+        rows=3,
+        error_messages={"required": _("Say what the partner needs this for.")},
+    )
+    chosen = forms.MultipleChoiceField(
+        label=_("What goes in the packet"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("One of the chosen fields is not on this case.")},
+    )
+
+    def __init__(self, *args: Any, partners: QuerySet[Partner], checklist: list[PersonChoices], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
+        self.checklist = checklist
+        self.fields["chosen"].choices = [  # type: ignore[attr-defined]
+            (choice.key, choice.label) for row in checklist for group in row.compartments for choice in group.choices
+        ]
+
+
+class ConsentForm(forms.Form):
+    who = text_field(
+        _("Who consented"),
+        MAX_CONSENT_TEXT_CHARS,
+        required=True,
+        error_messages={"required": _("Say who consented.")},
+    )
+    given_on = date_field(_("When"))
+    way = forms.ChoiceField(label=_("How"), choices=ConsentWay.choices)
+    consent_purpose = text_field(
+        _("For what purpose"),
+        MAX_CONSENT_TEXT_CHARS,
+        required=True,
+        rows=2,
+        error_messages={"required": _("Say what they consented to.")},
+    )
+
+
+class ApproveForm(forms.Form):
+    expires_in_days = forms.IntegerField(
+        label=_("Expires after (days)"),
+        min_value=1,
+        max_value=MAX_EXPIRY_DAYS,
+        initial=7,
+        error_messages=dict.fromkeys(("required", "invalid", "min_value", "max_value"), _EXPIRY),
+    )
+    download_limit = forms.IntegerField(
+        label=_("Downloads allowed"),
+        min_value=1,
+        max_value=MAX_DOWNLOADS,
+        initial=1,
+        error_messages=dict.fromkeys(("required", "invalid", "min_value", "max_value"), _LIMIT),
+    )

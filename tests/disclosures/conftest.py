@@ -1,0 +1,1 @@
+from tests.personas import client_for, world  # noqa: F401
