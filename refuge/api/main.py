@@ -20,7 +20,7 @@ from ninja.parser import Parser
 
 from refuge.api import errors
 from refuge.api.auth import TokenAuth
-from refuge.api.views import cases, exports, referrals, tasks
+from refuge.api.views import applications, cases, exports, referrals, tasks
 
 # A referral's longest texts, escaped as JSON (\uXXXX is six bytes a character), fit with room.
 MAX_API_BODY_BYTES = 1024 * 1024
@@ -57,7 +57,7 @@ api = NinjaAPI(
     parser=ObjectParser(),
 )
 errors.install(api)
-for module in (cases, tasks, exports, referrals):
+for module in (cases, tasks, applications, exports, referrals):
     api.add_router("", module.router)
 
 

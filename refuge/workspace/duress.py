@@ -45,6 +45,7 @@ from refuge.relocation.requirements import requirement_labels
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Shelter
 from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
+from refuge.workspace.forms_api_tokens import ApiTokenForm
 from refuge.workspace.forms_audit import AuditLogFilterForm
 from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
@@ -175,6 +176,11 @@ def _account(request: HttpRequest, user: User) -> HttpResponse:
     return render(request, "workspace/account.html", context)
 
 
+def _api_tokens(request: HttpRequest, user: User) -> HttpResponse:
+    # No token listed (a real account without one looks the same); making one is refused (404).
+    return render(request, "workspace/api_tokens.html", {"form": ApiTokenForm(), "tokens": [], "refusal": None})
+
+
 def _audit_log(request: HttpRequest, user: User) -> HttpResponse:
     # No entry, and the member filter offers the member alone. A real log is never quite
     # empty (the login itself is an entry): a coercer who knows that can tell
@@ -224,6 +230,7 @@ def _every_role(user: User) -> bool:
 EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:home": EmptyPage(_every_role, _home),
     "workspace:account": EmptyPage(_every_role, _account),
+    "workspace:api_tokens": EmptyPage(_every_role, _api_tokens),
     "workspace:intake_inbox": EmptyPage(can_read_requests, _inbox),
     "workspace:case_list": EmptyPage(lambda user: user.role in CASE_ROLES, _case_list),
     "workspace:shelter_list": EmptyPage(lambda user: user.role in CASE_ROLES, _shelter_list),

@@ -86,7 +86,8 @@ def _staff_cells(name: str, spec: Staff) -> list[Cell]:
         of_organisation = any(arg.of_organisation for arg in spec.args.values())
         outsider_allowed = ACTORS["outsider"].role in spec.roles_for(method) and not of_organisation
         cells.append(Cell(name, method, "outsider", OWN, Expect.ALLOWED if outsider_allowed else Expect.NOT_FOUND))
-        cells.append(Cell(name, method, "duress", OWN, Expect.ALLOWED if spec.duress else Expect.NOT_FOUND))
+        duress = spec.duress is True or (isinstance(spec.duress, tuple) and method in spec.duress)
+        cells.append(Cell(name, method, "duress", OWN, Expect.ALLOWED if duress else Expect.NOT_FOUND))
         cells += [Cell(name, method, actor, OWN, Expect.LOG_IN) for actor in ("anonymous", "requester")]
     return cells
 

@@ -74,8 +74,8 @@ class Staff:
     # POST-only routes list ("POST",); a refused POST must also leave every table as it was.
     methods: tuple[str, ...] = ("GET",)
     # A duress session gets the empty page a real member of its role would (refuge/workspace/duress.py);
-    # every other route answers it 404.
-    duress: bool = False
+    # every other route answers it 404. True: for every method; or the methods that answer it (("GET",)).
+    duress: bool | tuple[str, ...] = False
     # Foreign scopes ("<argument>=<scope>") that some of the roles still reach; every other
     # foreign scope is a 404 for everyone.
     reach: Mapping[str, Reach] = field(default_factory=dict)
@@ -343,7 +343,7 @@ ANOTHER_MEMBERS = "another-members"
 API_TOKEN_ID = Arg(
     own=lambda o: o.api_token("alice"),
     foreign={
-        ANOTHER_MEMBERS: lambda o: o.api_token("bob"),
+        ANOTHER_MEMBERS: lambda o: o.api_token("bella"),
         OTHER_ORGANISATION: lambda o: o.api_token("charlie"),
         MISSING: _missing_uuid,
     },
@@ -397,7 +397,7 @@ ROUTES: dict[str, Spec] = {
     "workspace:revoke_own_sessions": Staff(EVERY_ROLE, methods=("POST",)),
     # One's own API tokens (api_tokens.py): every member makes theirs; a token is revoked by its
     # owner only (Alice's, so the coordinator; a colleague's token is 404 like a missing one).
-    "workspace:api_tokens": Staff(EVERY_ROLE, methods=("GET", "POST")),
+    "workspace:api_tokens": Staff(EVERY_ROLE, methods=("GET", "POST"), duress=("GET",)),
     "workspace:api_token_revoke": Staff(COORDINATORS, args={"token_id": API_TOKEN_ID}, methods=("POST",)),
     # Workspace: members and organisation settings (members.py, organisation.py).
     "workspace:members": Staff(MANAGERS, methods=("GET", "POST")),
@@ -600,6 +600,7 @@ ROUTES: dict[str, Spec] = {
     "api:case_tasks": Api(CASE_ROLES, args=CASE, methods=("GET", "POST"), body={"title": "Call back"}),
     "api:case_task_add": Api(CASE_ROLES, args=CASE, methods=("POST",), body={"title": "Call back"}),
     "api:case_task_done": Api(CASE_ROLES, args={**CASE, "task_id": TASK_ID}, methods=("POST",)),
+    "api:case_applications": Api(CASE_ROLES, args=CASE),
     "api:case_export": Api(
         CASE_ROLES, args=CASE, reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS, forbidden=("GET",))}
     ),

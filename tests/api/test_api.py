@@ -254,3 +254,21 @@ def test_a_referral_that_breaks_the_forms_rules_names_its_fields(world: World, a
     body = _error(api(token, "POST", "/api/v1/referrals", referral), 400, "invalid")
     assert {item["field"] for item in body["fields"]} == {"what_happened", "where_now", "urgency", "name"}
     assert HelpRequest.objects.count() == 0
+
+
+def test_a_cases_applications_are_listed_as_metadata(world: World, case: Case, api: Call) -> None:
+    from refuge.applications.actions import do_start_application
+    from refuge.cases.models import Person
+    from refuge.relocation.models import Pathway
+    from tests.api.conftest import ring
+
+    pathway = Pathway.objects.filter(organisation__isnull=True).order_by("pk").first()
+    assert pathway is not None
+    person = Person.objects.get(case=case)
+    made = do_start_application(
+        actor=world.bob.user, keyring=ring(world.bob), case=case, person=person, pathway=pathway
+    )
+    listed = api(make_token(world.bob, bound=False), "GET", f"/api/v1/cases/{case.pk}/applications").json()
+    assert [item["id"] for item in listed["items"]] == [str(made.pk)]
+    assert listed["items"][0]["pathway_country"] == pathway.country and listed["items"][0]["status"] == made.status
+    _error(api(make_token(world.bella), "GET", f"/api/v1/cases/{case.pk}/applications"), 404, "not_found")

@@ -11,13 +11,14 @@ import json
 import os
 
 from refuge.accounts import totp
-from refuge.accounts.actions import do_create_member, do_set_notification_email
+from refuge.accounts.actions.credentials import do_set_notification_email
+from refuge.accounts.actions.members import do_create_member
 from refuge.accounts.grants import do_approve_grants_owed_to
 from refuge.accounts.login import check_login
 from refuge.accounts.models import Organisation, Role, User
-from refuge.cases import actions as cases
+from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Priority
-from refuge.intake.actions import do_submit_request
+from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from refuge.safety.actions.schedules import ScheduleInput, do_set_schedule
 
@@ -45,7 +46,7 @@ def main() -> None:
     submission = do_submit_request(
         organisation=organisation, answers={"what_happened": "hiding"}, urgency="now", language="en"
     )
-    case = cases.do_accept_request(
+    case = do_accept_request(
         actor=intake.user,
         keyring=Keyring(intake.user, intake.private_key),
         request=submission.request,
