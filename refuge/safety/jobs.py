@@ -18,10 +18,11 @@ from refuge.safety import clock
 from refuge.safety.actions.alarms import raise_alarm
 from refuge.safety.models import AlarmKind, CheckInSchedule
 
-# Every 30 s: a miss reaches the team within 30 s of its grace ending (a job under a minute keeps
-# its times to the second, runner.py `_grid`; this one runs on its own schedule, never after a
-# requester's act, so its times date nothing), and the mail notice one notice interval later.
-EVERY_SECONDS = 30
+# Every minute: a miss reaches the team within a minute of its grace ending, and the mail notice
+# one notice interval later. Not faster: a job under a minute would keep its times to the second
+# (runner.py `_grid`), and a run that happens to fall in the second of a requester's check-in
+# would date it more precisely than the hour in a seized database (tests/seizure/test_seizure_times.py).
+EVERY_SECONDS = 60
 MAX_PER_RUN = 500
 
 

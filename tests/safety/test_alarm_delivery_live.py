@@ -1,7 +1,7 @@
 """A missed check-in reaches the team's workspace and mailbox within 2 minutes of its grace ending.
 
 Real processes: `refuge serve` (gunicorn and the scheduler process it keeps) on a data
-directory of its own, a real SMTP server on loopback, the notices every 45 s
+directory of its own, a real SMTP server on loopback, the notices every 60 s
 (REFUGE_NOTIFY_MIN_INTERVAL_SECONDS, as docs/operations.md advises when check-ins are
 used). Time is sped up only through the controllable clock (tests/support/clock_settings.py):
 the safety clock of every served process is set 5 s before the grace period of the first
@@ -60,7 +60,7 @@ def test_a_missed_check_in_reaches_the_workspace_and_the_mailbox_within_two_minu
             "REFUGE_SMTP_PORT": str(mailbox.port),
             "REFUGE_SMTP_STARTTLS": "off",
             "REFUGE_MAIL_FROM": "refuge@live.example",
-            "REFUGE_NOTIFY_MIN_INTERVAL_SECONDS": "45",
+            "REFUGE_NOTIFY_MIN_INTERVAL_SECONDS": "60",
         }
         with running_server(org.data_dir, **environment) as server:
             staff = LoopbackClient("127.0.0.1", server.port)
