@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -179,6 +179,11 @@ class BulkDeclineForm(forms.Form):
 
 class MergeForm(forms.Form):
     """Merge this request with another of the organisation, named by its reference, in either direction."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The request page shows the link form too, whose field has the same name: its own ids.
+        kwargs.setdefault("auto_id", "id_merge_%s")
+        super().__init__(*args, **kwargs)
 
     INTO_OTHER, OTHER_INTO_THIS = "into_other", "other_into_this"
     reference = CleanCharField(
