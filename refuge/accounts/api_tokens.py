@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +35,7 @@ from refuge.accounts.audit_events import ApiEvent
 from refuge.accounts.models import ApiToken, User
 from refuge.audit.actions import record
 from refuge.core.errors import UserError, too_long
+from refuge.core.lookup import by_id_or_404
 from refuge.crypto import KEY_BYTES, CryptoError, open_sealed, public_key_of, seal_for, sha256_hex
 from refuge.keyring.keyring import Keyring
 
@@ -160,14 +160,7 @@ def _record(event: ApiEvent, actor: User, token: ApiToken) -> None:
 
 def access_api_token(member: User, token_id: uuid.UUID | str) -> ApiToken:
     """One of the member's own tokens; the same 404 for missing and someone else's."""
-    try:
-        wanted = uuid.UUID(str(token_id))
-    except ValueError:
-        raise Http404 from None
-    token = ApiToken.objects.filter(pk=wanted, member=member).first()
-    if token is None:
-        raise Http404
-    return token
+    return by_id_or_404(ApiToken.objects.filter(member=member), token_id)
 
 
 def api_tokens_of(member: User) -> list[ApiToken]:

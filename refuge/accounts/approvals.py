@@ -20,6 +20,7 @@ from refuge.accounts.models import Invitation, InvitationApproval, Organisation,
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
+from refuge.core.lookup import by_id_or_404
 
 
 def invitations_awaiting_approval(organisation: Organisation) -> QuerySet[Invitation]:
@@ -40,14 +41,7 @@ def access_invitation_to_decide(user: User, invitation_id: uuid.UUID | str) -> I
     """An invitation of the user's organisation waiting for approval, to a coordinator; else 404."""
     if user.role != Role.COORDINATOR:
         raise Http404
-    try:
-        invitation_uuid = uuid.UUID(str(invitation_id))
-    except ValueError:
-        raise Http404 from None
-    invitation = invitations_awaiting_approval(user.organisation).filter(pk=invitation_uuid).first()
-    if invitation is None:
-        raise Http404
-    return invitation
+    return by_id_or_404(invitations_awaiting_approval(user.organisation), invitation_id)
 
 
 def do_decide_invitation(*, actor: User, invitation: Invitation, approve: bool) -> None:

@@ -26,6 +26,7 @@ from refuge.cases.actions.base import add_event, touch
 from refuge.cases.handover import hand_over_request
 from refuge.cases.models import Case, EventKind, TeamMember
 from refuge.core.errors import UserError
+from refuge.core.lookup import uuid_or_404
 from refuge.intake.access import can_read_requests
 from refuge.intake.actions.messages import MAX_MESSAGE_CHARS, do_reply
 from refuge.intake.merge import audit_merge, check_mergeable, move_merged
@@ -98,10 +99,7 @@ def attached_requests(case: Case) -> list[HelpRequest]:
 
 def access_attached_request(case: Case, request_id: uuid.UUID | str) -> HelpRequest:
     """A request attached to a case the member reached with `access_case`; else 404."""
-    try:
-        wanted = uuid.UUID(str(request_id))
-    except ValueError:
-        raise Http404 from None
+    wanted = uuid_or_404(request_id)
     for attached in attached_requests(case):
         if attached.pk == wanted:
             return attached

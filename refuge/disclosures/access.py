@@ -15,6 +15,7 @@ from django.http import Http404
 from refuge.accounts.models import Role, User
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.models import Case
+from refuge.core.lookup import uuid_or_404
 from refuge.disclosures.models import Packet, Partner
 
 
@@ -26,18 +27,13 @@ def can_approve_packets(user: User) -> bool:
     return user.role == Role.COORDINATOR and user.is_active
 
 
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
-
-
 def access_partner(user: User, partner_id: uuid.UUID | str) -> Partner:
     """A partner of the coordinator's organisation; else 404."""
     if not can_manage_partners(user):
         raise Http404
-    partner = Partner.objects.select_related("key").filter(pk=_uuid(partner_id), organisation_id=user.organisation_id)
+    partner = Partner.objects.select_related("key").filter(
+        pk=uuid_or_404(partner_id), organisation_id=user.organisation_id
+    )
     found = partner.first()
     if found is None:
         raise Http404
@@ -53,7 +49,7 @@ def choosable_partners(user: User) -> QuerySet[Partner]:
 
 def access_case_packet(case: Case, packet_id: uuid.UUID | str) -> Packet:
     """A packet of a case the member reached with `access_case`; else 404."""
-    packet = Packet.objects.select_related("key", "partner").filter(pk=_uuid(packet_id), case=case).first()
+    packet = Packet.objects.select_related("key", "partner").filter(pk=uuid_or_404(packet_id), case=case).first()
     if packet is None:
         raise Http404
     return packet
@@ -65,7 +61,7 @@ def access_packet_to_approve(user: User, packet_id: uuid.UUID | str) -> Packet:
         raise Http404
     packet = (
         Packet.objects.select_related("key", "partner", "partner__key", "case")
-        .filter(pk=_uuid(packet_id), organisation_id=user.organisation_id)
+        .filter(pk=uuid_or_404(packet_id), organisation_id=user.organisation_id)
         .first()
     )
     if packet is None:

@@ -16,6 +16,7 @@ from typing import Any
 from django.http import Http404
 
 from refuge.accounts.models import User
+from refuge.core.lookup import by_id_or_404
 from refuge.crypto import CryptoError
 from refuge.intake.access import access_request, can_read_requests
 from refuge.intake.actions.status import do_record_read, do_record_reads
@@ -93,14 +94,7 @@ class OpenedFile:
 
 def access_request_file(help_request: HelpRequest, file_id: uuid.UUID | str) -> RequestFile:
     """A file sent with a request the member reached with `access_request`; else 404."""
-    try:
-        wanted = uuid.UUID(str(file_id))
-    except ValueError:
-        raise Http404 from None
-    stored = RequestFile.objects.select_related("key").filter(pk=wanted, request=help_request).first()
-    if stored is None:
-        raise Http404
-    return stored
+    return by_id_or_404(RequestFile.objects.select_related("key").filter(request=help_request), file_id)
 
 
 def open_request_file(

@@ -8,14 +8,8 @@ from django.http import Http404
 
 from refuge.accounts.models import Role, User
 from refuge.cases.access import is_team_member
+from refuge.core.lookup import uuid_or_404
 from refuge.safety.models import Alarm, AlarmTask, EscalationStep
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 def may_answer(user: User, alarm: Alarm) -> bool:
@@ -33,7 +27,7 @@ def access_alarm(user: User, alarm_id: uuid.UUID | str) -> Alarm:
     """The alarm if the user answers it; else 404."""
     alarm = (
         Alarm.objects.select_related("case", "acknowledged_by", "outcome_by")
-        .filter(pk=_uuid(alarm_id), organisation_id=user.organisation_id)
+        .filter(pk=uuid_or_404(alarm_id), organisation_id=user.organisation_id)
         .first()
     )
     if alarm is None or not may_answer(user, alarm):
@@ -43,7 +37,7 @@ def access_alarm(user: User, alarm_id: uuid.UUID | str) -> Alarm:
 
 def access_alarm_task(user: User, alarm: Alarm, task_id: uuid.UUID | str) -> AlarmTask:
     """A task of this alarm (one of another alarm is 404)."""
-    task = AlarmTask.objects.filter(pk=_uuid(task_id), alarm=alarm).first()
+    task = AlarmTask.objects.filter(pk=uuid_or_404(task_id), alarm=alarm).first()
     if task is None or not may_answer(user, alarm):
         raise Http404
     return task
@@ -58,7 +52,7 @@ def access_escalation_checklist(user: User) -> None:
 def access_escalation_step(user: User, step_id: uuid.UUID | str) -> EscalationStep:
     """A step of the user's organisation's checklist, for its coordinators."""
     access_escalation_checklist(user)
-    step = EscalationStep.objects.filter(pk=_uuid(step_id), organisation_id=user.organisation_id).first()
+    step = EscalationStep.objects.filter(pk=uuid_or_404(step_id), organisation_id=user.organisation_id).first()
     if step is None:
         raise Http404
     return step
