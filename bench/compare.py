@@ -9,6 +9,11 @@ machine's drift falls on both, with the same installed dependencies (this .venv)
 median of every table the benchmark prints is paired with its counterpart and the ratio
 after / before is written into the `regression` section of BENCHMARKS.md. A row is a
 regression when its ratio exceeds NOISE (the spread two runs of the same code show here).
+
+`intake` is compared in process (server CPU per GET and POST of a submission, bench/_intake_cpu.py),
+since bench/intake.py was rewritten after the earlier commits and its tables have no counterpart
+there. `--runs FOLDER` keeps each run's report and reuses those already there, so an interrupted
+comparison resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +40,8 @@ from bench._results import BenchResult, Check, Row, Table  # noqa: E402
 
 # Two runs of the same code on this VM differ by up to ~15 % (BENCHMARKS.md intro).
 NOISE = 1.2
+# Submissions per round of the in-process intake comparison (as bench/intake.py's cost table).
+INTAKE_SUBMISSIONS = 150
 TABLE = re.compile(r"^\*\*(?P<title>.+)\*\*$")
 ROW = re.compile(r"^\| (?P<name>[^|]+?) \| (?P<n>\d+) \| (?P<median>[\d.,]+) ms \|")
 
@@ -53,7 +61,11 @@ def export_tree(ref: str) -> tuple[str, Path]:
 
 
 def run_once(tree: Path, name: str, output: Path, postgres: bool) -> dict[tuple[str, str], float]:
-    """Run one benchmark with `tree`'s code; its medians by (table, row)."""
+    """Run one benchmark with `tree`'s code; its medians by (table, row). A run already written to
+    `output` (by an interrupted comparison with the same --runs folder) is read, not run again."""
+    if output.exists():
+        print(f"    (measured earlier: {output})")
+        return medians(output.read_text(encoding="utf-8"))
     command = [sys.executable, str(tree / "bench" / "run.py"), name, "--output", str(output), "--quiet-wait", "0"]
     if postgres:
         command.append("--postgres")
@@ -83,6 +95,32 @@ class Pair:
     @property
     def ratio(self) -> float:
         return self.after / self.before if self.before else float("inf")
+
+
+def intake_pairs(old_tree: Path, rounds: int) -> list[Pair]:
+    """Intake, compared in process: bench/intake.py was rewritten since the earlier commits (issue #11),
+    so its tables have no counterparts there. bench/_intake_cpu.py measures the same thing on any tree:
+    server CPU per GET and POST of a submission through Django's WSGI handler (production settings,
+    SQLite, nothing stored), both trees' child processes taking turns round by round."""
+    from bench import _intake_cpu as cpu
+
+    base = Path(tempfile.mkdtemp(prefix="refuge-compare-intake-"))
+    try:
+        sides = [cpu.Variant("before", old_tree), cpu.Variant("after", ROOT)]
+        prepared = [cpu.prepare(variant, 0, base, None) for variant in sides]
+        results = cpu.run_rounds(prepared, max(rounds, 3) * 2, INTAKE_SUBMISSIONS, 20)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    table = f"intake: server CPU per submission in process (median of rounds of {INTAKE_SUBMISSIONS})"
+    return [
+        Pair(
+            table,
+            f"{method} CPU",
+            statistics.median(r[key] for r in results[("before", 0)]),
+            statistics.median(r[key] for r in results[("after", 0)]),
+        )
+        for method, key in (("GET", "get_ms"), ("POST", "post_ms"))
+    ]
 
 
 def compare(name: str, before: list[dict], after: list[dict]) -> list[Pair]:
@@ -115,19 +153,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="runs of each side (default 2)")
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL cluster")
     parser.add_argument("--output", type=Path, default=runner.OUTPUT)
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        metavar="FOLDER",
+        help="keep each run's report in FOLDER and reuse those already there (resume an interrupted comparison)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     pairs: list[Pair] = []
-    with tempfile.TemporaryDirectory(prefix="refuge-compare-") as folder:
+    with tempfile.TemporaryDirectory(prefix="refuge-compare-") as scratch:
+        folder = args.runs or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
         sha, old_tree = export_tree(args.against)
         for name in args.names:
+            if name == "intake":
+                print(f"=== intake, in process, {sha} and this tree in turn")
+                pairs += intake_pairs(old_tree, args.rounds)
+                continue
             runs: dict[str, list[dict]] = {"before": [], "after": []}
             for number in range(args.rounds):
                 # Alternate which side goes first, so neither always gets the cooler machine.
                 order = [("before", old_tree), ("after", ROOT)]
                 for side, tree in order if number % 2 == 0 else order[::-1]:
                     print(f"=== {name}, round {number + 1}, {side} ({sha if side == 'before' else 'this tree'})")
-                    output = Path(folder) / f"{name}-{side}-{number}.md"
+                    output = folder / f"{name}-{sha if side == 'before' else 'after'}-{number}.md"
                     runs[side].append(run_once(tree, name, output, args.postgres))
             pairs += compare(name, runs["before"], runs["after"])
     slower = [pair for pair in pairs if pair.ratio > NOISE]
