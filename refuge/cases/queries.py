@@ -226,9 +226,12 @@ def search_cases(user: User, text: str, keyring: Keyring | None = None) -> Searc
     keyring = keyring if keyring is not None else Keyring.locked(user)
     possible: set[Any] = set()
     for field_name, normalised, digest in index_digests(organisation_id, text):
-        # Only the cases the searcher may list are worth opening.
+        # Only the cases the searcher may list are worth opening. A correlated EXISTS probes each
+        # match (a handful) on the case's primary key; `case__in=visible_cases(user)` made SQLite
+        # list every case a coordinator may see first (60-100 ms at 100,000 cases).
+        visible = visible_cases(user).filter(pk=OuterRef("case_id"))
         matches = CaseIndex.objects.filter(
-            organisation_id=organisation_id, field=field_name, digest=digest, case__in=visible_cases(user)
+            Exists(visible), organisation_id=organisation_id, field=field_name, digest=digest
         )
         candidates = list(matches.values_list("case_id", "person_id")[:MAX_SEARCH_MATCHES])
         confirmed, unconfirmed = _confirm_identity(keyring, field_name, normalised, candidates)

@@ -13,8 +13,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
-
 SCHEMA = "refuge-disclosure/1"
 FONTS = Path(__file__).resolve().parent / "fonts"
 # A fixed date inside the archive: the time a packet was made is in packet.json, once.
@@ -23,6 +21,11 @@ _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 def summary_pdf(content: dict[str, Any]) -> bytes:
     """A human-readable summary of the packet (fonts embedded, Cyrillic included)."""
+    # Imported here, not at the top: fpdf2 and the fontTools it loads add ~54 MiB and ~1 s to
+    # every worker that imports them, and only the few workers that write a packet need them
+    # (tests/core/test_startup.py keeps them out of a worker's start).
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title("Disclosure")
     pdf.set_creator("Refuge")

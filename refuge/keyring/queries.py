@@ -5,7 +5,7 @@ Who holds a key is a question about members: `refuge.accounts.queries.holders_of
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from refuge.keyring.holders import Member, Organisation
 from refuge.keyring.models import GrantStatus, HolderKind, Key, KeyGrant, KeyWrap
@@ -26,12 +26,17 @@ def grants_to_approve(user: Member) -> QuerySet[KeyGrant]:
     if not user.sees_content:
         # Administrators and auditors hold no content keys and decide on none.
         return KeyGrant.objects.none()
-    held = KeyWrap.objects.filter(holder_id=user.pk, holder_kind=HolderKind.USER, key_version=F("key__version"))
+    # A correlated EXISTS: one probe of the (key, holder) index per pending grant. `key_id IN (keys
+    # the user holds)` built the whole list first, thousands of keys for a busy caseworker (30 ms
+    # of every home page at 100,000 cases).
+    held = KeyWrap.objects.filter(
+        key_id=OuterRef("key_id"), holder_id=user.pk, holder_kind=HolderKind.USER, key_version=OuterRef("key__version")
+    )
     return (
         KeyGrant.objects.filter(
+            Exists(held),
             organisation_id=user.organisation_id,
             status=GrantStatus.PENDING,
-            key_id__in=held.values("key_id"),
             member__is_active=True,
         )
         .exclude(member_id=user.pk)

@@ -15,6 +15,7 @@ from refuge.safety.actions.schedules import MAX_GRACE_MINUTES, ScheduleInput
 from refuge.safety.models import Outcome, StepOwner
 from refuge.safety.rules import MAX_EVERY_HOURS, MAX_TIMES
 from refuge.safety.words import MAX_WORD_CHARS
+from refuge.workspace.fields import QuickSelect
 
 _NUMBER = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 _ZONES = sorted(available_timezones() - {"localtime", "Factory"})
@@ -36,7 +37,7 @@ class ScheduleForm(forms.Form):
         help_text=_("For example: 09:00, 21:00."),
     )
     zone = forms.ChoiceField(
-        label=_("The person's time zone"), choices=[(z, z) for z in _ZONES], initial="Europe/Moscow"
+        label=_("The person's time zone"), choices=[(z, z) for z in _ZONES], initial="Europe/Moscow", widget=QuickSelect
     )
     grace_minutes = forms.IntegerField(
         label=_("Grace period (minutes)"), min_value=0, max_value=MAX_GRACE_MINUTES, initial=60, widget=_NUMBER

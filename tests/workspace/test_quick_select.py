@@ -48,3 +48,13 @@ def test_a_model_choice_field_uses_it_and_keeps_the_chosen_row_selected(db: None
 
     assert f'<option value="{first.pk}" selected>' in html
     assert html.count("<option") == Pathway.objects.count() + 1
+
+
+def test_the_time_zone_choice_of_a_check_in_schedule_uses_it() -> None:
+    from refuge.workspace.forms_safety import ScheduleForm
+
+    field = ScheduleForm()["zone"]
+    assert isinstance(field.field.widget, QuickSelect)
+    djangos = forms.Select(choices=field.field.choices).render("zone", "Europe/Moscow", {"id": "id_zone"})
+    assert parse_html(str(field)) == parse_html(djangos)
+    assert '<option value="Europe/Moscow" selected>' in str(field)

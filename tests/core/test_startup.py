@@ -1,0 +1,44 @@
+"""What a server worker loads before its first request.
+
+Every worker of `refuge serve` holds what it imported for its whole life, and the login benchmark
+holds a worker to < 150 MB (DESIGN.md §7). Libraries that only a rare act needs (writing a PDF
+for a packet or a letter) are imported by that act, not at start: fpdf2 and the fontTools it
+loads alone cost ~54 MiB and ~1 s per worker.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.server import refuge_env, run_refuge
+
+ROOT = Path(__file__).resolve().parents[2]
+# Loaded only by the act that needs them.
+RARE = ("fpdf", "fontTools.subset", "matplotlib")
+# A worker as granian starts it: the WSGI application, then the first request resolves every route.
+PROBE = """
+import sys
+from refuge.wsgi import application
+from django.urls import get_resolver
+get_resolver().url_patterns
+from django.test import Client
+Client().get("/login/")
+print(" ".join(sorted(name for name in {rare!r} if name in sys.modules)))
+"""
+
+
+def test_a_worker_starts_without_the_libraries_only_rare_acts_need(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o700)
+    run_refuge(data_dir, "init")
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(rare=RARE)],
+        cwd=ROOT,
+        env=refuge_env(data_dir, REFUGE_ALLOWED_HOSTS="testserver"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "", f"imported at a worker's start: {result.stdout.strip()}"
