@@ -144,6 +144,10 @@ def run(options: BenchOptions) -> BenchResult:
         "(refuge/ops/backup/tables.py); the largest single row (a 10 MiB file) bounds it.",
         "The baseline is neither consistent while the server writes nor encrypted; the stored files are ciphertext, so zstd "
         "cannot shrink them and the two files are about the same size.",
+        "Profiled (issue #15, 2026-12-07, bench/_backup_before_after.py --profile, process-time clock, 300 MiB): the backup "
+        "work took 2.76 s of CPU on 706989b, about 40 % of it copying every stored byte six to seven times, and 1.91 s once the "
+        "pieces were handed on unjoined (StreamEncryptor, the same format); end to end at load 14-20 the process CPU did not "
+        "differ measurably (5.1 against 5.3 s for 512 MiB, 3 interleaved rounds), against 1.5 s for tar | zstd.",
     ]
     result.seconds = time.monotonic() - started
     return result

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.checks import CheckMessage, Error, Tags, register
@@ -246,6 +246,52 @@ def check_postgres_version(
                 )
             )
     return errors
+
+
+# Run by `refuge serve` before it starts and by `refuge check --deploy --database default`; not
+# by `migrate`, which checks before it migrates (a deployment check, tagged on its own).
+MIGRATIONS_TAG = "migrations"
+
+
+@register(MIGRATIONS_TAG, deploy=True)
+def check_migrations_applied(
+    app_configs: AppConfigs = None, databases: Iterable[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """refuge.E011: the database lacks migrations of this release; refuge.W005: it has some this release lacks."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    messages: list[CheckMessage] = []
+    for alias in databases or ():
+        executor = MigrationExecutor(connections[alias])
+        missing = [migration for migration, _backwards in executor.migration_plan(executor.loader.graph.leaf_nodes())]
+        if missing:
+            first = missing[0]
+            messages.append(
+                Error(
+                    f"Database {alias!r} lacks {len(missing)} migration(s) of this release "
+                    f"(first: {first.app_label}.{first.name}): pages would fail on tables and columns it does not have.",
+                    hint="Run `refuge init` (it migrates, and is safe to run again) before starting this release; on "
+                    "several app servers, migrate once, then start the new release (docs/operations.md, 'Upgrades').",
+                    id="refuge.E011",
+                )
+            )
+        ours = {config.label for config in apps.get_app_configs() if config.name.startswith("refuge.")}
+        unknown = sorted(
+            f"{app}.{name}"
+            for app, name in executor.loader.applied_migrations
+            if app in ours and (app, name) not in executor.loader.graph.nodes
+        )
+        if unknown:
+            messages.append(
+                CheckWarning(
+                    f"Database {alias!r} has {len(unknown)} migration(s) this release does not know "
+                    f"(first: {unknown[0]}): a newer release migrated it.",
+                    hint="The previous release runs on the next one's schema only while an upgrade is under way "
+                    "(docs/operations.md, 'Upgrades'): finish the upgrade, or restore the backup taken before it.",
+                    id="refuge.W005",
+                )
+            )
+    return messages
 
 
 @register(Tags.security)

@@ -50,7 +50,14 @@ from refuge.crypto.signing import (
     signing_public_key_of,
     verify_signature,
 )
-from refuge.crypto.streams import CHUNK_BYTES, MAX_CHUNK_BYTES, decrypt_stream, encrypt_stream, iter_decrypted_stream
+from refuge.crypto.streams import (
+    CHUNK_BYTES,
+    MAX_CHUNK_BYTES,
+    StreamEncryptor,
+    decrypt_stream,
+    encrypt_stream,
+    iter_decrypted_stream,
+)
 from refuge.crypto.words import WORD_SALT_BYTES, new_word_salt, normalise_word, word_digest
 from refuge.crypto.wrapping import (
     PRODUCTION_KDF,
@@ -80,6 +87,7 @@ __all__ = [
     "KdfParams",
     "KeyPair",
     "ReceiptSecrets",
+    "StreamEncryptor",
     "age_recipient_of",
     "associated_data",
     "blind_index",

@@ -59,6 +59,70 @@ def encrypt_stream(
         chunk = following
 
 
+class StreamEncryptor:
+    """encrypt_stream for a writer that hands over pieces: the same format, written as they come.
+
+    For a producer that has many small and some large pieces (a backup's records): each
+    piece is cut into chunks without first being joined to the others, and a full chunk
+    waits only until the next byte arrives (it is then not the last, TAG_MESSAGE) or until
+    close() (the last, TAG_FINAL), exactly as encrypt_stream reads one chunk ahead. Memory
+    stays at one chunk plus the piece being written.
+    """
+
+    def __init__(self, key: bytes, sink: BinaryIO, ad: bytes = b"", chunk_size: int = CHUNK_BYTES) -> None:
+        if len(key) != KEY_BYTES:
+            raise ValueError("key must be 32 bytes")
+        if not 1 <= chunk_size <= MAX_CHUNK_BYTES:
+            raise ValueError("chunk_size out of range")
+        self._state = nacl.bindings.crypto_secretstream_xchacha20poly1305_state()
+        self._sink = sink
+        self._ad = MAGIC + ad
+        self._chunk_size = chunk_size
+        self._pending = bytearray()
+        self._held: bytes | None = None  # a full chunk, pushed once it is known not to be the last
+        self.total = 0
+        sink.write(MAGIC + nacl.bindings.crypto_secretstream_xchacha20poly1305_init_push(self._state, key))
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Add plaintext; whole chunks are encrypted and written as soon as a byte follows them."""
+        view = memoryview(data)
+        self.total += len(view)
+        size = self._chunk_size
+        while len(view):
+            if self._held is not None:
+                self._push(self._held, _TAG_MESSAGE)
+                self._held = None
+            if not self._pending and len(view) >= size:
+                # A whole chunk straight from the caller's piece: one copy, no joining.
+                self._held = bytes(view[:size])
+                view = view[size:]
+                continue
+            room = size - len(self._pending)
+            self._pending += view[:room]
+            view = view[room:]
+            if len(self._pending) == size:
+                self._held = bytes(self._pending)
+                self._pending.clear()
+
+    def close(self) -> int:
+        """Write the last chunk, tagged FINAL (empty only if nothing was written); return the plaintext length."""
+        if self._held is not None and not self._pending:
+            self._push(self._held, _TAG_FINAL)
+        else:
+            if self._held is not None:
+                self._push(self._held, _TAG_MESSAGE)
+            self._push(bytes(self._pending), _TAG_FINAL)
+        self._held = None
+        self._pending.clear()
+        return self.total
+
+    def _push(self, chunk: bytes, tag: int) -> None:
+        ciphertext = nacl.bindings.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, self._ad, tag)
+        # Two writes rather than one joined copy of a chunk.
+        self._sink.write(len(ciphertext).to_bytes(_LENGTH_BYTES, "big"))
+        self._sink.write(ciphertext)
+
+
 def decrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes = b"") -> int:
     """Decrypt source into sink; CryptoError on wrong key, tamper, truncation or excess.
 

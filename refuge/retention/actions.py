@@ -32,23 +32,48 @@ def _actor_id(actor: User | None, organisation: Organisation) -> uuid.UUID | Non
 
 def do_set_rule(*, actor: User | None, organisation: Organisation, subject: str, days: int | None) -> None:
     """Keep `subject` records for `days` days (None: no rule, kept until deleted by hand)."""
+    _check_rule(subject, days)
+    with transaction.atomic():
+        _write_rule(actor, organisation, subject, days)
+
+
+def do_set_rules(*, actor: User, organisation: Organisation, rules: dict[str, int | None]) -> list[str]:
+    """Set several rules at once (the coordinator's page): all or none; one audit entry per rule changed.
+
+    Returns the subjects whose rule changed. `rules` maps a subject to its days (None: no rule).
+    """
+    for subject, days in rules.items():
+        _check_rule(subject, days)
+    with transaction.atomic(durable=True):
+        current = dict(
+            RetentionRule.objects.select_for_update().filter(organisation=organisation).values_list("subject", "days")
+        )
+        changed = [subject for subject, days in rules.items() if current.get(subject) != days]
+        for subject in changed:
+            _write_rule(actor, organisation, subject, rules[subject])
+    return changed
+
+
+def _check_rule(subject: str, days: int | None) -> None:
     if subject not in Subject.values:
         raise UserError("retention_subject", _("There is no such kind of record."))
     if days is not None and not 0 <= days <= MAX_DAYS:
-        raise UserError("retention_days", _("Choose between 0 and 3653 days (ten years)."))
-    with transaction.atomic():
-        if days is None:
-            RetentionRule.objects.filter(organisation=organisation, subject=subject).delete()
-        else:
-            RetentionRule.objects.update_or_create(organisation=organisation, subject=subject, defaults={"days": days})
-        # Which subject changed is in the rule's row; the entry says only that a rule changed.
-        record(
-            OperationsEvent.RULE_SET,
-            actor_id=_actor_id(actor, organisation),
-            organisation_id=organisation.id,
-            object_type="organisation",
-            object_id=organisation.id,
-        )
+        raise UserError("retention_days", _("Choose between 0 and 3653 days (ten years)."), field=subject)
+
+
+def _write_rule(actor: User | None, organisation: Organisation, subject: str, days: int | None) -> None:
+    if days is None:
+        RetentionRule.objects.filter(organisation=organisation, subject=subject).delete()
+    else:
+        RetentionRule.objects.update_or_create(organisation=organisation, subject=subject, defaults={"days": days})
+    # Which subject changed is in the rule's row; the entry says only that a rule changed.
+    record(
+        OperationsEvent.RULE_SET,
+        actor_id=_actor_id(actor, organisation),
+        organisation_id=organisation.id,
+        object_type="organisation",
+        object_id=organisation.id,
+    )
 
 
 def do_set_legal_hold(*, actor: User | None, record_: Case | HelpRequest, today: datetime.date) -> None:

@@ -27,6 +27,7 @@ class DueItem:
     reference: str  # the case's or request's staff reference ("" for a document: see case_reference)
     case_reference: str
     due_on: datetime.date
+    case_id: uuid.UUID | None = None  # the case it is or belongs to, for a hold (None for a request)
 
 
 def rules_of(organisation: Organisation) -> dict[str, int]:
@@ -84,7 +85,7 @@ def due_items(organisation: Organisation, *, today: datetime.date, within_days: 
             for case_id, reference, ended in _cases(organisation, stage, field, horizon - delta).values_list(
                 "id", "reference", field
             ):
-                add(DueItem(subject, "case", case_id, reference, reference, ended + delta))
+                add(DueItem(subject, "case", case_id, reference, reference, ended + delta, case_id))
     for subject, only_declined in ((Subject.DECLINED_REQUEST, True), (Subject.UNUSED_RECEIPT, False)):
         if subject in rules:
             delta = datetime.timedelta(days=rules[subject])
@@ -108,5 +109,85 @@ def due_items(organisation: Organisation, *, today: datetime.date, within_days: 
             case_item = found.get(("case", case_id))
             # A document whose case goes at the same time or sooner goes with it.
             if case_item is None or case_item.due_on > due:
-                add(DueItem(Subject.EVIDENCE, "document", document_id, "", reference, due))
+                add(DueItem(Subject.EVIDENCE, "document", document_id, "", reference, due, case_id))
     return sorted(found.values(), key=lambda item: (item.due_on, item.kind, item.case_reference, item.reference))
+
+
+# At most this many due records are named on the coordinator's page; the counts cover them all.
+PLAN_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the rules will shred within `days` days: counts per subject, and the first records by date."""
+
+    days: int
+    counts: dict[str, int]
+    items: list[DueItem]  # the earliest PLAN_SHOWN
+    total: int
+
+
+def plan_of(organisation: Organisation, *, today: datetime.date, days: int = PLAN_DAYS) -> Plan:
+    """The coordinator's view of the next `days` days: references and dates, never content."""
+    items = due_items(organisation, today=today, within_days=days)
+    counts = {subject.value: 0 for subject in Subject}
+    for item in items:
+        counts[item.subject] += 1
+    return Plan(days=days, counts=counts, items=items[:PLAN_SHOWN], total=len(items))
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One legal hold as a coordinator sees it: what it names, by reference, and since when."""
+
+    kind: str  # "case" or "request"
+    id: uuid.UUID
+    reference: str
+    held_since: datetime.date
+
+
+def holds_of(organisation: Organisation) -> list[Hold]:
+    """Every legal hold of the organisation, oldest first (a hold is a deliberate act: they stay few)."""
+    rows = (
+        LegalHold.objects.filter(organisation=organisation)
+        .order_by("held_since", "id")
+        .values_list("case_id", "case__reference", "request_id", "request__reference", "held_since")
+    )
+    return [
+        Hold("case", case_id, case_reference, since)
+        if case_id is not None
+        else Hold("request", request_id, request_reference, since)
+        for case_id, case_reference, request_id, request_reference, since in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CaseRetention:
+    """What the case page says of one case: its hold, or the day a rule will shred it."""
+
+    held_since: datetime.date | None
+    due_on: datetime.date | None  # None: no rule applies to it now (open, or no rule for its stage)
+
+
+def case_retention(case: Case) -> CaseRetention:
+    """The case's hold, or when its stage's rule makes it due (its documents may go sooner: see the plan)."""
+    held_since = LegalHold.objects.filter(case=case).values_list("held_since", flat=True).first()
+    if held_since is not None:
+        return CaseRetention(held_since=held_since, due_on=None)
+    return CaseRetention(held_since=None, due_on=_due_by_stage_rule(case))
+
+
+def _due_by_stage_rule(case: Case) -> datetime.date | None:
+    """The day the rule of the case's stage makes it due, if it is closed or declined and a rule exists."""
+    if case.stage == Stage.CLOSED and case.closed_on is not None:
+        subject, ended = Subject.CLOSED_CASE, case.closed_on
+    elif case.stage == Stage.DECLINED:
+        subject, ended = Subject.DECLINED_CASE, case.stage_changed_on
+    else:
+        return None
+    days = (
+        RetentionRule.objects.filter(organisation_id=case.organisation_id, subject=subject)
+        .values_list("days", flat=True)
+        .first()
+    )
+    return None if days is None else ended + datetime.timedelta(days=days)

@@ -14,6 +14,7 @@ class WorkspaceConfig(AppConfig):
             case_panels,
             disclosures_panels,
             home_panels,
+            retention_panels,
             safety_panels,
             shelter_panels,
         )
@@ -25,3 +26,4 @@ class WorkspaceConfig(AppConfig):
         home_panels.register()
         safety_panels.register()
         disclosures_panels.register()
+        retention_panels.register()

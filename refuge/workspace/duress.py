@@ -42,6 +42,9 @@ from refuge.relocation.access import can_manage_pathways
 from refuge.relocation.models import Pathway
 from refuge.relocation.queries import CatalogueEntry
 from refuge.relocation.requirements import requirement_labels
+from refuge.retention.access import may_manage_retention
+from refuge.retention.models import Subject
+from refuge.retention.queries import PLAN_DAYS, Plan
 from refuge.shelter.access import can_manage_shelters
 from refuge.shelter.models import Shelter
 from refuge.workspace.forms import DuressForm, InviteForm, PasswordChangeForm
@@ -51,6 +54,7 @@ from refuge.workspace.forms_cases import CaseFilterForm
 from refuge.workspace.forms_intake import InboxViewForm, NotificationEmailForm
 from refuge.workspace.forms_outcomes import OutcomeFilterForm
 from refuge.workspace.forms_pathways import PathwayForm, PathwayNoteForm
+from refuge.workspace.forms_retention import RetentionRulesForm
 from refuge.workspace.forms_safety import EscalationStepForm, LockConfirmForm
 from refuge.workspace.forms_shelters import ShelterForm
 from refuge.workspace.panels import HomeView, compose_home_panels
@@ -204,6 +208,18 @@ def _escalation(request: HttpRequest, user: User) -> HttpResponse:
     return render(request, "workspace/safety/escalation.html", {"steps": [], "form": EscalationStepForm()})
 
 
+def _retention(request: HttpRequest, user: User) -> HttpResponse:
+    # An organisation with no rule yet: nothing due, nothing held.
+    plan = Plan(days=PLAN_DAYS, counts={subject.value: 0 for subject in Subject}, items=[], total=0)
+    context = {
+        "form": RetentionRulesForm(),
+        "plan": plan,
+        "counts": [(subject.label, 0) for subject in Subject],
+        "holds": [],
+    }
+    return render(request, "workspace/retention/page.html", context)
+
+
 def _lock(request: HttpRequest, user: User) -> HttpResponse:
     # The page as every member has it; its buttons answer a duress session as any form does
     # (the missing page): the account is locked already, by the duress login itself.
@@ -243,6 +259,7 @@ EMPTY_PAGES: dict[str, EmptyPage] = {
     "workspace:members": EmptyPage(can_manage_members, _members),
     "workspace:organisation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _organisation),
     "workspace:escalation": EmptyPage(lambda user: user.role == Role.COORDINATOR, _escalation),
+    "workspace:retention": EmptyPage(may_manage_retention, _retention),
     "workspace:lock": EmptyPage(_every_role, _lock),
     "workspace:audit": EmptyPage(_reads_audit, _audit_log),
     "workspace:audit_verify": EmptyPage(_reads_audit, _audit_verify),

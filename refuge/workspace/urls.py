@@ -27,6 +27,7 @@ from refuge.workspace.views import (
     partners,
     pathways,
     people,
+    retention,
     safety,
     shelters,
     stages,
@@ -223,4 +224,19 @@ urlpatterns += [
     path("account/lock/", lockout.lock_view, name="lock"),
     path("account/lock/me/", lockout.lock_me_out_view, name="lock_me_out"),
     path("account/lock/everyone/", lockout.emergency_lock_view, name="emergency_lock"),
+]
+
+# Retention for coordinators (views/retention.py): the rules, what the next 30 days shred, legal holds.
+urlpatterns += [
+    path("organisation/retention/", retention.retention_view, name="retention"),
+    path(
+        "organisation/retention/cases/<uuid:case_id>/<slug:decision>/",
+        retention.case_hold_view,
+        name="retention_case_hold",
+    ),
+    path(
+        "organisation/retention/requests/<uuid:request_id>/<slug:decision>/",
+        retention.request_hold_view,
+        name="retention_request_hold",
+    ),
 ]

@@ -371,6 +371,9 @@ PACKET_TOKEN = Arg(
     own=lambda o: o.packet_token(), foreign={MISSING: lambda o: "no-such-packet-token"}, of_organisation=False
 )
 
+# Retention (views/retention.py): a legal hold set or lifted; anything else is no act at all.
+HOLD_DECISION = Arg(own=lambda o: "hold", foreign={"unknown-decision": lambda o: "forever"}, of_organisation=False)
+
 CASE = {"case_id": CASE_ID}
 # A coordinator off the team sees the case's outline (reference, stage, people's pseudonyms, team), none of its content.
 OUTLINE = {f"case_id={OTHER_TEAM}": Reach(COORDINATORS, hides=(CASE_CONTENT,))}
@@ -490,6 +493,18 @@ ROUTES: dict[str, Spec] = {
     "workspace:lock_me_out": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:emergency_lock": Staff(EVERY_ROLE, methods=("POST",)),
     "workspace:escalation_remove": Staff(COORDINATORS, args={"step_id": STEP_ID}, methods=("POST",)),
+    # Retention (retention.py): the coordinators' page; a hold names a case by id and needs no key, so a
+    # coordinator holds a case of any team of the organisation (the duress actor is a caseworker: 404).
+    "workspace:retention": Staff(COORDINATORS, methods=("GET", "POST")),
+    "workspace:retention_case_hold": Staff(
+        COORDINATORS,
+        args={"case_id": CASE_ID, "decision": HOLD_DECISION},
+        methods=("POST",),
+        reach={f"case_id={OTHER_TEAM}": Reach(COORDINATORS)},
+    ),
+    "workspace:retention_request_hold": Staff(
+        COORDINATORS, args={"request_id": REQUEST_ID, "decision": HOLD_DECISION}, methods=("POST",)
+    ),
     "workspace:case_expense": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),

@@ -33,8 +33,9 @@ TODAYS_PANELS = [
 ]
 
 
-# Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py).
-REGISTERED = [*TODAYS_PANELS[:9], "attached", *TODAYS_PANELS[9:]]
+# Registered too, shown only on a case with requests attached to it (tests/workspace/test_attach_request.py),
+# and retention, shown to coordinators only (tests/workspace/test_retention_page.py).
+REGISTERED = [*TODAYS_PANELS[:9], "attached", *TODAYS_PANELS[9:], "retention"]
 
 
 def test_todays_sections_are_registered_once_in_page_order() -> None:

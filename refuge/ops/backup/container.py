@@ -24,12 +24,12 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from refuge.crypto import (
     MAX_CHUNK_BYTES,
     CryptoError,
-    encrypt_stream,
+    StreamEncryptor,
     iter_decrypted_stream,
     open_sealed,
     public_key_of,
@@ -66,8 +66,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def write_backup(sink: BinaryIO, recipients: Iterable[bytes], records: Iterator[bytes]) -> str:
-    """Write a backup of `records` (already framed) to sink, sealed to each recipient; return its id."""
+def write_backup(sink: BinaryIO, recipients: Iterable[bytes], records: Iterator[bytes | memoryview]) -> str:
+    """Write a backup of `records` (framed, in pieces of any size) to sink, sealed to each recipient; return its id."""
     public_keys = list(dict.fromkeys(recipients))  # each key once, order kept
     if not public_keys:
         raise ValueError("a backup needs at least one recipient")
@@ -86,13 +86,10 @@ def write_backup(sink: BinaryIO, recipients: Iterable[bytes], records: Iterator[
     ).encode()
     raw = MAGIC + len(body).to_bytes(_LENGTH, "big") + body
     sink.write(raw)
-    encrypt_stream(
-        data_key,
-        cast(BinaryIO, _ChunkReader(records)),
-        sink,
-        ad=hashlib.sha256(raw).digest(),
-        chunk_size=MAX_CHUNK_BYTES,
-    )
+    encryptor = StreamEncryptor(data_key, sink, ad=hashlib.sha256(raw).digest(), chunk_size=MAX_CHUNK_BYTES)
+    for piece in records:
+        encryptor.write(piece)
+    encryptor.close()
     return backup_id
 
 
@@ -172,28 +169,3 @@ def iter_records(source: BinaryIO, header: Header, data_key: bytes) -> Iterator[
         ) from None
     if len(buffer) > position:
         raise BackupRefused("the backup is damaged (it ends inside a record)")
-
-
-class _ChunkReader:
-    """A file-like reader over an iterator of byte strings (what encrypt_stream reads from)."""
-
-    def __init__(self, parts: Iterator[bytes]) -> None:
-        self._parts = parts
-        self._current = b""
-        self._position = 0
-
-    def read(self, size: int = -1) -> bytes:
-        pieces = []
-        wanted = size if size >= 0 else 1 << 62
-        while wanted:
-            if self._position >= len(self._current):
-                part = next(self._parts, None)
-                if part is None:
-                    break
-                self._current, self._position = part, 0
-                continue
-            piece = self._current[self._position : self._position + wanted]
-            self._position += len(piece)
-            wanted -= len(piece)
-            pieces.append(piece)
-        return b"".join(pieces)

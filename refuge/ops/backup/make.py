@@ -28,7 +28,7 @@ from django.utils import timezone
 from refuge.accounts.models import Organisation
 from refuge.audit.actions import record
 from refuge.ops.backup.container import frame, write_backup
-from refuge.ops.backup.tables import backed_up_tables, encode_row, iter_rows
+from refuge.ops.backup.tables import backed_up_tables, encode_row_parts, iter_rows
 from refuge.retention.audit_events import OperationsEvent
 
 # Record kinds of the payload, in the order they come.
@@ -99,7 +99,7 @@ def snapshot() -> Iterator[None]:
             cursor.execute("ROLLBACK")
 
 
-def _payload(report: BackupReport) -> Iterator[bytes]:
+def _payload(report: BackupReport) -> Iterator[bytes | memoryview]:
     tables = backed_up_tables()
     meta = {
         "created_at": timezone.now().isoformat(),
@@ -115,10 +115,15 @@ def _payload(report: BackupReport) -> Iterator[bytes]:
         digest = hashlib.sha256()
         count = 0
         for values in iter_rows(table):
-            body = encode_row(table, values)
-            digest.update(len(body).to_bytes(8, "big") + body)
+            # The record is frame(ROW, encode_row(...)), handed over in its pieces (no joined copy).
+            parts = encode_row_parts(table, values)
+            size = sum(len(part) for part in parts)
+            digest.update(size.to_bytes(8, "big"))
+            for part in parts:
+                digest.update(part)
             count += 1
-            yield frame(ROW, body)
+            yield ROW + size.to_bytes(4, "big")
+            yield from parts
         entry = {"table": table.label, "rows": count, "sha256": digest.hexdigest()}
         report.tables[table.label] = entry
         report.rows += count

@@ -64,20 +64,29 @@ def _is_binary(field: models.Field[Any, Any]) -> bool:
 
 def encode_row(table: Table, values: Sequence[Any]) -> bytes:
     """One row as a record body (see the module docstring)."""
+    return b"".join(encode_row_parts(table, values))
+
+
+def encode_row_parts(table: Table, values: Sequence[Any]) -> list[bytes | memoryview]:
+    """encode_row's bytes in pieces: the head, then each binary value as the database gave it.
+
+    A backup hashes and encrypts the pieces one after the other: a stored file of 10 MiB is
+    never copied into a joined record first (issue #15, backup throughput).
+    """
     clear: list[Any] = []
-    blobs: list[bytes] = []
+    blobs: list[bytes | memoryview] = []
     for field, value in zip(table.fields, values, strict=True):
         if _is_binary(field):
             if value is None:
                 clear.append(None)
             else:
-                blob = bytes(value)
+                blob = value if isinstance(value, bytes | memoryview) else bytes(value)
                 clear.append(len(blob))
                 blobs.append(blob)
         else:
             clear.append(_plain(value))
     head = json.dumps(clear, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    return len(head).to_bytes(4, "big") + head + b"".join(blobs)
+    return [len(head).to_bytes(4, "big") + head, *blobs]
 
 
 def decode_row(table: Table, body: bytes) -> dict[str, Any]:
@@ -142,6 +151,6 @@ def iter_rows(table: Table) -> Iterator[tuple[Any, ...]]:
         if len(rows) < page:
             return
         last = rows[-1][index]
-        size = sum(len(bytes(value)) for row in rows for value in row if isinstance(value, bytes | memoryview))
+        size = sum(len(value) for row in rows for value in row if isinstance(value, bytes | memoryview))
         average = max(1, size // len(rows)) + 100
         page = max(1, min(MAX_BATCH_ROWS, BATCH_BYTES // average))

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from refuge.core.checks import MIGRATIONS_TAG
 from refuge.core.env import env_bool, env_int, env_str
 from refuge.ops.db_maintenance import refresh_planner_statistics
 from refuge.ops.server import SERVERS, serve
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Never serve a schema this release's code does not match (refuge.E011, docs/operations.md "Upgrades").
+        self.check(tags=[MIGRATIONS_TAG], include_deployment_checks=True, databases=["default"])
         # Before the workers start: the planner's statistics (docs/operations.md).
         refresh_planner_statistics()
         self.stdout.write(f"Refuge is serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops it)")
