@@ -157,6 +157,7 @@ def test_a_case_is_referred_to_another_installation_and_imported_there(
     assert "south-refuge" not in requester.content()
     requester.get_by_role("button", name="Yes, I agree").click()
     expect(requester.get_by_text("Thank you: your answer has been sent to the team.")).to_be_visible()
+    assert Packet.objects.get(pk=packet.pk).consent_recorded
 
     # A coordinator who did not prepare it approves; the link is shown once.
     _log_in_north(page, north, world.alice)
