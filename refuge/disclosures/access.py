@@ -27,6 +27,11 @@ def can_approve_packets(user: User) -> bool:
     return user.role == Role.COORDINATOR and user.is_active
 
 
+def can_import_referrals(user: User) -> bool:
+    """Coordinators import another installation's packet: the new case is theirs to lead."""
+    return user.role == Role.COORDINATOR and user.is_active
+
+
 def access_partner(user: User, partner_id: uuid.UUID | str) -> Partner:
     """A partner of the coordinator's organisation; else 404."""
     if not can_manage_partners(user):

@@ -1,8 +1,10 @@
-"""The packet as the partner opens it: a ZIP archive holding `packet.json` and `summary.pdf`.
+"""The packet as the partner opens it: a ZIP archive holding `packet.json`, `summary.pdf`, the letter and documents.
 
 ZIP because every desktop opens it without installing anything; `packet.json` follows the schema
-in docs/disclosures.md, and `summary.pdf` says the same for a person to read. Nothing about the
-sending installation goes in but the organisation's name: no ids of its members, cases or keys.
+in docs/disclosures.md, and `summary.pdf` says the same for a person to read; `letter.pdf` is the
+support letter if one was chosen, and `documents/` the chosen case documents, byte for byte.
+Nothing about the sending installation goes in but the organisation's name: no ids of its
+members, cases or keys.
 """
 
 from __future__ import annotations
@@ -10,30 +12,21 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
+from refuge.disclosures.letters import letter_of, letter_pdf
+from refuge.disclosures.pdf import new_pdf
+
 SCHEMA = "refuge-disclosure/1"
-FONTS = Path(__file__).resolve().parent / "fonts"
+DOCUMENTS_FOLDER = "documents/"
 # A fixed date inside the archive: the time a packet was made is in packet.json, once.
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
 def summary_pdf(content: dict[str, Any]) -> bytes:
     """A human-readable summary of the packet (fonts embedded, Cyrillic included)."""
-    # Imported here, not at the top: fpdf2 and the fontTools it loads add ~54 MiB and ~1 s to
-    # every worker that imports them, and only the few workers that write a packet need them
-    # (tests/core/test_startup.py keeps them out of a worker's start).
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_title("Disclosure")
-    pdf.set_creator("Refuge")
-    pdf.set_producer("Refuge")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
+    pdf = new_pdf("Disclosure")
     pdf.set_font("DejaVu", "B", 16)
     pdf.multi_cell(0, 9, f"Disclosure from {content['from']}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
@@ -49,6 +42,17 @@ def summary_pdf(content: dict[str, Any]) -> bytes:
             pdf.multi_cell(0, 6, item["label"], new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", "", 10)
             pdf.multi_cell(0, 6, item["value"], new_x="LMARGIN", new_y="NEXT")
+    if content.get("documents"):
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.multi_cell(0, 8, "Documents", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 10)
+        for document in content["documents"]:
+            pdf.multi_cell(0, 6, f"{document['file']} ({document['size']} bytes)", new_x="LMARGIN", new_y="NEXT")
+    if content.get("letter"):
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(0, 6, "A support letter is attached: letter.pdf", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -67,16 +71,26 @@ def packet_json(content: dict[str, Any]) -> dict[str, Any]:
             }
             for person in content["people"]
         ],
+        "documents": [
+            {"file": d["file"], "name": d["name"], "size": d["size"], "sha256": d["sha256"]}
+            for d in content.get("documents", [])
+        ],
+        "letter": dict(content["letter"]) if content.get("letter") else None,
     }
 
 
-def packet_archive(content: dict[str, Any]) -> bytes:
-    """The ZIP archive a partner gets once age has opened the packet."""
+def packet_archive(content: dict[str, Any], documents: Mapping[str, bytes]) -> bytes:
+    """The ZIP archive a partner gets once age has opened the packet; `documents` by their file name."""
+    files = [
+        ("packet.json", json.dumps(packet_json(content), ensure_ascii=False, indent=2).encode("utf-8")),
+        ("summary.pdf", summary_pdf(content)),
+    ]
+    letter = letter_of(content)
+    if letter is not None:
+        files.append(("letter.pdf", letter_pdf(letter)))
+    files += [(d["file"], documents[d["file"]]) for d in content.get("documents", [])]
     sink = io.BytesIO()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (
-            ("packet.json", json.dumps(packet_json(content), ensure_ascii=False, indent=2).encode("utf-8")),
-            ("summary.pdf", summary_pdf(content)),
-        ):
+        for name, data in files:
             archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_DATE), data, compress_type=zipfile.ZIP_DEFLATED)
     return sink.getvalue()

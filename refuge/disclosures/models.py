@@ -100,6 +100,30 @@ class Packet(models.Model):
         return f"packet {self.pk}"
 
 
+@register_encrypted(key_field="key", columns=("file_key", "name", "removed"))
+class PacketDocument(models.Model):
+    """A case document chosen for a packet: copied, byte for byte, under the packet's key (refuge.keyring.files).
+
+    A copy, not a reference: approving reads it with the packet key (a coordinator need not hold
+    the case key), and revoking the packet deletes it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    packet = models.ForeignKey(Packet, on_delete=models.CASCADE, related_name="documents")
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()  # its place in the packet (documents/<position>-<name>)
+    file_key = models.BinaryField()
+    name = models.BinaryField()
+    removed = models.BinaryField()
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["packet", "position"]
+
+    def __str__(self) -> str:
+        return f"packet document {self.pk}"
+
+
 @register_encrypted(key_field="key", columns=("question",))
 class ConsentQuestion(models.Model):
     """The team asks the requester, on their portal page, whether a packet may go (issue #14).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,15 +24,18 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
 from refuge.cases.access import holds_key, is_team_member
+from refuge.cases.actions.details import do_change_stage
 from refuge.cases.compartments import FIELDS
-from refuge.cases.models import Case, Compartment, CompartmentKind, Person
+from refuge.cases.models import Case, ClosingReason, Compartment, CompartmentKind, Person, Stage
 from refuge.cases.queries import read_compartment
 from refuge.core.errors import UserError
 from refuge.crypto import encrypt_for_age_recipient, encrypt_with_passphrase, new_packet_passphrase, sha256_hex
 from refuge.disclosures.access import can_approve_packets
 from refuge.disclosures.archive import packet_archive
 from refuge.disclosures.audit_events import DisclosureEvent
-from refuge.disclosures.models import ConsentWay, Delivery, Packet, Partner
+from refuge.disclosures.letters import LetterKind, LetterLanguage
+from refuge.disclosures.models import ConsentWay, Delivery, Packet, PacketDocument, Partner
+from refuge.disclosures.packet_documents import chosen_documents, copy_into_packet, packet_files
 from refuge.disclosures.reads import read_packet_content, read_partner
 from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
@@ -96,10 +100,12 @@ def _text(value: str, limit: int, field: str, required: Any) -> str:
     return text
 
 
-def _selected_fields(member: User, keyring: Keyring, case: Case, selection: list[str]) -> list[dict[str, Any]]:
+def _selected_fields(
+    member: User, keyring: Keyring, case: Case, selection: list[str], documents: Sequence[str]
+) -> list[dict[str, Any]]:
     """The chosen fields, decrypted, grouped by person in the case's order; UserError for a bad choice."""
-    if not selection:
-        raise UserError("nothing_chosen", _("Choose at least one field to disclose."), field="chosen")
+    if not selection and not documents:
+        raise UserError("nothing_chosen", _("Choose at least one field or document to disclose."), field="chosen")
     if len(selection) > MAX_SELECTED:
         raise UserError("too_many", _("Choose at most 200 fields."), field="chosen")
     offered = {c.key for row in checklist(member, case) for group in row.compartments for c in group.choices}
@@ -122,7 +128,7 @@ def _selected_fields(member: User, keyring: Keyring, case: Case, selection: list
                         items.append({"name": f"{kind}.{field.name}", "label": str(field.label), "value": value})
             if items:
                 people.append({"label": f"Person {number}", "fields": items})
-    if not people:
+    if not people and not documents:
         raise UserError(
             "all_empty", _("The chosen fields are all empty: there is nothing to disclose."), field="chosen"
         )
@@ -136,19 +142,48 @@ def _holders(case: Case) -> list[User]:
     return [user for user in chosen.distinct() if len(bytes(user.public_key)) == 32]
 
 
+def _letter(kind: str, language: str) -> dict[str, str] | None:
+    """The support letter asked for (refuge/disclosures/letters.py), or None; UserError for an unknown one."""
+    if not kind:
+        return None
+    if kind not in LetterKind.values:
+        raise UserError("bad_letter", _("Choose one of the support letters."), field="letter")
+    if language not in LetterLanguage.values:
+        raise UserError("bad_language", _("Choose the letter's language."), field="letter_language")
+    return {"kind": kind, "language": language}
+
+
 def do_prepare_packet(
-    *, actor: User, keyring: Keyring, case: Case, partner: Partner, purpose: str, selection: list[str]
+    *,
+    actor: User,
+    keyring: Keyring,
+    case: Case,
+    partner: Partner,
+    purpose: str,
+    selection: list[str],
+    documents: Sequence[str] = (),
+    letter: str = "",
+    letter_language: str = "",
 ) -> Packet:
-    """Copy the chosen fields of a case into a new packet for a partner, under the packet's own key.
+    """Copy the chosen fields and documents of a case into a new packet for a partner, under the packet's own key.
 
     The key is wrapped for the case's team, the organisation's coordinators (one of whom approves)
-    and recovery; the case's other keys are not shared."""
+    and recovery; the case's other keys are not shared. A support letter, if asked for, is filled
+    from the chosen fields only when the packet is produced."""
     if not is_team_member(actor, case):
         raise UserError("not_allowed", _("Only the case's team prepares its disclosures."))
     if partner.organisation_id != actor.organisation_id or not partner.active:
         raise UserError("bad_partner", _("Choose one of your organisation's partners."), field="partner")
     purpose = _text(purpose, MAX_PURPOSE_CHARS, "purpose", _("Say what the partner needs this for."))
-    people = _selected_fields(actor, keyring, case, selection)
+    people = _selected_fields(actor, keyring, case, selection, documents)
+    files = chosen_documents(case, keyring, documents)
+    chosen_letter = _letter(letter, letter_language)
+    if chosen_letter and not people:
+        raise UserError(
+            "letter_without_fields",
+            _("A support letter needs at least one chosen field to name the person."),
+            field="letter",
+        )
     today = timezone.localdate()
     with transaction.atomic():
         key, secret = do_create_key(
@@ -167,9 +202,13 @@ def do_prepare_packet(
             "purpose": purpose,
             "prepared_on": today.isoformat(),
             "people": people,
+            "documents": [],
+            "letter": chosen_letter,
         }
+        packet.save(force_insert=True)  # the documents' rows point at it
+        content["documents"] = copy_into_packet(packet, files, secret, key)
         encrypt_column(packet, "content", json.dumps(content, ensure_ascii=False), secret, key)
-        packet.save(force_insert=True)
+        packet.save(update_fields=["content"])
         _audit(DisclosureEvent.PACKET_PREPARED, actor, packet)
     return packet
 
@@ -230,7 +269,7 @@ def do_approve_packet(
     _check_open_for_approval(packet)  # before the work of producing; checked again under the row lock
     content = read_packet_content(packet, keyring)
     partner = read_partner(packet.partner, keyring)
-    archive = packet_archive(content)
+    archive = packet_archive(content, packet_files(packet, keyring, content))
     passphrase: str | None = None
     if packet.partner.delivery == Delivery.AGE_KEY:
         produced = encrypt_for_age_recipient(archive, partner.recipient)
@@ -272,7 +311,33 @@ def do_revoke_packet(*, actor: User, packet: Packet) -> None:
         )
         if not changed:
             raise UserError("opened", _("This packet was already downloaded or revoked: it cannot be revoked now."))
+        PacketDocument.objects.filter(packet_id=packet.pk).delete()  # the copies of the case's documents
         _audit(DisclosureEvent.PACKET_REVOKED, actor, packet)
+
+
+def do_close_as_referred(*, actor: User, keyring: Keyring, packet: Packet) -> None:
+    """Close the packet's case as "referred" once the partner has downloaded the packet (the referral is delivered).
+
+    The stage change is the case's own (its table, its event on the timeline, its audit entry);
+    code 3108 ties it to the packet that carried the referral."""
+    with transaction.atomic():
+        delivered = Packet.objects.select_for_update().get(pk=packet.pk)
+        if not delivered.downloads:
+            raise UserError(
+                "not_delivered", _("The partner has not downloaded this packet yet: the case is not referred.")
+            )
+        case = Case.objects.get(pk=delivered.case_id)
+        if case.stage == Stage.CLOSED:
+            raise UserError("already_closed", _("This case is already closed."))
+        do_change_stage(
+            actor=actor,
+            keyring=keyring,
+            case=case,
+            stage=Stage.CLOSED,
+            version=case.version,
+            closing_reason=ClosingReason.REFERRED,
+        )
+        _audit(DisclosureEvent.CASE_REFERRED, actor, delivered)
 
 
 def _downloadable(token: str) -> QuerySet[Packet]:

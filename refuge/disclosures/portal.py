@@ -41,6 +41,8 @@ def do_ask_consent(*, actor: User, keyring: Keyring, packet: Packet) -> ConsentQ
     request = HelpRequest.objects.select_related("key").get(pk=case.request_id)
     secret = keyring.secret_for(request.key)
     fields = [f["name"] for person in content["people"] for f in person["fields"]]
+    documents = [d["name"] for d in content.get("documents", [])]
+    letter = (content.get("letter") or {}).get("kind", "")
     with transaction.atomic():
         locked = Packet.objects.select_for_update().get(pk=packet.pk)
         if locked.approved_by_id is not None or locked.revoked_on is not None or locked.consent_recorded:
@@ -48,7 +50,7 @@ def do_ask_consent(*, actor: User, keyring: Keyring, packet: Packet) -> ConsentQ
         if ConsentQuestion.objects.filter(packet=locked).exists():
             raise UserError("asked", _("The requester has already been asked about this packet."))
         question = ConsentQuestion(packet=locked, request=request, key=request.key, asked_on=timezone.localdate())
-        text = {"purpose": content["purpose"], "fields": fields}
+        text = {"purpose": content["purpose"], "fields": fields, "documents": documents, "letter": letter}
         encrypt_column(question, "question", json.dumps(text, ensure_ascii=False), secret, request.key)
         question.save(force_insert=True)
         record(
@@ -66,6 +68,8 @@ class AskedConsent:
     question: ConsentQuestion
     purpose: str
     fields: list[str]  # <compartment>.<field>, labelled by the page in the reader's language
+    documents: list[str]  # the file names of the chosen documents
+    letter: str  # the support letter's kind (letters.LetterKind), or ""
 
 
 def open_questions(request: HelpRequest, secret: bytes) -> list[AskedConsent]:
@@ -79,7 +83,15 @@ def open_questions(request: HelpRequest, secret: bytes) -> list[AskedConsent]:
     shown = []
     for question in asked.order_by("asked_on", "id"):
         text: dict[str, Any] = json.loads(decrypt_text(question, "question", secret, question.key))
-        shown.append(AskedConsent(question, str(text.get("purpose", "")), [str(f) for f in text.get("fields", [])]))
+        shown.append(
+            AskedConsent(
+                question,
+                str(text.get("purpose", "")),
+                [str(f) for f in text.get("fields", [])],
+                [str(d) for d in text.get("documents", [])],
+                str(text.get("letter", "")),
+            )
+        )
     return shown
 
 

@@ -63,7 +63,8 @@ def read_packet_content(packet: Packet, keyring: Keyring) -> dict[str, Any]:
 
 
 def read_packet_consent(packet: Packet, keyring: Keyring) -> dict[str, Any] | None:
-    if not packet.consent_recorded:
+    """The consent recorded by the team, or None: none yet, or given as a "yes" on the portal (the question says so)."""
+    if not packet.consent_recorded or not bytes(packet.consent):
         return None
     consent: dict[str, Any] = json.loads(decrypt_column(packet, "consent", keyring.secret_for(packet.key), packet.key))
     return consent

@@ -6,7 +6,9 @@ kept by its operator. The import opens it, checks every byte of it before anythi
 (a damaged, truncated, foreign, replayed or malformed packet is one clear UserError and no row),
 then, in one transaction, opens a case under this organisation's own keys for the coordinator
 named: the transferred fields in the people's compartments, and a note of provenance (who sent
-it, when, why, the packet's id) as the case's summary. Nothing else about the sender travels.
+it, when, why, the packet's id) as the case's summary, and the packet's documents, each checked
+against its SHA-256 and rebuilt without metadata as an upload is. Nothing else about the sender
+travels. The same path serves the command and the workspace's upload form.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from refuge.audit.actions import record
 from refuge.cases.actions.compartments import create_compartment
 from refuge.cases.actions.people import new_person
 from refuge.cases.compartments import FIELDS, clean_content
-from refuge.cases.models import PRIORITY_DUE_DAYS, Case, PersonRole, Priority, Stage, TeamMember
+from refuge.cases.models import PRIORITY_DUE_DAYS, Case, CaseDocument, PersonRole, Priority, Stage, TeamMember
 from refuge.core.errors import UserError
-from refuge.crypto import CryptoError, decrypt_with_age_identity
-from refuge.disclosures.archive import SCHEMA
+from refuge.crypto import CryptoError, decrypt_with_age_identity, sha256_hex
+from refuge.disclosures.archive import DOCUMENTS_FOLDER, SCHEMA
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.models import ImportedReferral
+from refuge.intake.uploads import MAX_FILE_BYTES, CleanUpload, sanitise_upload
 from refuge.keyring.actions.keys import do_create_key
+from refuge.keyring.files import encrypt_file_into
 from refuge.keyring.models import Purpose
 from refuge.keyring.records import encrypt_column
 
@@ -44,6 +48,8 @@ MAX_PACKET_JSON_BYTES = 1024 * 1024  # packet.json inside it, checked before it 
 MAX_REFERRAL_PEOPLE = 30
 MAX_REFERRAL_FIELDS = 200
 MAX_PROVENANCE_CHARS = 1_000
+MAX_REFERRAL_DOCUMENTS = 10
+MAX_KEY_FILE_BYTES = 10_000
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _KNOWN = {(kind, field.name) for kind, fields in FIELDS.items() for field in fields}
 
@@ -55,10 +61,24 @@ class Referral:
     purpose: str
     prepared_on: str
     people: list[dict[str, dict[str, str]]]  # per person: compartment kind -> {field: value}
+    documents: list[CleanUpload]  # checked against packet.json and rebuilt without metadata
 
 
 def _refused(message: Any) -> UserError:
     return UserError("bad_referral", message)
+
+
+def identity_in_key_file(text: bytes) -> str:
+    """The AGE-SECRET-KEY line of an age-keygen file (its comment lines skipped); UserError if there is none."""
+    if len(text) <= MAX_KEY_FILE_BYTES:
+        for line in text.decode("utf-8", "replace").splitlines():
+            if line.strip().startswith("AGE-SECRET-KEY-1"):
+                return line.strip()
+    raise UserError(
+        "bad_key_file",
+        _("This is not an age key file: it holds no AGE-SECRET-KEY line (make one with age-keygen)."),
+        field="key_file",
+    )
 
 
 def read_referral(sealed: bytes, identity: str) -> Referral:
@@ -79,9 +99,42 @@ def read_referral(sealed: bytes, identity: str) -> Referral:
             if info.file_size > MAX_PACKET_JSON_BYTES:
                 raise _refused(_("The packet's data is larger than any packet's can be."))
             data = json.loads(archive.read(info).decode("utf-8"))
+            referral = _checked(data)
+            documents = _documents(archive, data.get("documents"))
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, EOFError, RuntimeError):
         raise _refused(_("This packet is not in the format Refuge writes: it holds no readable packet.json.")) from None
-    return _checked(data)
+    return Referral(
+        referral.packet_id, referral.sender, referral.purpose, referral.prepared_on, referral.people, documents
+    )
+
+
+def _documents(archive: zipfile.ZipFile, listed: Any) -> list[CleanUpload]:
+    """The documents packet.json lists, each as big and as hashed as it says, rebuilt as an upload is."""
+    if listed is None:
+        return []
+    if not isinstance(listed, list) or len(listed) > MAX_REFERRAL_DOCUMENTS:
+        raise _refused(_("The packet's data is not in the format Refuge writes."))
+    documents = []
+    for item in listed:
+        if not isinstance(item, dict):
+            raise _refused(_("The packet's data is not in the format Refuge writes."))
+        file = _text(item.get("file"), 200)
+        if not file.startswith(DOCUMENTS_FOLDER):
+            raise _refused(_("The packet's data is not in the format Refuge writes."))
+        try:
+            info = archive.getinfo(file)
+        except KeyError:
+            raise _refused(_("A document the packet lists is missing from it.")) from None
+        if info.file_size > MAX_FILE_BYTES:
+            raise _refused(_("A document in the packet is larger than any document can be."))
+        data = archive.read(info)
+        if sha256_hex(data) != item.get("sha256"):
+            raise _refused(_("A document in the packet is not the one its list describes: the packet was altered."))
+        try:
+            documents.append(sanitise_upload(_text(item.get("name"), 200), io.BytesIO(data), len(data)))
+        except UserError as error:
+            raise _refused(error.message) from None
+    return documents
 
 
 def _text(value: Any, limit: int) -> str:
@@ -124,6 +177,7 @@ def _checked(data: Any) -> Referral:
         _text(data.get("purpose"), MAX_PROVENANCE_CHARS),
         prepared_on,
         shaped,
+        [],
     )
 
 
@@ -169,6 +223,12 @@ def do_import_referral(*, coordinator: User, referral: Referral) -> Case:
                 person = new_person(case, secret, PersonRole.REQUESTER if number == 0 else PersonRole.OTHER, {})
                 for kind, content in compartments.items():
                     create_compartment(coordinator, person, kind, clean_content(kind, content), [coordinator], secret)
+            for upload in referral.documents:
+                document = CaseDocument(
+                    case=case, key=key, kind=upload.kind, size=len(upload.data), created_at=timezone.now()
+                )
+                encrypt_file_into(document, upload.data, upload.name, upload.removed, secret, key)
+                document.save(force_insert=True)
             ImportedReferral.objects.create(
                 organisation=coordinator.organisation, packet_id=referral.packet_id, case=case, imported_on=now
             )
@@ -182,3 +242,8 @@ def do_import_referral(*, coordinator: User, referral: Referral) -> Case:
     except IntegrityError:
         raise UserError("already_imported", _("This packet has already been imported here.")) from None
     return case
+
+
+def do_import_referral_file(*, coordinator: User, sealed: bytes, key_file: bytes) -> Case:
+    """The workspace's upload: the packet and the organisation's age key file, as the command takes them."""
+    return do_import_referral(coordinator=coordinator, referral=read_referral(sealed, identity_in_key_file(key_file)))

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from refuge.disclosures.actions import MAX_CODE_NAME_CHARS, MAX_PARTNER_TEXT_CHARS, MAX_RECIPIENT_CHARS
+from refuge.disclosures.letters import LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentWay, Delivery, Partner, PartnerKind
 from refuge.disclosures.packets import (
     MAX_CONSENT_TEXT_CHARS,
@@ -17,6 +18,9 @@ from refuge.disclosures.packets import (
     MAX_PURPOSE_CHARS,
     PersonChoices,
 )
+from refuge.disclosures.referrals import MAX_KEY_FILE_BYTES
+from refuge.intake.uploads import MAX_FILE_BYTES
+from refuge.workspace.fields import interpolated
 from refuge.workspace.forms_people import OneOfField, date_field, text_field, version_field
 
 _EXPIRY = _("A packet expires after 1 to 30 days.")
@@ -78,14 +82,41 @@ class PacketForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("One of the chosen fields is not on this case.")},
     )
+    documents = forms.MultipleChoiceField(
+        label=_("Documents"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("One of the chosen documents is not on this case.")},
+    )
+    letter = forms.ChoiceField(
+        label=_("Support letter"),
+        required=False,
+        choices=[("", _("No letter")), *LetterKind.choices],
+        help_text=_("Filled with the fields chosen above, and nothing else."),
+        error_messages={"invalid_choice": _("Choose one of the support letters.")},
+    )
+    letter_language = forms.ChoiceField(
+        label=_("Language of the letter"),
+        required=False,  # asked for only with a letter (the action says so)
+        choices=LetterLanguage.choices,
+        error_messages={"invalid_choice": _("Choose the letter's language.")},
+    )
 
-    def __init__(self, *args: Any, partners: QuerySet[Partner], checklist: list[PersonChoices], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        partners: QuerySet[Partner],
+        checklist: list[PersonChoices],
+        documents: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
         self.checklist = checklist
         self.fields["chosen"].choices = [  # type: ignore[attr-defined]
             (choice.key, choice.label) for row in checklist for group in row.compartments for choice in group.choices
         ]
+        self.fields["documents"].choices = documents  # type: ignore[attr-defined]
 
 
 class ConsentForm(forms.Form):
@@ -121,3 +152,54 @@ class ApproveForm(forms.Form):
         initial=1,
         error_messages=dict.fromkeys(("required", "invalid", "min_value", "max_value"), _LIMIT),
     )
+
+
+_UPLOAD_ERRORS = {
+    "required": _("Choose a file to upload."),
+    "invalid": _("Choose a file to upload."),
+    "missing": _("Choose a file to upload."),
+    "empty": _("This file is empty."),
+    "max_length": _("The file name is too long."),
+}
+
+
+class ReferralImportForm(forms.Form):
+    """A packet from another Refuge installation and this organisation's age key file, read in memory only."""
+
+    packet = forms.FileField(
+        label=_("The packet (packet.zip.age)"),
+        help_text=interpolated(
+            _("As downloaded from the sending organisation's link; at most %(megabytes)d MB here."),
+            {"megabytes": MAX_FILE_BYTES // (1024 * 1024)},
+        ),
+        error_messages=_UPLOAD_ERRORS,
+    )
+    key_file = forms.FileField(
+        label=_("This organisation's age key file"),
+        help_text=_("The file made with age-keygen: it opens the packet and is not kept."),
+        error_messages=_UPLOAD_ERRORS,
+    )
+
+    def _bytes(self, name: str, limit: int, message: Any) -> bytes:
+        upload = self.cleaned_data[name]
+        upload.open()
+        data: bytes = upload.read(limit + 1)
+        if len(data) > limit:
+            raise forms.ValidationError(message, code="too_big")
+        return data
+
+    def clean_packet(self) -> bytes:
+        # The upload handler keeps at most MAX_FILE_BYTES + 1 bytes of a file: a larger packet
+        # is refused here by name, not opened cut short. `refuge import-referral` takes 60 MiB.
+        return self._bytes(
+            "packet",
+            MAX_FILE_BYTES,
+            _("This packet is larger than an upload can be here: import it with the command refuge import-referral."),
+        )
+
+    def clean_key_file(self) -> bytes:
+        return self._bytes(
+            "key_file",
+            MAX_KEY_FILE_BYTES,
+            _("This is not an age key file: it holds no AGE-SECRET-KEY line (make one with age-keygen)."),
+        )

@@ -27,6 +27,7 @@ from refuge.workspace.views import (
     partners,
     pathways,
     people,
+    referrals,
     retention,
     safety,
     shelters,
@@ -107,6 +108,7 @@ urlpatterns += [
     path("partners/<uuid:partner_id>/", partners.partner_detail_view, name="partner_detail"),
     path("partners/<uuid:partner_id>/edit/", partners.partner_edit_view, name="partner_edit"),
     path("disclosures/", partners.disclosure_register_view, name="disclosure_register"),
+    path("referrals/import/", referrals.referral_import_view, name="referral_import"),
     path("disclosures/<uuid:packet_id>/", packets.packet_review_view, name="packet_review"),
     path("disclosures/<uuid:packet_id>/approve/", packets.packet_approve_view, name="packet_approve"),
     path("cases/<uuid:case_id>/disclosures/new/", packets.packet_new_view, name="packet_new"),
@@ -120,6 +122,11 @@ urlpatterns += [
         "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/ask/",
         packets.packet_ask_view,
         name="packet_ask",
+    ),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/referred/",
+        packets.packet_referred_view,
+        name="packet_referred",
     ),
     path(
         "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/revoke/",

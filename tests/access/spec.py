@@ -582,6 +582,9 @@ ROUTES: dict[str, Spec] = {
     "workspace:packet_consent": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     "workspace:packet_ask": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     "workspace:packet_revoke": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_referred": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    # Importing another installation's packet (referrals.py): coordinators, who lead the new case.
+    "workspace:referral_import": Staff(COORDINATORS, methods=("GET", "POST")),
     # The shelter register (shelters.py, access_shelter): coordinators manage it; caseworkers and
     # intake open a shelter where someone of their cases stays now, and only read it.
     "workspace:shelter_list": Staff(CASE_ROLES, duress=True),

@@ -35,7 +35,12 @@ _CLOSES_ITSELF = (
     "The request page (and the page after a reply) closes itself when the portal session ends (30 minutes), without JavaScript, "
     "so that a phone left unattended stops showing the request; the page says so (issue #16, item 17)."
 )
-ACCEPTED = {("/r/request/", "meta-refresh"): _CLOSES_ITSELF, ("/r/request/sent/", "meta-refresh"): _CLOSES_ITSELF}
+ACCEPTED = {
+    ("/r/request/", "meta-refresh"): _CLOSES_ITSELF,
+    ("/r/request/sent/", "meta-refresh"): _CLOSES_ITSELF,
+    # The same request page after the requester answers a consent question (issue #14).
+    ("/r/request/answered/", "meta-refresh"): _CLOSES_ITSELF,
+}
 
 
 def missing_tools() -> list[str]:

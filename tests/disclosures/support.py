@@ -76,7 +76,10 @@ def case_with_identity(world: World) -> tuple[Case, Person]:
     return case, person
 
 
-def prepare(world: World, case: Case, person: Person, partner: Partner, by: Persona | None = None) -> Packet:
+def prepare(
+    world: World, case: Case, person: Person, partner: Partner, by: Persona | None = None, **extra: Any
+) -> Packet:
+    """Bob (or `by`) prepares a packet of the legal name and date of birth; `extra`: documents, letter..."""
     persona = by or world.bob
     chosen = [packets.selection_key(person, "identity", name) for name in ("legal_name", "date_of_birth")]
     return packets.do_prepare_packet(
@@ -86,6 +89,7 @@ def prepare(world: World, case: Case, person: Person, partner: Partner, by: Pers
         partner=partner,
         purpose="Resettlement referral",
         selection=chosen,
+        **extra,
     )
 
 
@@ -122,12 +126,20 @@ def open_with_age_cli(produced: bytes, key: AgeKey, tmp_path: Path) -> dict[str,
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "summary.pdf"
+def pdf_text(pdf: bytes, tmp_path: Path, name: str = "summary.pdf") -> str:
+    path = tmp_path / name
     path.write_bytes(pdf)
     return subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
+
+
+def embedded_fonts(pdf: bytes, tmp_path: Path, name: str = "fonts.pdf") -> list[tuple[str, str]]:
+    """Each font of the PDF and its `pdffonts` "emb" column (yes / no)."""
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    lines = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout.splitlines()[2:]
+    return [(line.split()[0], line.split()[-5]) for line in lines]
 
 
 def packet_json(files: dict[str, bytes]) -> Any:

@@ -105,3 +105,22 @@ def test_another_requesters_question_and_nonsense_answers_change_nothing(world: 
     assert not Packet.objects.get(pk=packet.pk).consent_recorded
     assert Client().post(reverse("requester:consent"), {"question": question.pk, "answer": "yes"}).status_code == 302
     assert ConsentQuestion.objects.get(pk=question.pk).answered_on is None
+
+
+def test_after_a_yes_on_the_portal_the_coordinator_reviews_and_approves_the_packet_on_its_page(
+    world: World, client_for, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    packet, receipt = _ask(world, tmp_path)
+    requester = Client()
+    open_request(requester, receipt)
+    question = ConsentQuestion.objects.get(packet=packet)
+    requester.post(reverse("requester:consent"), {"question": question.pk, "answer": "yes"})
+    alice = client_for(world.alice)
+    review = alice.get(reverse("workspace:packet_review", args=[packet.pk]))
+    assert review.status_code == 200
+    assert "The requester agreed on their portal page" in review.content.decode()
+    approved = alice.post(
+        reverse("workspace:packet_approve", args=[packet.pk]), {"expires_in_days": 7, "download_limit": 1}
+    )
+    assert approved.status_code == 200 and 'id="packet-link"' in approved.content.decode()
+    assert Packet.objects.get(pk=packet.pk).approved_by_id == world.alice.user.pk

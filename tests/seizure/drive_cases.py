@@ -38,6 +38,7 @@ from refuge.cases.models import Compartment, Person, Priority, Stage
 from refuge.crypto import new_age_identity
 from refuge.disclosures.actions import PartnerDetails, do_add_partner
 from refuge.disclosures.models import Packet
+from refuge.disclosures.packet_documents import document_key
 from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent, selection_key
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
@@ -196,7 +197,7 @@ def main() -> None:
         note=CANARIES["expense note"],
     )
     upload = sanitise_upload(CANARIES["document name"] + ".pdf", io.BytesIO(_pdf(CANARIES["document content"])))
-    do_add_document(actor=worker.user, keyring=bob, case=case, upload=upload)
+    document = do_add_document(actor=worker.user, keyring=bob, case=case, upload=upload)
     do_message_requester(actor=worker.user, keyring=bob, case=case, body=CANARIES["message"])
     application = applications.do_start_application(
         actor=worker.user, keyring=bob, case=case, person=person, pathway=Pathway.objects.get(country="Lithuania")
@@ -289,7 +290,7 @@ def main() -> None:
         ),
         owner=worker.user,
     )
-    # A disclosure: a partner's details, a packet of two fields, its consent, produced for the partner.
+    # A disclosure: a partner's details, a packet of two fields, a document and a letter, its consent, produced.
     _, recipient = new_age_identity()
     embassy = do_add_partner(
         actor=coordinator,
@@ -307,6 +308,9 @@ def main() -> None:
             selection_key(person, "identity", "legal_name"),
             selection_key(person, "identity", "place_of_birth"),
         ],
+        documents=[document_key(document)],  # copied under the packet's key (PacketDocument)
+        letter="visa",
+        letter_language="ru",
     )
     do_record_consent(
         actor=worker.user,

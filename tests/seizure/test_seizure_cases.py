@@ -6,7 +6,8 @@ legal name, passport numbers, registered address, SOGIESC, medical needs, a perp
 in the contact graph, a passport scan's name and content inside the identity compartment,
 notes, tasks, expenses, a document's name and content, a message to the requester, a
 shelter's city, rules and address, a partner's name and contact notes, a disclosure
-packet's purpose, content and consent (and the packet produced for the partner); an
+packet's purpose, content, consent and its copy of the case's document (and the packet
+produced for the partner, with a support letter); an
 application's embassy, city, reference numbers, fees, an appointment, a status note and a
 refusal reason; a travel route, transit country, exit risk, receiving partner and first
 address after arrival; then a team member is removed, which rotates every key. A real

@@ -27,7 +27,9 @@ from refuge.disclosures.access import (
     can_approve_packets,
     choosable_partners,
 )
+from refuge.disclosures.letters import letter_of
 from refuge.disclosures.models import ConsentWay
+from refuge.disclosures.packet_documents import document_choices
 from refuge.disclosures.queries import STATES, packet_state
 from refuge.disclosures.reads import PacketPage, open_case_packet, open_packet_to_approve
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
@@ -47,6 +49,7 @@ def packet_new_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         partners=choosable_partners(user),
         checklist=packets.checklist(user, case),
+        documents=document_choices(case, request.keyring),
     )
     if request.method == "POST":
         act = lambda data: packets.do_prepare_packet(  # noqa: E731
@@ -56,6 +59,9 @@ def packet_new_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
             partner=data["partner"],
             purpose=data["purpose"],
             selection=list(data["chosen"]),
+            documents=list(data["documents"]),
+            letter=data["letter"],
+            letter_language=data["letter_language"],
         )
         done = submit(form, act)
         if done is not None:
@@ -71,6 +77,7 @@ def _shown(page: PacketPage) -> dict[str, Any]:
     return {
         "packet": page.packet,
         "content": page.content,
+        "letter": letter_of(page.content),
         "consent": page.consent,
         "question": page.question,
         "consent_way": ConsentWay(way).label if way in ConsentWay.values else way,
@@ -142,6 +149,15 @@ def packet_ask_view(request: StaffRequest, case_id: uuid.UUID, packet_id: uuid.U
     packet = access_case_packet(access_case(request.member, case_id).case, packet_id)
     portal.do_ask_consent(actor=request.member, keyring=request.keyring, packet=packet)
     messages.success(request, _("The requester is asked on their portal page. Their answer will show here."))
+    return redirect(_packet_url(packet))
+
+
+@require_POST
+@staff_view(page=_packet_page)
+def packet_referred_view(request: StaffRequest, case_id: uuid.UUID, packet_id: uuid.UUID) -> HttpResponse:
+    packet = access_case_packet(access_case(request.member, case_id).case, packet_id)
+    packets.do_close_as_referred(actor=request.member, keyring=request.keyring, packet=packet)
+    messages.success(request, _("The case is closed as referred."))
     return redirect(_packet_url(packet))
 
 

@@ -9,9 +9,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from refuge.accounts.models import User
 from refuge.core.errors import UserError
-from refuge.disclosures.referrals import MAX_REFERRAL_BYTES, do_import_referral, read_referral
-
-MAX_IDENTITY_FILE_BYTES = 10_000
+from refuge.disclosures.referrals import (
+    MAX_KEY_FILE_BYTES,
+    MAX_REFERRAL_BYTES,
+    do_import_referral,
+    identity_in_key_file,
+    read_referral,
+)
 
 
 def _read(path: str, limit: int, what: str) -> bytes:
@@ -23,14 +27,6 @@ def _read(path: str, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise CommandError(f"{path} is larger than any {what} can be")
     return data
-
-
-def _identity(text: bytes) -> str:
-    """The AGE-SECRET-KEY line of an age-keygen file (its comment lines skipped)."""
-    for line in text.decode("utf-8", "replace").splitlines():
-        if line.strip().startswith("AGE-SECRET-KEY-1"):
-            return line.strip()
-    raise CommandError("the key file holds no AGE-SECRET-KEY line (make one with age-keygen)")
 
 
 class Command(BaseCommand):
@@ -55,9 +51,10 @@ class Command(BaseCommand):
         )
         if coordinator is None:
             raise CommandError("no such member in that organisation")
-        identity = _identity(_read(options["identity"], MAX_IDENTITY_FILE_BYTES, "key file"))
+        key_file = _read(options["identity"], MAX_KEY_FILE_BYTES, "key file")
         sealed = _read(options["file"], MAX_REFERRAL_BYTES, "packet")
         try:
+            identity = identity_in_key_file(key_file)
             case = do_import_referral(coordinator=coordinator, referral=read_referral(sealed, identity))
         except UserError as error:
             raise CommandError(str(error.message)) from None
