@@ -60,7 +60,8 @@ end
 
 local out -- records-<thread>: a line per acknowledged submission or error, "stopped" at the end
 local inflight = nil -- {method=, started=, index=} of the request on the wire
-local bodies = {}
+local blob -- this thread's bodies, one after the other
+local bodies = {} -- where each starts in blob, and where the last ends
 local next_body = 1
 local cookie, csrf, form_token, began, got
 local pause = false
@@ -73,14 +74,15 @@ local counting_call = false
 function init(args)
   local file = assert(io.open(dir .. "/bodies-" .. id, "rb"))
   local lengths = file:read("*l")
-  local blob = file:read("*a")
+  blob = file:read("*a")
   file:close()
+  -- Cut out one at a time, when sent: bodies[i] .. bodies[i + 1] - 1 is the i-th body in blob.
   local position = 1
   for length in lengths:gmatch("%d+") do
-    length = tonumber(length)
-    bodies[#bodies + 1] = blob:sub(position, position + length - 1)
-    position = position + length
+    bodies[#bodies + 1] = position
+    position = position + tonumber(length)
   end
+  bodies[#bodies + 1] = position
   get_request = wrk.format("GET", path, {
     ["User-Agent"] = "refuge-load/1",
     ["Accept-Language"] = "en",
@@ -145,13 +147,13 @@ function request()
     inflight = { method = "GET", started = at }
     return get_request
   end
-  local body = bodies[next_body]
-  if body == nil then
+  if next_body + 1 > #bodies then
     error_of("POST not sent: the thread's prepared bodies ran out", "bodies-" .. id)
     csrf = nil
     stop()
     return ""
   end
+  local body = blob:sub(bodies[next_body], bodies[next_body + 1] - 1)
   local boundary = "----refuge" .. run_id .. "-" .. id .. "-" .. next_body
   local dash = "--" .. boundary .. "\r\n"
   local content = table.concat({
