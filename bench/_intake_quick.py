@@ -12,7 +12,9 @@ line per run, alternating the variants round by round so that noise from other w
 the machine falls on all of them alike:
 
 - `--flows`: encrypted (the portal) and/or baseline (bench/baseline_settings.py);
-- `--configs`: gunicorn workers×threads;
+- `--configs`: server workers×threads;
+- `--client`: wrk (bench/_lean_client.py) and/or python (tests/support/load.py), in turn in
+  every round, e.g. `--client wrk,python` for the clients' own CPU per submission;
 - `--code NAME=DIR` (repeatable): source trees to compare (e.g. `git archive HEAD | tar -x -C DIR`
   for the committed code); each runs with PYTHONPATH=DIR, so its `refuge` package is imported;
 - `--env NAME=K=V` (repeatable): an environment variable for one variant's server (e.g.
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._intake_child import ORGANISATION, PATHS, TICKS, tree_cpu_seconds  # noqa: E402
+from bench._lean_client import run_lean_load  # noqa: E402
 from bench._login_child import worker_pids  # noqa: E402
 from bench._results import percentile  # noqa: E402
 from tests.support.load import run_load  # noqa: E402
@@ -102,12 +105,19 @@ def _set_up(variant: Variant, flow: str, database_url: str | None, base: Path) -
 
 
 def _one_run(
-    setup: Setup, flow: str, config: tuple[int, int], clients: int, seconds: float, postmaster: int | None
+    setup: Setup,
+    flow: str,
+    config: tuple[int, int],
+    clients: int,
+    seconds: float,
+    postmaster: int | None,
+    client: str = "python",
 ) -> dict[str, Any]:
     workers, threads = config
     path = PATHS[flow]
+    load = run_lean_load if client == "wrk" else run_load
     with running_server(setup.data_dir, workers=workers, REFUGE_THREADS=str(threads), **setup.env) as server:
-        warm = run_load(server.port, path, clients=8, seconds=2.0)
+        warm = load(server.port, path, clients=8, seconds=2.0)
         if warm.error_count:
             raise RuntimeError(f"warm-up failed: {warm.describe_errors()}\n{server.log_path.read_text()[-2000:]}")
         master = server.process.pid
@@ -117,7 +127,7 @@ def _one_run(
             return tree_cpu_seconds(master, worker_pids(master)), database
 
         before = cpu()
-        report = run_load(server.port, path, clients=clients, seconds=seconds, warm_up=1.0)
+        report = load(server.port, path, clients=clients, seconds=seconds, warm_up=1.0)
         after = cpu()
     posts = [s * 1000 for s in report.post_seconds]
     count = max(1, len(report.sent))
@@ -150,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flows", default="encrypted,baseline")
     parser.add_argument("--configs", default="4x1,2x4")
     parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--client", default="python", help="wrk and/or python, comma-separated (default python)")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL cluster instead of SQLite")
@@ -170,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     flows = args.flows.split(",")
     configs = [_parse_config(text) for text in args.configs.split(",")]
     base = Path(tempfile.mkdtemp(prefix="refuge-quick-"))
-    results: dict[tuple[str, str, str, tuple[int, int]], list[dict[str, Any]]] = {}
+    loaders = args.client.split(",")
+    if not set(loaders) <= {"wrk", "python"}:
+        parser.error("--client takes wrk and/or python")
+    results: dict[tuple[str, str, str, tuple[int, int], str], list[dict[str, Any]]] = {}
     print(f"clock ticks {TICKS}/s; {args.clients} submitters, {args.seconds:.0f} s per run", flush=True)
     try:
         with _databases(args.postgres) as databases:
@@ -180,29 +194,34 @@ def main(argv: list[str] | None = None) -> int:
                 setups[(db, variant.name, flow)] = (_set_up(variant, flow, url, base), _postmaster(url))
             for round_number in range(args.rounds):
                 for (db, variant_name, flow), (setup, postmaster) in setups.items():
-                    for config in configs:
+                    # The clients' order alternates round by round, as the benchmark's variants do.
+                    order = loaders if round_number % 2 == 0 else loaders[::-1]
+                    for config, loader in itertools.product(configs, order):
                         started = time.monotonic()
-                        measured = _one_run(setup, flow, config, args.clients, args.seconds, postmaster)
-                        results.setdefault((db, variant_name, flow, config), []).append(measured)
+                        measured = _one_run(setup, flow, config, args.clients, args.seconds, postmaster, loader)
+                        results.setdefault((db, variant_name, flow, config, loader), []).append(measured)
                         print(
-                            f"round {round_number + 1} {db:8} {variant_name:10} {flow:9} {config[0]}x{config[1]}: "
+                            f"round {round_number + 1} {db:8} {variant_name:10} {flow:9} {config[0]}x{config[1]} "
+                            f"{loader:6}: "
                             f"{measured['rate']:6.1f}/s  POST p50 {measured['p50']:6.1f} ms p99 {measured['p99']:6.0f} "
                             f"ms  GET p50 {measured['get50']:5.0f} ms  CPU/sub server {measured['server_ms']:5.1f} "
-                            f"db {measured['db_ms']:4.1f} client {measured['client_ms']:4.1f} ms  "
+                            f"db {measured['db_ms']:4.1f} client {measured['client_ms']:5.2f} ms  "
                             f"errors {measured['errors']}  ({time.monotonic() - started:.0f} s)",
                             flush=True,
                         )
                         if measured["errors"]:
                             print(measured["error_text"], flush=True)
         print("\nmedians over rounds:")
-        for (db, variant_name, flow, config), runs in results.items():
+        for (db, variant_name, flow, config, loader), runs in results.items():
             rate = statistics.median(r["rate"] for r in runs)
             p50 = statistics.median(r["p50"] for r in runs)
             p99 = statistics.median(r["p99"] for r in runs)
             server = statistics.median(r["server_ms"] for r in runs)
+            client = statistics.median(r["client_ms"] for r in runs)
             print(
-                f"  {db:8} {variant_name:10} {flow:9} {config[0]}x{config[1]}: {rate:6.1f}/s  "
-                f"POST p50 {p50:6.1f} ms p99 {p99:6.0f} ms  server CPU {server:5.1f} ms/submission  "
+                f"  {db:8} {variant_name:10} {flow:9} {config[0]}x{config[1]} {loader:6}: {rate:6.1f}/s  "
+                f"POST p50 {p50:6.1f} ms p99 {p99:6.0f} ms  CPU per submission: server {server:5.2f} ms, "
+                f"client {client:5.2f} ms  "
                 f"errors {sum(r['errors'] for r in runs)}"
             )
     finally:

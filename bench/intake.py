@@ -8,12 +8,16 @@ Two parts, each on SQLite and (with `--postgres`) PostgreSQL:
    STORED requests (tests/support/stored_requests.py, then ANALYZE as `refuge serve` does):
    the portal under granian (`refuge serve`'s default), the baseline build under granian
    (bench/baseline_settings.py: the same flow with encryption switched off), and the
-   portal under gunicorn (`REFUGE_SERVER=gunicorn`, the server it replaced). Round after
-   round each variant gets a fresh `refuge serve` (4 workers × 1 thread), a warm-up, then
-   64 submitters (tests/support/load.py) for SECONDS; the variants take turns within a
-   round, so other work on the machine falls on all of them alike. Each row is the median
-   of the rounds' samples; p99 is of every POST of every round. Every acknowledged
-   receipt of the portal's runs is then checked against the database, some opened.
+   portal under gunicorn (`REFUGE_SERVER=gunicorn`, the server it replaced), and the
+   portal under granian loaded by the asyncio client, for the clients' own cost. Round
+   after round each variant gets a fresh `refuge serve` (4 workers × 1 thread), a warm-up,
+   then 64 submitters for SECONDS: the lean client (bench/_lean_client.py: wrk and a Lua
+   script, one connection per thread) or, for the comparison variant, tests/support/load.py's
+   asyncio client. The variants take turns within a round, so other work on the machine
+   falls on all of them alike. Each row is the median of the rounds' samples; p99 is of
+   every POST of every round. Every acknowledged receipt of the portal's runs is then
+   checked against the database, some opened. REFUGE_BENCH_INTAKE_CLIENT=python loads every
+   variant with the asyncio client instead (and drops the comparison variant).
 2. **In process, by stored requests.** Server CPU per submission (GET + POST through
    Django's WSGI handler, no server, no client: bench/_intake_cpu.py) with 0, 100,000
    and 1,000,000 requests stored, and the baseline's at 0; variants interleaved round by
@@ -23,6 +27,7 @@ Two parts, each on SQLite and (with `--postgres`) PostgreSQL:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -59,17 +64,41 @@ STORED = 100_000
 SIZES = (0, 100_000, 1_000_000)
 CPU_SUBMISSIONS = 150
 VERIFY_SAMPLE = 20
-# (name, flow, server)
-VARIANTS = [("portal, granian", "encrypted", "granian"), ("baseline, granian", "baseline", "granian"),
-            ("portal, gunicorn", "encrypted", "gunicorn")]  # fmt: skip
+# The client of the main variants: "wrk" (bench/_lean_client.py) or "python" (tests/support/load.py).
+CLIENT_ENV = "REFUGE_BENCH_INTAKE_CLIENT"
+CLIENTS_BY_NAME = ("wrk", "python")
+# The variant that measures the asyncio client beside the lean one (dropped when it is the only client).
+PYTHON_CLIENT_VARIANT = "portal, granian, asyncio client"
+
+
+def variants(client: str) -> list[tuple[str, str, str, str]]:
+    """(name, flow, server, client) of every variant through the server."""
+    found = [("portal, granian", "encrypted", "granian", client), ("baseline, granian", "baseline", "granian", client),
+             ("portal, gunicorn", "encrypted", "gunicorn", client)]  # fmt: skip
+    if client != "python":
+        found.append((PYTHON_CLIENT_VARIANT, "encrypted", "granian", "python"))
+    return found
+
+
+def chosen_client() -> str:
+    client = os.environ.get(CLIENT_ENV, "wrk")
+    if client not in CLIENTS_BY_NAME:
+        raise SystemExit(f"{CLIENT_ENV} must be one of {', '.join(CLIENTS_BY_NAME)}, not {client!r}")
+    return client
 
 
 def run(options: BenchOptions) -> BenchResult:
     rounds = options.iterations or ROUNDS
-    result = BenchResult(NAME, TITLE, TARGET, options.command, environment=_machine.one_line(), date=_machine.now())
+    client = chosen_client()
+    command = options.command if client == "wrk" else f"{CLIENT_ENV}={client} {options.command}"
+    result = BenchResult(NAME, TITLE, TARGET, command, environment=_machine.one_line(), date=_machine.now())
     started = time.monotonic()
+    if client == "wrk":
+        from bench._lean_client import wrk_path
+
+        wrk_path()  # before minutes of filling databases: a missing wrk is said at once
     for target in options.databases:
-        served = _through_the_server(target, rounds)
+        served = _through_the_server(target, rounds, variants(client))
         costs = _by_stored_requests(target, rounds)
         tables, checks = _report(target.label, target.detail, served, costs, rounds)
         result.tables += tables
@@ -79,7 +108,7 @@ def run(options: BenchOptions) -> BenchResult:
             "SQLite only: add `--postgres` (a throwaway cluster, as in `make test-pg`) or set "
             "REFUGE_BENCH_DATABASE_URL to measure PostgreSQL too."
         )
-    result.notes += _general_notes(rounds)
+    result.notes += _general_notes(rounds, client)
     result.seconds = time.monotonic() - started
     return result
 
@@ -100,14 +129,16 @@ def _set_up(base: Path, name: str, flow: str, server: str, database_url: str | N
     return prepared.data_dir, env
 
 
-def _one_sample(data_dir: Path, env: dict[str, str], flow: str, postmaster: int | None) -> dict[str, Any]:
+def _one_sample(data_dir: Path, env: dict[str, str], flow: str, postmaster: int | None, client: str) -> dict[str, Any]:
+    from bench._lean_client import run_lean_load
     from tests.support.load import run_load
     from tests.support.server import running_server
 
+    load = run_lean_load if client == "wrk" else run_load
     workers, threads = CONFIG
     path = PATHS[flow]
     with running_server(data_dir, workers=workers, REFUGE_THREADS=str(threads), **env) as server:
-        warm = run_load(server.port, path, clients=8, seconds=WARM_UP)
+        warm = load(server.port, path, clients=8, seconds=WARM_UP)
         master = server.process.pid
 
         def cpu() -> tuple[float, float]:
@@ -115,7 +146,7 @@ def _one_sample(data_dir: Path, env: dict[str, str], flow: str, postmaster: int 
             return tree_cpu_seconds(master, worker_pids(master)), database
 
         before = cpu()
-        report = run_load(server.port, path, clients=CLIENTS, seconds=SECONDS, warm_up=1.0)
+        report = load(server.port, path, clients=CLIENTS, seconds=SECONDS, warm_up=1.0)
         after = cpu()
     count = max(1, len(report.sent))
     return {
@@ -156,28 +187,28 @@ def _verify(data_dir: Path, env: dict[str, str], sent: list[Any]) -> dict[str, A
     return verified
 
 
-def _through_the_server(target: Any, rounds: int) -> dict[str, Any]:
+def _through_the_server(target: Any, rounds: int, chosen: list[tuple[str, str, str, str]]) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="refuge-bench-intake-"))
     try:
         setups = {}
-        for name, flow, server in VARIANTS:
+        for name, flow, server, client in chosen:
             print(f"  {target.label}: {name}, {STORED:,} requests stored", flush=True)
             url = target.fresh_url()
-            setups[name] = (*_set_up(base, name, flow, server, url), flow, _postmaster(url))
+            setups[name] = (*_set_up(base, name, flow, server, url), flow, _postmaster(url), client)
         samples: dict[str, list[dict[str, Any]]] = {name: [] for name in setups}
         for number in range(rounds):
             order = list(setups) if number % 2 == 0 else list(reversed(setups))
             for name in order:
-                data_dir, env, flow, postmaster = setups[name]
-                sample = _one_sample(data_dir, env, flow, postmaster)
+                data_dir, env, flow, postmaster, client = setups[name]
+                sample = _one_sample(data_dir, env, flow, postmaster, client)
                 print(
                     f"  round {number + 1} {name}: {sample['rate']:.1f}/s, {sample['errors']} errors, "
-                    f"server {sample['server_ms']:.1f} ms CPU per submission",
+                    f"CPU per submission: server {sample['server_ms']:.2f} ms, client {sample['client_ms']:.2f} ms",
                     flush=True,
                 )
                 samples[name].append(sample)
         verified = {}
-        for name, (data_dir, env, flow, _postmaster_pid) in setups.items():
+        for name, (data_dir, env, flow, _postmaster_pid, _client) in setups.items():
             if flow == "encrypted":
                 verified[name] = _verify(data_dir, env, [s for sample in samples[name] for s in sample["sent"]])
         for found in samples.values():
@@ -233,7 +264,13 @@ def _report(
         if name == "portal, granian":
             gunicorn = _median(samples["portal, gunicorn"], "server_ms")
             cpu.baseline, cpu.ratio = "portal, gunicorn", cpu.median / max(1e-9, gunicorn)
-        rows += [rates[name], posts[name], cpu]
+        client = Row(
+            f"{name}: client CPU per submission", "ms", len(samples[name]), _median(samples[name], "client_ms")
+        )
+        if name == "portal, granian" and PYTHON_CLIENT_VARIANT in samples:
+            python_client = _median(samples[PYTHON_CLIENT_VARIANT], "client_ms")
+            client.baseline, client.ratio = PYTHON_CLIENT_VARIANT, client.median / max(1e-9, python_client)
+        rows += [rates[name], posts[name], cpu, client]
         found = samples[name]
         notes.append(
             f"{name}: {sum(s['sent'] for s in found)} acknowledged in {len(found)} samples; CPU per submission: server "
@@ -329,7 +366,7 @@ def _checks(
     return checks
 
 
-def _general_notes(rounds: int) -> list[str]:
+def _general_notes(rounds: int, client: str) -> list[str]:
     return [
         f"Through the server: {rounds} samples per variant, the variants in turn (alternating the order), each "
         f"sample a fresh `refuge serve` {CONFIG[0]}×{CONFIG[1]}, {WARM_UP:.0f} s of warm-up, then {CLIENTS} submitters "
@@ -340,8 +377,16 @@ def _general_notes(rounds: int) -> list[str]:
         "brake, blind indexes (keyed hashes, kept as the case pages' plaintext build keeps them), queue for SQLite's "
         "write lock, one-time form token, held audit entry, notice and pages; left out is the encryption: no "
         "receipt-derived lookup id and keypair, no record key sealed three times, no AEAD, no key rows.",
-        "Client and server share the machine's cores: the client is one asyncio process (tests/support/load.py); "
-        "its CPU per submission is in the notes. A leaner client (wrk with a Lua script) would leave the server "
-        "more of the cores; it is not used yet.",
+        (
+            "Client and server share the machine's cores. The client is the lean one (bench/_lean_client.py): wrk "
+            "with a Lua script, one connection per thread, each thread one submitter that takes the tokens from "
+            "its GET, posts a body made beforehand by the asyncio client's own functions (the same fields and "
+            "sizes) and records the receipt. The variant named 'asyncio client' is loaded by tests/support/load.py "
+            "instead, in the same rounds, for the clients' own CPU per submission (the client rows: wrk's CPU "
+            "plus the bench process's for making the bodies used and reading the results)."
+            if client == "wrk"
+            else "Client and server share the machine's cores: the client is one asyncio process "
+            f"(tests/support/load.py), chosen with {CLIENT_ENV}=python; its CPU per submission is in the client rows."
+        ),
         "`--iterations N` sets the number of rounds (default 3). Pre-filling 1,000,000 requests takes minutes.",
     ]

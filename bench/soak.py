@@ -16,10 +16,11 @@ a new connection (GET the form, POST it, expect the receipt page), with the same
 as the load test and the intake benchmark (tests/support/load.py): any other answer, a
 timeout or a broken connection is an error.
 
-Every few seconds (15 s in a long run) the resident memory (VmRSS) of each gunicorn
-worker is read from /proc. A worker is judged after a warm-up (2 minutes, or the first
-10 % of the run if that is shorter; a worker started during the run by gunicorn's
-`max_requests` gets its own warm-up): its growth from its first to its last sample after
+Every few seconds (15 s in a long run) the resident memory (VmRSS) of each worker of
+the server (granian, `refuge serve`'s default) is read from /proc. A worker is judged
+after a warm-up (2 minutes, or the first 10 % of the run if that is shorter; a worker
+started during the run gets its own warm-up: granian replaces one whose memory passed
+600 MiB, gunicorn after its `max_requests`): its growth from its first to its last sample after
 the warm-up must stay under 10 MiB and under 10 % of where it started. The slope of a
 least-squares line through those samples (MiB per 10 minutes) is reported too.
 
@@ -78,8 +79,8 @@ LOAD_HELD = 0.90
 VERIFY_SAMPLE = 50
 # A submission that starts later than this after its due moment is counted as late.
 LATE_SECONDS = 0.1
-# Lines of the server's log that count as errors: gunicorn's ERROR and CRITICAL (a worker
-# killed, timed out or failing to boot) and any Python traceback.
+# Lines of the server's log that count as errors: granian's (and gunicorn's) ERROR and CRITICAL
+# (a worker killed, timed out or failing to boot) and any Python traceback.
 _SERVER_ERROR = re.compile(r"\[(?:ERROR|CRITICAL)\]|^Traceback", re.M)
 
 
@@ -451,7 +452,7 @@ def run(options: BenchOptions) -> BenchResult:
                 Row.reading("acknowledged per second", found["per_second"], "/s"),
                 Row.reading("POST → receipt page, median", post.get("median", 0.0), "ms"),
                 Row.reading("POST → receipt page, p99", post.get("p99", 0.0), "ms"),
-                Row.reading("worker restarts (gunicorn max_requests)", found["worker_restarts"], ""),
+                Row.reading("worker restarts", found["worker_restarts"], ""),
             ],
         ),
     ]
@@ -486,7 +487,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="submissions per second (default 10)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent submitters sharing the rate (default 4)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as shipped)")
+    parser.add_argument("--workers", type=int, default=2, help="server workers (default 2, as shipped)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"result file (default {OUTPUT.relative_to(ROOT)})")
     options = parser.parse_args(argv)
     soak = _soak_settings(options.minutes, options.rate, options.clients, options.database)

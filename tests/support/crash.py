@@ -8,8 +8,8 @@ One run (`CrashSuite(...).run()`), as docs/development.md ("Crash suite") descri
    production-settings process running while the first server starts, a caseworker
    account per client and a case per caseworker (crash_ops.set_up_cases); once the
    server answers, every caseworker logs in (their sessions outlive the kills).
-2. Each cycle: start `refuge serve` (gunicorn, production settings, 2 workers), wait until
-   it answers, then let `clients` threads write through it as requesters and caseworkers
+2. Each cycle: start `refuge serve` (granian, its default server; production settings,
+   2 workers), wait until it answers, then let `clients` threads write through it as requesters and caseworkers
    do (the operations of tests/support/crash_ops.py: submit a request, send a message,
    upload files; add a note or a task to a case, save a compartment, edit the case), each
    attempt written into the ledger before it is sent and marked with what came back. After
