@@ -1004,7 +1004,7 @@ class EditCase(_CaseEdit):
     weight = 0.2
     stores = "case"
     edits = "case"
-    compared = ("case", "summary", "priority", "budget", "currency", "version")
+    compared = ("case", "summary", "priority", "budget_minor", "currency", "version")
 
     def perform(self, client: CrashClient, attempt: Attempt) -> None:
         rng = client.rng
@@ -1017,12 +1017,13 @@ class EditCase(_CaseEdit):
         if page is None:
             return
         version = _page_version(page, path)
-        budget = None if rng.random() < 0.3 else rng.randint(0, 50_000)
+        # In minor units, typed as people type it (refuge/cases/money.py reads both ways).
+        budget = None if rng.random() < 0.3 else rng.randint(0, 5_000_000)
         attempt.payload = {
             "case": target.case,
             "summary": f"Summary {attempt.serial}: {_words(rng, 1, 60)}.",
             "priority": rng.choice(PRIORITIES),
-            "budget": budget,
+            "budget_minor": budget,
             "currency": rng.choice(CURRENCIES),
             "version": version + 1,
         }
@@ -1030,12 +1031,22 @@ class EditCase(_CaseEdit):
             "version": str(version),
             "priority": attempt.payload["priority"],
             "pathway": "",
-            "budget": "" if budget is None else str(budget),
+            "budget": "" if budget is None else _typed_amount(rng, budget),
             "currency": attempt.payload["currency"],
             "summary": attempt.payload["summary"],
         }
         done = f"/cases/{target.case}/"
         _post_staff(client, attempt, browser, path, fields, done, token=page.csrf_token(), multipart=True)
+
+
+def _typed_amount(rng: random.Random, minor: int) -> str:
+    """An amount of minor units (2 digits) as a person types it: "1500.50", "1 500,50" or "1500"."""
+    whole, cents = divmod(minor, 100)
+    if cents == 0 and rng.random() < 0.5:
+        return str(whole)
+    if rng.random() < 0.5:
+        return f"{whole}.{cents:02d}"
+    return f"{whole:,}".replace(",", "\u00a0" if rng.random() < 0.5 else " ") + f",{cents:02d}"
 
 
 @register
@@ -1272,7 +1283,7 @@ def _scan_case(
             "case": case_id,
             "summary": summary,
             "priority": case.priority,
-            "budget": case.budget,
+            "budget_minor": case.budget_minor,
             "currency": case.currency,
             "version": case.version,
         }
