@@ -263,7 +263,8 @@ def _with_file(db: sqlite3.Connection, *, other_than: str) -> str:
 def _with_messages(db: sqlite3.Connection) -> str:
     row = db.execute(
         "SELECT r.reference FROM intake_requestmessage m JOIN intake_helprequest r ON r.id = m.request_id "
-        "GROUP BY r.id HAVING count(*) >= 2 ORDER BY r.reference LIMIT 1"
+        # Only the requester's: a decline's message cut from it is another finding (crash_ops_intake.py).
+        "GROUP BY r.id HAVING count(*) >= 2 AND min(m.from_requester) = 1 ORDER BY r.reference LIMIT 1"
     ).fetchone()
     assert row is not None, "the run stored no conversation of two messages"
     return str(row[0])
