@@ -316,7 +316,7 @@ class CasePlan:
     stages: list[str]
     closing_reason: str
     pathway: int | None
-    budget: int | None
+    budget_minor: int | None  # minor units of EUR, as do_edit_case stores it
     lost_contact: bool
     identity_edit: dict[str, str] | None
     # Shelter stay: (shelter index, open?) or None.
@@ -457,7 +457,7 @@ def plan_case(
     pathway = None
     if pathways and (variety in _WITH_PATHWAY or rng.random() < 0.1):
         pathway = rng.choice(pathways)
-    budget = rng.randrange(5, 200) * 100 if pathway is not None and rng.random() < 0.5 else None
+    budget = rng.randrange(5, 200) * 100 * 100 if pathway is not None and rng.random() < 0.5 else None
     stay: tuple[int, bool] | None = None
     if variety == "closed_with_stay":
         stay = (rng.randrange(len(SHELTERS)), False)
@@ -476,7 +476,7 @@ def plan_case(
         stages=list(_PATHS[variety]),
         closing_reason=closing_reason,
         pathway=pathway,
-        budget=budget,
+        budget_minor=budget,
         lost_contact=is_open and rng.random() < LAYOUT["lost_contact"],
         identity_edit=identity_edit,
         stay=stay,
@@ -883,10 +883,10 @@ def _bulk_case(
     # Pathway and budget (do_edit_case), stage changes (do_change_stage).
     if plan.pathway is not None:
         case.pathway_id = plan.pathway
-        case.budget = plan.budget
+        case.budget_minor = plan.budget_minor
         changes: dict[str, Any] = {"pathway": context.pathway_codes[plan.pathway]}
-        if plan.budget is not None:
-            changes["budget"] = [plan.budget, "EUR"]
+        if plan.budget_minor is not None:
+            changes["budget_minor"] = [plan.budget_minor, "EUR"]
         event(EventKind.EDITED, lead, edit_day, changes, 13)
         version += 1
     for day, target in zip(stage_days, plan.stages, strict=True):
@@ -1062,7 +1062,7 @@ def _seed_with_actions(
                 version=case.version,
                 priority=plan.priority,
                 pathway=Pathway.objects.get(pk=plan.pathway),
-                budget=plan.budget,
+                budget_minor=plan.budget_minor,
                 currency="EUR",
                 summary=json.dumps(plan.answers, ensure_ascii=False),
             )

@@ -94,7 +94,10 @@ class CaseOut(Schema):
     stage_changed_on: datetime.date
     last_activity_on: datetime.date
     closed_on: datetime.date | None
-    budget: int | None
+    # Minor units (cents, kopecks) of `currency`, as the case stores it (refuge/cases/money.py): never a float.
+    budget_minor: int | None = Field(
+        description="The budget in minor units of `currency` (1500.50 EUR is 150050); null: none."
+    )
     currency: str
     version: int
 

@@ -57,6 +57,8 @@ _GROUPED = {
 BAD_AMOUNT = _("Enter an amount such as 1234.50 or 1 234,50.")
 AMBIGUOUS = _("Is this thousands or a fraction? Write 1234 or 1234.50, without the thousands separator.")
 OUT_OF_RANGE = _("Enter an amount between 0.01 and 10,000,000.")
+# A budget may be nothing at all (no money to spend on the case), an expense may not.
+BUDGET_OUT_OF_RANGE = _("Enter an amount between 0 and 10,000,000.")
 
 
 def minor_digits(currency: str) -> int:
@@ -70,8 +72,10 @@ def max_minor(currency: str) -> int:
     return MAX_WHOLE_UNITS * 10 ** minor_digits(currency)
 
 
-def parse_amount(typed: str, currency: str, *, field: str = "amount") -> int:
-    """The amount typed, in minor units of the currency; UserError with a clear message otherwise."""
+def parse_amount(typed: str, currency: str, *, field: str = "amount", zero: bool = False) -> int:
+    """The amount typed, in minor units of the currency; UserError with a clear message otherwise.
+
+    `zero`: 0 is an amount (a budget), not a mistake (an expense)."""
     digits = minor_digits(currency)
     text = _GROUP_SPACES.sub("", typed.strip()) if len(typed) <= MAX_TYPED_CHARS else ""
     whole, fraction = _split(text, field)
@@ -81,8 +85,8 @@ def parse_amount(typed: str, currency: str, *, field: str = "amount") -> int:
         message = _("At most %(digits)s digits after the decimal separator.") % {"digits": digits}
         raise UserError("bad_amount", message, field=field)
     minor = int(whole) * 10**digits + int(fraction.ljust(digits, "0") or "0")
-    if not 0 < minor <= max_minor(currency):
-        raise UserError("bad_amount", OUT_OF_RANGE, field=field)
+    if not (0 if zero else 1) <= minor <= max_minor(currency):
+        raise UserError("bad_amount", BUDGET_OUT_OF_RANGE if zero else OUT_OF_RANGE, field=field)
     return minor
 
 

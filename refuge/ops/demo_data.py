@@ -217,7 +217,7 @@ def create_demo_cases(
         version=second.version,
         priority=Priority.NORMAL,
         pathway=pathway,
-        budget=1500,
+        budget_minor=150_000,
         currency="EUR",
         summary="Хочет в Германию; загранпаспорт есть. Проверить §22.",
     )

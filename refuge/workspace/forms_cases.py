@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import User
 from refuge.cases.actions.details import MAX_SUMMARY_CHARS
-from refuge.cases.actions.expenses import MAX_AMOUNT
 from refuge.cases.models import Currency, Priority, Stage
+from refuge.cases.money import MAX_TYPED_CHARS, parse_amount
 from refuge.cases.queries import MAX_SEARCH_CHARS
+from refuge.core.errors import UserError
 from refuge.relocation.models import Pathway
 from refuge.shelter.models import Shelter
 from refuge.workspace.fields import (
-    NUMBER_INPUT,
     MemberChoiceField,
     PathwayChoiceField,
     RowChoiceField,
@@ -117,18 +117,13 @@ class CaseEditForm(forms.Form):
         required=False,
         empty_label=_("Not chosen yet"),
     )
-    budget = forms.IntegerField(
-        label=_("Budget"),
+    # Typed as an expense's amount is (refuge/cases/money.py), read in the currency below.
+    budget = bounded_text(
+        _("Budget"),
+        MAX_TYPED_CHARS,
         required=False,
-        min_value=0,
-        max_value=MAX_AMOUNT,
-        help_text=_("In whole units of the currency below."),
-        error_messages={
-            "invalid": _("Enter a whole number, without spaces or separators."),
-            "min_value": _("Enter an amount between 0 and 10,000,000."),
-            "max_value": _("Enter an amount between 0 and 10,000,000."),
-        },
-        widget=NUMBER_INPUT,
+        help_text=_("In the currency below, for example 1500 or 1 500,50. Leave it empty for no budget."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     currency = choice_field(_("Currency"), Currency.choices)
     summary = bounded_text(
@@ -141,6 +136,18 @@ class CaseEditForm(forms.Form):
     def __init__(self, *args: Any, pathways: QuerySet[Pathway], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["pathway"].queryset = pathways  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        """The budget in minor units of the chosen currency, as `budget_minor` (None: no budget)."""
+        cleaned = super().clean() or {}
+        typed, currency = (cleaned.get("budget") or "").strip(), cleaned.get("currency")
+        cleaned["budget_minor"] = None
+        if typed and currency:
+            try:
+                cleaned["budget_minor"] = parse_amount(typed, currency, field="budget", zero=True)
+            except UserError as error:
+                self.add_error("budget", str(error.message))
+        return cleaned
 
     def explain_summary(self, *, structured: bool) -> None:
         """Say what an empty summary means: while it is the request's answers, they are kept."""

@@ -132,9 +132,10 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             [cut],
         )
         noted, rolled, kind, unwrapped_case, unindexed, unopened = _damage_cases(db)
+        undeclined, unmerged = _damage_intake_acts(db, other_than={unwrapped, truncated, cut})
         _delete_an_audit_entry(
             db,
-            requests=[unwrapped, truncated, cut],
+            requests=[unwrapped, truncated, cut, undeclined, unmerged],
             cases=[noted, rolled, unwrapped_case, unindexed, unopened],
         )
 
@@ -153,6 +154,33 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"case {unwrapped_case} does not open with the team's key: ValueError: its key is wrapped for 2" in found
     assert f"case {unindexed}, identity compartment: blind indexes" in found, found
     assert f"case {unopened}: timeline entries" in found, found
+    assert f"request {undeclined}: status received with 1 decline messages" in found, found
+    assert f"request {unmerged}: in 0 merges but 1 'request merged' audit entries" in found, found
+
+
+def _damage_intake_acts(db: sqlite3.Connection, *, other_than: set[str]) -> tuple[str, str]:
+    """A declined request made open again (its message and audit entries stay), a merge's row deleted
+    (its entries stay): what a bulk decline or a merge cut in half would leave. Their references."""
+    declined = [
+        row[0]
+        for row in db.execute("SELECT reference FROM intake_helprequest WHERE status = 'declined' ORDER BY reference")
+        if row[0] not in other_than
+    ]
+    merged = [
+        row[0]
+        for row in db.execute(
+            "SELECT r.reference FROM intake_mergedrequest m JOIN intake_helprequest r ON r.id = m.request_id "
+            "JOIN intake_helprequest i ON i.id = m.into_id WHERE i.status != 'accepted' ORDER BY r.reference"
+        )
+        if row[0] not in other_than
+    ]
+    assert declined and merged, "the run declined or merged no request"
+    db.execute("UPDATE intake_helprequest SET status = 'received' WHERE reference = ?", [declined[0]])
+    db.execute(
+        "DELETE FROM intake_mergedrequest WHERE request_id = (SELECT id FROM intake_helprequest WHERE reference = ?)",
+        [merged[0]],
+    )
+    return declined[0], merged[0]
 
 
 def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]:
@@ -235,7 +263,8 @@ def _with_file(db: sqlite3.Connection, *, other_than: str) -> str:
 def _with_messages(db: sqlite3.Connection) -> str:
     row = db.execute(
         "SELECT r.reference FROM intake_requestmessage m JOIN intake_helprequest r ON r.id = m.request_id "
-        "GROUP BY r.id HAVING count(*) >= 2 ORDER BY r.reference LIMIT 1"
+        # Only the requester's: a decline's message cut from it is another finding (crash_ops_intake.py).
+        "GROUP BY r.id HAVING count(*) >= 2 AND min(m.from_requester) = 1 ORDER BY r.reference LIMIT 1"
     ).fetchone()
     assert row is not None, "the run stored no conversation of two messages"
     return str(row[0])

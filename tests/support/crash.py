@@ -64,6 +64,8 @@ from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, 
 ROOT = Path(__file__).resolve().parents[2]
 ORGANISATION = "crash"
 COORDINATOR = "coord"
+# Intake members besides the caseworkers' clients: three acts on one client were too few per cycle.
+INTAKE_CLIENTS = 2
 # The short run (CI). REFUGE_CRASH_* override them for `make crash`.
 DEFAULT_CYCLES = 6
 DEFAULT_SECONDS = 3.0
@@ -370,6 +372,12 @@ class CrashSuite:
             CrashClient(number, random.Random(f"{config.seed}-{number}"), ORGANISATION)
             for number in range(config.clients)
         ]
+        # Intake members working the inbox (crash_ops_intake.py), when there are cases: they share the
+        # set of requests acted on, so that no request is the subject of two acts.
+        touched: set[str] = set()
+        for number in range(config.clients, config.clients + (INTAKE_CLIENTS if config.cases else 0)):
+            rng = random.Random(f"{config.seed}-{number}")
+            self.clients.append(CrashClient(number, rng, ORGANISATION, intake=True, touched=touched))
         self.password = secrets.token_urlsafe(18)
         self.shares: list[str] = []
         self.totp_secret = ""
@@ -425,7 +433,8 @@ class CrashSuite:
             "coordinator": COORDINATOR,
             "password": self.password,
             "shares": self.shares,
-            "workers": [f"worker{client.number}" for client in self.clients],
+            "workers": [f"worker{client.number}" for client in self.clients if not client.intake],
+            "intake": [f"intake{client.number}" for client in self.clients if client.intake],
         }
         self._setting_up = self._start_verifier(database, spec, "set-up", "--set-up")
 
@@ -437,8 +446,13 @@ class CrashSuite:
         opened, self._setting_up = self._finish_verifier(self._setting_up), None
         if "cases" not in opened:
             raise AssertionError(f"the cases could not be opened: {opened['problems'][0]['message']}")
-        for client, account in zip(self.clients, opened["accounts"], strict=True):
+        workers = [client for client in self.clients if not client.intake]
+        for client, account in zip(workers, opened["accounts"], strict=True):
             client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
+        intake = [client for client in self.clients if client.intake]
+        for client, account in zip(intake, opened["intake"], strict=True):
+            client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
+            client.attach_to = [(case_id, reference) for case_id, reference in opened["attach_to"]]
         for case in opened["cases"]:
             target = CaseTarget(
                 case["case"], case["person"], case["compartments"], [tuple(m) for m in case["team"]], case["partner"]

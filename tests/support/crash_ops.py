@@ -42,7 +42,7 @@ import re
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -169,6 +169,14 @@ class CrashClient:
     serials: int = 0
     staff: StaffAccount | None = None
     cases: list[CaseTarget] = field(default_factory=list)
+    # The intake member's client (crash_ops_intake.py): it works the inbox, not cases.
+    intake: bool = False
+    attach_to: list[tuple[str, str]] = field(default_factory=list)  # (case id, reference) it may attach to
+    # Requests acted on (acknowledged or not), shared by the intake clients; the inbox as last read.
+    touched: set[str] = field(default_factory=set)
+    inbox: list[tuple[str, str]] = field(default_factory=list)
+    turns: int = 0
+    dry_until: float = 0.0  # the inbox had too few requests to act on: until then, none is tried
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -212,6 +220,8 @@ class Operation(abc.ABC):
     # True for writes a later write of the same thing replaces (an edit): an acknowledged one
     # need not be stored any more, and check_acknowledged decides whether what is there is right.
     overwrites: ClassVar[bool] = False
+    # True for an intake member's act (crash_ops_intake.py): the intake client makes those and nothing else.
+    intake: ClassVar[bool] = False
 
     def ready(self, client: CrashClient) -> bool:
         return True
@@ -245,7 +255,14 @@ def scanner(function: Callable[[World], Iterator[Stored | str]]) -> Callable[[Wo
 
 
 def choose_operation(client: CrashClient) -> Operation:
-    ready = [op for op in OPERATIONS.values() if op.ready(client)]
+    ready = [op for op in OPERATIONS.values() if op.intake == client.intake and op.ready(client)]
+    if client.intake:
+        # In turn, not by weight: the intake acts use up the requests the requesters send, and
+        # a run of one act must not leave the others none (the test wants each once per cycle).
+        # While the inbox has run dry, the intake client writes a request itself, as a requester.
+        ready = ready or [OPERATIONS["submit"]]
+        client.turns += 1
+        return ready[client.turns % len(ready)]
     return client.rng.choices(ready, weights=[op.weight for op in ready])[0]
 
 
@@ -437,6 +454,7 @@ class RequestView:
     messages: dict[str, list[dict[str, Any]]]
     requester_messages: int
     problems: list[str]
+    replies: list[str] = field(default_factory=list)  # the team's messages (declines: crash_ops_intake.py)
 
 
 @dataclass
@@ -485,13 +503,16 @@ def read_request(request: HelpRequest, secret: bytes, rows: IntakeRows | None = 
             pixels = image.convert("RGB").tobytes()
         files.setdefault(stored.message_id, []).append(file_fingerprint(name, pixels))
     messages: dict[str, list[dict[str, Any]]] = {}
-    positions, requester_messages = [], 0
+    positions, requester_messages, replies = [], 0, []
     message_ids = set()
     for message in rows.messages.get(request.pk, []):
         message_ids.add(message.pk)
         positions.append(message.position)
         requester_messages += message.from_requester
         body = decrypt_text(message, "body", secret, request.key)
+        if not message.from_requester:
+            replies.append(body)
+            continue
         found = MESSAGE_SERIAL.match(body)
         key = found.group(1) if found else f"? ({where}, message {message.position})"
         said = {"request": request.lookup_id, "body": body, "files": _sorted_files(files.get(message.pk, []))}
@@ -505,7 +526,7 @@ def read_request(request: HelpRequest, secret: bytes, rows: IntakeRows | None = 
     if indexes != _indexed_fields(answers):
         problems.append(f"{where}: blind indexes {indexes}, expected {_indexed_fields(answers)}")
     asked = {"answers": answers, "urgency": request.urgency, "files": _sorted_files(files.get(None, []))}
-    return RequestView(serial, asked, messages, requester_messages, problems)
+    return RequestView(serial, asked, messages, requester_messages, problems, replies)
 
 
 def _indexed_fields(answers: dict[str, Any]) -> list[str]:
@@ -535,8 +556,8 @@ def scan_intake(world: World) -> Iterator[Stored | str]:
     from django.db.models import F
 
     from refuge.audit.events import AuditEvent
-    from refuge.cases.models import Case
-    from refuge.intake.models import HelpRequest, RequestFile, RequestMessage
+    from refuge.cases.models import Case, TeamMember
+    from refuge.intake.models import HelpRequest, MergedRequest, RequestFile
     from refuge.keyring.models import HolderKind, Key, Purpose
 
     holders: set[str] = {HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY}
@@ -545,7 +566,24 @@ def scan_intake(world: World) -> Iterator[Stored | str]:
         HelpRequest.objects.filter(organisation=organisation).select_related("key").order_by("received_at", "id")
     )
     # The requests the set-up accepted as cases belong to their team now (scan_cases checks them).
-    accepted = set(Case.objects.filter(organisation=organisation).values_list("request_id", flat=True))
+    case_of = dict(
+        Case.objects.filter(organisation=organisation, request__isnull=False).values_list("request_id", "pk")
+    )
+    accepted = set(case_of)
+    # A request attached to a case (crash_ops_intake.py) is the case team's too, intake's no more.
+    attached = {
+        request_id: case_of[into]
+        for request_id, into in MergedRequest.objects.filter(organisation=organisation).values_list(
+            "request_id", "into_id"
+        )
+        if into in case_of
+    }
+    teams: dict[Any, set[Any]] = {}
+    for case_id, user_id in TeamMember.objects.filter(case_id__in=set(attached.values())).values_list(
+        "case_id", "user_id"
+    ):
+        teams.setdefault(case_id, set()).add(user_id)
+    handed: set[str] = {HolderKind.USER, HolderKind.REQUESTER, HolderKind.RECOVERY}
     requests = [request for request in every_request if request.pk not in accepted]
     for start in range(0, len(requests), BATCH):
         batch = requests[start : start + BATCH]
@@ -553,7 +591,11 @@ def scan_intake(world: World) -> Iterator[Stored | str]:
         for request in batch:
             where = f"request {request.reference}"
             try:
-                secret = world.team_secret(request.key, holders, wraps.get(request.key_id, []))
+                if request.pk in attached:
+                    team = teams.get(attached[request.pk], set())
+                    secret = world.team_secret(request.key, handed, wraps.get(request.key_id, []), team)
+                else:
+                    secret = world.team_secret(request.key, holders, wraps.get(request.key_id, []))
                 view = read_request(request, secret, rows)
             except Exception as error:  # noqa: BLE001 - whatever fails to open is reported, and the scan goes on
                 yield f"{where} does not open with the team's key: {type(error).__name__}: {error}"
@@ -591,8 +633,7 @@ def scan_intake(world: World) -> Iterator[Stored | str]:
     )
     if foreign:
         yield f"{foreign} files are attached to a message of another request"
-    if RequestMessage.objects.filter(request__organisation=organisation, from_requester=False).exists():
-        yield "team replies exist, but no client of the crash suite sends one"
+    # The team's messages (declines) and what intake did to each request: crash_ops_intake.scan_intake_acts.
 
 
 def as_requester(world: World, receipt: str) -> RequestView | str:
@@ -763,7 +804,7 @@ def _post_staff(
     attempt: Attempt,
     browser: LoopbackClient,
     path: str,
-    fields: dict[str, str],
+    fields: Mapping[str, str | list[str]],
     done: str,
     *,
     token: str = "",
@@ -1004,7 +1045,7 @@ class EditCase(_CaseEdit):
     weight = 0.2
     stores = "case"
     edits = "case"
-    compared = ("case", "summary", "priority", "budget", "currency", "version")
+    compared = ("case", "summary", "priority", "budget_minor", "currency", "version")
 
     def perform(self, client: CrashClient, attempt: Attempt) -> None:
         rng = client.rng
@@ -1017,12 +1058,13 @@ class EditCase(_CaseEdit):
         if page is None:
             return
         version = _page_version(page, path)
-        budget = None if rng.random() < 0.3 else rng.randint(0, 50_000)
+        # In minor units, typed as people type it (refuge/cases/money.py reads both ways).
+        budget = None if rng.random() < 0.3 else rng.randint(0, 5_000_000)
         attempt.payload = {
             "case": target.case,
             "summary": f"Summary {attempt.serial}: {_words(rng, 1, 60)}.",
             "priority": rng.choice(PRIORITIES),
-            "budget": budget,
+            "budget_minor": budget,
             "currency": rng.choice(CURRENCIES),
             "version": version + 1,
         }
@@ -1030,12 +1072,22 @@ class EditCase(_CaseEdit):
             "version": str(version),
             "priority": attempt.payload["priority"],
             "pathway": "",
-            "budget": "" if budget is None else str(budget),
+            "budget": "" if budget is None else _typed_amount(rng, budget),
             "currency": attempt.payload["currency"],
             "summary": attempt.payload["summary"],
         }
         done = f"/cases/{target.case}/"
         _post_staff(client, attempt, browser, path, fields, done, token=page.csrf_token(), multipart=True)
+
+
+def _typed_amount(rng: random.Random, minor: int) -> str:
+    """An amount of minor units (2 digits) as a person types it: "1500.50", "1 500,50" or "1500"."""
+    whole, cents = divmod(minor, 100)
+    if cents == 0 and rng.random() < 0.5:
+        return str(whole)
+    if rng.random() < 0.5:
+        return f"{whole}.{cents:02d}"
+    return f"{whole:,}".replace(",", "\u00a0" if rng.random() < 0.5 else " ") + f",{cents:02d}"
 
 
 @register
@@ -1080,7 +1132,7 @@ class PreparePacket(_CaseInsert):
 # --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
 
 
-def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
+def set_up_cases(world: World, workers: list[str], intake: list[str] | None = None) -> dict[str, Any]:
     """Create the caseworkers and open one case for each, with the coordinator's keys; what the clients and checks need.
 
     The accounts are made by `do_create_member`, what `refuge createuser` runs: here, in one
@@ -1092,6 +1144,9 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
     requester gets a SOGIESC and a medical compartment given to the whole team (the
     identity compartment comes with the accept). The baseline is what the set-up itself
     wrote (events, audit entries, versions): the checks count the clients' writes on top.
+    With `intake`, intake members too (the intake key approved by the coordinator, as
+    refuge/accounts/grants.py requires), on the teams of the first two cases: the clients of
+    crash_ops_intake.py, which decline, merge and attach the clients' requests.
     One transaction, so one flush to disk instead of a hundred.
     """
     import secrets
@@ -1099,6 +1154,7 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from refuge.accounts.actions.members import do_create_member
+    from refuge.accounts.grants import do_approve_grants_owed_to
     from refuge.accounts.models import Role
     from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
     from refuge.cases.actions.opening import do_accept_request
@@ -1126,14 +1182,28 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
             )
             users.append(enrolment.user)
             accounts.append({"username": username, "password": password, "totp_secret": enrolment.totp_secret})
+        intake_accounts, intake_users = [], []
+        for username in intake or []:
+            password = secrets.token_urlsafe(18)
+            enrolment = do_create_member(
+                actor=None, organisation=organisation, username=username, role=Role.INTAKE, password=password
+            )
+            intake_users.append(enrolment.user)
+            intake_accounts.append({"username": username, "password": password, "totp_secret": enrolment.totp_secret})
+        if intake_users:
+            do_approve_grants_owed_to(actor=coordinator, keyring=world.keyring, members=intake_users)
+        attach_to = []
         for index, user in enumerate(users):
             partner = index + 1 if index + 1 < len(users) else 0
-            team = list({member.pk: member for member in (user, users[partner], coordinator)}.values())
+            on_team = (user, users[partner], coordinator, *(intake_users if index < 2 else []))
+            team = list({member.pk: member for member in on_team}.values())
             answers = {"what_happened": f"Set-up case {index}.", "name": NAMES[index % len(NAMES)], "phone": "+7 900 1"}
             submitted = do_submit_request(organisation=organisation, answers=answers, urgency="weeks", language="en")
             case = do_accept_request(
                 actor=coordinator, keyring=world.keyring, request=submitted.request, team=team, priority=Priority.URGENT
             )
+            if intake_users and index < 2:
+                attach_to.append([str(case.pk), case.reference])
             person = Person.objects.select_related("key", "case__key").get(case=case)
             for kind in ("sogiesc", "medical"):
                 compartment = do_save_compartment(
@@ -1159,11 +1229,17 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
                     "partner": str(partner_row.pk),
                 }
             )
-    return {"accounts": accounts, "cases": opened, "baseline": case_baseline(world)}
+    return {
+        "accounts": accounts,
+        "cases": opened,
+        "baseline": case_baseline(world),
+        "intake": intake_accounts,
+        "attach_to": attach_to,
+    }
 
 
 # The audit entries a client's case write adds, on the case or on the compartment.
-CASE_AUDITS = ("NOTE_ADDED", "TASK_ADDED", "CASE_EDITED")
+CASE_AUDITS = ("NOTE_ADDED", "TASK_ADDED", "CASE_EDITED", "CASE_REQUEST_ATTACHED")
 COMPARTMENT_AUDITS = ("COMPARTMENT_WRITTEN",)
 
 
@@ -1250,6 +1326,7 @@ def _scan_case(
     from refuge.audit.events import AuditEvent
     from refuge.cases.models import CaseEvent, EventKind, Note, Task
     from refuge.cases.queries import read_summary
+    from refuge.intake.models import MergedRequest
     from refuge.intake.queries import read_answers
     from refuge.keyring.models import HolderKind
     from refuge.keyring.records import decrypt_text
@@ -1272,7 +1349,7 @@ def _scan_case(
             "case": case_id,
             "summary": summary,
             "priority": case.priority,
-            "budget": case.budget,
+            "budget_minor": case.budget_minor,
             "currency": case.currency,
             "version": case.version,
         }
@@ -1324,6 +1401,9 @@ def _scan_case(
     expected[EventKind.NOTE.value] += len(notes)
     expected[EventKind.TASK.value] += len(tasks)
     expected[EventKind.COMPARTMENT.value] += edits
+    # Requests attached to the case by the intake client (crash_ops_intake.py): one entry each.
+    attached = MergedRequest.objects.filter(into_id=case.request_id).count() if case.request_id else 0
+    expected[EventKind.ATTACHED.value] += attached
     case_edits = case.version - base["version"]
     # An edit that changes the priority alone is a "priority" entry, any other an "edited" one.
     kinds = (EventKind.PRIORITY.value, EventKind.EDITED.value)
@@ -1336,7 +1416,13 @@ def _scan_case(
     if sorted(task_titles) != sorted(titles):
         yield f"{where}: the timeline's tasks are not the tasks stored"
     audits = base["audits"]
-    for code, made in (("NOTE_ADDED", len(notes)), ("TASK_ADDED", len(tasks)), ("CASE_EDITED", case_edits)):
+    made_by_clients = (
+        ("NOTE_ADDED", len(notes)),
+        ("TASK_ADDED", len(tasks)),
+        ("CASE_EDITED", case_edits),
+        ("CASE_REQUEST_ATTACHED", attached),
+    )
+    for code, made in made_by_clients:
         found = world.audit_count(AuditEvent[code], case_id) - audits.get(code, 0)
         if found != made:
             yield f"{where}: {made} writes but {found} '{code}' audit entries"
@@ -1490,4 +1576,4 @@ def _case_serial(kind: str, text: str, where: str) -> str:
 
 
 # Other apps' operations register themselves here, after everything they build on.
-from tests.support import crash_ops_safety  # noqa: E402, F401
+from tests.support import crash_ops_intake, crash_ops_safety  # noqa: E402, F401

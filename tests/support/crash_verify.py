@@ -76,6 +76,9 @@ class World:
         self.cache: dict[Any, Any] = {}
         # What the set-up of the cases left (crash_ops.case_baseline): the clients' writes are counted on top.
         self.setup: dict[str, Any] = setup or {}
+        # Every attempt of the run: rows without a serial of their own (a merge, an attach) are
+        # tied to the one attempt that named their request (crash_ops_intake.serial_of).
+        self.attempts: list[Attempt] = []
 
     def lookup_id(self, receipt: str) -> str:
         from django.conf import settings
@@ -183,6 +186,7 @@ def check_audit(findings: Findings) -> None:
 def check_writes(findings: Findings, world: World, attempts: list[Attempt]) -> None:
     """Every stored write through the team's eyes, then the acknowledged ones through their author's."""
     by_serial = {attempt.serial: attempt for attempt in attempts}
+    world.attempts = attempts
     seen: Counter[str] = Counter()
     for scan in SCANNERS:
         for item in scan(world):
@@ -246,7 +250,7 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
 def set_up(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the cases the clients' caseworkers edit (crash_ops.set_up_cases), before the first cycle."""
     world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"])
-    return set_up_cases(world, spec["workers"])
+    return set_up_cases(world, spec["workers"], spec.get("intake", []))
 
 
 def main(argv: list[str]) -> None:

@@ -189,7 +189,7 @@ def test_the_list_filters_by_pathway_and_by_shelter_the_member_may_see(world: Wo
         version=case.version,
         priority=case.priority,
         pathway=pathway,
-        budget=None,
+        budget_minor=None,
         currency="EUR",
         summary="x",
     )
@@ -469,7 +469,7 @@ def test_expenses_add_up_per_category_and_currency_against_the_budget(world: Wor
         version=case.version,
         priority=case.priority,
         pathway=None,
-        budget=100,
+        budget_minor=10_000,
         currency="EUR",
         summary="x",
     )
@@ -627,11 +627,11 @@ def test_editing_keeps_the_requesters_answers_unless_replaced(world: World, clie
     page = client.get(_url(case, "edit/")).content.decode()
     assert "SUMMARY-CANARY" in page and "Leave this empty to keep it" in page
     assert _reads(case) == 1
-    data = {"version": case.version, "priority": "emergency", "budget": "500", "currency": "USD", "summary": ""}
+    data = {"version": case.version, "priority": "emergency", "budget": "1 500,50", "currency": "USD", "summary": ""}
     response = client.post(_url(case, "edit/"), data)
     assert response.status_code == 302
     saved = Case.objects.get(pk=case.pk)
-    assert saved.priority == Priority.EMERGENCY and saved.budget == 500 and saved.currency == "USD"
+    assert saved.priority == Priority.EMERGENCY and saved.budget_minor == 150050 and saved.currency == "USD"
     assert saved.due_on == timezone.localdate() + datetime.timedelta(days=7)
     page = client.get(_url(case)).content.decode()
     assert "SUMMARY-CANARY" in page and "What happened" in page
@@ -643,9 +643,12 @@ def test_editing_keeps_the_requesters_answers_unless_replaced(world: World, clie
 
 BAD_EDITS: list[tuple[dict[str, str], str, str]] = [
     ({"priority": "whenever"}, "id_priority", "Choose one of the options"),
-    ({"budget": "lots"}, "id_budget", "Enter a whole number"),
-    ({"budget": "-1"}, "id_budget", "between 0 and 10,000,000"),
+    ({"budget": "lots"}, "id_budget", "Enter an amount such as 1234.50 or 1 234,50."),
+    ({"budget": "-1"}, "id_budget", "Enter an amount such as 1234.50 or 1 234,50."),
     ({"budget": "10000001"}, "id_budget", "between 0 and 10,000,000"),
+    ({"budget": "10 000 000,01"}, "id_budget", "between 0 and 10,000,000"),
+    ({"budget": "1500.5055"}, "id_budget", "At most 2 digits after the decimal separator."),
+    ({"budget": "1,500"}, "id_budget", "Is this thousands or a fraction?"),
     ({"currency": "XBT"}, "id_currency", "Choose one of the options"),
     ({"pathway": "999999"}, "id_pathway", "Choose one of the options"),
     ({"summary": "я" * 50_001}, "id_summary", "at most 50,000 characters"),
@@ -663,7 +666,7 @@ def test_bad_edits_are_refused_next_to_the_field_and_kept_as_typed(world: World,
         if "summary" not in data:
             assert "kept as typed</textarea>" in page
     saved = Case.objects.get(pk=case.pk)
-    assert saved.version == case.version and saved.budget is None
+    assert saved.version == case.version and saved.budget_minor is None
 
 
 def test_a_long_russian_summary_fits_in_one_request(world: World, client_for, case: Case) -> None:
@@ -938,10 +941,16 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
 
     def edit(**changes: Any) -> None:
         current = Case.objects.get(pk=case.pk)
-        fields = {"priority": current.priority, "pathway": None, "budget": None, "currency": "EUR", "summary": "s"}
+        fields = {
+            "priority": current.priority,
+            "pathway": None,
+            "budget_minor": None,
+            "currency": "EUR",
+            "summary": "s",
+        }
         do_edit_case(actor=world.bob.user, keyring=bob, case=case, version=current.version, **fields | changes)
 
-    edit(pathway=pathway, budget=900)
+    edit(pathway=pathway, budget_minor=90050)
     edit()
     edit(priority=Priority.EMERGENCY)
     person = do_add_person(actor=world.bob.user, keyring=bob, case=case, role="partner")
@@ -956,6 +965,8 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
     )
     # Recorded before amounts had cents and their own currency: whole units of the case's currency.
     add_event(case, bob.secret_for(case.key), "expense", world.bob.user, {"category": "food", "amount": 40})
+    # A budget set before cases 0011: whole units too.
+    add_event(case, bob.secret_for(case.key), "edited", world.bob.user, {"budget": [700, "USD"]})
     current = Case.objects.get(pk=case.pk)
     do_change_stage(
         actor=world.bob.user,
@@ -970,7 +981,8 @@ def test_the_timeline_tells_what_happened_in_sentences(world: World, client_for,
     page = client_for(world.bob).get(_url(case)).content.decode()
     for sentence in (
         f"Pathway set to {pathway.short_name}.",
-        "Budget set to 900 EUR.",
+        "Budget set to 900.50 EUR.",
+        "Budget set to 700.00 USD.",
         "Pathway removed. Budget removed.",
         "Priority changed from Urgent to Emergency; the due date moved with it.",
         f"{person.pseudonym} was added to the case (partner).",

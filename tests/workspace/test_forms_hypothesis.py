@@ -318,7 +318,7 @@ def test_case_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_write(worl
                 case_version,
                 pick("priority", ["emergency", "urgent", "normal"], ["critical", "URGENT"]),
                 number("pathway", 1, 3),
-                number("budget", 0, 10_000_000),
+                money("budget"),
                 pick("currency", ["EUR", "USD", "RUB", "GEL"], ["XXX", "eur"]),
                 text("summary"),
             ]

@@ -43,7 +43,7 @@ def case_out(case: Case) -> CaseOut:
         stage_changed_on=case.stage_changed_on,
         last_activity_on=case.last_activity_on,
         closed_on=case.closed_on,
-        budget=case.budget,
+        budget_minor=case.budget_minor,
         currency=case.currency,
         version=case.version,
     )

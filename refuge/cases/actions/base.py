@@ -66,7 +66,7 @@ def refresh_from(case: Case, locked: Case) -> None:
         "priority",
         "due_on",
         "pathway_id",
-        "budget",
+        "budget_minor",
         "currency",
         "summary",
         "version",

@@ -23,8 +23,8 @@ from refuge.cases.actions.base import (
     today,
     touch,
 )
-from refuge.cases.actions.expenses import MAX_AMOUNT
 from refuge.cases.models import PRIORITY_DUE_DAYS, Case, ClosingReason, Currency, EventKind, Priority, Stage
+from refuge.cases.money import BUDGET_OUT_OF_RANGE, max_minor
 from refuge.cases.stages import can_move
 from refuge.core.errors import UserError
 from refuge.keyring.keyring import Keyring
@@ -66,17 +66,18 @@ def do_edit_case(
     version: int,
     priority: str,
     pathway: Pathway | None,
-    budget: int | None,
+    budget_minor: int | None,
     currency: str,
     summary: str | None,
 ) -> None:
-    """Change a case's priority (and so its due date), pathway, budget and summary (None: keep it)."""
+    """Change a case's priority (and so its due date), pathway, budget (minor units of `currency`,
+    refuge.cases.money) and summary (None: keep it)."""
     check_on_team(actor, case)
     priority = checked_priority(priority)
-    if budget is not None and not 0 <= budget <= MAX_AMOUNT:
-        raise UserError("bad_amount", _("Enter an amount between 0 and 10,000,000."), field="budget")
     if currency not in Currency.values:
         raise UserError("bad_currency", _("Choose a currency."), field="currency")
+    if budget_minor is not None and (type(budget_minor) is not int or not 0 <= budget_minor <= max_minor(currency)):
+        raise UserError("bad_amount", BUDGET_OUT_OF_RANGE, field="budget")
     if summary is not None and len(summary) > MAX_SUMMARY_CHARS:
         raise UserError("too_long", _("The summary is too long: at most 50,000 characters."), field="summary")
     with transaction.atomic():
@@ -91,15 +92,16 @@ def do_edit_case(
         if (pathway.pk if pathway else None) != locked.pathway_id:
             changes["pathway"] = pathway.code if pathway else ""
             locked.pathway = pathway
-        if budget != locked.budget or currency != locked.currency:
-            changes["budget"] = [budget, currency]
-            locked.budget, locked.currency = budget, currency
+        if budget_minor != locked.budget_minor or currency != locked.currency:
+            # "budget_minor": minor units; events written before cases 0011 say "budget", in whole units.
+            changes["budget_minor"] = [budget_minor, currency]
+            locked.budget_minor, locked.currency = budget_minor, currency
         if summary is not None:
             # Stored as {"text": …}: JSON like the answers a case starts with, so a summary
             # that happens to look like JSON is never mistaken for them.
             text = json.dumps({"text": summary}, ensure_ascii=False)
             encrypt_column(locked, "summary", text, secret, locked.key)
-        save_versioned(locked, ["priority", "due_on", "pathway", "budget", "currency", "summary"])
+        save_versioned(locked, ["priority", "due_on", "pathway", "budget_minor", "currency", "summary"])
         kind = EventKind.PRIORITY if set(changes) == {"priority"} else EventKind.EDITED
         add_event(locked, secret, kind, actor, changes)
         audit_act(AuditEvent.CASE_EDITED, actor, "case", locked.pk)

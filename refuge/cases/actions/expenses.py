@@ -16,8 +16,6 @@ from refuge.core.errors import UserError
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.records import encrypt_column
 
-MAX_AMOUNT = 10_000_000
-
 
 def do_add_expense(
     *,

@@ -114,7 +114,8 @@ class Case(models.Model):
     stage_changed_on = models.DateField()
     last_activity_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
-    budget = models.PositiveIntegerField(null=True, blank=True)  # whole units of `currency`
+    # Minor units (cents, kopecks) of `currency` (refuge/cases/money.py), as expenses; never a float.
+    budget_minor = models.PositiveBigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
     # The case narrative (at first, the request as the requester wrote it).
     summary = models.BinaryField()

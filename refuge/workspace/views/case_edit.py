@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from refuge.cases.access import access_case
 from refuge.cases.actions.details import do_edit_case
 from refuge.cases.models import Case
+from refuge.cases.money import format_amount
 from refuge.cases.reads import CaseSummary, open_case_summary, read_case_summary
 from refuge.relocation.models import Pathway
 from refuge.relocation.queries import pathways_of
@@ -53,7 +54,7 @@ def _edit_initial(case: Case, summary: Any) -> dict[str, Any]:
         "version": case.version,
         "priority": case.priority,
         "pathway": case.pathway_id,
-        "budget": case.budget,
+        "budget": None if case.budget_minor is None else format_amount(case.budget_minor, case.currency),
         "currency": case.currency,
         "summary": "" if isinstance(summary, dict) else summary_shown(summary, case).text,
     }
@@ -93,7 +94,7 @@ def _save_edit(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
             version=data["version"],
             priority=data["priority"],
             pathway=data["pathway"],
-            budget=data["budget"],
+            budget_minor=data["budget_minor"],
             currency=data["currency"],
             summary=summary,
         )

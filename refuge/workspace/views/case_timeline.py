@@ -21,7 +21,7 @@ from refuge.cases.models import (
     Stage,
     choice_label,
 )
-from refuge.cases.money import format_amount
+from refuge.cases.money import MINOR_DIGITS, format_amount
 from refuge.cases.queries import Shown
 from refuge.relocation.queries import pathway_by_code
 
@@ -81,13 +81,29 @@ def _edited(detail: dict[str, Any], case: Case) -> str:
             parts.append(_("Pathway set to %(pathway)s.") % {"pathway": pathway.short_name if pathway else code})
         else:
             parts.append(_("Pathway removed."))
-    budget = detail.get("budget")
-    if isinstance(budget, list) and len(budget) == 2:
-        if budget[0] is None:
-            parts.append(_("Budget removed."))
-        else:
-            parts.append(_("Budget set to %(amount)s %(currency)s.") % {"amount": budget[0], "currency": budget[1]})
+    parts += _budget(detail)
     return " ".join(parts) or _("The summary or other details were edited.")
+
+
+def _budget(detail: dict[str, Any]) -> list[str]:
+    """The budget's change: "budget_minor" in minor units, or "budget" in whole units (events before cases 0011)."""
+    if isinstance(detail.get("budget_minor"), list):
+        change, whole_units = detail["budget_minor"], False
+    elif isinstance(detail.get("budget"), list):
+        change, whole_units = detail["budget"], True
+    else:
+        return []
+    if len(change) != 2 or not isinstance(change[1], str):
+        return []
+    amount, currency = change
+    if amount is None:
+        return [_("Budget removed.")]
+    if not isinstance(amount, int):
+        return []
+    minor = amount * 10 ** MINOR_DIGITS.get(currency, 2) if whole_units else amount
+    return [
+        _("Budget set to %(amount)s %(currency)s.") % {"amount": format_amount(minor, currency), "currency": currency}
+    ]
 
 
 def _message(detail: dict[str, Any], case: Case) -> str:

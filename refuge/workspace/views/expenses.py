@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from refuge.accounts.models import User
 from refuge.cases.actions.expenses import do_add_expense
 from refuge.cases.models import Case, ExpenseCategory
-from refuge.cases.money import format_amount, minor_digits
+from refuge.cases.money import format_amount
 from refuge.cases.queries import Shown
 from refuge.workspace.decorators import StaffRequest
 from refuge.workspace.forms_expenses import ExpenseForm
@@ -68,9 +68,9 @@ def spending(case: Case, expenses: list[Shown]) -> Spending:
         per_category[shown.row.category] = per_category.get(shown.row.category, 0) + shown.row.amount_minor
     currencies = sorted(totals, key=lambda code: (code != case.currency, code))
     per_currency = [_spent(code, totals[code]) for code in currencies]
-    if case.budget is None:
+    budget_minor = case.budget_minor
+    if budget_minor is None:
         return Spending(per_currency, None, None, None)
-    budget_minor = case.budget * 10 ** minor_digits(case.currency)
     left = budget_minor - sum(totals.get(case.currency, {}).values())
     shown_budget = format_amount(budget_minor, case.currency)
     if left < 0:
