@@ -104,3 +104,16 @@ def test_a_budget_in_a_currency_it_does_not_know_stops_the_migration(world: Worl
     with pytest.raises(RuntimeError, match="does not know"):
         _migrate_latest()
     _old_budget(case, 70, "EUR")
+
+
+def test_the_previous_release_keeps_reading_a_budget_in_whole_units(world: World) -> None:
+    """During an upgrade the previous release runs beside this one and reads `budget`: kept, and written."""
+    case = open_case(world)
+    _set_budget(world, case, 150_075)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT budget, budget_minor FROM cases_case WHERE id = %s", [case.pk.hex])
+        assert cursor.fetchone() == (1500, 150_075)
+    _set_budget(world, case, None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT budget, budget_minor FROM cases_case WHERE id = %s", [case.pk.hex])
+        assert cursor.fetchone() == (None, None)

@@ -24,7 +24,7 @@ from refuge.cases.actions.base import (
     touch,
 )
 from refuge.cases.models import PRIORITY_DUE_DAYS, Case, ClosingReason, Currency, EventKind, Priority, Stage
-from refuge.cases.money import BUDGET_OUT_OF_RANGE, max_minor
+from refuge.cases.money import BUDGET_OUT_OF_RANGE, max_minor, minor_digits
 from refuge.cases.stages import can_move
 from refuge.core.errors import UserError
 from refuge.keyring.keyring import Keyring
@@ -96,12 +96,14 @@ def do_edit_case(
             # "budget_minor": minor units; events written before cases 0011 say "budget", in whole units.
             changes["budget_minor"] = [budget_minor, currency]
             locked.budget_minor, locked.currency = budget_minor, currency
+            # For the previous release during an upgrade: whole units (cases 0011).
+            locked.budget = None if budget_minor is None else budget_minor // 10 ** minor_digits(currency)
         if summary is not None:
             # Stored as {"text": …}: JSON like the answers a case starts with, so a summary
             # that happens to look like JSON is never mistaken for them.
             text = json.dumps({"text": summary}, ensure_ascii=False)
             encrypt_column(locked, "summary", text, secret, locked.key)
-        save_versioned(locked, ["priority", "due_on", "pathway", "budget_minor", "currency", "summary"])
+        save_versioned(locked, ["priority", "due_on", "pathway", "budget_minor", "budget", "currency", "summary"])
         kind = EventKind.PRIORITY if set(changes) == {"priority"} else EventKind.EDITED
         add_event(locked, secret, kind, actor, changes)
         audit_act(AuditEvent.CASE_EDITED, actor, "case", locked.pk)

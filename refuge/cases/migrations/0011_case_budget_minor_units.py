@@ -3,7 +3,8 @@
 Before, a budget was a whole number of its currency. Each becomes that amount in minor
 units (x 100 for every currency offered), so nothing is lost and nothing is converted.
 Going back is possible only while every budget is still a whole amount; otherwise it
-stops rather than round money away.
+stops rather than round money away. The whole-unit column is kept (the previous release
+reads it during an upgrade) and the new code keeps writing it; the next release drops it.
 """
 
 from django.db import migrations, models
@@ -53,8 +54,6 @@ class Migration(migrations.Migration):
             field=models.PositiveBigIntegerField(blank=True, null=True),
         ),
         migrations.RunPython(forwards, backwards, elidable=False),
-        migrations.RemoveField(
-            model_name="case",
-            name="budget",
-        ),
+        # `budget` stays, written in whole units beside budget_minor, while the previous release
+        # may still run (docs/operations.md); the release after this one drops it.
     ]

@@ -116,6 +116,10 @@ class Case(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     # Minor units (cents, kopecks) of `currency` (refuge/cases/money.py), as expenses; never a float.
     budget_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    # The previous release's budget, in whole units: still written (budget_minor rounded down to
+    # whole units) so that release keeps running beside this one during an upgrade; the next
+    # release drops it (docs/operations.md, "Upgrades that keep the previous release running").
+    budget = models.PositiveIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
     # The case narrative (at first, the request as the requester wrote it).
     summary = models.BinaryField()
