@@ -9,12 +9,19 @@ class WorkspaceConfig(AppConfig):
     def ready(self) -> None:
         # The panels of the case, person and home pages, registered once (refuge/workspace/panels.py).
         from refuge.workspace.views import (
+            applications_duress,
             applications_panels,
             attach_panels,
+            audit_duress,
+            case_duress,
             case_panels,
             disclosures_panels,
+            home_duress,
             home_panels,
+            intake_duress,
+            safety_duress,
             safety_panels,
+            shelter_duress,
             shelter_panels,
         )
 
@@ -25,3 +32,11 @@ class WorkspaceConfig(AppConfig):
         home_panels.register()
         safety_panels.register()
         disclosures_panels.register()
+        # The empty pages a duress session sees, each capability's own (refuge/workspace/duress.py).
+        home_duress.register()
+        intake_duress.register()
+        case_duress.register()
+        shelter_duress.register()
+        applications_duress.register()
+        safety_duress.register()
+        audit_duress.register()
