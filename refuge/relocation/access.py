@@ -36,3 +36,20 @@ def access_pathway_to_manage(user: User, pathway_id: object) -> Pathway:
     if not can_manage_pathways(user):
         raise Http404
     return access_pathway(user, pathway_id)
+
+
+def access_shared_pathway(user: User, pathway_id: object) -> Pathway:
+    """A pathway of the shared catalogue only: what a member of a new organisation reaches.
+
+    A duress session's pathway page (refuge/workspace/views/applications_duress.py): the
+    organisation's private pathways answer the same 404 as a missing one."""
+    if user.role not in PATHWAY_READERS or not user.is_active:
+        raise Http404
+    try:
+        wanted = int(str(pathway_id))
+    except ValueError:
+        raise Http404 from None
+    pathway = Pathway.objects.filter(pk=wanted, organisation__isnull=True).first()
+    if pathway is None:
+        raise Http404
+    return pathway

@@ -88,3 +88,62 @@ def test_a_missed_check_in_shows_on_every_page_until_an_outcome(world: World, cl
         assert "1 alarm is open" not in client.get("/").content.decode()
     requester.case.refresh_from_db()
     assert requester.case.lost_contact_since is None
+
+
+def _alarms_card(html: str) -> str:
+    start = html.find('aria-labelledby="alarms-heading"')
+    return html[start : html.find("</section>", start)] if start >= 0 else ""
+
+
+def test_the_home_page_lists_open_alarms_with_a_button_to_take_them_on(
+    world: World, client_for, fake_clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    requester = accepted_case(world)
+    set_schedule(world, requester)
+    fake_clock.move(hours=7)
+    raise_missed_check_in_alarms()
+    alarm = Alarm.objects.get()
+    bob, alice = client_for(world.bob), client_for(world.alice)
+    for client in (bob, alice):
+        card = _alarms_card(client.get("/").content.decode())
+        assert "Open alarms" in card and "Missed check-in" in card and requester.case.reference in card
+        assert f'action="/alarms/{alarm.pk}/acknowledge/"' in card and "I am taking this on" in card
+        assert f'href="/alarms/{alarm.pk}/"' in card
+    # Not on the team, or answering no alarm: no card, and nothing of the case.
+    for persona in (world.bella, world.audrey, world.adam, world.charlie):
+        page = client_for(persona).get("/").content.decode()
+        assert _alarms_card(page) == "" and requester.case.reference not in page, persona.user.username
+
+    # Taken on from the home page: the alarm's page opens with its checklist; the card says who.
+    response = bob.post(f"/alarms/{alarm.pk}/acknowledge/")
+    assert response.status_code == 302 and response["Location"] == f"/alarms/{alarm.pk}/"
+    card = _alarms_card(alice.get("/").content.decode())
+    assert ">bob<" in card.replace(" ", "").replace("\n", "") and "I am taking this on" not in card
+    assert bob.post(f"/alarms/{alarm.pk}/outcome/", {"outcome": "contact_back"}).status_code == 302
+    assert _alarms_card(alice.get("/").content.decode()) == ""
+
+
+def test_the_alarms_card_costs_the_same_with_one_alarm_or_many(world: World, client_for, fake_clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alice = client_for(world.alice)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert alice.get("/").status_code == 200
+        return len(captured)
+
+    first = accepted_case(world)
+    set_schedule(world, first)
+    fake_clock.move(hours=7)
+    raise_missed_check_in_alarms()
+    one = queries()
+    for _ in range(4):
+        set_schedule(world, accepted_case(world))
+    fake_clock.move(hours=7)
+    raise_missed_check_in_alarms()
+    alarms = Alarm.objects.count()
+    assert alarms >= 5
+    assert _alarms_card(alice.get("/").content.decode()).count("I am taking this on") == alarms
+    assert queries() == one

@@ -27,6 +27,7 @@ from tests.personas import World
 from tests.workspace.people_support import open_case, requester_of, ring
 
 TODAYS_HOME_PANELS = [
+    "alarms",
     "alerts",
     "keys-due",
     "keys",
@@ -105,17 +106,19 @@ def test_under_duress_only_static_cards_are_asked(world: World, home_registry) -
 def test_a_capability_adds_a_home_card_without_editing_the_home_view(
     world: World, client_for, monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
-    """What relocation's upcoming appointments or safety's alarms will do from their own panels module."""
+    """What a new capability (documentation's incidents, say) does from its own panels module, as safety's alarms do."""
     monkeypatch.setattr(panels, "_home_panels", dict(panels._home_panels))
-    (tmp_path / "alarms.html").write_text('<section class="card" id="alarms">{{ alarm_count }} ALARMS-CARD</section>')
+    (tmp_path / "incidents.html").write_text(
+        '<section class="card" id="incidents">{{ incident_count }} INCIDENTS-CARD</section>'
+    )
     engine = engines["django"].engine
     monkeypatch.setattr(engine, "dirs", [*engine.dirs, str(tmp_path)])
     for loader in engine.template_loaders:
         if hasattr(loader, "reset"):
             loader.reset()
-    register_home_panel(HomePanel("alarms", 55, "alarms.html", lambda view: {"alarm_count": 3}))
+    register_home_panel(HomePanel("incidents", 55, "incidents.html", lambda view: {"incident_count": 3}))
     page = client_for(world.bob).get("/").content.decode()
-    assert "3 ALARMS-CARD" in page
+    assert "3 INCIDENTS-CARD" in page
     assert "Nothing needs you right now" not in page
 
 
