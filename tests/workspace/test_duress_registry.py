@@ -41,6 +41,7 @@ TODAYS_EMPTY_PAGES = [
     "workspace:pathway_detail",
     "workspace:pathway_list",
     "workspace:pathway_new",
+    "workspace:retention",
     "workspace:shelter_list",
     "workspace:shelter_new",
 ]
