@@ -1,7 +1,8 @@
 """A streaming replica of a throwaway PostgreSQL cluster, made and promoted as docs/operations.md says.
 
 The primary is a CrashableCluster (tests/support/crash_postgres.py); the replica is copied from
-it with `pg_basebackup -R -S <slot> -X stream --checkpoint=fast` over the primary's Unix socket
+it with `pg_basebackup -d application_name=<slot> -R -S <slot> -X stream --checkpoint=fast` over the
+primary's Unix socket
 (the test clusters listen on no TCP port) and started on a socket of its own; `promote()` is
 `pg_ctl promote`, which Debian's `pg_ctlcluster … promote` runs.
 """
@@ -38,7 +39,8 @@ class ReplicaCluster(CrashableCluster):
                 os.chown(path, *run_as)
         replica._run(
             run_as, "pg_basebackup", "-h", str(primary.socket_dir), "-p", str(primary.port), "-U", SUPERUSER,
-            "-D", str(replica.data_dir), "-R", "-S", SLOT, "-X", "stream", "--checkpoint=fast",
+            "-d", f"application_name={SLOT}", "-D", str(replica.data_dir), "-R", "-S", SLOT, "-X", "stream",
+            "--checkpoint=fast",
         )  # fmt: skip
         # The copied settings name the primary's socket directory: the replica listens on its own.
         with (replica.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
@@ -57,12 +59,13 @@ class ReplicaCluster(CrashableCluster):
 def make_synchronous(primary: ThrowawayCluster, seconds: float = 60) -> None:
     """Commits on the primary wait for the replica (synchronous_standby_names), once it streams in sync."""
     with psycopg.connect(primary.url("postgres"), autocommit=True) as connection:
-        connection.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        # By the name the replica gives (application_name in its primary_conninfo, written by -R).
+        connection.execute(f"ALTER SYSTEM SET synchronous_standby_names = '{SLOT}'")
         connection.execute("SELECT pg_reload_conf()")
         deadline = time.monotonic() + seconds
         while True:
-            row = connection.execute("SELECT state, sync_state FROM pg_stat_replication").fetchone()
-            if row == ("streaming", "sync"):
+            row = connection.execute("SELECT application_name, state, sync_state FROM pg_stat_replication").fetchone()
+            if row == (SLOT, "streaming", "sync"):
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(f"the replica does not stream in sync: {row}")
