@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from bench._results import Row, Table
 from tests.support.server import run_refuge
@@ -98,12 +99,20 @@ def _interleaved(variants: dict[str, Callable[[], object]], iterations: int) -> 
     return samples
 
 
+def _round_trip(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
 def _microseconds(name: str, seconds: list[float], baseline: Row | None) -> Row:
     """Row.timings in µs: the steps take tens of microseconds, which milliseconds to one decimal would hide."""
     row = Row.timings(name, seconds, baseline=baseline)
     row.unit, row.median = "µs", row.median * 1000
     row.p95 = None if row.p95 is None else row.p95 * 1000
     row.p99 = None if row.p99 is None else row.p99 * 1000
+    if baseline is not None:
+        row.ratio = row.median / baseline.median  # both in µs now
     return row
 
 
@@ -146,6 +155,7 @@ def measure(iterations: int) -> dict[str, object]:
             "flood brake, count a submission: per process": lambda: old_budget.allow(organisation),
             "flood brake, count a submission: shared": lambda: submissions.allow(organisation),
             "API rate limit, count a call: shared": lambda: calls.allow(token),
+            "for scale: one round trip to the database (SELECT 1)": lambda: _round_trip(connection),
         },
         iterations,
     )
