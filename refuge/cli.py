@@ -21,6 +21,7 @@ COMMANDS = {
     "restore": "restore a backup into a new, empty installation (all or nothing)",
     "retention": "retention rules, legal holds and what the daily job will crypto-shred",
     "import-referral": "import another Refuge installation's disclosure packet as a new case (checked whole first)",
+    "nginx-config": "print the nginx site file for one or several app servers (docs/operations.md)",
     "check": "run system checks (add --deploy for production checks)",
     "manage": "any other Django management command",
 }
@@ -54,5 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         execute_from_command_line(["refuge", *rest])
     elif command == "import-referral":
         execute_from_command_line(["refuge", "import_referral", *rest])
+    elif command == "nginx-config":
+        execute_from_command_line(["refuge", "nginx_config", *rest])
     else:
         execute_from_command_line(["refuge", command, *rest])

@@ -22,53 +22,48 @@ of that one receipt waits with them, since nothing tells the two apart. Any othe
 receipt shares a group with a random guess once in 2^20, so a flood the server can
 answer leaves it open (the numbers are in docs/limits.md). The right receipt is
 never counted. The table has a fixed size: guessers cannot make it grow.
+
+The counts are shared by every app process on the database (refuge/core/counters.py):
+a guesser whose look-ups a load balancer spreads over several processes or servers is
+held to the same five a minute as one who meets a single process. The cells are keyed
+with a key derived from the server key and the minute, the same in every process and
+unknown outside it: nobody can work out which receipts share a cell, and a cell's
+neighbours change every minute.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
+from collections import Counter
 
-from refuge.crypto import receipt_group_digests
+from django.conf import settings
 
-# Cells in the table (one byte each: 1 MiB per process).
+from refuge.core import counters
+from refuge.crypto import derive_subkey, receipt_group_digests
+
+# Cells in the table: at most this many rows of the scope below, one per cell.
 CELLS = 2**20
 # Failed look-ups a cell may see in one window before receipts in it are refused.
 FAILURES_PER_CELL = 5
-WINDOW_SECONDS = 60
+WINDOW_SECONDS = 60  # counters count per minute
+SCOPE = "receipt"
 
 
 class ReceiptBrake:
-    """Per-process counts of failed receipt look-ups, per receipt group and position."""
+    """Counts of failed receipt look-ups per receipt group and position, shared by every process."""
 
-    def __init__(self) -> None:
-        # Per-process key: nobody can work out which receipts share a cell.
-        self._key = secrets.token_bytes(32)
-        self._cells = bytearray(CELLS)
-        self._window = 0
-        self._lock = threading.Lock()
-
-    def _indexes(self, receipt: str) -> list[int]:
-        """The cell of each group of a receipt (any accepted spelling)."""
-        return [int.from_bytes(digest) % CELLS for digest in receipt_group_digests(receipt, self._key)]
-
-    def _roll(self) -> None:
-        window = int(time.monotonic() // WINDOW_SECONDS)
-        if window != self._window:
-            self._window, self._cells = window, bytearray(CELLS)
+    def _indexes(self, receipt: str, minute: int) -> list[int]:
+        """The cell of each group of a receipt (any accepted spelling) in this minute."""
+        key = derive_subkey(settings.REFUGE_SERVER_KEY, f"receipt-brake:{minute}")
+        return [int.from_bytes(digest) % CELLS for digest in receipt_group_digests(receipt, key)]
 
     def allows(self, receipt: str) -> bool:
         """False while one of the receipt's groups has failed too often this minute."""
-        indexes = self._indexes(receipt)
-        with self._lock:
-            self._roll()
-            return all(self._cells[i] < FAILURES_PER_CELL for i in indexes)
+        minute = counters.current_minute()
+        cells = [str(i) for i in self._indexes(receipt, minute)]
+        return counters.highest(SCOPE, cells, minute=minute) < FAILURES_PER_CELL
 
     def failed(self, receipt: str) -> None:
         """Count a look-up that opened nothing against each of the receipt's groups."""
-        indexes = self._indexes(receipt)
-        with self._lock:
-            self._roll()
-            for i in indexes:
-                self._cells[i] = min(255, self._cells[i] + 1)
+        minute = counters.current_minute()
+        cells = Counter(str(i) for i in self._indexes(receipt, minute))
+        counters.add(SCOPE, cells, minute=minute)

@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from refuge.accounts.actions.credentials import do_set_duress_password
 from refuge.accounts.models import Role
+from refuge.api.limits import SCOPE as API_CALLS
 from refuge.intake import access as intake_access
 from refuge.intake.receipt_brake import ReceiptBrake
 from tests.access.cells import ACTORS, OWN, Cell, all_cells
@@ -127,8 +128,10 @@ class Writes:
     """The SQL writes (INSERT, UPDATE, DELETE) sent while it is installed as an execute wrapper.
 
     Any statement counts, even one that matches no row: a refused request has no business
-    getting that far. The one exception is the session row's sliding expiry, which every
-    request updates (SESSION_SAVE_EVERY_REQUEST); deleting or adding sessions still counts.
+    getting that far. The exceptions: the session row's sliding expiry, which every
+    request updates (SESSION_SAVE_EVERY_REQUEST), and the API's rate count, which every
+    call of a live token adds to before anything is looked up (refuge/api/limits.py: a
+    refused call is a call); deleting or adding sessions still counts.
     """
 
     def __init__(self) -> None:
@@ -136,9 +139,12 @@ class Writes:
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         verb = sql.lstrip().split(None, 1)[0].upper()
-        if verb in {"INSERT", "UPDATE", "DELETE", "REPLACE"} and not SESSION_EXPIRY.match(sql):
+        api_count = RATE_COUNT.match(sql) is not None and list(params or [])[:1] == [API_CALLS]
+        if verb in {"INSERT", "UPDATE", "DELETE", "REPLACE"} and not (SESSION_EXPIRY.match(sql) or api_count):
             self.statements.append(sql)
         return execute(sql, params, many, context)
 
 
 SESSION_EXPIRY = re.compile(r'\s*UPDATE\s+"accounts_staffsession"\s+SET\s', re.IGNORECASE)
+# The API rate count: refuge/core/counters.py `add`, for the scope of refuge/api/limits.py only.
+RATE_COUNT = re.compile(r'\s*INSERT\s+INTO\s+"core_minutecount"\s', re.IGNORECASE)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from refuge.api.limits import calls
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case
 from refuge.intake.actions.submissions import do_submit_request
@@ -31,13 +30,6 @@ def make_case(people: World, story: str = CASE_STORY) -> Case:
         team=[people.bob.user, people.alice.user],
         priority="urgent",
     )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_budget() -> Iterator[None]:
-    calls.reset()
-    yield
-    calls.reset()
 
 
 @pytest.fixture

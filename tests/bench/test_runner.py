@@ -10,6 +10,7 @@ def test_it_finds_every_benchmark_and_nothing_else() -> None:
     assert run.discover() == [
         "backup",
         "blindindex",
+        "brakes",
         "casepage",
         "flood",
         "intake",
@@ -25,6 +26,7 @@ def test_make_bench_leaves_the_soak_to_make_soak() -> None:
     assert run.default_names(run.discover()) == [
         "backup",
         "blindindex",
+        "brakes",
         "casepage",
         "flood",
         "intake",

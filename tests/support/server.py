@@ -71,14 +71,14 @@ def running_server(data_dir: Path, *, workers: int = 1, **extra: str) -> Iterato
     )
     server = ServerProcess(process, port, log_path)
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield server
     finally:
         server.kill()
         log.close()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
