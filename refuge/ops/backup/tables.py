@@ -22,9 +22,10 @@ from django.db import models
 
 # Not carried over: Django's own bookkeeping (recreated by `refuge init`), sessions
 # (everyone signs in again on the new server; a session is no data), and the scheduler's
-# job rows (the new installation runs its own jobs).
+# job rows (the new installation runs its own jobs), and the brakes' per-minute counts
+# (refuge/core/counters.py: a minute's counts mean nothing on another server a day later).
 SKIPPED_APPS = frozenset({"auth", "contenttypes", "sessions"})
-SKIPPED_MODELS = frozenset({"accounts.StaffSession", "scheduler.ScheduledJob"})
+SKIPPED_MODELS = frozenset({"accounts.StaffSession", "scheduler.ScheduledJob", "core.MinuteCount"})
 
 # Bytes of rows fetched or written at once: memory stays bounded whatever the table holds.
 BATCH_BYTES = 16 * 1024 * 1024
