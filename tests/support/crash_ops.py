@@ -169,6 +169,8 @@ class CrashClient:
     serials: int = 0
     staff: StaffAccount | None = None
     cases: list[CaseTarget] = field(default_factory=list)
+    # Cases of this client's own for applications and the journey (crash_ops_applications.JourneyTarget).
+    journeys: list[Any] = field(default_factory=list)
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -1080,7 +1082,7 @@ class PreparePacket(_CaseInsert):
 # --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
 
 
-def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
+def set_up_cases(world: World, workers: list[str], journeys: int = 0) -> dict[str, Any]:
     """Create the caseworkers and open one case for each, with the coordinator's keys; what the clients and checks need.
 
     The accounts are made by `do_create_member`, what `refuge createuser` runs: here, in one
@@ -1092,7 +1094,9 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
     requester gets a SOGIESC and a medical compartment given to the whole team (the
     identity compartment comes with the accept). The baseline is what the set-up itself
     wrote (events, audit entries, versions): the checks count the clients' writes on top.
-    One transaction, so one flush to disk instead of a hundred.
+    Then `journeys` cases per worker for applications and travel, whose stage the clients'
+    records move (crash_ops_applications.set_up_journeys). One transaction, so one flush to
+    disk instead of a hundred.
     """
     import secrets
 
@@ -1105,6 +1109,7 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
     from refuge.cases.models import Compartment, Person, Priority
     from refuge.disclosures.actions import PartnerDetails, do_add_partner
     from refuge.intake.actions.submissions import do_submit_request
+    from tests.support.crash_ops_applications import set_up_journeys
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
@@ -1159,7 +1164,9 @@ def set_up_cases(world: World, workers: list[str]) -> dict[str, Any]:
                     "partner": str(partner_row.pk),
                 }
             )
-    return {"accounts": accounts, "cases": opened, "baseline": case_baseline(world)}
+        journey_cases = set_up_journeys(world, users, journeys)
+    baseline = case_baseline(world) | {"journeys": {journey["case"]: journey for journey in journey_cases}}
+    return {"accounts": accounts, "cases": opened, "journeys": journey_cases, "baseline": baseline}
 
 
 # The audit entries a client's case write adds, on the case or on the compartment.
@@ -1219,6 +1226,9 @@ def scan_cases(world: World) -> Iterator[Stored | str]:
     )
     if {str(case.pk) for case in cases} != set(baseline):
         yield f"the cases are {len(cases)}, not the {len(baseline)} the set-up opened"
+    # The journeys' cases are scanned by crash_ops_applications.scan_journeys: their records move the stage.
+    journeys = world.setup.get("journeys", {})
+    cases = [case for case in cases if str(case.pk) not in journeys]
     teams: dict[Any, set[Any]] = {}
     for case_id, user_id in TeamMember.objects.filter(case__in=cases).values_list("case_id", "user_id"):
         teams.setdefault(case_id, set()).add(user_id)
@@ -1490,4 +1500,4 @@ def _case_serial(kind: str, text: str, where: str) -> str:
 
 
 # Other apps' operations register themselves here, after everything they build on.
-from tests.support import crash_ops_safety  # noqa: E402, F401
+from tests.support import crash_ops_applications, crash_ops_safety  # noqa: E402, F401
