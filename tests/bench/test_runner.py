@@ -14,6 +14,7 @@ def test_it_finds_every_benchmark_and_nothing_else() -> None:
         "flood",
         "intake",
         "login",
+        "outcomes",
         "soak",
         "uploads",
         "workspace",
@@ -28,6 +29,7 @@ def test_make_bench_leaves_the_soak_to_make_soak() -> None:
         "flood",
         "intake",
         "login",
+        "outcomes",
         "uploads",
         "workspace",
     ]
