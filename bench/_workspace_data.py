@@ -997,12 +997,18 @@ def _seed_with_actions(
     context: _Context, members: Sequence[StaffMember], plans: Sequence[CasePlan], shelters: list[Any]
 ) -> list[Any]:
     from refuge.cases.actions.compartments import do_save_compartment
-    from refuge.cases.actions.details import do_change_stage, do_edit_case, do_set_lost_contact
+    from refuge.cases.actions.details import (
+        change_stage_on_record,
+        do_change_stage,
+        do_edit_case,
+        do_set_lost_contact,
+    )
     from refuge.cases.actions.notes import do_add_note
     from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.actions.people import do_add_person
     from refuge.cases.actions.tasks import do_add_task, do_complete_task
     from refuge.cases.models import Case, CompartmentKind, Person, Task
+    from refuge.cases.stages import RECORDED
     from refuge.intake.actions.submissions import do_submit_request
     from refuge.keyring.keyring import Keyring
     from refuge.relocation.models import Pathway
@@ -1095,9 +1101,12 @@ def _seed_with_actions(
         for target in plan.stages:
             case.refresh_from_db()
             reason = plan.closing_reason if target == "closed" else ""
-            do_change_stage(
-                actor=lead.user, keyring=ring, case=case, stage=target, version=case.version, closing_reason=reason
-            )
+            if target in RECORDED:  # what the travel records do (the stage form refuses these)
+                change_stage_on_record(actor=lead.user, keyring=ring, case=case, stage=target)
+            else:
+                do_change_stage(
+                    actor=lead.user, keyring=ring, case=case, stage=target, version=case.version, closing_reason=reason
+                )
         if plan.lost_contact:
             case.refresh_from_db()
             do_set_lost_contact(actor=lead.user, keyring=ring, case=case, lost=True)

@@ -1,9 +1,13 @@
 """DESIGN.md §7: outcome statistics over 100,000 applications in under 1 s; the advisor under 150 ms p95.
 
-Run with pytest (it borrows the test harness for a fresh database; add REFUGE_TEST_DATABASE=postgres
-for PostgreSQL):
+Run by `bench/run.py outcomes` (bench/outcomes.py: SQLite, and PostgreSQL with `--postgres`), which
+writes its section of BENCHMARKS.md; or by hand with pytest (it borrows the test harness for a fresh
+database; add REFUGE_TEST_DATABASE=postgres for PostgreSQL):
 
     .venv/bin/pytest bench/outcomes_measure.py -s -p no:randomly
+
+With REFUGE_BENCH_OUTPUT=FILE it also writes every sample (seconds) to FILE as JSON, for bench/outcomes.py;
+with REFUGE_BENCH_PROFILE=1 it prints where the advisor's time goes (cProfile).
 
 One organisation with 100,000 applications over 2,000 cases and the 15 shared pathways
 (written in bulk: statuses, months and days to decision as the actions write them, the
@@ -16,11 +20,13 @@ asserts the counts, not the times: a benchmark reports a miss, it does not fail 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +43,8 @@ from tests.workspace.people_support import open_case
 
 pytestmark = pytest.mark.django_db
 APPLICATIONS = int(os.environ.get("REFUGE_BENCH_APPLICATIONS", "100000"))
+ADVISOR_RUNS = int(os.environ.get("REFUGE_BENCH_ADVISOR_RUNS", "100"))
+OUTCOME_RUNS = int(os.environ.get("REFUGE_BENCH_OUTCOME_RUNS", "10"))
 CASES = 2000
 STATUSES = (
     [Status.GRANTED] * 3 + [Status.REFUSED] * 3 + [Status.WITHDRAWN, Status.SUBMITTED, Status.INTERVIEW, Status.APPEAL]
@@ -117,14 +125,22 @@ def test_outcomes_and_the_advisor_over_100000_applications(world) -> None:  # ty
 
     rows = outcomes(coordinator, Filters())
     assert sum(row.submitted for row in rows) == APPLICATIONS
-    coordinator_ms = _timed(lambda: outcomes(coordinator, Filters()), 5)
-    caseworker_ms = _timed(lambda: outcomes(caseworker, Filters()), 5)
+    coordinator_ms = _timed(lambda: outcomes(coordinator, Filters()), OUTCOME_RUNS)
+    caseworker_ms = _timed(lambda: outcomes(caseworker, Filters()), OUTCOME_RUNS)
     candidates = [
         Candidate(p.pk, p.country, p.short_name, tuple(p.hard_requirements), tuple(p.checklist), p.processing_days)
         for p in Pathway.objects.all()
     ]
     facts = Facts(outside_origin=False, international_passport=True, family_tie=False)
-    advisor_ms = _timed(lambda: advise(candidates, facts, history_by_pathway(world.north.pk)), 40)
+    advisor_ms = _timed(lambda: advise(candidates, facts, history_by_pathway(world.north.pk)), ADVISOR_RUNS)
+    if os.environ.get("REFUGE_BENCH_PROFILE"):
+        # Where the advisor's time goes: 20 calls under cProfile, the functions that take the most.
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [advise(candidates, facts, history_by_pathway(world.north.pk)) for _ in range(20)])
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
     from django.db.models import Count
 
     history_query = (
@@ -136,6 +152,11 @@ def test_outcomes_and_the_advisor_over_100000_applications(world) -> None:  # ty
     print("\nplan of the advisor's history:", _plan(history_query))
     p95 = sorted(advisor_ms)[int(0.95 * len(advisor_ms)) - 1]
     vendor = __import__("django.db", fromlist=["connection"]).connection.vendor
+    output = os.environ.get("REFUGE_BENCH_OUTPUT")
+    if output:
+        samples = {"coordinator": coordinator_ms, "caseworker": caseworker_ms, "advisor": advisor_ms}
+        written = {name: [ms / 1000 for ms in times] for name, times in samples.items()}
+        Path(output).write_text(json.dumps(written | {"vendor": vendor, "applications": APPLICATIONS}))
     print(
         f"\n| measurement ({vendor}, {APPLICATIONS:,} applications) | median ms | max ms | target |\n|---|---|---|---|\n"
         f"| outcomes, coordinator (every application) | {statistics.median(coordinator_ms):.0f} | {max(coordinator_ms):.0f} | < 1000 |\n"

@@ -55,6 +55,9 @@ class History:
     granted: int = 0
     refused: int = 0
     days: tuple[int, ...] = ()  # days from submission to decision, of those that have them
+    # The same as (days, how many applications took them), sorted by days: what the database
+    # counts (queries.history_by_pathway), so 100,000 applications are never a list of 100,000.
+    day_counts: tuple[tuple[int, int], ...] = ()
 
     @property
     def decided(self) -> int:
@@ -75,11 +78,28 @@ class History:
 
     @property
     def median_days(self) -> float | None:
+        if self.day_counts:
+            return weighted_median(self.day_counts)
         return statistics.median(self.days) if self.days else None
 
     @property
     def small_sample(self) -> bool:
         return self.decided < SMALL_SAMPLE
+
+
+def weighted_median(counts: Sequence[tuple[int, int]]) -> float:
+    """The median of values given as (value, how many times) sorted by value, as statistics.median gives it."""
+    total = sum(times for _value, times in counts)
+    wanted = (total - 1) // 2, total // 2  # the middle position, or the two middle ones
+    found: list[int] = []
+    seen = 0
+    for value, times in counts:
+        while len(found) < 2 and seen <= wanted[len(found)] < seen + times:
+            found.append(value)
+        seen += times
+        if len(found) == 2:
+            break
+    return found[0] if found[0] == found[1] else (found[0] + found[1]) / 2
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:

@@ -117,7 +117,8 @@ class Journey(models.Model):
 
     In clear: the months of departure and arrival and the whole days from the case's opening to
     the arrival (the outcome statistics). The departure check, the exact dates, the status at the
-    destination, the receiving partner and the first address are encrypted under the case key.
+    destination and the receiving partner are encrypted under the case key; the first address is
+    kept in the requester's arrival compartment, under its own key (travel.py).
     """
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="journey")

@@ -11,9 +11,16 @@ from refuge.applications.access import access_application
 from refuge.applications.actions import do_record_application_read, read_details
 from refuge.applications.details import Details, allowed_next
 from refuge.applications.models import Application, Status, StatusChange
-from refuge.applications.travel import TravelPage, do_record_travel_read, read_travel
+from refuge.applications.travel import (
+    TravelPage,
+    address_holder,
+    do_move_first_address,
+    do_record_travel_read,
+    read_travel,
+)
 from refuge.cases.access import access_case
-from refuge.cases.models import Case, CaseDocument
+from refuge.cases.models import Case, CaseDocument, CompartmentKind, Person
+from refuge.cases.reads import OpenedCompartment, open_compartment
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.registry import decrypt_text
 
@@ -95,6 +102,9 @@ class TravelView:
     travel: TravelPage
     documents: list[DocumentChoice]
     visas: list[VisaHint]
+    # The first address: in the arrival compartment of this person, read only by its holders.
+    address_person: Person | None = None
+    address: OpenedCompartment | None = None
 
 
 def case_documents(keyring: Keyring, case: Case) -> list[DocumentChoice]:
@@ -108,6 +118,7 @@ def open_travel_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -
     """A case's travel and arrival decrypted for a member of its team (audited); 404 for anyone else."""
     case = access_case(member, case_id).case
     secret = keyring.secret_for(case.key)
+    do_move_first_address(actor=member, keyring=keyring, case=case)  # an address stored before its compartment
     page = read_travel(keyring, case)
     visas = []
     for application in Application.objects.filter(case=case, status=Status.GRANTED).select_related(
@@ -116,5 +127,8 @@ def open_travel_page(member: User, keyring: Keyring, case_id: uuid.UUID | str) -
         decision = read_details(application, secret).decision
         pathway = f"{application.pathway.country}: {application.pathway.short_name}"
         visas.append(VisaHint(application.person.pseudonym, pathway, decision.valid_from, decision.valid_until))
+    person = address_holder(case) if page.arrived else None
+    # Need-to-know: a team member who was not given the compartment learns who holds it, not the address.
+    address = open_compartment(member, keyring, person, CompartmentKind.ARRIVAL) if person else None
     do_record_travel_read(actor=member, case=case)
-    return TravelView(case, page, case_documents(keyring, case), visas)
+    return TravelView(case, page, case_documents(keyring, case), visas, person, address)

@@ -22,10 +22,21 @@ from refuge.accounts.models import User
 from refuge.applications.actions import first_of_month
 from refuge.applications.models import Journey, TravelLeg
 from refuge.audit.actions import record
-from refuge.cases.access import is_team_member
-from refuge.cases.actions.details import do_change_stage
+from refuge.cases.access import holds_key, is_team_member
+from refuge.cases.actions.compartments import do_save_compartment
+from refuge.cases.actions.details import change_stage_on_record
 from refuge.cases.actions.tasks import do_add_task
-from refuge.cases.models import Case, CaseDocument, ClosingReason, Stage
+from refuge.cases.models import (
+    Case,
+    CaseDocument,
+    ClosingReason,
+    Compartment,
+    CompartmentKind,
+    Person,
+    PersonRole,
+    Stage,
+)
+from refuge.cases.queries import read_compartment
 from refuge.cases.stages import can_move
 from refuge.core.errors import UserError
 from refuge.keyring.keyring import Keyring
@@ -64,18 +75,26 @@ class Arrival:
     arrived_on: str = ""
     status_at_destination: str = ""
     receiving_partner: str = ""
-    first_address: str = ""
+    # The first address is not here: it is kept in the person's arrival compartment (_keep_first_address).
 
 
 @dataclass
 class JourneyDetails:
     departure: Departure = field(default_factory=Departure)
     arrival: Arrival = field(default_factory=Arrival)
+    # A first address stored under the case key before it had a compartment (until a team member
+    # who may write the compartment opens the travel page: do_move_first_address). Never written back.
+    address_to_move: str = ""
 
     @classmethod
     def from_json(cls, text: str) -> JourneyDetails:
         data = json.loads(text)
-        return cls(departure=Departure(**data.get("departure", {})), arrival=Arrival(**data.get("arrival", {})))
+        arrival = dict(data.get("arrival", {}))
+        address_to_move = arrival.pop("first_address", "")
+        return cls(Departure(**data.get("departure", {})), Arrival(**arrival), address_to_move)
+
+    def to_json(self) -> str:
+        return json.dumps({"departure": asdict(self.departure), "arrival": asdict(self.arrival)}, ensure_ascii=False)
 
 
 def _check_on_team(actor: User, case: Case) -> None:
@@ -98,9 +117,7 @@ def _move(actor: User, keyring: Keyring, case: Case, stage: str, reason: str = "
     current = Case.objects.get(pk=case.pk)
     if not can_move(current.stage, stage):
         raise UserError("bad_stage", _("The case cannot move to this stage from where it is now."))
-    do_change_stage(
-        actor=actor, keyring=keyring, case=case, stage=stage, version=current.version, closing_reason=reason
-    )
+    change_stage_on_record(actor=actor, keyring=keyring, case=case, stage=stage, closing_reason=reason)
 
 
 def do_add_travel_leg(*, actor: User, keyring: Keyring, case: Case, leg: Leg) -> TravelLeg:
@@ -134,8 +151,33 @@ def _journey(case: Case, secret: bytes) -> tuple[Journey, JourneyDetails]:
 
 
 def _save(journey: Journey, details: JourneyDetails, secret: bytes) -> None:
-    encrypt_column(journey, "details", json.dumps(asdict(details), ensure_ascii=False), secret, journey.key)
+    encrypt_column(journey, "details", details.to_json(), secret, journey.key)
     journey.save()
+
+
+def address_holder(case: Case) -> Person | None:
+    """Whose arrival compartment keeps the case's first address: its requester, else its first person."""
+    people = Person.objects.filter(case=case).order_by("added_on", "pseudonym")
+    return people.filter(role=PersonRole.REQUESTER).first() or people.first()
+
+
+def _keep_first_address(actor: User, keyring: Keyring, case: Case, address: str) -> None:
+    """Write the first address into the arrival compartment, under its own key (only its holders read it)."""
+    person = address_holder(case)
+    if person is None:
+        raise UserError("no_person", _("Add the person to the case first."), field="first_address")
+    existing = Compartment.objects.select_related("key").filter(person=person, kind=CompartmentKind.ARRIVAL).first()
+    content: dict[str, str] = {}
+    version = None
+    if existing is not None:
+        if not holds_key(actor, existing.key):
+            message = _("The first address is kept in %(person)s's compartment, which you have not been given.")
+            raise UserError("not_granted", message % {"person": person.pseudonym}, field="first_address")
+        content, version = read_compartment(existing, keyring), existing.version
+    content["first_address"] = address
+    do_save_compartment(
+        actor=actor, keyring=keyring, person=person, kind=CompartmentKind.ARRIVAL, data=content, version=version
+    )
 
 
 def do_record_departure(*, actor: User, keyring: Keyring, case: Case, departure: Departure) -> Journey:
@@ -162,11 +204,17 @@ def do_record_departure(*, actor: User, keyring: Keyring, case: Case, departure:
     return journey
 
 
-def do_record_arrival(*, actor: User, keyring: Keyring, case: Case, arrival: Arrival, owner: User | None) -> Journey:
-    """The person arrived: the case moves to `arrived`, with follow-ups at 30, 90 and 180 days."""
+def do_record_arrival(
+    *, actor: User, keyring: Keyring, case: Case, arrival: Arrival, first_address: str = "", owner: User | None
+) -> Journey:
+    """The person arrived: the case moves to `arrived`, with follow-ups at 30, 90 and 180 days.
+
+    The first address goes into the arrival compartment of the case's requester, not under the case key.
+    """
     _check_on_team(actor, case)
-    for name in ("status_at_destination", "receiving_partner", "first_address"):
+    for name in ("status_at_destination", "receiving_partner"):
         setattr(arrival, name, _text(getattr(arrival, name), name))
+    first_address = _text(first_address, "first_address")
     arrived = datetime.date.fromisoformat(arrival.arrived_on)
     if arrived > timezone.localdate():
         raise UserError("future", _("Record the arrival once it happened."), field="arrived_on")
@@ -181,6 +229,8 @@ def do_record_arrival(*, actor: User, keyring: Keyring, case: Case, arrival: Arr
         journey.arrived_month = first_of_month(arrived)
         journey.days_to_arrival = max(0, (arrived - case.opened_on).days)
         _save(journey, details, secret)
+        if first_address:
+            _keep_first_address(actor, keyring, case, first_address)
         _move(actor, keyring, case, Stage.ARRIVED)
         for days in FOLLOW_UP_DAYS:
             title = _("Follow-up %(days)s days after arrival: safety, status, housing") % {"days": days}
@@ -204,6 +254,42 @@ def do_close_relocated(*, actor: User, keyring: Keyring, case: Case) -> None:
     with transaction.atomic():
         _move(actor, keyring, case, Stage.CLOSED, ClosingReason.RELOCATED)
         _audit(RelocationEvent.RELOCATION_CLOSED, actor, case)
+
+
+def do_move_first_address(*, actor: User, keyring: Keyring, case: Case) -> bool:
+    """Move a first address stored under the case key (before issue #12's compartment) into the compartment.
+
+    No database migration can do this: the server holds no case key. So the first team member who
+    opens the travel page and may write the compartment moves it, in one transaction; False if there
+    was nothing to move or this member may not write the compartment (the page then hides the address).
+    """
+    _check_on_team(actor, case)
+    stored = Journey.objects.select_related("key").filter(case=case).first()
+    secret = keyring.secret_for(case.key)
+    # Read first, without a lock or a write transaction: nearly every page has nothing to move.
+    if (
+        stored is None
+        or not JourneyDetails.from_json(decrypt_text(stored, "details", secret, stored.key)).address_to_move
+    ):
+        return False
+    with transaction.atomic():
+        journey, details = _journey(case, secret)
+        if not details.address_to_move:
+            return False  # moved meanwhile by someone else
+        person = address_holder(case)
+        held = Compartment.objects.select_related("key").filter(person=person, kind=CompartmentKind.ARRIVAL).first()
+        if person is None or (held is not None and not holds_key(actor, held.key)):
+            return False
+        try:
+            with transaction.atomic():
+                _keep_first_address(actor, keyring, case, details.address_to_move)
+        except UserError:
+            # What the compartment refuses (a control character typed before its checks) stays where it
+            # was, and the page shows it as before: refusing the page would lock the team out of it.
+            return False
+        _save(journey, details, secret)  # written back without it
+        _audit(RelocationEvent.FIRST_ADDRESS_MOVED, actor, case)
+    return True
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     # The contact graph is a list of entries (CONTACT_FIELDS), not fields.
     CompartmentKind.CONTACTS: (),
+    # Written by the arrival record (refuge/applications/travel.py) as much as on this page.
+    CompartmentKind.ARRIVAL: (
+        Field("first_address", _("First address after arrival"), "long"),
+        Field("address_notes", _("Notes"), "long"),
+    ),
 }
 # Fields whose dates make tasks, by name (generated_task_title).
 _EXPIRING = {field.name: field for fields in FIELDS.values() for field in fields if field.expiry_task is not None}

@@ -27,11 +27,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # Stages in the order they are usually reached, for lists and filters.
 ORDER: tuple[str, ...] = tuple(Stage.values)
 
+# Stages that say someone left or arrived: only the records of that journey move a case there
+# (the departure and the arrival, refuge/applications/travel.py), never the stage form, so the
+# stage cannot claim a departure nobody recorded (issue #12).
+RECORDED: frozenset[str] = frozenset({Stage.TRAVEL, Stage.ARRIVED})
+
 
 def allowed_next(stage: str) -> list[str]:
     """The stages a case in `stage` may move to, in the usual order."""
     targets = TRANSITIONS.get(stage, frozenset())
     return [candidate for candidate in ORDER if candidate in targets]
+
+
+def allowed_by_hand(stage: str) -> list[str]:
+    """The stages a member may choose for a case in `stage` (the table's, less those made by records)."""
+    return [candidate for candidate in allowed_next(stage) if candidate not in RECORDED]
 
 
 def can_move(current: str, target: str) -> bool:

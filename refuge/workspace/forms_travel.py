@@ -69,7 +69,13 @@ class ArrivalForm(forms.Form):
     status_at_destination = text_field(_("Status claimed or obtained"), MAX_TRAVEL_TEXT_CHARS)
     receiving_partner = text_field(_("Receiving partner"), MAX_TRAVEL_TEXT_CHARS)
     first_address = text_field(
-        _("First address"), MAX_TRAVEL_TEXT_CHARS, rows=2, help_text=_("Encrypted: the case's team only.")
+        _("First address"),
+        MAX_TRAVEL_TEXT_CHARS,
+        rows=2,
+        help_text=_(
+            "Kept in the requester's compartment “Address after arrival”, under its own key: only the members "
+            "given that compartment read it (you, until you share it)."
+        ),
     )
     owner = MemberChoiceField(label=_("Who follows up"), queryset=User.objects.none(), required=False)
 

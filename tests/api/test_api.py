@@ -122,6 +122,20 @@ def test_a_stage_the_case_cannot_reach_is_refused_by_its_field(world: World, cas
     assert body["fields"][0]["field"] == "stage"
 
 
+def test_travel_is_refused_through_the_api_as_on_the_stage_form(world: World, case: Case, api: Call) -> None:
+    token = make_token(world.bob)
+    moved = api(token, "POST", f"/api/v1/cases/{case.pk}/stage", {"stage": "applying", "version": case.version})
+    assert moved.status_code == 200
+    version = moved.json()["version"]
+    body = _error(
+        api(token, "POST", f"/api/v1/cases/{case.pk}/stage", {"stage": "travel", "version": version}),
+        422,
+        "recorded_stage",
+    )
+    assert body["fields"][0]["field"] == "stage"
+    assert Case.objects.get(pk=case.pk).stage == "applying"
+
+
 def test_a_body_that_does_not_match_the_schema_names_its_fields(world: World, case: Case, api: Call) -> None:
     token = make_token(world.bob)
     body = _error(api(token, "POST", f"/api/v1/cases/{case.pk}/stage", {"stage": "flying"}), 400, "invalid")

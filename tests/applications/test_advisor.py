@@ -7,9 +7,22 @@ Wilson lower bounds (95 %, z = 1.96), computed by hand for the cases below:
 
 from __future__ import annotations
 
-import pytest
+import statistics
+from collections import Counter
 
-from refuge.applications.advisor import Candidate, Facts, History, advise, order_of, wilson_interval
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from refuge.applications.advisor import (
+    Candidate,
+    Facts,
+    History,
+    advise,
+    order_of,
+    weighted_median,
+    wilson_interval,
+)
 
 INSIDE_WITH_PASSPORT = Facts(outside_origin=False, international_passport=True, family_tie=False)
 
@@ -131,3 +144,22 @@ def test_zero_one_and_fifty_past_applications() -> None:
     assert (by_id[2].decided, by_id[2].rate, by_id[2].median_days) == (1, 1.0, 150)
     assert (by_id[3].decided, by_id[3].rate, by_id[3].small_sample, by_id[3].median_days) == (50, 0.9, False, 74.5)
     assert by_id[3].interval[0] == pytest.approx(0.786, abs=0.001)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=60))
+def test_the_median_of_counted_days_is_the_median_of_the_days(days: list[int]) -> None:
+    """The database hands the advisor each number of days with how many took it, never the list."""
+    counted = tuple(sorted(Counter(days).items()))
+    assert weighted_median(counted) == statistics.median(days)
+    assert History(granted=1, day_counts=counted).median_days == History(granted=1, days=tuple(days)).median_days
+
+
+def test_counted_days_rank_as_listed_days_do() -> None:
+    pathways = [_p(1), _p(2)]
+    listed = {1: _history(3, 1, (10, 10, 40, 90)), 2: _history(3, 1, (10, 30, 30, 30))}
+    counted = {
+        1: History(granted=3, refused=1, day_counts=((10, 2), (40, 1), (90, 1))),
+        2: History(granted=3, refused=1, day_counts=((10, 1), (30, 3))),
+    }
+    # Equal grant records: the shorter median (25 against 30) goes first, either way.
+    assert order_of(advise(pathways, Facts(), listed)) == order_of(advise(pathways, Facts(), counted)) == [1, 2]

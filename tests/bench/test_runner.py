@@ -16,6 +16,7 @@ def test_it_finds_every_benchmark_and_nothing_else() -> None:
         "intake",
         "login",
         "login_timing",
+        "outcomes",
         "soak",
         "uploads",
         "workspace",
@@ -32,6 +33,7 @@ def test_make_bench_leaves_the_soak_to_make_soak() -> None:
         "intake",
         "login",
         "login_timing",
+        "outcomes",
         "uploads",
         "workspace",
     ]

@@ -7,13 +7,14 @@ import datetime
 import pytest
 
 from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
-from refuge.cases.actions.details import do_change_stage
+from refuge.cases.actions.details import change_stage_on_record, do_change_stage
 from refuge.cases.actions.messages import do_message_requester
 from refuge.cases.actions.notes import do_add_note
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.team import do_add_team_member, do_remove_team_member, do_set_lead
 from refuge.cases.models import Case, CaseEvent, Compartment, CompartmentKind, Person, Priority, Stage, Task, TeamMember
 from refuge.cases.queries import CaseFilters, case_list, read_compartment, read_summary
+from refuge.cases.stages import allowed_by_hand
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError
 from refuge.intake.actions.messages import do_requester_message
@@ -241,3 +242,19 @@ def test_the_lead_is_chosen_on_acceptance_and_changed_by_the_team(world: World) 
     do_set_lead(actor=world.bob.user, keyring=ring(world.bob), case=case, member=world.alice.user)
     assert [row.user for row in leads.all()] == [world.alice.user]
     assert CaseEvent.objects.filter(case=case, kind="lead").count() == 1
+
+
+def test_travel_and_arrived_are_not_stages_a_member_chooses(world: World, accepted: Case) -> None:
+    bob = ring(world.bob)
+    do_change_stage(actor=world.bob.user, keyring=bob, case=accepted, stage=Stage.APPLYING, version=1)
+    # Each is allowed by the table from where the case is, and refused because a record makes it.
+    for before, stage in ((Stage.APPLYING, Stage.TRAVEL), (Stage.TRAVEL, Stage.ARRIVED)):
+        with pytest.raises(UserError) as refused:
+            do_change_stage(actor=world.bob.user, keyring=bob, case=accepted, stage=stage, version=accepted.version)
+        assert (refused.value.code, refused.value.field) == ("recorded_stage", "stage")
+        assert Case.objects.get(pk=accepted.pk).stage == before
+        # What the departure record does (refuge/applications/travel.py).
+        change_stage_on_record(actor=world.bob.user, keyring=bob, case=accepted, stage=stage)
+    assert Case.objects.get(pk=accepted.pk).stage == Stage.ARRIVED
+    assert allowed_by_hand(Stage.APPLYING) == [Stage.SHELTERED, Stage.DOCUMENTS, Stage.CLOSED]
+    assert allowed_by_hand(Stage.TRAVEL) == [Stage.SHELTERED, Stage.APPLYING, Stage.CLOSED]

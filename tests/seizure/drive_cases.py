@@ -24,7 +24,7 @@ from refuge.applications import actions as applications
 from refuge.applications import travel
 from refuge.applications.details import Decision
 from refuge.cases.actions.compartment_files import do_add_compartment_file
-from refuge.cases.actions.compartments import do_save_compartment
+from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
 from refuge.cases.actions.details import do_change_stage
 from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.expenses import do_add_expense
@@ -286,10 +286,14 @@ def main() -> None:
         arrival=travel.Arrival(
             arrived_on=datetime.date.today().isoformat(),
             receiving_partner=CANARIES["receiving partner"],
-            first_address=CANARIES["arrival address"],
         ),
+        first_address=CANARIES["arrival address"],
         owner=worker.user,
     )
+    # The first address is in the requester's arrival compartment, held by Bob who wrote it: he gives it
+    # to the coordinator, who reads it through the server after Bob has left.
+    arrival_compartment = Compartment.objects.select_related("key", "person").get(person=person, kind="arrival")
+    do_grant_compartment(actor=worker.user, keyring=bob, compartment=arrival_compartment, member=coordinator)
     # A disclosure: a partner's details, a packet of two fields, a document and a letter, its consent, produced.
     _, recipient = new_age_identity()
     embassy = do_add_partner(

@@ -73,7 +73,7 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         assert case_page.status == 200
         assert CANARIES["note"] in case_page.text, "the coordinator on the team reads the case decrypted"
         assert CANARIES["narrative"] in case_page.text
-        for kind in ("identity", "sogiesc", "medical", "contacts"):
+        for kind in ("identity", "sogiesc", "medical", "contacts", "arrival"):
             page = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], kind]))
             assert page.status == 200
         identity = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], "identity"]))
@@ -89,6 +89,9 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         assert CANARIES["reference number"] in application.text and CANARIES["refusal reason"] in application.text
         journey = staff.get(reverse("workspace:travel", args=[ids["case"]]))
         assert CANARIES["arrival address"] in journey.text and CANARIES["transit country"] in journey.text
+        # The first address is kept in the arrival compartment (its own key), given to the coordinator.
+        arrival = staff.get(reverse("workspace:compartment", args=[ids["case"], ids["person"], "arrival"]))
+        assert CANARIES["arrival address"] in arrival.text
         shelter = staff.get(reverse("workspace:shelter_detail", args=[ids["shelter"]]))
         assert CANARIES["shelter rules"] in shelter.text
         embassy = staff.get(reverse("workspace:partner_detail", args=[ids["embassy"]]))

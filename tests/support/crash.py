@@ -32,6 +32,7 @@ kill moments and the same data, though not the same interleaving of threads.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -58,6 +59,7 @@ from tests.support.crash_ops import (
     choose_operation,
     log_in,
 )
+from tests.support.crash_ops_applications import JourneyTarget
 from tests.support.http import LoopbackClient
 from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, running_server
 
@@ -435,6 +437,8 @@ class CrashSuite:
             "shares": self.shares,
             "workers": [f"worker{client.number}" for client in self.clients if not client.intake],
             "intake": [f"intake{client.number}" for client in self.clients if client.intake],
+            # Each journey departs and arrives once: enough for two of each per cycle.
+            "journeys": max(2, math.ceil(2 * self.config.cycles / sum(not client.intake for client in self.clients))),
         }
         self._setting_up = self._start_verifier(database, spec, "set-up", "--set-up")
 
@@ -459,6 +463,8 @@ class CrashSuite:
             )
             for number in case["workers"]:
                 self.clients[number].cases.append(target)
+        for journey in opened.get("journeys", []):
+            self.clients[journey["worker"]].journeys.append(JourneyTarget.from_set_up(journey))
         self.case_baseline = opened["baseline"]
         failures = []
 

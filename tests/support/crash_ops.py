@@ -177,6 +177,8 @@ class CrashClient:
     inbox: list[tuple[str, str]] = field(default_factory=list)
     turns: int = 0
     dry_until: float = 0.0  # the inbox had too few requests to act on: until then, none is tried
+    # Cases of this client's own for applications and the journey (crash_ops_applications.JourneyTarget).
+    journeys: list[Any] = field(default_factory=list)
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -1132,7 +1134,9 @@ class PreparePacket(_CaseInsert):
 # --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
 
 
-def set_up_cases(world: World, workers: list[str], intake: list[str] | None = None) -> dict[str, Any]:
+def set_up_cases(
+    world: World, workers: list[str], intake: list[str] | None = None, journeys: int = 0
+) -> dict[str, Any]:
     """Create the caseworkers and open one case for each, with the coordinator's keys; what the clients and checks need.
 
     The accounts are made by `do_create_member`, what `refuge createuser` runs: here, in one
@@ -1147,7 +1151,9 @@ def set_up_cases(world: World, workers: list[str], intake: list[str] | None = No
     With `intake`, intake members too (the intake key approved by the coordinator, as
     refuge/accounts/grants.py requires), on the teams of the first two cases: the clients of
     crash_ops_intake.py, which decline, merge and attach the clients' requests.
-    One transaction, so one flush to disk instead of a hundred.
+    Then `journeys` cases per worker for applications and travel, whose stage the clients'
+    records move (crash_ops_applications.set_up_journeys). One transaction, so one flush to
+    disk instead of a hundred.
     """
     import secrets
 
@@ -1161,6 +1167,7 @@ def set_up_cases(world: World, workers: list[str], intake: list[str] | None = No
     from refuge.cases.models import Compartment, Person, Priority
     from refuge.disclosures.actions import PartnerDetails, do_add_partner
     from refuge.intake.actions.submissions import do_submit_request
+    from tests.support.crash_ops_applications import set_up_journeys
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
@@ -1229,10 +1236,13 @@ def set_up_cases(world: World, workers: list[str], intake: list[str] | None = No
                     "partner": str(partner_row.pk),
                 }
             )
+        journey_cases = set_up_journeys(world, users, journeys)
+    baseline = case_baseline(world) | {"journeys": {journey["case"]: journey for journey in journey_cases}}
     return {
         "accounts": accounts,
         "cases": opened,
-        "baseline": case_baseline(world),
+        "journeys": journey_cases,
+        "baseline": baseline,
         "intake": intake_accounts,
         "attach_to": attach_to,
     }
@@ -1295,6 +1305,9 @@ def scan_cases(world: World) -> Iterator[Stored | str]:
     )
     if {str(case.pk) for case in cases} != set(baseline):
         yield f"the cases are {len(cases)}, not the {len(baseline)} the set-up opened"
+    # The journeys' cases are scanned by crash_ops_applications.scan_journeys: their records move the stage.
+    journeys = world.setup.get("journeys", {})
+    cases = [case for case in cases if str(case.pk) not in journeys]
     teams: dict[Any, set[Any]] = {}
     for case_id, user_id in TeamMember.objects.filter(case__in=cases).values_list("case_id", "user_id"):
         teams.setdefault(case_id, set()).add(user_id)
@@ -1576,4 +1589,4 @@ def _case_serial(kind: str, text: str, where: str) -> str:
 
 
 # Other apps' operations register themselves here, after everything they build on.
-from tests.support import crash_ops_intake, crash_ops_safety  # noqa: E402, F401
+from tests.support import crash_ops_applications, crash_ops_intake, crash_ops_safety  # noqa: E402, F401

@@ -76,8 +76,9 @@ class World:
         self.cache: dict[Any, Any] = {}
         # What the set-up of the cases left (crash_ops.case_baseline): the clients' writes are counted on top.
         self.setup: dict[str, Any] = setup or {}
-        # Every attempt of the run: rows without a serial of their own (a merge, an attach) are
-        # tied to the one attempt that named their request (crash_ops_intake.serial_of).
+        # Every attempt of the run: rows without a serial of their own (a merge, an attach, a
+        # departure) are tied to the one attempt that named their target (crash_ops_intake.serial_of,
+        # crash_ops_applications).
         self.attempts: list[Attempt] = []
 
     def lookup_id(self, receipt: str) -> str:
@@ -186,6 +187,8 @@ def check_audit(findings: Findings) -> None:
 def check_writes(findings: Findings, world: World, attempts: list[Attempt]) -> None:
     """Every stored write through the team's eyes, then the acknowledged ones through their author's."""
     by_serial = {attempt.serial: attempt for attempt in attempts}
+    # Writes with no free text to carry a serial (a departure, the start of an application) are
+    # tied to their attempt by what it targeted (crash_ops_applications).
     world.attempts = attempts
     seen: Counter[str] = Counter()
     for scan in SCANNERS:
@@ -250,7 +253,7 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
 def set_up(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the cases the clients' caseworkers edit (crash_ops.set_up_cases), before the first cycle."""
     world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"])
-    return set_up_cases(world, spec["workers"], spec.get("intake", []))
+    return set_up_cases(world, spec["workers"], spec.get("intake", []), spec.get("journeys", 0))
 
 
 def main(argv: list[str]) -> None:

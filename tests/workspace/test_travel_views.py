@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
 from refuge.applications.models import Journey, TravelLeg
-from refuge.cases.models import Case, Task
+from refuge.cases.models import Case, CaseEvent, Task
 from tests.personas import World
 from tests.workspace.people_support import open_case
 
@@ -103,3 +104,49 @@ def test_an_arrival_before_the_departure_is_refused(world: World, client_for, ca
 def test_travel_is_the_teams_only(world: World, client_for, case: Case) -> None:
     assert client_for(world.bella).get(f"/cases/{case.pk}/travel/").status_code == 404
     assert client_for(world.charlie).post(f"/cases/{case.pk}/travel/close/").status_code == 404
+
+
+def test_the_stage_form_offers_neither_travel_nor_arrived_and_refuses_them_posted(
+    world: World, client_for, case: Case
+) -> None:
+    alice = client_for(world.alice)
+    stage = {"stage-version": case.version, "stage-stage": "applying"}
+    assert alice.post(f"/cases/{case.pk}/stage/", stage).status_code == 302
+    case.refresh_from_db()
+    page = alice.get(f"/cases/{case.pk}/").content.decode()
+    offered = re.search(r'<select name="stage-stage".*?</select>', page, re.S)
+    assert offered is not None
+    # From applying the table allows travel; the form leaves it to the departure record.
+    assert 'value="documents"' in offered.group(0)
+    assert 'value="travel"' not in offered.group(0) and 'value="arrived"' not in offered.group(0)
+    refused = "when its departure or arrival is recorded on its travel page"
+    events = CaseEvent.objects.filter(case=case).count()
+    response = alice.post(f"/cases/{case.pk}/stage/", {"stage-version": case.version, "stage-stage": "travel"})
+    assert response.status_code == 400 and refused in response.content.decode()
+    case.refresh_from_db()
+    assert case.stage == "applying" and CaseEvent.objects.filter(case=case).count() == events
+    # The departure record moves it there.
+    assert _leg(alice, case) == 302
+    departed = {"departure-departed_on": TODAY.isoformat(), **CHECKS}
+    assert alice.post(f"/cases/{case.pk}/travel/departure/", departed).status_code == 302
+    case.refresh_from_db()
+    assert case.stage == "travel"
+    # From travel the table allows arrived: the form offers it not, and refuses it posted.
+    page = alice.get(f"/cases/{case.pk}/").content.decode()
+    offered = re.search(r'<select name="stage-stage".*?</select>', page, re.S)
+    assert offered is not None and 'value="applying"' in offered.group(0) and 'value="arrived"' not in offered.group(0)
+    events = CaseEvent.objects.filter(case=case).count()
+    response = alice.post(f"/cases/{case.pk}/stage/", {"stage-version": case.version, "stage-stage": "arrived"})
+    assert response.status_code == 400 and refused in response.content.decode()
+    case.refresh_from_db()
+    assert case.stage == "travel" and CaseEvent.objects.filter(case=case).count() == events
+
+
+def test_the_stage_refusal_is_translated(world: World, client_for, case: Case) -> None:
+    alice = client_for(world.alice)
+    alice.post(f"/cases/{case.pk}/stage/", {"stage-version": case.version, "stage-stage": "applying"})
+    case.refresh_from_db()
+    alice.cookies["__Host-refuge-lang"] = "ru"
+    response = alice.post(f"/cases/{case.pk}/stage/", {"stage-version": case.version, "stage-stage": "travel"})
+    assert response.status_code == 400
+    assert "когда на его странице поездки записаны отъезд или прибытие" in response.content.decode()

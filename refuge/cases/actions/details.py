@@ -25,7 +25,7 @@ from refuge.cases.actions.base import (
 )
 from refuge.cases.models import PRIORITY_DUE_DAYS, Case, ClosingReason, Currency, EventKind, Priority, Stage
 from refuge.cases.money import BUDGET_OUT_OF_RANGE, max_minor, minor_digits
-from refuge.cases.stages import can_move
+from refuge.cases.stages import RECORDED, can_move
 from refuge.core.errors import UserError
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.records import encrypt_column
@@ -37,25 +37,50 @@ MAX_SUMMARY_CHARS = 50_000
 def do_change_stage(
     *, actor: User, keyring: Keyring, case: Case, stage: str, version: int, closing_reason: str = ""
 ) -> None:
-    """Move a case along the stage table; closing needs a reason."""
+    """Move a case along the stage table by hand; closing needs a reason; travel and arrived are refused."""
     check_on_team(actor, case)
     with transaction.atomic():
         locked = lock_case(case)
         check_version(locked, version)
-        if stage not in Stage.values or not can_move(locked.stage, stage):
-            raise UserError("bad_stage", _("A case cannot move from this stage to that one."), field="stage")
-        if stage == Stage.CLOSED and closing_reason not in ClosingReason.values:
-            raise UserError("closing_reason", _("Choose why the case is closed."), field="closing_reason")
-        secret = keyring.secret_for(locked.key)
-        before = locked.stage
-        locked.stage = stage
-        locked.stage_changed_on = today()
-        locked.closing_reason = closing_reason if stage == Stage.CLOSED else ""
-        locked.closed_on = today() if stage == Stage.CLOSED else None
-        save_versioned(locked, ["stage", "stage_changed_on", "closing_reason", "closed_on"])
-        add_event(locked, secret, EventKind.STAGE, actor, {"from": before, "to": stage, "reason": closing_reason})
-        audit_act(AuditEvent.CASE_STAGE_CHANGED, actor, "case", locked.pk)
+        _check_move(locked, stage, closing_reason)
+        if stage in RECORDED:
+            # Only the departure and arrival records say someone left or arrived (cases.stages.RECORDED).
+            raise UserError(
+                "recorded_stage",
+                _("A case moves to travel or arrived when its departure or arrival is recorded on its travel page."),
+                field="stage",
+            )
+        _move_stage(actor, keyring, locked, stage, closing_reason)
     refresh_from(case, locked)
+
+
+def change_stage_on_record(*, actor: User, keyring: Keyring, case: Case, stage: str, closing_reason: str = "") -> None:
+    """The stage move a travel record makes (departure, arrival, closing as relocated), in the record's transaction."""
+    check_on_team(actor, case)
+    with transaction.atomic():
+        locked = lock_case(case)
+        _check_move(locked, stage, closing_reason)
+        _move_stage(actor, keyring, locked, stage, closing_reason)
+    refresh_from(case, locked)
+
+
+def _check_move(locked: Case, stage: str, closing_reason: str) -> None:
+    if stage not in Stage.values or not can_move(locked.stage, stage):
+        raise UserError("bad_stage", _("A case cannot move from this stage to that one."), field="stage")
+    if stage == Stage.CLOSED and closing_reason not in ClosingReason.values:
+        raise UserError("closing_reason", _("Choose why the case is closed."), field="closing_reason")
+
+
+def _move_stage(actor: User, keyring: Keyring, locked: Case, stage: str, closing_reason: str) -> None:
+    secret = keyring.secret_for(locked.key)
+    before = locked.stage
+    locked.stage = stage
+    locked.stage_changed_on = today()
+    locked.closing_reason = closing_reason if stage == Stage.CLOSED else ""
+    locked.closed_on = today() if stage == Stage.CLOSED else None
+    save_versioned(locked, ["stage", "stage_changed_on", "closing_reason", "closed_on"])
+    add_event(locked, secret, EventKind.STAGE, actor, {"from": before, "to": stage, "reason": closing_reason})
+    audit_act(AuditEvent.CASE_STAGE_CHANGED, actor, "case", locked.pk)
 
 
 def do_edit_case(

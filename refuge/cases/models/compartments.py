@@ -16,6 +16,8 @@ class CompartmentKind(models.TextChoices):
     SOGIESC = "sogiesc", _("SOGIESC")
     MEDICAL = "medical", _("Medical and psychological needs")
     CONTACTS = "contacts", _("Contacts and threats")
+    # Where the person lives once relocated: people are hunted abroad too (issue #12).
+    ARRIVAL = "arrival", _("Address after arrival")
 
 
 @register_encrypted(key_field="key", columns=("content",))

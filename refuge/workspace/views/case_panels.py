@@ -19,7 +19,7 @@ from refuge.accounts.models import User
 from refuge.cases import home as today
 from refuge.cases.access import CASE_ROLES
 from refuge.cases.queries import Shown
-from refuge.cases.stages import allowed_next
+from refuge.cases.stages import allowed_by_hand
 from refuge.workspace.forms_conversation import MessageForm
 from refuge.workspace.forms_documents import DocumentForm
 from refuge.workspace.forms_expenses import ExpenseForm
@@ -106,7 +106,7 @@ PANELS = (
         "workspace/cases/_stage.html",
         forms={
             "stage_form": lambda case: StageForm(
-                prefix="stage", initial={"version": case.version}, allowed=allowed_next(case.stage)
+                prefix="stage", initial={"version": case.version}, allowed=allowed_by_hand(case.stage)
             )
         },
     ),

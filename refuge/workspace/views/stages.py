@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from refuge.accounts.models import User
 from refuge.cases.actions.details import do_change_stage
 from refuge.cases.models import Case
-from refuge.cases.stages import allowed_next
+from refuge.cases.stages import allowed_by_hand
 from refuge.workspace.decorators import StaffRequest
 from refuge.workspace.forms_stages import StageForm
 from refuge.workspace.views.cases import act_on_case, case_post
@@ -21,7 +21,7 @@ from refuge.workspace.views.cases import act_on_case, case_post
 @case_post
 def case_stage_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def build(case: Case) -> forms.Form:
-        return StageForm(request.POST, prefix="stage", allowed=allowed_next(case.stage))
+        return StageForm(request.POST, prefix="stage", allowed=allowed_by_hand(case.stage))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         do_change_stage(

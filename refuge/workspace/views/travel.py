@@ -47,6 +47,8 @@ def render_travel(request: StaffRequest, case_id: uuid.UUID, *, status: int = 20
         "page": view.travel,
         "documents": dict(documents),
         "visas": view.visas,
+        "address_person": view.address_person,
+        "address": view.address,
         "staying": staying,
         "leg_form": LegForm(documents=documents),
         "departure_form": DepartureForm(),
@@ -125,10 +127,14 @@ def travel_arrival_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRespon
             arrived_on=data["arrived_on"].isoformat(),
             status_at_destination=data["status_at_destination"],
             receiving_partner=data["receiving_partner"],
-            first_address=data["first_address"],
         )
         return travel.do_record_arrival(
-            actor=request.member, keyring=request.keyring, case=case, arrival=arrival, owner=data["owner"]
+            actor=request.member,
+            keyring=request.keyring,
+            case=case,
+            arrival=arrival,
+            first_address=data["first_address"],
+            owner=data["owner"],
         )
 
     if submit(form, act) is None:
