@@ -169,6 +169,9 @@ def test_the_production_server_names_no_server_software(tmp_path: Path) -> None:
         "REFUGE_THREADS": "1",
     }
     refuge = Path(sys.executable).parent / "refuge"
+    # As an operator starts it: `refuge init` first (`refuge serve` refuses a database that
+    # lacks this release's migrations, refuge.E011).
+    subprocess.run([str(refuge), "init"], env=environment, capture_output=True, timeout=180, check=True)
     log = tmp_path / "server.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
