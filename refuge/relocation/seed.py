@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from refuge.relocation.models import Pathway
+from refuge.relocation.requirements import derived_checklist, derived_requirements
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "pathways.csv"
 
@@ -20,9 +21,20 @@ def pathway_code(country: str, name: str) -> str:
 
 
 def do_seed_pathways(path: Path = CATALOGUE) -> int:
-    """Create or update every catalogue row; returns how many rows the file has."""
+    """Create or update every catalogue row, with the hard requirements and checklist read from its
+    words as migration relocation 0004 gives them; returns how many rows the file has."""
     with transaction.atomic():
-        return seed_into(Pathway, path)
+        count = seed_into(Pathway, path)
+        for pathway in Pathway.objects.filter(organisation__isnull=True):
+            pathway.hard_requirements = derived_requirements(
+                who_applies=pathway.who_applies,
+                requirements=pathway.requirements,
+                in_country_eligible=pathway.in_country_eligible,
+                name=pathway.name,
+            )
+            pathway.checklist = derived_checklist(pathway.hard_requirements)
+            pathway.save(update_fields=["hard_requirements", "checklist"])
+        return count
 
 
 def seed_into(model: type[Any], path: Path = CATALOGUE) -> int:

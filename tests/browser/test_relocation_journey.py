@@ -25,6 +25,7 @@ from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case, Person, Priority
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
+from refuge.relocation.seed import do_seed_pathways
 from tests.browser.test_day_of_work import _log_in, _shot
 from tests.personas import World, world  # noqa: F401
 
@@ -108,6 +109,9 @@ def test_a_relocation_from_the_advisor_to_the_outcomes_partly_in_russian(
     new_page,
     world: World,  # noqa: F811
 ) -> None:
+    # A live server's tests leave a flushed database behind them: the catalogue that migrations
+    # load is gone if another browser test ran first, so it is loaded again as they load it.
+    do_seed_pathways()
     case = _a_case_in_hiding(world)
     base = live_server.url
     page: Page = new_page(java_script_enabled=False)

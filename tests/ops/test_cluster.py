@@ -113,6 +113,7 @@ class Load:
         while not self.stop.is_set() and serial < LOAD_PER_THREAD:
             serial += 1
             client = LoopbackClient("127.0.0.1", self.port)
+            started = time.monotonic()
             try:
                 _form, answer, _fields = submit(client, ORG, rng, f"load-{number}-{serial}")
             except (OSError, http.client.HTTPException, AssertionError) as error:
@@ -120,7 +121,8 @@ class Load:
                     self.errors.append(f"{type(error).__name__}: {error}")
                 continue
             with self.lock:
-                self.upstreams.append((time.monotonic(), _by(answer)))
+                # When it was sent, not answered: one sent after the kill must not reach the dead process.
+                self.upstreams.append((started, _by(answer)))
                 if answer.status == 200 and len(RECEIPT_GROUP.findall(answer.text)) == 5:
                     self.acknowledged.append(receipt_of(answer))
                 else:
@@ -282,7 +284,9 @@ def test_three_app_servers_behind_nginx_share_tokens_sessions_brakes_and_the_sch
 
         # nginx passed over the dead process; at most the submissions in flight at the kill failed.
         assert len(load.errors) <= len(threads), load.errors
-        after = {upstream for moment, upstream in load.upstreams if moment > killed_at + 1}
+        # Sent after the kill (on a quiet machine every load submission may be answered within a
+        # second of it, so no margin after the kill is waited for).
+        after = {upstream for sent, upstream in load.upstreams if sent > killed_at}
         assert after and dead not in after, after
         # No acknowledged submission is lost: each opens with its receipt.
         for acknowledged in load.acknowledged:
