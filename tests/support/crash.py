@@ -437,8 +437,8 @@ class CrashSuite:
             "shares": self.shares,
             "workers": [f"worker{client.number}" for client in self.clients if not client.intake],
             "intake": [f"intake{client.number}" for client in self.clients if client.intake],
-            # Each journey departs and arrives once: enough for two of each per cycle.
-            "journeys": max(2, math.ceil(2 * self.config.cycles / sum(not client.intake for client in self.clients))),
+            # Each journey departs and arrives once: enough for four of each per cycle (a kill can leave one unknown).
+            "journeys": max(4, math.ceil(4 * self.config.cycles / sum(not client.intake for client in self.clients))),
         }
         self._setting_up = self._start_verifier(database, spec, "set-up", "--set-up")
 
