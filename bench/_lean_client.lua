@@ -8,7 +8,17 @@
 --   tests/support/load.py's answers), the tokens as its first two parts, "Connection: close"
 --   so that the next person comes on a new connection (spread over the server's workers);
 --   expect a 200 page with a receipt, and record it with the times of the GET and the POST.
--- After the deadline a submitter finishes its submission, writes its marker file and stops.
+-- Each request sent is recorded too ("sent", its method and time): wrk has no timeout of its
+-- own (its --timeout only sorts latencies), so a request never answered on a connection never
+-- closed holds its thread to the end of the run, and only this line says what it waited for.
+-- A submitter stops after the answer to its first POST sent after the deadline (so at most one
+-- person begun after it), then writes its marker file. That POST keeps its connection alive
+-- instead: after a "Connection: close" answer wrk opens a new connection at once, even in a
+-- thread that has just stopped, and that connection would sit idle to the end of the run;
+-- gunicorn's gthread worker gives each new connection one of its threads for up to 5 s while
+-- it waits for the first request, so the idle connections of stopped submitters held a 4 x 1
+-- server's threads while the last submitters' POSTs waited unanswered (1 to 29 of 64
+-- submitters cut off per run; granian waits for a request without a thread).
 -- Each thread writes records-<thread> as it goes; done() (wrk's main state) writes summary.
 --
 -- Configuration comes from the environment (wrk gives init() no arguments in its main state):
@@ -100,6 +110,10 @@ local function error_of(kind, example)
   pause = true
 end
 
+local function sent(method, at)
+  out:write(string.format("sent\t%s\t%.6f\n", method, at))
+end
+
 local function stop()
   if not stopped then
     stopped = true
@@ -136,15 +150,18 @@ function request()
     error_of(inflight.method .. " got no answer (connection broken)", inflight.method .. " " .. path)
     inflight = nil
     csrf = nil
+    if at >= stop_at then
+      stop()
+    end
+  end
+  if stopped then
+    -- wrk still wants a request: an empty one sends nothing.
+    return ""
   end
   if csrf == nil then
-    if stopped or at >= stop_at then
-      -- No new person after the deadline. wrk still wants a request: an empty one sends nothing.
-      stop()
-      return ""
-    end
     began = at
     inflight = { method = "GET", started = at }
+    sent("GET", at)
     return get_request
   end
   if next_body + 1 > #bodies then
@@ -164,11 +181,14 @@ function request()
   local index = next_body
   next_body = next_body + 1
   csrf = nil
-  inflight = { method = "POST", started = now(), index = index }
+  -- The first POST sent after the deadline is this submitter's last (see the top of the file).
+  local last = at >= stop_at
+  inflight = { method = "POST", started = now(), index = index, last = last }
+  sent("POST", inflight.started)
   return wrk.format("POST", path, {
     ["User-Agent"] = "refuge-load/1",
     ["Accept-Language"] = "en",
-    ["Connection"] = "close",
+    ["Connection"] = last and "keep-alive" or "close",
     ["Cookie"] = cookie,
     -- What a browser sends on a same-origin form post from a no-referrer page (refuge/core/csrf.py).
     ["Origin"] = "null",
@@ -230,7 +250,7 @@ function response(status, headers, body)
       ))
     end
   end
-  if at >= stop_at then
+  if sent.last then
     stop()
   end
 end

@@ -13,12 +13,22 @@ for a fraction of that:
   the form, take the CSRF cookie and token and the one-time form token, POST the next
   body with the tokens as its first parts, expect a 200 page with a receipt, and record
   the receipt with the times of the GET and the POST (CLOCK_MONOTONIC, the clock of
-  Python's time.monotonic). The POST says "Connection: close", so every person comes
-  on a new connection, spread over the server's workers as real visitors are.
-- After the deadline each submitter finishes the submission it began, leaves a marker
-  file and stops; once every one has, wrk is interrupted (SIGINT ends its sleep) and its
-  done() writes what only wrk saw (failed connections) to `summary`. Each thread writes its
-  records (acknowledged submissions, errors) to `records-<thread>` as it goes.
+  Python's time.monotonic). Each POST before the deadline says "Connection: close", so
+  every person comes on a new connection, spread over the server's workers as real
+  visitors are.
+- Each submitter stops after the answer to its first POST sent after the deadline (at most
+  one person begun after it). That POST keeps its connection alive: after a
+  "Connection: close" answer wrk opens a new connection at once, even in a thread that has
+  just stopped, and under gunicorn (whose gthread worker gives a new connection one of its
+  threads for up to 5 s while it waits for the first request) the idle connections of
+  stopped submitters held the server's threads while the last POSTs waited: 1 to 29 of 64
+  submitters were cut off per run on a 4 x 1 gunicorn (the "1 error in 126" seen before).
+  A stopped submitter leaves a marker file; once every one has, wrk is interrupted
+  (SIGINT ends its sleep) and its done() writes what only wrk saw (failed connections) to
+  `summary`. Each thread writes its records (each request sent, acknowledged submissions,
+  errors) to `records-<thread>` as it goes. wrk has no timeout of its own (its --timeout only sorts latencies): a request never
+  answered on a connection the server never closes holds its thread to the end of the run,
+  and is reported as a submitter cut off, with what it had sent and when.
 
 The result is a `tests.support.load.LoadReport`, as `run_load` returns: acknowledged
 submissions (receipt, answers, urgency) for the verification, the latencies inside the
@@ -108,10 +118,12 @@ def run_lean_load(
     warm_up: float = 0.0,
     host: str = "127.0.0.1",
     most_per_second: int = MOST_PER_SECOND,
+    grace: float = GRACE,
 ) -> LoadReport:
     """`clients` submitters (one wrk thread each) send the form at `path` for warm_up + seconds.
 
-    Bodies are made for `most_per_second` submissions a second at most, over the whole run.
+    Bodies are made for `most_per_second` submissions a second at most, over the whole run;
+    `grace` is how long after the deadline a submitter may take to finish what it began.
     """
     wrk = wrk_path()
     report = LoadReport(clients=clients, seconds=seconds)
@@ -134,31 +146,31 @@ def run_lean_load(
             "REFUGE_LEAN_TIMEOUT": str(int(REQUEST_TIMEOUT)),
         }
         command = [
-            wrk, "-t", str(clients), "-c", str(clients), "-d", f"{math.ceil(warm_up + seconds + GRACE)}s",
+            wrk, "-t", str(clients), "-c", str(clients), "-d", f"{math.ceil(warm_up + seconds + grace)}s",
             "--timeout", f"{int(REQUEST_TIMEOUT)}s", "-s", str(SCRIPT), f"http://{host}:{port}{path}",
         ]  # fmt: skip
         log = directory / "wrk.log"
         with log.open("wb") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wrk_cpu = _wait(process, directory, clients, stop_at)
+        wrk_cpu = _wait(process, directory, clients, stop_at, stop_at + grace + 30)
+        ended = time.monotonic()
         summary = directory / "summary"
         if process.returncode != 0 or not summary.exists():
             raise LeanClientError(f"wrk failed ({process.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
         report.wall_seconds = time.monotonic() - wall_before
-        _read(directory, clients, made, report, measure_from, stop_at)
+        _read(directory, clients, made, report, measure_from, stop_at, ended)
         used = len(report.sent)
         python_cpu = time.process_time() - cpu_before - making + making * used / max(1, len(made))
     report.client_cpu_seconds = wrk_cpu + python_cpu
     return report
 
 
-def _wait(process: subprocess.Popen[bytes], directory: Path, clients: int, stop_at: float) -> float:
+def _wait(process: subprocess.Popen[bytes], directory: Path, clients: int, stop_at: float, give_up: float) -> float:
     """Wait for wrk, interrupting it once every thread has stopped; its CPU seconds (user + system).
 
     os.wait4 rather than Popen.wait: it gives the child's resource usage when it is reaped.
     """
     interrupted = False
-    give_up = stop_at + GRACE + 30
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
@@ -184,6 +196,7 @@ def _read(
     report: LoadReport,
     measure_from: float,
     stop_at: float,
+    ended: float,
 ) -> None:
     """Fill the report from every thread's records-<thread> and wrk's summary."""
     errors: Counter[str] = Counter()
@@ -197,9 +210,11 @@ def _read(
     for thread in range(1, clients + 1):
         lines = (directory / f"records-{thread}").read_text(encoding="utf-8").splitlines()
         if not lines or lines[-1] != "stopped":
-            error("a submitter was cut off by the end of the run", f"thread {thread}")
+            error("a submitter was cut off by the end of the run", _cut_off(thread, lines, ended))
         for line in lines:
             kind, _, rest = line.partition("\t")
+            if kind == "sent":
+                continue
             if kind == "ok":
                 index, receipt, get_seconds, post_seconds, finished = rest.split("\t")
                 body = made[(thread, int(index))]
@@ -216,3 +231,13 @@ def _read(
     if int(summary.get("connect", "0")):
         errors["connect failed"] += int(summary["connect"])
     report.errors.update(errors)
+
+
+def _cut_off(thread: int, lines: list[str], ended: float) -> str:
+    """What a submitter cut off by the end of the run was waiting for, from its last record."""
+    last = lines[-1].split("\t") if lines else []
+    if last[:1] == ["sent"]:
+        return f"thread {thread}: no answer to its {last[1]}, sent {ended - float(last[2]):.1f} s before wrk ended"
+    # An answer (or an error) was the last thing seen: wrk never asked for the next request,
+    # so its new connection never completed.
+    return f"thread {thread}: nothing sent after its last record ({(last or ['none'])[0]})"

@@ -457,6 +457,9 @@ def run(options: BenchOptions) -> BenchResult:
         ),
     ]
     result.notes = [
+        # The server is whatever `refuge serve` runs (granian unless REFUGE_SERVER says otherwise).
+        f"Server: `refuge serve` as shipped ({os.environ.get('REFUGE_SERVER') or 'granian'}), 2 workers, production "
+        "settings, the default flood brake.",
         f"{soak.clients} clients share a fixed rate of {soak.rate:g} submissions/s (not as fast as they can), each "
         "submission a new requester; warm-up "
         f"{soak.warm_up_seconds:.0f} s, a memory sample every {soak.sample_seconds:.0f} s. The full result, with every "

@@ -47,6 +47,9 @@ class StandIn:
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)
     refuse_every: int = 0
     refused: int = 0
+    # The POST of this number (from 0) is never answered, its connection held open until `release`.
+    hang_at: int | None = None
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -95,6 +98,10 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 csrf, token = state.pages.get(cookie, ("", ""))
                 refuse = state.refuse_every and number % state.refuse_every == 0
                 state.refused += bool(refuse)
+            if number == state.hang_at:
+                state.release.wait(60)
+                self.close_connection = True
+                return
             if refuse:
                 self._answer(400, '<ul class="error-summary__list"><li>This form was <b>already</b> sent.</li></ul>')
                 return
@@ -118,6 +125,7 @@ def stand_in() -> Iterator[StandIn]:
     try:
         yield state
     finally:
+        state.release.set()
         server.shutdown()
         server.server_close()
 
@@ -137,9 +145,25 @@ def test_it_posts_what_the_asyncio_client_posts_with_the_tokens_of_its_page(stan
         assert body == multipart_body(tokens + form_fields(sent.answers, sent.urgency), boundary)
         assert csrf and token
         assert headers["Origin"] == "null" and headers["Sec-Fetch-Site"] == "same-origin"
-        assert headers["Connection"] == "close" and headers["User-Agent"] == "refuge-load/1"
+        assert headers["Connection"] in ("close", "keep-alive") and headers["User-Agent"] == "refuge-load/1"
     stories = [sent.answers["what_happened"] for sent in report.sent]
     assert len(set(stories)) == len(stories), "each body is sent once"
+
+
+def test_only_each_submitters_last_post_sent_after_the_deadline_keeps_its_connection(stand_in: StandIn) -> None:
+    # After a "Connection: close" answer wrk opens a new connection even in a thread that has
+    # just stopped; left idle, it would hold one of a gunicorn worker's threads (see the script).
+    report = run_lean_load(stand_in.port, PATH, clients=3, seconds=1.0, most_per_second=MOST_PER_SECOND)
+
+    assert report.error_count == 0, report.describe_errors()
+    by_thread: dict[str, list[tuple[int, str]]] = {}
+    for headers, _body, _csrf, _token in stand_in.posts.values():
+        _run, thread, index = headers["Content-Type"].rpartition("boundary=")[2].rsplit("-", 2)
+        by_thread.setdefault(thread, []).append((int(index), headers["Connection"]))
+    assert sorted(by_thread) == ["1", "2", "3"]
+    for posts in by_thread.values():
+        *earlier, (_last, kept) = sorted(posts)
+        assert kept == "keep-alive" and earlier and {connection for _index, connection in earlier} == {"close"}
 
 
 def test_refused_posts_are_errors_with_what_the_page_said(stand_in: StandIn) -> None:
@@ -150,6 +174,19 @@ def test_refused_posts_are_errors_with_what_the_page_said(stand_in: StandIn) -> 
     assert report.errors["POST answered 400"] == stand_in.refused > 0
     assert report.examples["POST answered 400"][0] == "This form was already sent."
     assert len(report.sent) == len(stand_in.posts)
+
+
+def test_a_post_never_answered_is_reported_with_what_its_submitter_waited_for(stand_in: StandIn) -> None:
+    # wrk has no timeout of its own: a connection the server neither answers nor closes holds
+    # its thread to the end of the run, and the report must say which request it waited for.
+    stand_in.hang_at = 2
+
+    report = run_lean_load(stand_in.port, PATH, clients=2, seconds=1.0, grace=1.0, most_per_second=MOST_PER_SECOND)
+
+    assert report.error_count == report.errors["a submitter was cut off by the end of the run"] == 1
+    (example,) = report.examples["a submitter was cut off by the end of the run"]
+    assert re.fullmatch(r"thread [12]: no answer to its POST, sent \d+\.\d s before wrk ended", example), example
+    assert len(report.sent) == len(stand_in.posts) > 2
 
 
 def test_a_portal_that_is_not_there_is_an_error_not_a_hang() -> None:
