@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -33,7 +34,10 @@ def fetch_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     the database's work (BENCHMARKS.md, "outcomes"). Only for columns the driver already returns
     as Python wants them (integers, text, dates), no converters applied.
     """
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `case_id__in` an empty list: Django itself would not ask the database
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
