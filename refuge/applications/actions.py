@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import User
 from refuge.applications.details import Appointment, ChecklistItem, Decision, Details, allowed_next
 from refuge.applications.models import DECIDED, Application, Status, StatusChange
+from refuge.applications.tally import count_change
 from refuge.audit.actions import record
 from refuge.cases.access import is_team_member
 from refuge.cases.actions.tasks import do_add_task
@@ -192,6 +193,7 @@ def do_change_status(
             raise UserError(
                 "bad_status", _("An application cannot move to this status from where it is."), field="status"
             )
+        before = (application.status, application.decision_days)
         secret = keyring.secret_for(application.key)
         details = read_details(application, secret)
         submitted = details.submitted
@@ -209,6 +211,7 @@ def do_change_status(
         _save_details(application, details, secret)
         application.version += 1
         application.save()
+        count_change(application, before, (application.status, application.decision_days))
         _add_change(application, secret, actor, status, on, note)
         _audit(RelocationEvent.APPLICATION_STATUS_CHANGED, actor, application)
         if status == Status.GRANTED and details.decision.valid_until:

@@ -63,11 +63,46 @@ class Application(models.Model):
                 fields=["organisation", "pathway", "status", "decision_days", "submitted_month"],
                 name="application_outcome_idx",
             ),
+            # A caseworker's (or one team member's) outcomes: their cases' applications, from this index alone
+            # (SQLite without fresh statistics otherwise reads the organisation's every application).
+            models.Index(
+                fields=["case", "organisation", "pathway", "status", "decision_days", "submitted_month"],
+                name="application_case_outcome_idx",
+            ),
             models.Index(fields=["case", "person"]),
         ]
 
     def __str__(self) -> str:
         return f"application {self.pk}"
+
+
+# DecisionCount.days of decisions whose days are not known (decided before any submission date).
+UNKNOWN_DAYS = -1
+
+
+class DecisionCount(models.Model):
+    """How many of an organisation's applications on a pathway were granted and refused, per days to decision.
+
+    The advisor's history (queries.history_by_pathway) reads these few rows per pathway instead of
+    grouping every decided application (BENCHMARKS.md, "outcomes"). Kept by the status action in the
+    transaction of each change, recounted from the applications when a case is shredded
+    (refuge/applications/tally.py). Derived only from the applications' clear columns (pathway,
+    status, days to decision): it adds nothing in clear (docs/threat-model.md).
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    pathway = models.ForeignKey("relocation.Pathway", on_delete=models.CASCADE, related_name="+")
+    days = models.IntegerField()  # whole days from submission to decision; UNKNOWN_DAYS when not known
+    granted = models.IntegerField(default=0)
+    refused = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "pathway", "days"], name="one_decision_count_per_days")
+        ]
+
+    def __str__(self) -> str:
+        return f"decisions on pathway {self.pathway_id} after {self.days} days"
 
 
 @register_encrypted(key_field="key", columns=("detail",))

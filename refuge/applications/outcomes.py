@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, QuerySet
 
 from refuge.accounts.models import Role, User
-from refuge.applications.models import Application, Status
+from refuge.applications.models import Application, Journey, Status
+from refuge.applications.queries import fetch_rows
 from refuge.cases.models import TeamMember
 from refuge.relocation.models import Pathway
 
@@ -111,19 +112,35 @@ class Filters:
 
 
 def visible_applications(viewer: User, filters: Filters) -> QuerySet[Application]:
-    """The applications whose outcomes this member may count, filtered."""
-    rows = Application.objects.filter(organisation_id=viewer.organisation_id)
-    # A member's cases are a few hundred at most: listed, they reach the applications by the case index.
+    """The applications whose outcomes this member may count, filtered.
+
+    A coordinator counts the organisation's applications; anyone else, and a coordinator's team
+    filter, only those of the listed cases of a member's team, cases of the viewer's organisation
+    (an application belongs to its case's organisation). A member's cases are a few hundred at
+    most: listed, they reach the applications by `application_case_outcome_idx`, never by a read
+    of the organisation's every application (SQLite without fresh statistics chose that).
+    """
+    cases: set[uuid.UUID] | None = None
     if viewer.role != Role.COORDINATOR:
-        rows = rows.filter(case_id__in=list(TeamMember.objects.filter(user=viewer).values_list("case_id", flat=True)))
+        cases = _team_cases(viewer, viewer)
     if filters.member is not None:
-        mine = TeamMember.objects.filter(user=filters.member).values_list("case_id", flat=True)
-        rows = rows.filter(case_id__in=list(mine))
+        theirs = _team_cases(viewer, filters.member)
+        cases = theirs if cases is None else cases & theirs
+    if cases is None:
+        rows = Application.objects.filter(organisation_id=viewer.organisation_id)
+    else:
+        rows = Application.objects.filter(case_id__in=sorted(cases))
     if filters.since is not None:
         rows = rows.filter(submitted_month__gte=filters.since.replace(day=1))
     if filters.until is not None:
         rows = rows.filter(submitted_month__lte=filters.until.replace(day=1))
     return rows
+
+
+def _team_cases(viewer: User, member: User) -> set[uuid.UUID]:
+    """The cases of the viewer's organisation whose team `member` is on."""
+    mine = TeamMember.objects.filter(user=member, case__organisation_id=viewer.organisation_id)
+    return set(mine.values_list("case_id", flat=True))
 
 
 def outcomes(viewer: User, filters: Filters) -> list[Row]:
@@ -132,13 +149,13 @@ def outcomes(viewer: User, filters: Filters) -> list[Row]:
     applications = visible_applications(viewer, filters).filter(submitted_month__isnull=False)
     # One GROUP BY, answered from `application_outcome_idx`: a few thousand groups, not 100,000 rows.
     groups = applications.values_list("pathway_id", "status", "decision_days").annotate(n=Count("*")).order_by()
-    for pathway_id, status, days, times in groups:
+    for pathway_id, status, days, times in fetch_rows(groups):
         row = rows.get(pathway_id)
         if row is None:
             row = rows[pathway_id] = Row(pathway_id, "", "")
         row.submitted += times
         _count(row, status, days, times)
-    _arrivals(applications, rows)
+    _arrivals(viewer, applications, rows)
     _names(rows.values())
     return sorted(rows.values(), key=lambda row: (row.country, row.name))
 
@@ -156,14 +173,22 @@ def _count(row: Row, status: str, days: int | None, times: int) -> None:
         row.to_decision.add(days, times)
 
 
-def _arrivals(applications: QuerySet[Application], rows: dict[int, Row]) -> None:
-    """Days from first request to arrival, for the pathway of each arrived case's (first) granted application."""
-    granted = applications.filter(status=Status.GRANTED, case__journey__days_to_arrival__isnull=False)
-    seen: set[uuid.UUID] = set()
-    for pathway_id, case_id, days in granted.values_list("pathway_id", "case_id", "case__journey__days_to_arrival"):
-        if case_id not in seen and days is not None:
+def _arrivals(viewer: User, applications: QuerySet[Application], rows: dict[int, Row]) -> None:
+    """Days from first request to arrival, for the pathway of each arrived case's (first) granted application.
+
+    Driven from the organisation's arrivals (one per case, a few hundred), never from its every
+    granted application: SQLite without fresh statistics read all of those to find the arrived few.
+    """
+    arrivals = Journey.objects.filter(case__organisation_id=viewer.organisation_id, days_to_arrival__isnull=False)
+    days_of: dict[object, int] = dict(fetch_rows(arrivals.values_list("case_id", "days_to_arrival")))
+    if not days_of:
+        return
+    granted = applications.filter(status=Status.GRANTED, case_id__in=arrivals.values("case_id"))
+    seen: set[object] = set()
+    for pathway_id, case_id in fetch_rows(granted.values_list("pathway_id", "case_id")):
+        if case_id not in seen:
             seen.add(case_id)
-            rows[pathway_id].to_arrival.add(days)
+            rows[pathway_id].to_arrival.add(days_of[case_id])
 
 
 def _names(rows: Iterable[Row]) -> None:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from refuge.accounts.models import Organisation, User
+from refuge.applications.tally import forget_case
 from refuge.audit.actions import record
 from refuge.cases.models import Case, CaseDocument, Stage
 from refuge.core.errors import UserError
@@ -154,6 +155,8 @@ def _shred_one(organisation: Organisation, item: DueItem) -> int | None:
         if isinstance(row, Case) and row.request_id is not None:
             # The request the case was opened from holds the requester's own words and files.
             records.append(HelpRequest.objects.select_for_update().get(pk=row.request_id))
+        if isinstance(row, Case):
+            forget_case(row.pk)  # its applications leave the advisor's counts with it
         keys = shred_rows(list(records))
         # No content, no reference: the id of a record that no longer exists.
         record(

@@ -34,7 +34,7 @@ def test_a_coordinator_sets_a_rule_and_holds_a_case_due_for_shredding(
         case=case,
         stage=Stage.CLOSED,
         version=case.version,
-        closing_reason=ClosingReason.RELOCATED,
+        closing_reason=ClosingReason.WITHDREW,  # relocated needs an arrival recorded first
     )
     page: Page = new_page(java_script_enabled=False)
     base = live_server.url

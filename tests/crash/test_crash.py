@@ -97,7 +97,8 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     recovery wrap, a file loses its last bytes, a message disappears from the middle of
     a conversation, an audit entry goes missing; in the cases, a note loses its row, a
     compartment goes back a version, a case key loses a team member's wrap, a person
-    loses their blind indexes, a timeline loses an entry. Each must be named.
+    loses their blind indexes, a timeline loses an entry; the advisor's decision counts gain one
+    no application accounts for. Each must be named.
     """
     suite = CrashSuite(tmp_path, CrashConfig("sqlite", cycles=2, seconds=4.0, seed=20261125))
     report = suite.run()
@@ -139,6 +140,16 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             cases=[noted, rolled, unwrapped_case, unindexed, unopened],
         )
 
+        # The advisor's decision counts: one no application accounts for (a status change counted, then lost).
+        organisation, pathway = db.execute(
+            "SELECT c.organisation_id, (SELECT MIN(id) FROM relocation_pathway) FROM cases_case c LIMIT 1"
+        ).fetchone()
+        db.execute(
+            "INSERT INTO applications_decisioncount (organisation_id, pathway_id, days, granted, refused) "
+            "VALUES (?, ?, 99999, 1, 0)",
+            [organisation, pathway],
+        )
+
     verified = suite.verify(SqliteDatabase(unsafe=False))
     found = "\n".join(f"[{p['kind']}] {p['message']}" for p in verified["problems"])
     record_property("crash-damage", found)
@@ -156,6 +167,7 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"case {unopened}: timeline entries" in found, found
     assert f"request {undeclined}: status received with 1 decline messages" in found, found
     assert f"request {unmerged}: in 0 merges but 1 'request merged' audit entries" in found, found
+    assert f"[counts] pathway {pathway}, 99999 days: kept (1, 0), recounted None" in found, found
 
 
 def _damage_intake_acts(db: sqlite3.Connection, *, other_than: set[str]) -> tuple[str, str]:

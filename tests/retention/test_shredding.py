@@ -47,7 +47,7 @@ def _close(demo: Demo, case: Case) -> None:
         case=case,
         stage=Stage.CLOSED,
         version=case.version,
-        closing_reason=ClosingReason.RELOCATED,
+        closing_reason=ClosingReason.WITHDREW,  # relocated needs an arrival recorded first
     )
 
 

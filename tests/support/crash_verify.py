@@ -22,6 +22,8 @@ The checks, in order (each problem has a kind):
   (the coordinator's keyring, cross-checked against the organisation recovery key), is
   whole, belongs to an attempt that was sent and not refused, appears once, and equals
   what that attempt sent. The scanners of tests/support/crash_ops.py walk the tables.
+- `counts`: the advisor's decision counts per pathway (refuge/applications/tally.py, kept by the
+  status action in each change's transaction) equal a recount of the organisation's applications.
 - `error`: a check that could not run (e.g. a database too damaged to read).
 """
 
@@ -232,6 +234,17 @@ def _match(findings: Findings, world: World, item: Stored, attempt: Attempt | No
         findings.add("half-written", f"{item.where}: {attempt.op} {attempt.serial} is stored, but not as it was sent")
 
 
+def check_decision_counts(findings: Findings, world: World) -> None:
+    from refuge.applications.tally import recounted, stored
+
+    kept, counted = stored(world.organisation.pk), recounted(world.organisation.pk)
+    for key in sorted(set(kept) | set(counted)):
+        if kept.get(key) != counted.get(key):
+            findings.add(
+                "counts", f"pathway {key[0]}, {key[1]} days: kept {kept.get(key)}, recounted {counted.get(key)}"
+            )
+
+
 def verify(spec: dict[str, Any]) -> dict[str, Any]:
     """Every check; a check that raises becomes an `error` problem and the others still run."""
     findings = Findings()
@@ -245,6 +258,7 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"], spec.get("setup"))
         check_writes(findings, world, attempts)
+        check_decision_counts(findings, world)
     except Exception as error:  # noqa: BLE001 - as above
         findings.add("error", f"checking the writes failed: {type(error).__name__}: {error}")
     return {"problems": findings.problems, "counts": dict(findings.counts)}

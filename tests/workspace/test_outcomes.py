@@ -159,3 +159,7 @@ def test_a_bad_filter_is_refused_with_a_message(world: World, client_for) -> Non
     response = client_for(world.alice).get("/outcomes/", {"since": "31.12.2025"})
     assert response.status_code == 400
     assert "Enter a date as YYYY-MM-DD." in response.content.decode()
+
+
+def test_a_member_on_no_case_counts_nothing(world: World) -> None:
+    assert outcomes(world.bella.refresh().user, Filters()) == []

@@ -37,7 +37,7 @@ def _closed_case(world: World) -> Case:
         case=case,
         stage=Stage.CLOSED,
         version=case.version,
-        closing_reason=ClosingReason.RELOCATED,
+        closing_reason=ClosingReason.WITHDREW,  # relocated needs an arrival recorded first
     )
     case.refresh_from_db()
     return case

@@ -150,3 +150,42 @@ def test_the_stage_refusal_is_translated(world: World, client_for, case: Case) -
     response = alice.post(f"/cases/{case.pk}/stage/", {"stage-version": case.version, "stage-stage": "travel"})
     assert response.status_code == 400
     assert "когда на его странице поездки записаны отъезд или прибытие" in response.content.decode()
+
+
+def test_closing_as_relocated_by_hand_waits_for_the_arrival_record(world: World, client_for, case: Case) -> None:
+    alice = client_for(world.alice)
+    refused = "A case is closed as relocated once its arrival is recorded"
+
+    def close(reason: str):  # type: ignore[no-untyped-def]
+        case.refresh_from_db()
+        data = {"stage-version": case.version, "stage-stage": "closed", "stage-closing_reason": reason}
+        return alice.post(f"/cases/{case.pk}/stage/", data)
+
+    response = close("relocated")
+    assert response.status_code == 400 and refused in response.content.decode()
+    case.refresh_from_db()
+    assert (case.stage, case.closing_reason) == ("accepted", "")
+    alice.cookies["__Host-refuge-lang"] = "ru"
+    assert "после того, как записано его прибытие" in close("relocated").content.decode()
+    alice.cookies["__Host-refuge-lang"] = "en"
+    # Departed but not arrived: still refused.
+    assert _leg(alice, case) == 302
+    departed = {"departure-departed_on": (TODAY - datetime.timedelta(days=2)).isoformat(), **CHECKS}
+    assert alice.post(f"/cases/{case.pk}/travel/departure/", departed).status_code == 302
+    assert close("relocated").status_code == 400
+    case.refresh_from_db()
+    assert case.stage == "travel"
+    # Once the arrival is recorded, the stage form closes it as relocated too.
+    arrival = {"arrival-arrived_on": TODAY.isoformat(), "arrival-owner": str(world.bob.user.pk)}
+    assert alice.post(f"/cases/{case.pk}/travel/arrival/", arrival).status_code == 302
+    assert close("relocated").status_code == 302
+    case.refresh_from_db()
+    assert (case.stage, case.closing_reason) == ("closed", "relocated")
+
+
+def test_other_closing_reasons_need_no_arrival(world: World, client_for, case: Case) -> None:
+    alice = client_for(world.alice)
+    data = {"stage-version": case.version, "stage-stage": "closed", "stage-closing_reason": "self_relocated"}
+    assert alice.post(f"/cases/{case.pk}/stage/", data).status_code == 302
+    case.refresh_from_db()
+    assert (case.stage, case.closing_reason) == ("closed", "self_relocated")

@@ -37,12 +37,21 @@ MAX_SUMMARY_CHARS = 50_000
 def do_change_stage(
     *, actor: User, keyring: Keyring, case: Case, stage: str, version: int, closing_reason: str = ""
 ) -> None:
-    """Move a case along the stage table by hand; closing needs a reason; travel and arrived are refused."""
+    """Move a case along the stage table by hand; closing needs a reason; travel and arrived are refused,
+    and so is closing as relocated before the arrival is recorded."""
     check_on_team(actor, case)
     with transaction.atomic():
         locked = lock_case(case)
         check_version(locked, version)
         _check_move(locked, stage, closing_reason)
+        if stage == Stage.CLOSED and closing_reason == ClosingReason.RELOCATED and locked.stage != Stage.ARRIVED:
+            # `closed (relocated)` follows the arrival record (issue #12); only that record moves a case to
+            # arrived (cases.stages.RECORDED), so a case elsewhere has no arrival recorded.
+            raise UserError(
+                "relocated_before_arrival",
+                _("A case is closed as relocated once its arrival is recorded: record it on the case's travel page."),
+                field="closing_reason",
+            )
         if stage in RECORDED:
             # Only the departure and arrival records say someone left or arrived (cases.stages.RECORDED).
             raise UserError(
