@@ -34,6 +34,8 @@ class Site:
     listen: str = "443"
     certificate: str = ""
     certificate_key: str = ""
+    # With a certificate: where plain HTTP is answered with a redirect to HTTPS, nothing else.
+    redirect_listen: str = "80"
     body_temp_path: str = "/var/lib/nginx/body"
     # A tor onion service's virtual host: plain HTTP to tor on loopback, end-to-end encrypted by tor.
     onion: bool = False
@@ -52,6 +54,10 @@ class Site:
                 raise NginxConfigError(f"not a host name: {name!r}")
         if not _LISTEN.match(self.listen):
             raise NginxConfigError(f"--listen is a port or address:port, not {self.listen!r}")
+        if not _LISTEN.match(self.redirect_listen):
+            raise NginxConfigError(f"--redirect-listen is a port or address:port, not {self.redirect_listen!r}")
+        if self.redirect_listen != Site.redirect_listen and not self.certificate:
+            raise NginxConfigError("--redirect-listen is where plain HTTP is sent to HTTPS: give a certificate too")
         if bool(self.certificate) != bool(self.certificate_key):
             raise NginxConfigError("give both --certificate and --certificate-key, or neither")
         if self.onion and self.certificate:
@@ -77,11 +83,15 @@ def render(site: Site, command: str) -> str:
     names = " ".join(site.server_names)
     # Over tor the connection is encrypted and authenticated end to end: no redirect to https://…onion.
     forwarded_proto = "https" if site.onion else "$scheme"
+    # HTTPS on a port other than 443 (a test on loopback) is named in the redirect.
+    https_port = site.listen.rsplit(":", 1)[-1]
+    https_host = "$host" if https_port == "443" else f"$host:{https_port}"
     redirect = (
-        "\n# Plain HTTP only says where HTTPS is (Refuge would too, with REFUGE_HTTPS=1).\n"
-        "server {\n    listen 80;\n"
+        "\n# Plain HTTP only says where HTTPS is (Refuge would too, with REFUGE_HTTPS=1): nothing,\n"
+        "# not even a header a client sends, reaches an app server over plain HTTP.\n"
+        f"server {{\n    listen {site.redirect_listen};\n"
         f"    server_name {names};\n"
-        "    access_log off;\n    server_tokens off;\n    return 301 https://$host$request_uri;\n}\n"
+        f"    access_log off;\n    server_tokens off;\n    return 301 https://{https_host}$request_uri;\n}}\n"
         if tls
         else ""
     )
@@ -138,6 +148,8 @@ def command_line(site: Site) -> str:
     parts.append(f"--listen {site.listen}")
     if site.certificate:
         parts += [f"--certificate {site.certificate}", f"--certificate-key {site.certificate_key}"]
+    if site.redirect_listen != Site.redirect_listen:
+        parts.append(f"--redirect-listen {site.redirect_listen}")
     if site.body_temp_path != Site.body_temp_path:
         parts.append(f"--body-temp-path {site.body_temp_path}")
     if site.onion:

@@ -18,7 +18,7 @@ from refuge.core.errors import UserError
 from refuge.intake.models import HelpRequest
 from refuge.retention.audit_events import OperationsEvent
 from refuge.retention.models import LegalHold, RetentionRule, Subject
-from refuge.retention.queries import DueItem, due_items
+from refuge.retention.queries import DueItem, attached_to_cases, due_items
 from refuge.retention.shred import shred_rows
 
 # Ten years: a longer rule is a typo, not a policy.
@@ -127,7 +127,7 @@ _MODELS = {"case": Case, "request": HelpRequest, "document": CaseDocument}
 
 
 def _locked_if_still_due(item: DueItem) -> Case | HelpRequest | CaseDocument | None:
-    """The record, if nothing changed since the list was read: no hold set since, not reopened, not linked to a case."""
+    """The record, if nothing changed since the list was read: no hold set since, not reopened, not in or attached to a case."""
     held_cases = LegalHold.objects.filter(case__isnull=False).values_list("case_id", flat=True)
     ended = (Stage.CLOSED, Stage.DECLINED)
     if item.kind == "case":
@@ -142,7 +142,7 @@ def _locked_if_still_due(item: DueItem) -> Case | HelpRequest | CaseDocument | N
         return documents.exclude(case_id__in=held_cases).first()
     held_requests = LegalHold.objects.filter(request__isnull=False).values_list("request_id", flat=True)
     requests = HelpRequest.objects.select_for_update(of=("self",)).filter(pk=item.id, case__isnull=True)
-    return requests.exclude(id__in=held_requests).first()
+    return requests.exclude(id__in=held_requests).exclude(id__in=attached_to_cases()).first()
 
 
 def _shred_one(organisation: Organisation, item: DueItem) -> int | None:

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from refuge.accounts.models import Organisation
 from refuge.cases.models import Case, CaseDocument, Stage
-from refuge.intake.models import HelpRequest, RequesterStatus
+from refuge.intake.models import HelpRequest, MergedRequest, RequesterStatus
 from refuge.retention.models import LegalHold, RetentionRule, Subject
 
 # What a coordinator is shown ahead of the job (issue #15: "the next 30 days").
@@ -53,13 +53,20 @@ def _cases(organisation: Organisation, stage: str, ended_field: str, cutoff: dat
     )
 
 
+def attached_to_cases() -> QuerySet[MergedRequest, uuid.UUID]:
+    """Ids of requests attached to a case (merged into the request a case was opened from): the case keeps them."""
+    return MergedRequest.objects.filter(into__case__isnull=False).values_list("request_id", flat=True)
+
+
 def _free_requests(organisation: Organisation, cutoff: datetime.date) -> QuerySet[HelpRequest]:
-    """Requests that never became a case, untouched since before cutoff, not held."""
-    # A request's case keeps it (SET_NULL would leave the case without its request's messages).
+    """Requests that never became a case nor were attached to one, untouched since before cutoff, not held."""
+    # A request's case keeps it (SET_NULL would leave the case without its request's messages),
+    # and so does the case a request was attached to: its key and conversation are the team's now.
     end_of_cutoff = datetime.datetime.combine(cutoff + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC)
     return (
         HelpRequest.objects.filter(organisation=organisation, case__isnull=True, last_activity_at__lt=end_of_cutoff)
         .exclude(id__in=_held_requests(organisation))
+        .exclude(id__in=attached_to_cases())
         .order_by("last_activity_at", "reference")
     )
 
@@ -191,3 +198,31 @@ def _due_by_stage_rule(case: Case) -> datetime.date | None:
         .first()
     )
     return None if days is None else ended + datetime.timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class RequestRetention:
+    """What the request page says of one request: its hold, or the day a rule will shred it."""
+
+    in_case: bool  # a request in a case is kept, held and shredded with its case
+    held_since: datetime.date | None
+    due_on: datetime.date | None  # None: no rule applies to it now
+
+
+def request_retention(help_request: HelpRequest) -> RequestRetention:
+    """The request's hold, or the earliest day a request rule makes it due (as due_items would list it)."""
+    in_case = (
+        Case.objects.filter(request=help_request).exists() or attached_to_cases().filter(request=help_request).exists()
+    )
+    if in_case:
+        return RequestRetention(in_case=True, held_since=None, due_on=None)
+    held_since = LegalHold.objects.filter(request=help_request).values_list("held_since", flat=True).first()
+    if held_since is not None:
+        return RequestRetention(in_case=False, held_since=held_since, due_on=None)
+    rules = rules_of(help_request.organisation)
+    subjects = [Subject.UNUSED_RECEIPT]
+    if help_request.status == RequesterStatus.DECLINED:
+        subjects.append(Subject.DECLINED_REQUEST)
+    last = help_request.last_activity_at.date()
+    dates = [last + datetime.timedelta(days=rules[subject]) for subject in subjects if subject in rules]
+    return RequestRetention(in_case=False, held_since=None, due_on=min(dates, default=None))

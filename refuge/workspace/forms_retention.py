@@ -36,4 +36,6 @@ class RetentionRulesForm(forms.Form):
 class LegalHoldForm(forms.Form):
     """Set or lift a hold; `back` says which page the button was on, so the answer returns there."""
 
-    back = forms.ChoiceField(choices=[("retention", "retention"), ("case", "case")], required=False)
+    back = forms.ChoiceField(
+        choices=[("retention", "retention"), ("case", "case"), ("request", "request")], required=False
+    )

@@ -1,7 +1,8 @@
 """The retention page and a case's legal hold in a real browser, JavaScript off.
 
 A coordinator sets a rule, sees a closed case in the next 30 days' plan, puts it on legal
-hold from the case page and lifts it from the retention page. The page checks (axe-core and
+hold from the case page and lifts it from the retention page; and holds a request from its
+page in the inbox and lifts it there. The page checks (axe-core and
 vnu, tests/browser/pagechecks.py) judge every page visited here, in both languages.
 """
 
@@ -14,10 +15,12 @@ from playwright.sync_api import Page, expect
 
 from refuge.cases.actions.details import do_change_stage
 from refuge.cases.models import ClosingReason, Stage
+from refuge.intake.actions.submissions import do_submit_request
+from refuge.retention.actions import do_set_rule
 from refuge.retention.models import LegalHold, RetentionRule
 from tests.browser.test_day_of_work import _log_in, _shot
 from tests.personas import World, world  # noqa: F401
-from tests.workspace.people_support import open_case, ring
+from tests.workspace.people_support import ANSWERS, open_case, ring
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,3 +60,24 @@ def test_a_coordinator_sets_a_rule_and_holds_a_case_due_for_shredding(
     page.get_by_role("button", name=re.compile(rf"^Lift the legal hold\W+{case.reference}$")).click()
     expect(page.get_by_text("the retention rules apply to it again")).to_be_visible()
     assert not LegalHold.objects.filter(case=case).exists()
+
+
+def test_a_coordinator_holds_a_request_from_its_page_and_lifts_it_there(
+    live_server,
+    new_page,
+    world: World,  # noqa: F811
+) -> None:
+    request = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="en").request
+    do_set_rule(actor=None, organisation=world.north, subject="unused_receipt", days=10)
+    page: Page = new_page(java_script_enabled=False)
+    base = live_server.url
+    _log_in(page, base, world.alice)
+    page.goto(f"{base}/requests/{request.pk}/")
+    expect(page.get_by_text("will be crypto-shredded on")).to_be_visible()
+    page.get_by_role("button", name="Put on legal hold").click()
+    expect(page.get_by_text("On legal hold since")).to_be_visible()
+    assert page.url.endswith(f"/requests/{request.pk}/#retention")
+    assert LegalHold.objects.filter(request=request).exists()
+    page.get_by_role("button", name="Lift the legal hold").click()
+    expect(page.get_by_text("the retention rules apply to it again")).to_be_visible()
+    assert not LegalHold.objects.filter(request=request).exists()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -112,7 +113,8 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
         references = [
             row[0]
             for row in db.execute(
-                "SELECT reference FROM intake_helprequest WHERE status != 'accepted' ORDER BY reference"
+                "SELECT reference FROM intake_helprequest WHERE status != 'accepted' AND organisation_id = "
+                "(SELECT id FROM accounts_organisation WHERE slug = 'crash') ORDER BY reference"
             )
         ]
         unwrapped = next(reference for reference in references if reference not in {truncated, cut})
@@ -134,6 +136,12 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
         )
         noted, rolled, kind, unwrapped_case, unindexed, unopened = _damage_cases(db)
         undeclined, unmerged = _damage_intake_acts(db, other_than={unwrapped, truncated, cut})
+        # Retention's organisation: a record key whose rows are gone, as a shred cut in half would leave it.
+        db.execute(
+            "INSERT INTO keyring_key (id, organisation_id, purpose, label, version, rotation_due, created_on) "
+            "SELECT ?, id, 'record', 'request', 1, 0, date('now') FROM accounts_organisation WHERE slug = 'keep'",
+            [uuid.uuid4().hex],
+        )
         _delete_an_audit_entry(
             db,
             requests=[unwrapped, truncated, cut, undeclined, unmerged],
@@ -168,6 +176,7 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"request {undeclined}: status received with 1 decline messages" in found, found
     assert f"request {unmerged}: in 0 merges but 1 'request merged' audit entries" in found, found
     assert f"[counts] pathway {pathway}, 99999 days: kept (1, 0), recounted None" in found, found
+    assert "keep: 1 record keys are left that no row uses" in found, found
 
 
 def _damage_intake_acts(db: sqlite3.Connection, *, other_than: set[str]) -> tuple[str, str]:

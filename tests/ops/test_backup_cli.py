@@ -4,17 +4,12 @@ SQLite installation, `refuge restore` into a new one (PostgreSQL on the PostgreS
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.harness import requested_database
 from tests.support.server import REFUGE, refuge_env, run_refuge, running_server
 
 pytestmark = pytest.mark.slow
@@ -46,27 +41,6 @@ def _refuge(data_dir: Path, *args: str, stdin: str = "", **env: str) -> subproce
         timeout=300,
         check=False,
     )
-
-
-@pytest.fixture
-def new_database() -> Iterator[dict[str, str]]:
-    """The new server's database: SQLite in its data directory, or a fresh PostgreSQL database."""
-    if requested_database() != "postgres":
-        yield {}
-        return
-    import psycopg
-    from psycopg import sql
-
-    cluster_url = os.environ["DATABASE_URL"]
-    name = f"moved_{secrets.token_hex(4)}"
-    admin_url = urlsplit(cluster_url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield {"DATABASE_URL": urlsplit(cluster_url)._replace(path=f"/{name}").geturl()}
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_an_installation_moves_to_a_new_server_with_one_backup_file(

@@ -12,6 +12,8 @@ default), and nginx with the site file of `refuge nginx-config`. Through nginx o
   processes: the session and the key cookie are not tied to one;
 - the receipt brake and the flood brake count across the processes: a guesser spread
   over three processes is held to the limit of one, as is a flood;
+- so does the API's per-token rate limit: a token made on the account page, its calls
+  spread over the three processes, is refused (429) at the same count as on one;
 - one process is killed (SIGKILL) while requesters submit: nginx passes over it, every
   acknowledged submission opens with its receipt afterwards, the staff session goes on;
 - the three schedulers ran each job once.
@@ -24,6 +26,7 @@ that the steps of one flow really were answered by different processes.
 from __future__ import annotations
 
 import http.client
+import json
 import random
 import re
 import shutil
@@ -50,6 +53,8 @@ ORG, OTHER = "north", "south"
 PASSWORD = "a long cluster password 15"
 # Low enough that a flood reaches it in seconds; the submissions to north stay far below it.
 SUBMISSIONS_PER_MINUTE = 40
+# The API's calls per token per minute: per process, three times as many would be let through.
+API_CALLS_PER_MINUTE = 6
 # Each load thread sends at most this many (north's total stays below the flood brake).
 LOAD_PER_THREAD = 15
 UPSTREAM = "x-refuge-upstream"
@@ -156,6 +161,16 @@ def _has_scheduler(server: ServerProcess) -> bool:
     return False
 
 
+def _api_token(staff: LoopbackClient) -> str:
+    """A token made on the account page (docs/api.md, "Tokens"), read from the page that shows it once."""
+    form = staff.get("/account/tokens/")
+    fields = {"csrfmiddlewaretoken": form.csrf_token(), "name": "cluster", "scopes": "cases:read", "days": "1"}
+    made = staff.request("POST", "/account/tokens/", fields)
+    secret = re.search(r'<code class="receipt">([^<]+)</code>', made.text)
+    assert made.status == 200 and secret is not None, made.text[-2000:]
+    return secret.group(1)
+
+
 def _jobs(url: str) -> dict[str, int]:
     with psycopg.connect(url) as connection:
         rows = connection.execute("SELECT name, runs FROM scheduler_scheduledjob").fetchall()
@@ -172,6 +187,7 @@ def test_three_app_servers_behind_nginx_share_tokens_sessions_brakes_and_the_sch
     env = {
         "DATABASE_URL": url,
         "REFUGE_SUBMISSIONS_PER_MINUTE": str(SUBMISSIONS_PER_MINUTE),
+        "REFUGE_API_REQUESTS_PER_MINUTE": str(API_CALLS_PER_MINUTE),
         # The notice job's interval: "ran once" must not be a second, legitimate run.
         "REFUGE_NOTIFY_MIN_INTERVAL_SECONDS": "3600",
     }
@@ -230,6 +246,21 @@ def test_three_app_servers_behind_nginx_share_tokens_sessions_brakes_and_the_sch
         assert noted.status == 302 and noted.headers["location"].endswith("#notes")
         seen = {_by(r) for r in (login, logged_in, inbox, accept, accepted, case_page, noted)}
         assert seen == apps, f"the workspace flow met {seen}, not all three app servers"
+
+        # The API's budget is the token's, whichever process answers: the call after the limit is
+        # refused, with the limit reached over all three processes.
+        token = _api_token(staff)
+        _at_the_start_of_a_minute(30)
+        api_calls = [
+            LoopbackClient("127.0.0.1", nginx.port).request(
+                "GET", "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}
+            )
+            for _ in range(API_CALLS_PER_MINUTE + 1)
+        ]
+        assert [c.status for c in api_calls] == [200] * API_CALLS_PER_MINUTE + [429], [c.status for c in api_calls]
+        assert {_by(c) for c in api_calls} == apps
+        assert json.loads(api_calls[-1].body)["code"] == "too_many_requests"
+        assert int(api_calls[-1].headers["retry-after"]) >= 1
 
         # The brakes count across the processes: per process, each would let three times as much through.
         assert all(_has_scheduler(server) for server in servers), "each refuge serve runs its scheduler"

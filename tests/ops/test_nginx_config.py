@@ -36,6 +36,16 @@ def test_with_a_certificate_it_serves_https_and_sends_plain_http_there() -> None
     assert "return 301 https://$host$request_uri;" in text
 
 
+def test_plain_http_elsewhere_is_sent_to_https_on_its_own_port() -> None:
+    text = _config(
+        "--app", "127.0.0.1:8000", "--server-name", "help.refuge.test", "--listen", "127.0.0.1:8443",
+        "--certificate", "/tmp/c.pem", "--certificate-key", "/tmp/k.pem", "--redirect-listen", "127.0.0.1:8080",
+    )  # fmt: skip
+    assert "listen 127.0.0.1:8443 ssl;" in text and "listen 127.0.0.1:8080;" in text
+    assert "return 301 https://$host:8443$request_uri;" in text
+    assert "--redirect-listen 127.0.0.1:8080" in text.splitlines()[1]
+
+
 def test_on_loopback_for_tor_it_has_no_tls_and_says_the_connection_is_secure() -> None:
     text = _config("--app", "127.0.0.1:8000", "--server-name", "x.onion", "--listen", "127.0.0.1:8081", "--onion")
     assert "listen 127.0.0.1:8081;" in text and "ssl" not in text and "return 301" not in text
@@ -62,6 +72,22 @@ def test_every_app_server_is_in_the_upstream_and_no_address_is_passed_on() -> No
         (("--app", "10.0.0.1:80", "--server-name", "a", "--listen", "80 default_server"), "--listen"),
         (("--app", "10.0.0.1:80", "--server-name", "a", "--certificate", "/c.pem"), "both"),
         (("--app", "10.0.0.1:80", "--server-name", "a", "--body-temp-path", "tmp/x;"), "absolute path"),
+        (("--app", "10.0.0.1:80", "--server-name", "a", "--redirect-listen", "8080"), "give a certificate"),
+        (
+            (
+                "--app",
+                "1.2.3.4:80",
+                "--server-name",
+                "a",
+                "--certificate",
+                "/c",
+                "--certificate-key",
+                "/k",
+                "--redirect-listen",
+                "80; include /etc/shadow",
+            ),
+            "--redirect-listen",
+        ),
         (
             ("--app", "1.2.3.4:80", "--server-name", "a", "--certificate", "/c", "--certificate-key", "/k", "--onion"),
             "tor",

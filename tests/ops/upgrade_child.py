@@ -1,6 +1,7 @@
 """One upgrade from a recorded release, in a process and database of its own (tests/ops/test_upgrade_from_release.py).
 
-`python -m tests.ops.upgrade_child RELEASE` with a new, empty database:
+`python -m tests.ops.upgrade_child RELEASE` with a new, empty database (a SQLite file in
+REFUGE_DATA_DIR, or the PostgreSQL database DATABASE_URL names):
 
 1. migrates it to the release's schema (refuge/ops/releases.py) with Django's MigrationExecutor;
 2. writes two rows into every table of Refuge's apps through the release's historical models
@@ -313,6 +314,7 @@ def main(release_name: str) -> int:
     applied = [node for node in executor.loader.graph.leaf_nodes() if node[0] in refuge_apps()]
     summary = {
         "release": release.name,
+        "vendor": connection.vendor,
         "rows": len(written),
         "tables": sorted({record.label for record in written}),
         "encrypted_columns": sum(len(r.encrypted) + len(r.sealed) for r in written),

@@ -60,6 +60,7 @@ from tests.support.crash_ops import (
     log_in,
 )
 from tests.support.crash_ops_applications import JourneyTarget
+from tests.support.crash_ops_retention import KEEP_ORG, KEEPER, ShredRunner
 from tests.support.http import LoopbackClient
 from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, running_server
 
@@ -335,7 +336,11 @@ class CrashReport:
         for answer in answered:
             stored, absent = self.counts.get(f"{answer}:stored", 0), self.counts.get(f"{answer}:absent", 0)
             lines.append(f"  {answer}: {stored} of {stored + absent} were stored (whole)")
-        lines.append(f"  stored writes: {self.counts.get('stored writes', 0)}; audit: {self.audit or 'not run'}")
+        lines.append(
+            f"  stored writes: {self.counts.get('stored writes', 0)}; "
+            f"requests shredded in keep: {self.counts.get('requests shredded in keep', 0)}; "
+            f"audit: {self.audit or 'not run'}"
+        )
         for cycle in self.cycles:
             lines.append(
                 f"  cycle {cycle.number}: load {cycle.load_seconds:.1f} s, killed {' then '.join(cycle.kills)}, "
@@ -380,6 +385,13 @@ class CrashSuite:
         for number in range(config.clients, config.clients + (INTAKE_CLIENTS if config.cases else 0)):
             rng = random.Random(f"{config.seed}-{number}")
             self.clients.append(CrashClient(number, rng, ORGANISATION, intake=True, touched=touched))
+        if config.cases:
+            # The coordinator of `keep`, the organisation whose requests retention shreds (crash_ops_retention.py).
+            number = len(self.clients)
+            self.clients.append(
+                CrashClient(number, random.Random(f"{config.seed}-{number}"), KEEP_ORG, coordinator=True)
+            )
+        self.runner: ShredRunner | None = None
         self.password = secrets.token_urlsafe(18)
         self.shares: list[str] = []
         self.totp_secret = ""
@@ -406,6 +418,8 @@ class CrashSuite:
                     break
             report.audit = self._audit_verify(database, report)
         finally:
+            if self.runner is not None:
+                self.runner.stop()  # the shredding process never ends by itself
             if self._setting_up is not None and self._setting_up.process.poll() is None:
                 self._setting_up.process.kill()
                 self._setting_up.process.communicate()
@@ -429,18 +443,32 @@ class CrashSuite:
         assert self.shares, created.stdout
         if not self.config.cases:
             return
+        # Retention's own organisation: every request nobody touched is due at once.
+        kept = run_refuge(
+            self.data_dir, "createorg", "--name", "Keep", "--slug", KEEP_ORG, "--coordinator", KEEPER,
+            "--password-file", str(password_file), **env,
+        )  # fmt: skip
+        keeper_secret = re.search(r"TOTP secret:\s+(\S+)", kept.stdout)
+        assert keeper_secret is not None, kept.stdout
+        for client in self.clients:
+            if client.coordinator:
+                client.staff = StaffAccount(KEEPER, self.password, keeper_secret.group(1))
+        run_refuge(self.data_dir, "retention", "set", "--org", KEEP_ORG, "unused_receipt", "0", **env)
         # The caseworkers and their cases: made while the first server starts (see _finish_set_up).
         spec = {
             "org": ORGANISATION,
             "coordinator": COORDINATOR,
             "password": self.password,
             "shares": self.shares,
-            "workers": [f"worker{client.number}" for client in self.clients if not client.intake],
+            "workers": [f"worker{client.number}" for client in self._caseworkers()],
             "intake": [f"intake{client.number}" for client in self.clients if client.intake],
             # Each journey departs and arrives once: enough for four of each per cycle (a kill can leave one unknown).
-            "journeys": max(4, math.ceil(4 * self.config.cycles / sum(not client.intake for client in self.clients))),
+            "journeys": max(4, math.ceil(4 * self.config.cycles / len(self._caseworkers()))),
         }
         self._setting_up = self._start_verifier(database, spec, "set-up", "--set-up")
+
+    def _caseworkers(self) -> list[CrashClient]:
+        return [client for client in self.clients if not client.intake and not client.coordinator]
 
     def _finish_set_up(self, port: int) -> None:
         """A caseworker account per client and the cases they edit (crash_ops.set_up_cases), then
@@ -450,8 +478,7 @@ class CrashSuite:
         opened, self._setting_up = self._finish_verifier(self._setting_up), None
         if "cases" not in opened:
             raise AssertionError(f"the cases could not be opened: {opened['problems'][0]['message']}")
-        workers = [client for client in self.clients if not client.intake]
-        for client, account in zip(workers, opened["accounts"], strict=True):
+        for client, account in zip(self._caseworkers(), opened["accounts"], strict=True):
             client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
         intake = [client for client in self.clients if client.intake]
         for client, account in zip(intake, opened["intake"], strict=True):
@@ -501,6 +528,9 @@ class CrashSuite:
     def _cycle(self, number: int, database: Database, report: CrashReport) -> Cycle:
         clock = _Clock()
         acknowledged_before = len(self.ledger.acknowledged())
+        runner = self._shred_runner(database)
+        if runner is not None:
+            runner.launch()
         with running_server(self.data_dir, workers=self.config.workers, **self._server_env(database)) as server:
             self._wait_until_serving(server)
             self._finish_set_up(server.port)
@@ -508,11 +538,15 @@ class CrashSuite:
             checked = self._spot_check(server.port) + self._spot_check_cases(server.port)
             portal = [dict(p, message=f"cycle {number}: {p['message']}") for p in checked]
             pool = ClientPool(self.clients, self.ledger, number, server.port).start()
+            if runner is not None:
+                runner.start(server.port)
             load = self.rng.uniform(self.config.seconds / 3, self.config.seconds)
             time.sleep(load)
             load += self._until_covered(number)
             kills = self._crash(server, database, last=number == self.config.cycles)
             pool.stop()
+            if runner is not None:
+                runner.stop()
             clock.lap("load")
         if "database" in kills:
             database.restart()
@@ -525,10 +559,22 @@ class CrashSuite:
         report.counts = dict(
             Counter(verified["counts"]) + Counter(f"problem:{p['kind']}" for p in self.portal_problems)
         )
+        if self.runner is not None:
+            report.counts.update(self.runner.counts)
         found = sum(v for k, v in verified["counts"].items() if k.startswith("problem:")) + len(portal)
         acknowledged = len(self.ledger.acknowledged()) - acknowledged_before
         cut_off = sum(1 for a in self.ledger.attempts if a.cycle == number and a.status == UNKNOWN)
         return Cycle(number, load, kills, acknowledged, cut_off, found, clock.total(), clock.laps)
+
+    def _shred_runner(self, database: Database) -> ShredRunner | None:
+        """Requests to `keep` and the retention job shredding them, killed with the server (crash_ops_retention.py)."""
+        if self.config.unsafe or not self.config.cases:
+            return None
+        if self.runner is None:
+            env = refuge_env(self.data_dir, **self._server_env(database))
+            rng = random.Random(f"{self.config.seed}-shred")
+            self.runner = ShredRunner(REFUGE, env, rng, self.workdir / "retention-passes.log")
+        return self.runner
 
     def _until_covered(self, number: int) -> float:
         """Seconds the load went on past its random length, until every operation has been
@@ -585,6 +631,8 @@ class CrashSuite:
                 time.sleep(self.rng.uniform(0.0, 0.3))
             if what == "server":
                 server.kill()
+                if self.runner is not None:
+                    self.runner.kill()
             else:
                 database.kill()
         return plan
@@ -669,6 +717,7 @@ class CrashSuite:
             "password": self.password,
             "shares": self.shares,
             "setup": self.case_baseline,
+            "keep": self.runner.spec() if self.runner is not None else {},
             "attempts": [asdict(attempt) for attempt in self.ledger.attempts],
         }
         return self._finish_verifier(self._start_verifier(database, spec, "verify"))

@@ -179,6 +179,8 @@ class CrashClient:
     dry_until: float = 0.0  # the inbox had too few requests to act on: until then, none is tried
     # Cases of this client's own for applications and the journey (crash_ops_applications.JourneyTarget).
     journeys: list[Any] = field(default_factory=list)
+    # The coordinator of the retention organisation (crash_ops_retention.py): it sets rules and holds.
+    coordinator: bool = False
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -224,6 +226,8 @@ class Operation(abc.ABC):
     overwrites: ClassVar[bool] = False
     # True for an intake member's act (crash_ops_intake.py): the intake client makes those and nothing else.
     intake: ClassVar[bool] = False
+    # True for a coordinator's act (crash_ops_retention.py): the coordinator client makes those and nothing else.
+    coordinator: ClassVar[bool] = False
 
     def ready(self, client: CrashClient) -> bool:
         return True
@@ -257,7 +261,14 @@ def scanner(function: Callable[[World], Iterator[Stored | str]]) -> Callable[[Wo
 
 
 def choose_operation(client: CrashClient) -> Operation:
-    ready = [op for op in OPERATIONS.values() if op.intake == client.intake and op.ready(client)]
+    ready = [
+        op
+        for op in OPERATIONS.values()
+        if op.intake == client.intake and op.coordinator == client.coordinator and op.ready(client)
+    ]
+    if client.coordinator:
+        # While logged out with no fresh TOTP step: an attempt that stays unsent.
+        ready = ready or [OPERATIONS["retention_rules"]]
     if client.intake:
         # In turn, not by weight: the intake acts use up the requests the requesters send, and
         # a run of one act must not leave the others none (the test wants each once per cycle).
@@ -1589,4 +1600,9 @@ def _case_serial(kind: str, text: str, where: str) -> str:
 
 
 # Other apps' operations register themselves here, after everything they build on.
-from tests.support import crash_ops_applications, crash_ops_intake, crash_ops_safety  # noqa: E402, F401
+from tests.support import (  # noqa: E402, F401
+    crash_ops_applications,
+    crash_ops_intake,
+    crash_ops_retention,
+    crash_ops_safety,
+)

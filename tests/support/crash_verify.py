@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.crash_ops import ACKED, OPERATIONS, REFUSED, SCANNERS, UNSENT, Attempt, Stored, set_up_cases
+from tests.support.crash_ops_retention import check_kept
 
 # A badly broken run could list a problem per row; the report keeps the first ones and a count.
 MAX_LISTED = 200
@@ -82,6 +83,8 @@ class World:
         # departure) are tied to the one attempt that named their target (crash_ops_intake.serial_of,
         # crash_ops_applications).
         self.attempts: list[Attempt] = []
+        # Retention's organisation: requests its runner sent and had acknowledged (crash_ops_retention.py).
+        self.keep: dict[str, int] = {}
 
     def lookup_id(self, receipt: str) -> str:
         from django.conf import settings
@@ -218,6 +221,9 @@ def check_writes(findings: Findings, world: World, attempts: list[Attempt]) -> N
             findings.add("acknowledged", problem)
         if not problems and not stored and not OPERATIONS[attempt.op].overwrites:
             findings.add("acknowledged", f"acknowledged {attempt.op} {attempt.serial} is not among the stored writes")
+    for problem in check_kept(world):
+        findings.add("acknowledged", problem)
+    findings.counts["requests shredded in keep"] = world.cache.get("keep shredded", 0)
     findings.counts["stored writes"] = sum(seen.values())
 
 
@@ -257,6 +263,7 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
             findings.add("error", f"{name} check failed: {type(error).__name__}: {error}")
     try:
         world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"], spec.get("setup"))
+        world.keep = spec.get("keep", {})
         check_writes(findings, world, attempts)
         check_decision_counts(findings, world)
     except Exception as error:  # noqa: BLE001 - as above

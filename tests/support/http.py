@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
+import ssl
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
@@ -16,8 +18,9 @@ from dataclasses import dataclass, field
 @dataclass
 class Response:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # one value per name, lower-cased: the last one sent
     body: bytes
+    set_cookies: list[str] = field(default_factory=list)  # every Set-Cookie header, as sent
 
     @property
     def text(self) -> str:
@@ -67,24 +70,26 @@ class LoopbackClient:
 
     def raw(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Response:
         """Send a prepared body (e.g. multipart) with this client's cookies."""
-        all_headers = {
-            "Host": f"{self.host}:{self.port}",
-            "Referer": f"http://{self.host}:{self.port}{path}",
-            **headers,
-        }
+        all_headers = {**self._browser_headers(path), **headers}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        connection = self._connection()
         try:
             connection.request(method, path, body=body, headers=all_headers)
             raw = connection.getresponse()
             payload = raw.read()
-            for name, value in raw.getheaders():
-                if name.lower() == "set-cookie":
-                    self._keep_cookie(value)
-            return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, payload)
+            cookies = [value for name, value in raw.getheaders() if name.lower() == "set-cookie"]
+            for value in cookies:
+                self._keep_cookie(value)
+            return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, payload, cookies)
         finally:
             connection.close()
+
+    def _browser_headers(self, path: str) -> dict[str, str]:
+        return {"Host": f"{self.host}:{self.port}", "Referer": f"http://{self.host}:{self.port}{path}"}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
 
     def get(self, path: str) -> Response:
         return self.request("GET", path)
@@ -102,3 +107,36 @@ class LoopbackClient:
             self.cookies.pop(name.strip(), None)
         else:
             self.cookies[name.strip()] = value
+
+
+@dataclass
+class TlsClient(LoopbackClient):
+    """HTTPS to a proxy on loopback under a host name, as a browser whose DNS points the name there.
+
+    The name is sent in TLS (SNI) and in `Host`, and the proxy's certificate is checked against
+    `cafile` for it. Forms are sent as Tor Browser and Chromium send them under Refuge's
+    `Referrer-Policy: no-referrer`: no Referer, `Origin: null` and `Sec-Fetch-Site: same-origin`
+    (refuge/core/csrf.py).
+    """
+
+    name: str = ""
+    cafile: str = ""
+
+    def _browser_headers(self, path: str) -> dict[str, str]:
+        return {"Host": f"{self.name}:{self.port}", "Origin": "null", "Sec-Fetch-Site": "same-origin"}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        context = ssl.create_default_context(cafile=self.cafile)
+        return _HttpsTo(self.host, self.name, self.port, context=context, timeout=self.timeout)
+
+
+class _HttpsTo(http.client.HTTPSConnection):
+    """An HTTPS connection to `address` that asks for and checks `name`'s certificate."""
+
+    def __init__(self, address: str, name: str, port: int, **kwargs: object) -> None:
+        super().__init__(name, port, **kwargs)  # type: ignore[arg-type]
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]

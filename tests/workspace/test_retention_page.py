@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from refuge.audit.models import AuditEntry
 from refuge.cases.actions.details import do_change_stage
+from refuge.cases.attach import do_attach_request
 from refuge.cases.models import Case, ClosingReason, Stage
 from refuge.intake.actions.submissions import do_submit_request
-from refuge.retention.actions import do_set_rule
+from refuge.intake.models import HelpRequest
+from refuge.retention.actions import do_set_rule, shred_due
 from refuge.retention.audit_events import OperationsEvent
 from refuge.retention.models import LegalHold, RetentionRule, Subject
 from refuge.retention.queries import due_items
@@ -171,3 +173,48 @@ def test_an_unknown_decision_is_the_missing_page(world: World, client_for) -> No
     case = _closed_case(world)
     assert client_for(world.alice).post(f"/organisation/retention/cases/{case.pk}/forever/").status_code == 404
     assert not LegalHold.objects.exists()
+
+
+def test_a_coordinator_holds_and_lifts_a_request_from_its_page(world: World, client_for) -> None:
+    request = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="en").request
+    do_set_rule(actor=None, organisation=world.north, subject="unused_receipt", days=10)
+    alice = client_for(world.alice)
+    path = f"/requests/{request.pk}/"
+    page = alice.get(path).content.decode()
+    due = (request.last_activity_at.date() + datetime.timedelta(days=10)).isoformat()
+    assert 'id="retention"' in page and f"will be crypto-shredded on {due}" in page
+    answer = alice.post(f"/organisation/retention/requests/{request.pk}/hold/", {"back": "request"})
+    assert answer.status_code == 302 and answer["Location"] == f"{path}#retention"
+    assert LegalHold.objects.filter(request=request, held_since=TODAY).exists()
+    assert AuditEntry.objects.filter(code=OperationsEvent.LEGAL_HOLD_SET, object_id=str(request.pk)).exists()
+    assert due_items(world.north, today=TODAY, within_days=10) == []
+    page = alice.get(path).content.decode()
+    assert "On legal hold since" in page and "Lift the legal hold" in page
+    answer = alice.post(f"/organisation/retention/requests/{request.pk}/release/", {"back": "request"})
+    assert answer["Location"] == f"{path}#retention"
+    assert not LegalHold.objects.filter(request=request).exists()
+    assert [item.id for item in due_items(world.north, today=TODAY, within_days=10)] == [request.pk]
+
+
+def test_intake_sees_no_retention_section_on_a_request_and_cannot_hold_it(world: World, client_for) -> None:
+    request = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="en").request
+    ivan = client_for(world.ivan)
+    page = ivan.get(f"/requests/{request.pk}/")
+    assert page.status_code == 200 and 'id="retention"' not in page.content.decode()
+    assert ivan.post(f"/organisation/retention/requests/{request.pk}/hold/", {"back": "request"}).status_code == 404
+    assert not LegalHold.objects.exists()
+
+
+def test_a_request_in_a_case_or_attached_to_one_is_kept_with_the_case(world: World, client_for) -> None:
+    case = open_case(world, team=[world.alice, world.ivan])
+    later = do_submit_request(organisation=world.north, answers=ANSWERS, urgency="now", language="en").request
+    do_attach_request(actor=world.ivan.user, keyring=ring(world.ivan), case=case, request=later)
+    do_set_rule(actor=None, organisation=world.north, subject="unused_receipt", days=0)
+    # Neither is listed nor shredded while their case lives: the case's own rule decides.
+    assert due_items(world.north, today=TODAY + datetime.timedelta(days=1)) == []
+    report = shred_due(today=TODAY + datetime.timedelta(days=1))
+    assert not report.by_subject and HelpRequest.objects.filter(pk=later.pk).exists()
+    alice = client_for(world.alice)
+    for request in (case.request, later):
+        page = alice.get(f"/requests/{request.pk}/").content.decode()
+        assert "is kept, held and shredded with its case" in page and "Put on legal hold" not in page

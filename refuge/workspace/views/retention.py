@@ -2,7 +2,8 @@
 
 Nothing here decrypts anything: the page names records by their staff references, which a
 coordinator sees on the case list and in the inbox already (docs/operations.md, "Retention").
-A hold is set or lifted from this page or from the case page (views/retention_panels.py).
+A hold is set or lifted from this page, from the case page (views/retention_panels.py) or from
+the request's page in the inbox (templatetags/retention_hold.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -89,4 +91,6 @@ def _decide(request: StaffRequest, record: Case | HelpRequest, decision: str) ->
     messages.success(request, done % {"reference": record.reference})
     if form.cleaned_data["back"] == "case" and isinstance(record, Case):
         return redirect(case_url(record, "retention"))
+    if form.cleaned_data["back"] == "request" and isinstance(record, HelpRequest):
+        return redirect(reverse("workspace:intake_request", args=[record.pk]) + "#retention")
     return redirect("workspace:retention")

@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--listen", default="443", help="port or address:port (default 443)")
         parser.add_argument("--certificate", default="", help="TLS certificate (fullchain) path")
         parser.add_argument("--certificate-key", default="", help="TLS private key path")
+        parser.add_argument(
+            "--redirect-listen",
+            default=Site.redirect_listen,
+            help="with a certificate: where plain HTTP is sent to HTTPS (default 80)",
+        )
         parser.add_argument("--body-temp-path", default=Site.body_temp_path, help="where nginx keeps large bodies")
         parser.add_argument("--onion", action="store_true", help="the virtual host of a tor onion service")
 
@@ -30,6 +35,7 @@ class Command(BaseCommand):
             listen=options["listen"],
             certificate=options["certificate"],
             certificate_key=options["certificate_key"],
+            redirect_listen=options["redirect_listen"],
             body_temp_path=options["body_temp_path"],
             onion=options["onion"],
         )
