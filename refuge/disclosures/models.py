@@ -93,7 +93,7 @@ class Packet(models.Model):
     produced = models.BinaryField(default=b"")
     # SHA-256 of the acknowledgement code inside the packet (refuge/disclosures/acknowledgements.py):
     # the code itself is only in the packet, so only its recipient can confirm receipt.
-    acknowledgement_digest = models.CharField(max_length=64, blank=True, default="")
+    acknowledgement_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
     received_on = models.DateField(null=True, blank=True)  # the day the sender typed the recipient's code
 
     class Meta:

@@ -28,6 +28,7 @@ from refuge.disclosures.access import (
     choosable_partners,
 )
 from refuge.disclosures.acknowledgements import do_confirm_receipt
+from refuge.disclosures.letters import LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentWay
 from refuge.disclosures.packet_documents import document_choices
 from refuge.disclosures.queries import STATES, packet_state
@@ -71,6 +72,14 @@ def packet_new_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     return render(request, "workspace/disclosures/packet_new.html", context, status=400 if form.errors else 200)
 
 
+def _letter_kind(content: dict[str, Any]) -> str:
+    """Which letter, in which language ("Resettlement referral (English)"), or "" without one."""
+    chosen = content.get("letter") or {}
+    if chosen.get("kind") not in LetterKind.values or chosen.get("language") not in LetterLanguage.values:
+        return ""
+    return f"{LetterKind(chosen['kind']).label} ({LetterLanguage(chosen['language']).label})"
+
+
 def _shown(page: PacketPage) -> dict[str, Any]:
     state = packet_state(page.packet)
     way = page.consent.get("way", "") if page.consent else ""
@@ -79,6 +88,7 @@ def _shown(page: PacketPage) -> dict[str, Any]:
         "content": page.content,
         "letter": page.letter,
         "letter_wording_hidden": page.letter_wording_hidden,
+        "letter_kind": _letter_kind(page.content),
         "consent": page.consent,
         "question": page.question,
         "consent_way": ConsentWay(way).label if way in ConsentWay.values else way,
