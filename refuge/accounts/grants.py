@@ -32,6 +32,9 @@ from refuge.keyring.models import GrantReason, GrantStatus, HolderKind, Key, Key
 GROUP_KEY_ROLES = frozenset({Role.COORDINATOR, Role.INTAKE})
 # The label shelter keys carry (refuge/shelter/actions.py): every coordinator holds them.
 SHELTER_LABEL = "shelter"
+# Every coordinator holds these too: shelters, the partner register's entries and the
+# organisation's own letter wordings (refuge/disclosures: coordinators manage and approve them).
+COORDINATOR_LABELS = (SHELTER_LABEL, "partner", "letter-template")
 
 
 def _holds_current(member: User, key: Key) -> bool:
@@ -65,14 +68,16 @@ def queue_grant(
 
 
 def queue_role_grants(*, member: User, requested_by: User | None) -> list[KeyGrant]:
-    """Owe a new member of a content role the keys of that role: intake key, shelter keys."""
+    """Owe a new member of a content role the keys of that role: intake key; a coordinator's shelter, partner and letter keys."""
     if member.role not in GROUP_KEY_ROLES:
         return []
     keys = Key.objects.filter(organisation_id=member.organisation_id)
     owed = [(key, GrantReason.INTAKE) for key in keys.filter(purpose=Purpose.INTAKE_GROUP, public_key__isnull=False)]
     if member.role == Role.COORDINATOR:
-        # Live shelter keys only: a shredded key has no wrap left for anyone to give.
-        live = keys.filter(purpose=Purpose.RECORD, label=SHELTER_LABEL, wraps__holder_kind=HolderKind.USER).distinct()
+        # Live keys only: a shredded key has no wrap left for anyone to give.
+        live = keys.filter(
+            purpose=Purpose.RECORD, label__in=COORDINATOR_LABELS, wraps__holder_kind=HolderKind.USER
+        ).distinct()
         owed += [(key, GrantReason.COORDINATOR) for key in live.order_by("created_on", "id")]
     grants = [queue_grant(key=key, member=member, reason=reason, requested_by=requested_by) for key, reason in owed]
     return [grant for grant in grants if grant is not None]

@@ -79,7 +79,8 @@ def clean_partner(details: PartnerDetails) -> PartnerDetails:
     )
 
 
-def _coordinators(organisation_id: uuid.UUID) -> list[User]:
+def coordinators_of(organisation_id: uuid.UUID) -> list[User]:
+    """The organisation's active coordinators with keys: the holders of partner and letter keys."""
     return [
         user
         for user in User.objects.filter(organisation_id=organisation_id, role=Role.COORDINATOR, is_active=True)
@@ -104,7 +105,7 @@ def do_add_partner(*, actor: User, details: PartnerDetails) -> Partner:
             organisation=actor.organisation,
             purpose=Purpose.RECORD,
             label="partner",
-            members=_coordinators(actor.organisation_id),
+            members=coordinators_of(actor.organisation_id),
         )
         partner = Partner(
             organisation=actor.organisation,

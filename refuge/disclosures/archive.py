@@ -24,7 +24,7 @@ DOCUMENTS_FOLDER = "documents/"
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
-def summary_pdf(content: dict[str, Any]) -> bytes:
+def summary_pdf(content: dict[str, Any], acknowledgement: str | None = None) -> bytes:
     """A human-readable summary of the packet (fonts embedded, Cyrillic included)."""
     pdf = new_pdf("Disclosure")
     pdf.set_font("DejaVu", "B", 16)
@@ -53,12 +53,22 @@ def summary_pdf(content: dict[str, Any]) -> bytes:
         pdf.ln(4)
         pdf.set_font("DejaVu", "", 10)
         pdf.multi_cell(0, 6, "A support letter is attached: letter.pdf", new_x="LMARGIN", new_y="NEXT")
+    if acknowledgement:
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(
+            0,
+            6,
+            f"To confirm that you received this packet, give the sending organisation this code: {acknowledgement}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     return bytes(pdf.output())
 
 
-def packet_json(content: dict[str, Any]) -> dict[str, Any]:
+def packet_json(content: dict[str, Any], acknowledgement: str | None = None) -> dict[str, Any]:
     """The machine-readable packet (docs/disclosures.md, "packet.json")."""
-    return {
+    data = {
         "schema": SCHEMA,
         "packet": content["packet"],
         "from": content["from"],
@@ -75,15 +85,24 @@ def packet_json(content: dict[str, Any]) -> dict[str, Any]:
             {"file": d["file"], "name": d["name"], "size": d["size"], "sha256": d["sha256"]}
             for d in content.get("documents", [])
         ],
-        "letter": dict(content["letter"]) if content.get("letter") else None,
+        # Which letter, not its wording: letter.pdf is the letter.
+        "letter": {"kind": content["letter"]["kind"], "language": content["letter"]["language"]}
+        if content.get("letter")
+        else None,
     }
+    if acknowledgement:
+        data["acknowledgement"] = acknowledgement  # the code its recipient gives back (acknowledgements.py)
+    return data
 
 
-def packet_archive(content: dict[str, Any], documents: Mapping[str, bytes]) -> bytes:
+def packet_archive(
+    content: dict[str, Any], documents: Mapping[str, bytes], acknowledgement: str | None = None
+) -> bytes:
     """The ZIP archive a partner gets once age has opened the packet; `documents` by their file name."""
+    described = packet_json(content, acknowledgement)
     files = [
-        ("packet.json", json.dumps(packet_json(content), ensure_ascii=False, indent=2).encode("utf-8")),
-        ("summary.pdf", summary_pdf(content)),
+        ("packet.json", json.dumps(described, ensure_ascii=False, indent=2).encode("utf-8")),
+        ("summary.pdf", summary_pdf(content, acknowledgement)),
     ]
     letter = letter_of(content)
     if letter is not None:

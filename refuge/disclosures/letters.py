@@ -1,16 +1,19 @@
 """Support letters: a PDF in Russian or English, filled from the fields chosen for a packet (issue #14).
 
 An embassy desk, a resettlement programme or a border guard reads a letter, not a JSON file. A
-letter is one of three templates in the language the caseworker chooses, filled with the packet's
+letter is one of three kinds in the language the caseworker chooses, filled with the packet's
 chosen fields and nothing else: it goes through the packet's consent and approval, and travels
-inside the packet as `letter.pdf` (docs/disclosures.md). The text of each template is here, in
-both languages, so that a letter's words are reviewed with the code that fills them; the field
-labels come from the compartments' translated labels.
+inside the packet as `letter.pdf` (docs/disclosures.md). Each kind and language has a built-in
+text here, reviewed with the code that fills it; an organisation's coordinators may write their
+own (refuge/disclosures/letter_templates.py), checked by `checked_part`: plain text with the
+placeholders {org}, {date} and {purpose} only. The field labels come from the compartments'
+translated labels.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import models
@@ -18,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from refuge.cases.compartments import FIELDS
+from refuge.core.errors import UserError, too_long
 from refuge.disclosures.pdf import new_pdf
 
 
@@ -34,10 +38,23 @@ class LetterLanguage(models.TextChoices):
 
 @dataclass(frozen=True)
 class Template:
+    """A letter's wording; each part may hold the placeholders {org}, {date} and {purpose}."""
+
     title: str
     addressee: str
-    opening: str  # {org}: the sending organisation's name
+    opening: str
     closing: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+# The parts of a letter's wording, in reading order, and how long each may be.
+PARTS: dict[str, int] = {"title": 200, "addressee": 500, "opening": 4_000, "closing": 4_000}
+# What a template may say about the packet: the sending organisation's name, the day the packet
+# was prepared, and the purpose the caseworker wrote (all three are in packet.json too). Nothing
+# else: a placeholder cannot reach a field the caseworker did not choose.
+PLACEHOLDERS = ("org", "date", "purpose")
 
 
 TEMPLATES: dict[str, dict[str, Template]] = {
@@ -118,15 +135,68 @@ class Letter:
     signature: str
 
 
-def letter_of(content: dict[str, Any]) -> Letter | None:
-    """The support letter of a packet's content, filled with its chosen fields only; None if none was asked."""
+def _placeholders(text: str) -> list[tuple[str, str | None]]:
+    """The text as (literal, placeholder or None) pieces; UserError for a brace left open or a placeholder unknown."""
+    try:
+        pieces = list(string.Formatter().parse(text))
+    except ValueError:
+        raise UserError(
+            "bad_braces",
+            _(
+                "A brace is not closed. Write a placeholder as {org}, {date} or {purpose}, and a brace itself as {{ or }}."
+            ),
+        ) from None
+    for _literal, name, spec, conversion in pieces:
+        # Only a bare name: "{org.__class__}", "{org!r}" or "{org:>9}" are refused, never evaluated.
+        if name is not None and (name not in PLACEHOLDERS or spec or conversion):
+            shown = "{" + name[:40] + (f"!{conversion}" if conversion else "") + (f":{spec[:40]}" if spec else "") + "}"
+            raise UserError(
+                "unknown_placeholder",
+                _("Unknown placeholder %(placeholder)s: use {org}, {date} or {purpose}.") % {"placeholder": shown},
+            )
+    return [(literal, name) for literal, name, _spec, _conversion in pieces]
+
+
+def checked_part(part: str, text: str) -> str:
+    """One part of a letter's wording as it is stored, or UserError next to it (empty, too long, bad placeholder)."""
+    text = (text or "").strip()
+    if not text:
+        raise UserError("required", _("Write this part of the letter."), field=part)
+    if len(text) > PARTS[part]:
+        raise UserError("too_long", too_long(PARTS[part]), field=part)
+    try:
+        _placeholders(text)
+    except UserError as error:
+        raise UserError(error.code, error.message, field=part) from None
+    return text
+
+
+def checked_template(parts: dict[str, str]) -> Template:
+    """A whole wording, each part checked (the first refusal raised)."""
+    return Template(**{part: checked_part(part, parts.get(part, "")) for part in PARTS})
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """A checked part with its placeholders replaced by their values (never str.format: nothing is evaluated)."""
+    return "".join(literal + (values[name] if name else "") for literal, name in _placeholders(text))
+
+
+def letter_of(content: dict[str, Any], wording: Template | None = None) -> Letter | None:
+    """The support letter of a packet's content, filled with its chosen fields only; None if none was asked.
+
+    The wording is the one the packet was produced with (kept in its content at approval), else
+    `wording` (the organisation's own), else the built-in text."""
     chosen = content.get("letter")
     if not chosen:
         return None
     language = chosen["language"]
-    template = TEMPLATES[chosen["kind"]][language]
+    if chosen.get("text"):
+        template = Template(**{part: str(chosen["text"].get(part, "")) for part in PARTS})
+    else:
+        template = wording or TEMPLATES[chosen["kind"]][language]
     words = _WORDS[language]
     org = content["from"]
+    values = {"org": org, "date": str(content["prepared_on"]), "purpose": str(content.get("purpose", ""))}
     people = []
     with translation.override(language):
         for number, person in enumerate(content["people"], start=1):
@@ -137,12 +207,12 @@ def letter_of(content: dict[str, Any]) -> Letter | None:
             people.append((words["person"].format(n=number), rows))
     return Letter(
         language,
-        template.title,
-        template.addressee,
+        fill(template.title, values),
+        fill(template.addressee, values),
         f"{words['date']}: {content['prepared_on']}",
-        template.opening.format(org=org),
+        fill(template.opening, values),
         people,
-        template.closing,
+        fill(template.closing, values),
         words["signed"].format(org=org),
     )
 

@@ -91,6 +91,10 @@ class Packet(models.Model):
     token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # The age file as the partner downloads it: encrypted to the partner, opened by nobody here.
     produced = models.BinaryField(default=b"")
+    # SHA-256 of the acknowledgement code inside the packet (refuge/disclosures/acknowledgements.py):
+    # the code itself is only in the packet, so only its recipient can confirm receipt.
+    acknowledgement_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
+    received_on = models.DateField(null=True, blank=True)  # the day the sender typed the recipient's code
 
     class Meta:
         ordering = ["-prepared_on", "id"]
@@ -163,3 +167,32 @@ class ImportedReferral(models.Model):
 
     def __str__(self) -> str:
         return f"imported referral {self.pk}"
+
+
+@register_encrypted(key_field="key", columns=("text",))
+class LetterTemplate(models.Model):
+    """An organisation's own wording of one kind of support letter in one language (refuge/disclosures/letters.py).
+
+    Encrypted under its own key, held by the organisation's coordinators (who write it and who
+    approve the packets that carry it) and recovery: a letter's wording may name the organisation's
+    people, offices or telephone numbers, which a seized database must not show (docs/threat-model.md,
+    "Disclosures"). In clear: which kind and language have their own wording, and since when.
+    Without a row, the built-in text is used.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)  # letters.LetterKind
+    language = models.CharField(max_length=5)  # letters.LetterLanguage
+    key = models.ForeignKey("keyring.Key", on_delete=models.PROTECT, related_name="+")
+    text = models.BinaryField()  # JSON: title, addressee, opening, closing
+    changed_on = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "kind", "language"], name="letter_template_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"letter template {self.pk}"

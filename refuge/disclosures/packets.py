@@ -31,8 +31,10 @@ from refuge.cases.queries import read_compartment
 from refuge.core.errors import UserError
 from refuge.crypto import encrypt_for_age_recipient, encrypt_with_passphrase, new_packet_passphrase, sha256_hex
 from refuge.disclosures.access import can_approve_packets
+from refuge.disclosures.acknowledgements import new_acknowledgement
 from refuge.disclosures.archive import packet_archive
 from refuge.disclosures.audit_events import DisclosureEvent
+from refuge.disclosures.letter_templates import wording_for
 from refuge.disclosures.letters import LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentWay, Delivery, Packet, PacketDocument, Partner
 from refuge.disclosures.packet_documents import chosen_documents, copy_into_packet, packet_files
@@ -268,8 +270,16 @@ def do_approve_packet(
         raise UserError("bad_limit", _("A packet can be downloaded 1 to 5 times."), field="download_limit")
     _check_open_for_approval(packet)  # before the work of producing; checked again under the row lock
     content = read_packet_content(packet, keyring)
+    if content.get("letter") and not content["letter"].get("text"):
+        # The wording in force now goes with the packet, and stays with it: a later change of the
+        # organisation's letters never alters one already sent (refuge/disclosures/letter_templates.py).
+        letter = content["letter"]
+        letter["text"] = wording_for(
+            packet.organisation_id, letter["kind"], letter["language"], keyring
+        ).template.as_dict()
     partner = read_partner(packet.partner, keyring)
-    archive = packet_archive(content, packet_files(packet, keyring, content))
+    acknowledgement, acknowledgement_digest = new_acknowledgement()
+    archive = packet_archive(content, packet_files(packet, keyring, content), acknowledgement)
     passphrase: str | None = None
     if packet.partner.delivery == Delivery.AGE_KEY:
         produced = encrypt_for_age_recipient(archive, partner.recipient)
@@ -283,8 +293,21 @@ def do_approve_packet(
         locked.approved_by, locked.approved_on = actor, timezone.localdate()
         locked.expires_at = timezone.now() + datetime.timedelta(days=expires_in_days)
         locked.download_limit, locked.token_digest, locked.produced = download_limit, token_digest(token), produced
+        locked.acknowledgement_digest = acknowledgement_digest
+        encrypt_column(
+            locked, "content", json.dumps(content, ensure_ascii=False), keyring.secret_for(packet.key), packet.key
+        )
         locked.save(
-            update_fields=["approved_by", "approved_on", "expires_at", "download_limit", "token_digest", "produced"]
+            update_fields=[
+                "approved_by",
+                "approved_on",
+                "expires_at",
+                "download_limit",
+                "token_digest",
+                "produced",
+                "content",
+                "acknowledgement_digest",
+            ]
         )
         _audit(DisclosureEvent.PACKET_APPROVED, actor, locked)
     return Produced(locked, token, passphrase)
@@ -340,14 +363,18 @@ def do_close_as_referred(*, actor: User, keyring: Keyring, packet: Packet) -> No
         _audit(DisclosureEvent.CASE_REFERRED, actor, delivered)
 
 
-def _downloadable(token: str) -> QuerySet[Packet]:
+def _takeable() -> QuerySet[Packet]:
+    """Packets that may still be taken: approved, not revoked, not expired, downloads left."""
     return Packet.objects.filter(
-        token_digest=token_digest(token),
         approved_by__isnull=False,
         revoked_on__isnull=True,
         expires_at__gt=timezone.now(),
         downloads__lt=F("download_limit"),
     )
+
+
+def _downloadable(token: str) -> QuerySet[Packet]:
+    return _takeable().filter(token_digest=token_digest(token))
 
 
 def packet_available(token: str) -> bool:
@@ -377,6 +404,33 @@ def do_take_download(*, token: str) -> bytes | None:
             object_id=packet.pk,
         )
         return bytes(packet.produced)
+
+
+def do_take_file(*, actor: User, packet: Packet) -> bytes:
+    """The packet's encrypted file, for the team or a coordinator to hand to the partner out of band.
+
+    Counted and limited as a download through the link is (the same conditional UPDATE), and
+    refused when the link would be: not approved, expired, revoked or used up. The file is
+    the same age ciphertext: nobody here can open it."""
+    if not is_team_member(actor, packet.case) and not (
+        can_approve_packets(actor) and packet.organisation_id == actor.organisation_id
+    ):
+        raise UserError("not_allowed", _("Only the case's team or a coordinator takes a packet's file."))
+    with transaction.atomic():
+        taken = (
+            _takeable()
+            .filter(pk=packet.pk)
+            .update(downloads=F("downloads") + 1, opened_on=Coalesce(F("opened_on"), timezone.localdate()))
+        )
+        if not taken:
+            raise UserError(
+                "not_available",
+                _(
+                    "This packet's file cannot be taken: it is not approved yet, expired, revoked or has no downloads left."
+                ),
+            )
+        _audit(DisclosureEvent.PACKET_TAKEN_AS_FILE, actor, packet)
+        return bytes(Packet.objects.values_list("produced", flat=True).get(pk=packet.pk))
 
 
 def _audit(event: DisclosureEvent, actor: User, packet: Packet) -> None:

@@ -19,6 +19,7 @@ STATES: dict[str, Promise] = {
     "consented": _("Waiting for approval"),
     "ready": _("Approved, not opened yet"),
     "opened": _("Downloaded"),
+    "received": _("Received: the partner confirmed"),
     "used_up": _("Downloaded, no downloads left"),
     "expired": _("Expired"),
     "revoked": _("Revoked"),
@@ -32,6 +33,8 @@ def packet_state(packet: Packet, now: datetime.datetime | None = None) -> str:
         return "revoked"
     if packet.approved_by_id is None:
         return "consented" if packet.consent_recorded else "prepared"
+    if packet.received_on is not None:
+        return "received"  # the recipient gave back the code only the packet holds
     if packet.downloads >= packet.download_limit:
         return "used_up"
     if packet.expires_at is not None and packet.expires_at <= now:

@@ -14,8 +14,10 @@ from refuge.accounts.models import User
 from refuge.cases.access import access_case
 from refuge.disclosures import actions
 from refuge.disclosures.access import access_case_packet, access_packet_to_approve, access_partner
+from refuge.disclosures.letter_templates import wording_for
+from refuge.disclosures.letters import Letter, letter_of
 from refuge.disclosures.models import ConsentQuestion, Packet, Partner
-from refuge.keyring.keyring import Keyring
+from refuge.keyring.keyring import KeyNotHeld, Keyring
 from refuge.keyring.records import decrypt_column, decrypt_text
 
 
@@ -76,14 +78,32 @@ class PacketPage:
     content: dict[str, Any]  # as the partner will get it
     consent: dict[str, Any] | None
     question: ConsentQuestion | None  # asked through the portal: when, and the answer (in clear)
+    letter: Letter | None  # the support letter as it will be sent
+    letter_wording_hidden: bool  # the organisation's own wording, which only coordinators hold
+
+
+def preview_letter(packet: Packet, content: dict[str, Any], keyring: Keyring) -> tuple[Letter | None, bool]:
+    """The packet's letter with the wording it was approved with, or the wording in force now.
+
+    A team member who is not a coordinator does not hold the organisation's own wording: then
+    (None, True), and the page says that the coordinator who approves sees it whole."""
+    chosen = content.get("letter")
+    if not chosen or chosen.get("text"):
+        return letter_of(content), False
+    try:
+        wording = wording_for(packet.organisation_id, chosen["kind"], chosen["language"], keyring)
+    except KeyNotHeld:
+        return None, True
+    return letter_of(content, wording.template), False
 
 
 def _open(member: User, keyring: Keyring, packet: Packet) -> PacketPage:
     content = read_packet_content(packet, keyring)
     consent = read_packet_consent(packet, keyring)
     question = ConsentQuestion.objects.filter(packet=packet).first()
+    letter, hidden = preview_letter(packet, content, keyring)
     actions.do_record_packet_read(actor=member, packet=packet)
-    return PacketPage(packet, content, consent, question)
+    return PacketPage(packet, content, consent, question, letter, hidden)
 
 
 def open_case_packet(

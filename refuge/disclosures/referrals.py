@@ -34,6 +34,7 @@ from refuge.cases.compartments import FIELDS, clean_content
 from refuge.cases.models import PRIORITY_DUE_DAYS, Case, CaseDocument, PersonRole, Priority, Stage, TeamMember
 from refuge.core.errors import UserError
 from refuge.crypto import CryptoError, decrypt_with_age_identity, sha256_hex
+from refuge.disclosures.acknowledgements import MAX_CODE_CHARS, normalised_acknowledgement
 from refuge.disclosures.archive import DOCUMENTS_FOLDER, SCHEMA
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.models import ImportedReferral
@@ -62,6 +63,8 @@ class Referral:
     prepared_on: str
     people: list[dict[str, dict[str, str]]]  # per person: compartment kind -> {field: value}
     documents: list[CleanUpload]  # checked against packet.json and rebuilt without metadata
+    # The code the sender asks back to confirm receipt (acknowledgements.py); "" in an older packet.
+    acknowledgement: str = ""
 
 
 def _refused(message: Any) -> UserError:
@@ -104,7 +107,13 @@ def read_referral(sealed: bytes, identity: str) -> Referral:
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, EOFError, RuntimeError):
         raise _refused(_("This packet is not in the format Refuge writes: it holds no readable packet.json.")) from None
     return Referral(
-        referral.packet_id, referral.sender, referral.purpose, referral.prepared_on, referral.people, documents
+        referral.packet_id,
+        referral.sender,
+        referral.purpose,
+        referral.prepared_on,
+        referral.people,
+        documents,
+        referral.acknowledgement,
     )
 
 
@@ -171,6 +180,11 @@ def _checked(data: Any) -> Referral:
         for kind, content in by_kind.items():
             clean_content(kind, content)  # the limits and formats of this installation's compartments
         shaped.append(by_kind)
+    acknowledgement = ""
+    if data.get("acknowledgement") is not None:
+        acknowledgement = normalised_acknowledgement(_text(data.get("acknowledgement"), MAX_CODE_CHARS)) or ""
+        if not acknowledgement:
+            raise _refused(_("The packet's data is not in the format Refuge writes."))
     return Referral(
         packet_id,
         _text(data.get("from"), 200),
@@ -178,6 +192,7 @@ def _checked(data: Any) -> Referral:
         prepared_on,
         shaped,
         [],
+        acknowledgement,
     )
 
 
@@ -196,6 +211,8 @@ def do_import_referral(*, coordinator: User, referral: Referral) -> Case:
         "purpose": referral.purpose,
         "packet": referral.packet_id,
     }
+    if referral.acknowledgement:
+        provenance += " " + _("Confirmation code to give the sender: %(code)s.") % {"code": referral.acknowledgement}
     try:
         with transaction.atomic():
             key, secret = do_create_key(
@@ -244,6 +261,13 @@ def do_import_referral(*, coordinator: User, referral: Referral) -> Case:
     return case
 
 
-def do_import_referral_file(*, coordinator: User, sealed: bytes, key_file: bytes) -> Case:
+@dataclass(frozen=True)
+class Imported:
+    case: Case
+    acknowledgement: str  # to show the coordinator, who gives it to the sender ("" for an older packet)
+
+
+def do_import_referral_file(*, coordinator: User, sealed: bytes, key_file: bytes) -> Imported:
     """The workspace's upload: the packet and the organisation's age key file, as the command takes them."""
-    return do_import_referral(coordinator=coordinator, referral=read_referral(sealed, identity_in_key_file(key_file)))
+    referral = read_referral(sealed, identity_in_key_file(key_file))
+    return Imported(do_import_referral(coordinator=coordinator, referral=referral), referral.acknowledgement)

@@ -15,6 +15,7 @@ class WorkspaceConfig(AppConfig):
             audit_duress,
             case_duress,
             case_panels,
+            disclosures_duress,
             disclosures_panels,
             home_duress,
             home_panels,
@@ -44,3 +45,4 @@ class WorkspaceConfig(AppConfig):
         safety_duress.register()
         audit_duress.register()
         retention_duress.register()
+        disclosures_duress.register()

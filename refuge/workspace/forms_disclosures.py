@@ -8,8 +8,9 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from refuge.disclosures.acknowledgements import MAX_CODE_CHARS
 from refuge.disclosures.actions import MAX_CODE_NAME_CHARS, MAX_PARTNER_TEXT_CHARS, MAX_RECIPIENT_CHARS
-from refuge.disclosures.letters import LetterKind, LetterLanguage
+from refuge.disclosures.letters import PARTS, LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentWay, Delivery, Partner, PartnerKind
 from refuge.disclosures.packets import (
     MAX_CONSENT_TEXT_CHARS,
@@ -154,6 +155,16 @@ class ApproveForm(forms.Form):
     )
 
 
+class AcknowledgementForm(forms.Form):
+    code = text_field(
+        _("Confirmation code"),
+        MAX_CODE_CHARS,
+        required=True,
+        error_messages={"required": _("Type the code the partner gave you.")},
+        help_text=_("Five groups of four letters and digits, from the partner's copy of the packet."),
+    )
+
+
 _UPLOAD_ERRORS = {
     "required": _("Choose a file to upload."),
     "invalid": _("Choose a file to upload."),
@@ -203,3 +214,21 @@ class ReferralImportForm(forms.Form):
             MAX_KEY_FILE_BYTES,
             _("This is not an age key file: it holds no AGE-SECRET-KEY line (make one with age-keygen)."),
         )
+
+
+_WRITE_PART = {"required": _("Write this part of the letter.")}
+_PLACEHOLDER_HELP = _(
+    "Placeholders: {org} (your organisation's name), {date} (the day the packet was prepared), {purpose} (the packet's purpose)."
+)
+
+
+class LetterTemplateForm(forms.Form):
+    """An organisation's own wording of one support letter; the placeholders are checked by the action."""
+
+    title = text_field(_("Title"), PARTS["title"], required=True, error_messages=_WRITE_PART)
+    addressee = text_field(_("Addressee"), PARTS["addressee"], required=True, rows=2, error_messages=_WRITE_PART)
+    opening = text_field(
+        _("Opening"), PARTS["opening"], required=True, rows=6, error_messages=_WRITE_PART, help_text=_PLACEHOLDER_HELP
+    )
+    closing = text_field(_("Closing"), PARTS["closing"], required=True, rows=4, error_messages=_WRITE_PART)
+    version = version_field()

@@ -17,6 +17,7 @@ from refuge.workspace.views import (
     home,
     inbox,
     intake,
+    letter_templates,
     lockout,
     members,
     merge,
@@ -108,9 +109,23 @@ urlpatterns += [
     path("partners/<uuid:partner_id>/", partners.partner_detail_view, name="partner_detail"),
     path("partners/<uuid:partner_id>/edit/", partners.partner_edit_view, name="partner_edit"),
     path("disclosures/", partners.disclosure_register_view, name="disclosure_register"),
+    # The organisation's support letters (views/letter_templates.py): kind and language by name.
+    path("disclosures/letters/", letter_templates.letter_template_list_view, name="letter_templates"),
+    path(
+        "disclosures/letters/<str:kind>/<str:language>/",
+        letter_templates.letter_template_edit_view,
+        name="letter_template_edit",
+    ),
+    path(
+        "disclosures/letters/<str:kind>/<str:language>/reset/",
+        letter_templates.letter_template_reset_view,
+        name="letter_template_reset",
+    ),
     path("referrals/import/", referrals.referral_import_view, name="referral_import"),
     path("disclosures/<uuid:packet_id>/", packets.packet_review_view, name="packet_review"),
     path("disclosures/<uuid:packet_id>/approve/", packets.packet_approve_view, name="packet_approve"),
+    path("disclosures/<uuid:packet_id>/file/", packets.packet_review_file_view, name="packet_review_file"),
+    path("disclosures/<uuid:packet_id>/received/", packets.packet_review_received_view, name="packet_review_received"),
     path("cases/<uuid:case_id>/disclosures/new/", packets.packet_new_view, name="packet_new"),
     path("cases/<uuid:case_id>/disclosures/<uuid:packet_id>/", packets.packet_detail_view, name="packet_detail"),
     path(
@@ -127,6 +142,16 @@ urlpatterns += [
         "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/referred/",
         packets.packet_referred_view,
         name="packet_referred",
+    ),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/file/",
+        packets.packet_file_view,
+        name="packet_file",
+    ),
+    path(
+        "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/received/",
+        packets.packet_received_view,
+        name="packet_received",
     ),
     path(
         "cases/<uuid:case_id>/disclosures/<uuid:packet_id>/revoke/",

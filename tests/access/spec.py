@@ -367,6 +367,11 @@ ANY_PACKET = Arg(
     own=lambda o: o.packet("north").pk,
     foreign={OTHER_ORGANISATION: lambda o: o.packet("south").pk, MISSING: _missing_uuid},
 )
+# A support letter's kind and language (views/letter_templates.py): by name, the same for every
+# organisation; an unknown one is 404 like a missing object.
+LETTER_KIND = Arg(own=lambda o: "visa", foreign={MISSING: lambda o: "passport-office"}, of_organisation=False)
+LETTER_LANGUAGE = Arg(own=lambda o: "ru", foreign={MISSING: lambda o: "de"}, of_organisation=False)
+LETTER = {"kind": LETTER_KIND, "language": LETTER_LANGUAGE}
 PACKET_TOKEN = Arg(
     own=lambda o: o.packet_token(), foreign={MISSING: lambda o: "no-such-packet-token"}, of_organisation=False
 )
@@ -575,12 +580,20 @@ ROUTES: dict[str, Spec] = {
     "workspace:partner_detail": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}),
     "workspace:partner_edit": Staff(COORDINATORS, args={"partner_id": PARTNER_ID}, methods=("GET", "POST")),
     "workspace:disclosure_register": Staff(COORDINATORS),
+    # The organisation's support letters (letter_templates.py): coordinators write their wording.
+    "workspace:letter_templates": Staff(COORDINATORS),
+    "workspace:letter_template_edit": Staff(COORDINATORS, args=LETTER, methods=("GET", "POST")),
+    "workspace:letter_template_reset": Staff(COORDINATORS, args=LETTER, methods=("POST",)),
     "workspace:packet_review": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}),
     "workspace:packet_approve": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}, methods=("POST",)),
+    "workspace:packet_review_file": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}, methods=("POST",)),
+    "workspace:packet_review_received": Staff(COORDINATORS, args={"packet_id": ANY_PACKET}, methods=("POST",)),
     "workspace:packet_new": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
     "workspace:packet_detail": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}),
     "workspace:packet_consent": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     "workspace:packet_ask": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_file": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
+    "workspace:packet_received": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     "workspace:packet_revoke": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     "workspace:packet_referred": Staff(CASE_ROLES, args={**CASE, "packet_id": PACKET_ID}, methods=("POST",)),
     # Importing another installation's packet (referrals.py): coordinators, who lead the new case.

@@ -29,6 +29,7 @@ from refuge.cases.models import Case, Person
 from refuge.disclosures.models import Packet
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
+from tests.disclosures.support import AgeKey, open_with_age_cli, pdf_text
 from tests.personas import Persona, World, world  # noqa: F401
 from tests.support.server import initialised_organisation, running_server
 from tests.workspace.people_support import ANSWERS, ring
@@ -39,6 +40,7 @@ LEGAL_NAME = "Магомед Ахмедов"
 DATE_OF_BIRTH = "1994-02-17"
 UNCHOSEN = "CANARY-UNCHOSEN-PHONE"
 SOUTH_PASSWORD = "south-coordinator-password-2026"
+OWN_CLOSING = "Write to us through the partner desk in Berlin, reference {purpose}."
 
 
 def _log_in(page: Page, base: str, org: str, username: str, password: str, code: str) -> None:
@@ -127,6 +129,17 @@ def test_a_case_is_referred_to_another_installation_and_imported_there(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("The partner is saved.")).to_be_visible()
 
+    # From the menu, the coordinator writes the organisation's own wording of the resettlement
+    # letter in English: previewed (nothing saved), then saved.
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Disclosures").click()
+    page.get_by_role("link", name="Support letters").click()
+    page.locator("tr", has_text="Resettlement referral").filter(has_text="English").get_by_role("link").click()
+    page.get_by_label("Closing", exact=True).fill(OWN_CLOSING)
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_text("through the partner desk in Berlin").last).to_be_visible()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("The letter's wording is saved.")).to_be_visible()
+
     # The caseworker prepares the packet: two fields, the document, a letter; nothing pre-chosen.
     _log_in_north(page, north, world.bob)
     page.goto(f"{north}/cases/{case.pk}/")
@@ -163,7 +176,7 @@ def test_a_case_is_referred_to_another_installation_and_imported_there(
     _log_in_north(page, north, world.alice)
     page.goto(f"{north}/disclosures/")
     page.get_by_role("link", name=case.reference).click()
-    page.get_by_label("Downloads allowed").fill("1")
+    page.get_by_label("Downloads allowed").fill("2")
     page.get_by_role("button", name="Approve and produce the packet").click()
     link = page.locator("#packet-link").inner_text().strip()
     assert link.startswith(f"{north}/r/packet/")
@@ -176,6 +189,15 @@ def test_a_case_is_referred_to_another_installation_and_imported_there(
     sealed = tmp_path / "packet.zip.age"
     download.value.save_as(str(sealed))
     assert Packet.objects.get(pk=packet.pk).downloads == 1
+    (tmp_path / "opened").mkdir()
+    opened = open_with_age_cli(sealed.read_bytes(), AgeKey(key_file, recipient.stdout.strip()), tmp_path / "opened")
+    assert "through the partner desk in Berlin" in " ".join(pdf_text(opened["letter.pdf"], tmp_path).split())
+    # The coordinator also takes it as a file, to hand over another way: the second download.
+    page.goto(f"{north}/disclosures/{packet.pk}/")
+    with page.expect_download() as taken:
+        page.get_by_role("button", name="Download the encrypted file").click()
+    assert Path(taken.value.path()).read_bytes() == sealed.read_bytes()
+    assert Packet.objects.get(pk=packet.pk).downloads == 2
     partner.goto(link)
     expect(partner.get_by_role("button", name="Download the packet")).to_have_count(0)
 
@@ -196,6 +218,8 @@ def test_a_case_is_referred_to_another_installation_and_imported_there(
         page.get_by_label("This organisation's age key file").set_input_files(str(key_file))
         page.get_by_role("button", name="Import as a new case").click()
         expect(page.get_by_text("The referral is imported as case")).to_be_visible()
+        told = page.get_by_text("Give the sending organisation this confirmation code").inner_text()
+        code = told.rsplit(": ", 1)[1].strip()
         expect(page.get_by_text(f"Referred by {world.north.name} on")).to_be_visible()
         expect(page.get_by_text("travel-document.png")).to_be_visible()
         page.locator("main a[href*='/people/']").first.click()
@@ -203,3 +227,13 @@ def test_a_case_is_referred_to_another_installation_and_imported_there(
         expect(page.get_by_text(LEGAL_NAME)).to_be_visible()
         expect(page.get_by_text(DATE_OF_BIRTH)).to_be_visible()
         assert UNCHOSEN not in page.content()
+
+    # South's coordinator tells north the code; north's caseworker confirms the receipt.
+    _log_in_north(page, north, world.bob)
+    page.goto(f"{north}/cases/{case.pk}/disclosures/{packet.pk}/")
+    page.get_by_label("Confirmation code").fill(code.lower().replace("-", " "))
+    page.get_by_role("button", name="Confirm the receipt").click()
+    expect(page.get_by_text("The partner's receipt is confirmed.")).to_be_visible()
+    _log_in_north(page, north, world.alice)
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Disclosures").click()
+    expect(page.locator("tr", has_text=case.reference)).to_contain_text("Received: the partner confirmed")

@@ -30,6 +30,7 @@ HOSTILE = (
     "document-altered",
     "document-not-allowed",
     "document-outside-folder",
+    "bad-acknowledgement",
 )
 _VALID = {
     "schema": "refuge-disclosure/1",
@@ -101,6 +102,9 @@ def hostile_packet(world: World, tmp_path: Path, receiving: AgeKey, hostile: str
         "document-altered": lambda: sealed(_with_document({**exe, "sha256": "0" * 64}, file, _EXE)),
         "document-not-allowed": lambda: sealed(_with_document(exe, file, _EXE)),
         "document-outside-folder": lambda: sealed(_with_document({**exe, "file": "../x.pdf"}, "../x.pdf", _EXE)),
+        "bad-acknowledgement": lambda: sealed(
+            zipped(**{"packet.json": json.dumps({**_VALID, "acknowledgement": ["ABCD"] * 5}).encode()})
+        ),
     }
     return make[hostile]()
 

@@ -161,7 +161,7 @@ def test_the_receiving_installation_imports_the_documents(world: World, tmp_path
     sealed = packets.do_take_download(token=approve(world, packet).token) or b""
     imported = do_import_referral_file(
         coordinator=world.charlie.refresh().user, sealed=sealed, key_file=receiving.identity_file.read_bytes()
-    )
+    ).case
     charlie = ring(world.charlie)
     secret = charlie.secret_for(Case.objects.select_related("key").get(pk=imported.pk).key)
     [shown] = read_document_names(imported, secret)

@@ -37,6 +37,8 @@ from refuge.cases.actions.team import do_remove_team_member
 from refuge.cases.models import Compartment, Person, Priority, Stage
 from refuge.crypto import new_age_identity
 from refuge.disclosures.actions import PartnerDetails, do_add_partner
+from refuge.disclosures.letter_templates import do_save_letter_template
+from refuge.disclosures.letters import PARTS, TEMPLATES
 from refuge.disclosures.models import Packet
 from refuge.disclosures.packet_documents import document_key
 from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent, selection_key
@@ -88,6 +90,7 @@ CANARIES = {
     "partner contact": "CANARY-consul-Jonas-+370-600-1234",
     "packet purpose": "CANARY-purpose-humanitarian-visa-LT-90c1",
     "consent who": "CANARY-consented-with-sister-present-41b2",
+    "letter wording": "CANARY-letter-call-Maria-+7-900-555-5e2b",
 }
 
 
@@ -302,6 +305,10 @@ def main() -> None:
             "vilnius", CANARIES["partner name"], "embassy", "Lithuania", "age", recipient, CANARIES["partner contact"]
         ),
     )
+    # The organisation's own wording of the Russian visa letter names a contact: encrypted like the partner.
+    wording = {part: str(getattr(TEMPLATES["visa"]["ru"], part)) for part in PARTS}
+    wording["closing"] += " " + CANARIES["letter wording"]
+    do_save_letter_template(actor=coordinator, keyring=coord, kind="visa", language="ru", parts=wording, version=0)
     packet = do_prepare_packet(
         actor=worker.user,
         keyring=bob,

@@ -98,6 +98,9 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         assert CANARIES["partner contact"] in embassy.text
         packet = staff.get(reverse("workspace:packet_review", args=[ids["packet"]]))
         assert CANARIES["consent who"] in packet.text and CANARIES["packet purpose"] in packet.text
+        assert CANARIES["letter wording"] in packet.text, "the packet keeps the wording it was approved with"
+        letter = staff.get(reverse("workspace:letter_template_edit", args=["visa", "ru"]))
+        assert CANARIES["letter wording"] in letter.text
         server.kill()
     seized = tmp_path / "seized"
     shutil.copytree(data_dir, seized)

@@ -486,7 +486,13 @@ class CrashSuite:
             client.attach_to = [(case_id, reference) for case_id, reference in opened["attach_to"]]
         for case in opened["cases"]:
             target = CaseTarget(
-                case["case"], case["person"], case["compartments"], [tuple(m) for m in case["team"]], case["partner"]
+                case["case"],
+                case["person"],
+                case["compartments"],
+                [tuple(m) for m in case["team"]],
+                case["partner"],
+                case["document"],
+                case["document_name"],
             )
             for number in case["workers"]:
                 self.clients[number].cases.append(target)

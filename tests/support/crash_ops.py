@@ -155,6 +155,8 @@ class CaseTarget:
     compartments: dict[str, str]  # kind -> compartment id
     team: list[tuple[str, str]]  # (user id, username): who a task may go to
     partner: str = ""  # the organisation's partner, for disclosure packets
+    document: str = ""  # a case document a packet may carry ("document:<id>", set-up's), and its name
+    document_name: str = ""
 
 
 @dataclass
@@ -1107,18 +1109,32 @@ def _typed_amount(rng: random.Random, minor: int) -> str:
 class PreparePacket(_CaseInsert):
     """A disclosure packet prepared from the case (POST /cases/<id>/disclosures/new/): the serial in its purpose.
 
-    Its row, its own key (wrapped for the team and recovery) and its audit entry are one
-    transaction; acknowledged by the redirect to the new packet's page."""
+    Sometimes with the case's document (copied, byte for byte, under the packet's key) and a
+    support letter. Its row, its own key (wrapped for the team and recovery), the copies of its
+    documents and its audit entry are one transaction; acknowledged by the redirect to the new
+    packet's page."""
 
     name = "packet"
     weight = 0.15
     stores = "packet"
-    compared = ("case", "purpose", "fields")
+    compared = ("case", "purpose", "fields", "documents", "letter")
 
     def perform(self, client: CrashClient, attempt: Attempt) -> None:
         target = client.rng.choice(client.cases)
         purpose = f"Packet {attempt.serial}: {_words(client.rng, 1, 12)}."
-        attempt.payload = {"case": target.case, "purpose": purpose, "fields": ["identity.legal_name"]}
+        with_document = bool(target.document) and client.rng.random() < 0.5
+        letter = (
+            {"kind": client.rng.choice(["visa", "resettlement", "border"]), "language": client.rng.choice(["ru", "en"])}
+            if client.rng.random() < 0.5
+            else None
+        )
+        attempt.payload = {
+            "case": target.case,
+            "purpose": purpose,
+            "fields": ["identity.legal_name"],
+            "documents": [target.document_name] if with_document else [],
+            "letter": letter,
+        }
         browser = staff_session(client, attempt)
         if browser is None:
             return
@@ -1130,6 +1146,10 @@ class PreparePacket(_CaseInsert):
             "purpose": purpose,
             "chosen": chosen,
         }
+        if with_document:
+            posted["documents"] = target.document
+        if letter:
+            posted |= {"letter": letter["kind"], "letter_language": letter["language"]}
         path, prefix = f"/cases/{target.case}/disclosures/new/", f"/cases/{target.case}/disclosures/"
         answers: list[Response] = []
 
@@ -1174,10 +1194,13 @@ def set_up_cases(
     from refuge.accounts.grants import do_approve_grants_owed_to
     from refuge.accounts.models import Role
     from refuge.cases.actions.compartments import do_grant_compartment, do_save_compartment
+    from refuge.cases.actions.documents import do_add_document
     from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.models import Compartment, Person, Priority
     from refuge.disclosures.actions import PartnerDetails, do_add_partner
+    from refuge.disclosures.packet_documents import document_key
     from refuge.intake.actions.submissions import do_submit_request
+    from refuge.intake.uploads import sanitise_upload
     from tests.support.crash_ops_applications import set_up_journeys
 
     organisation, coordinator = world.organisation, world.keyring.user
@@ -1223,6 +1246,16 @@ def set_up_cases(
             if intake_users and index < 2:
                 attach_to.append([str(case.pk), case.reference])
             person = Person.objects.select_related("key", "case__key").get(case=case)
+            # A document packets may carry (PreparePacket): copied under each packet's key.
+            document_name = f"case-{index}-letter.png"
+            document = do_add_document(
+                actor=coordinator,
+                keyring=world.keyring,
+                case=case,
+                upload=sanitise_upload(
+                    document_name, io.BytesIO(png_upload(random.Random(index), document_name)[0][2])
+                ),
+            )
             for kind in ("sogiesc", "medical"):
                 compartment = do_save_compartment(
                     actor=coordinator,
@@ -1245,6 +1278,8 @@ def set_up_cases(
                     "team": [[str(member.pk), member.username] for member in team],
                     "workers": sorted({index, partner}),
                     "partner": str(partner_row.pk),
+                    "document": document_key(document),
+                    "document_name": document_name,
                 }
             )
         journey_cases = set_up_journeys(world, users, journeys)
@@ -1583,15 +1618,42 @@ def scan_packets(world: World) -> Iterator[Stored | str]:
             yield f"{where} does not open with the team's key: {type(error).__name__}: {error}"
             continue
         serial = _case_serial("packet", content.get("purpose", ""), where)
+        letter = content.get("letter")
         stored = {
             "case": str(packet.case_id),
             "purpose": content.get("purpose"),
             "fields": [f["name"] for person in content.get("people", []) for f in person["fields"]],
+            "documents": [document["name"] for document in content.get("documents", [])],
+            "letter": {"kind": letter["kind"], "language": letter["language"]} if letter else None,
         }
+        yield from _packet_documents(packet, secret, content, where)
         world.cache.setdefault(("packet", serial), []).append(stored)
         if world.audit_count(DisclosureEvent.PACKET_PREPARED, str(packet.pk)) != 1:
             yield f"{where}: not one 'PACKET_PREPARED' audit entry"
         yield Stored(serial, "packet", stored, where)
+
+
+def _packet_documents(packet: Any, secret: bytes, content: dict[str, Any], where: str) -> Iterator[str]:
+    """The packet's copies of its documents: one per document its content lists, each whole under the packet's key."""
+    from refuge.crypto import sha256_hex
+    from refuge.disclosures.models import PacketDocument
+    from refuge.keyring.files import decrypt_file_content
+    from refuge.keyring.records import decrypt_column
+
+    listed = {document["file"]: document for document in content.get("documents", [])}
+    copies = list(PacketDocument.objects.filter(packet=packet).select_related("key"))
+    if len(copies) != len(listed):
+        yield f"{where}: {len(copies)} document copies for {len(listed)} documents in its content"
+    for copy in copies:
+        try:
+            name = decrypt_column(copy, "name", secret, copy.key).decode("utf-8")
+            data = decrypt_file_content(copy, secret, copy.key)
+        except Exception as error:  # noqa: BLE001 - whatever fails to open is reported, and the scan goes on
+            yield f"{where}: a document copy does not open: {type(error).__name__}: {error}"
+            continue
+        matching = [d for d in listed.values() if d["name"] == name]
+        if not matching or sha256_hex(data) != matching[0]["sha256"] or len(data) != copy.size:
+            yield f"{where}: the copy of {name!r} is not the document its content describes"
 
 
 def _case_serial(kind: str, text: str, where: str) -> str:

@@ -52,6 +52,10 @@ def _what(grant: KeyGrant, shelters: dict[uuid.UUID, str]) -> str:
         return _("The intake key: it opens every new request")
     if grant.key_id in shelters:
         return _("The key of shelter %(name)s: its city and house rules") % {"name": shelters[grant.key_id]}
+    if grant.key.label == "partner":
+        return _("The key of a partner in the register: its name, contacts and public key")
+    if grant.key.label == "letter-template":
+        return _("The key of one of the organisation's own support letter wordings")
     return _("A key of the organisation")
 
 
@@ -59,7 +63,7 @@ def _why(grant: KeyGrant, references: dict[uuid.UUID, str]) -> str:
     if grant.reason == GrantReason.INTAKE:
         return _("Joined as %(role)s: reads new requests") % {"role": grant.member.get_role_display()}
     if grant.reason == GrantReason.COORDINATOR:
-        return _("Coordinator: holds the key of every shelter")
+        return _("Coordinator: holds the keys of every shelter, partner and letter wording")
     if grant.case_id in references:
         return _("On the team of case %(reference)s, whose person stays in this shelter") % {
             "reference": references[grant.case_id]

@@ -27,13 +27,14 @@ from refuge.disclosures.access import (
     can_approve_packets,
     choosable_partners,
 )
-from refuge.disclosures.letters import letter_of
+from refuge.disclosures.acknowledgements import do_confirm_receipt
+from refuge.disclosures.letters import LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentWay
 from refuge.disclosures.packet_documents import document_choices
 from refuge.disclosures.queries import STATES, packet_state
 from refuge.disclosures.reads import PacketPage, open_case_packet, open_packet_to_approve
 from refuge.workspace.decorators import LOCKED, UNREADABLE, Refusal, StaffRequest, staff_view
-from refuge.workspace.forms_disclosures import ApproveForm, ConsentForm, PacketForm
+from refuge.workspace.forms_disclosures import AcknowledgementForm, ApproveForm, ConsentForm, PacketForm
 from refuge.workspace.submit import submit
 
 
@@ -71,13 +72,23 @@ def packet_new_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     return render(request, "workspace/disclosures/packet_new.html", context, status=400 if form.errors else 200)
 
 
+def _letter_kind(content: dict[str, Any]) -> str:
+    """Which letter, in which language ("Resettlement referral (English)"), or "" without one."""
+    chosen = content.get("letter") or {}
+    if chosen.get("kind") not in LetterKind.values or chosen.get("language") not in LetterLanguage.values:
+        return ""
+    return f"{LetterKind(chosen['kind']).label} ({LetterLanguage(chosen['language']).label})"
+
+
 def _shown(page: PacketPage) -> dict[str, Any]:
     state = packet_state(page.packet)
     way = page.consent.get("way", "") if page.consent else ""
     return {
         "packet": page.packet,
         "content": page.content,
-        "letter": letter_of(page.content),
+        "letter": page.letter,
+        "letter_wording_hidden": page.letter_wording_hidden,
+        "letter_kind": _letter_kind(page.content),
         "consent": page.consent,
         "question": page.question,
         "consent_way": ConsentWay(way).label if way in ConsentWay.values else way,
@@ -87,11 +98,18 @@ def _shown(page: PacketPage) -> dict[str, Any]:
 
 
 def _render_packet(
-    request: StaffRequest, page: PacketPage, *, consent_form: ConsentForm | None = None, status: int = 200
+    request: StaffRequest,
+    page: PacketPage,
+    *,
+    consent_form: ConsentForm | None = None,
+    receipt_form: AcknowledgementForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     context = _shown(page) | {
         "case": page.packet.case,
         "consent_form": consent_form or ConsentForm(prefix="consent"),
+        "receipt_form": receipt_form or AcknowledgementForm(prefix="receipt"),
+        "receipt_url": reverse("workspace:packet_received", args=[page.packet.case_id, page.packet.pk]),
     }
     return render(request, "workspace/disclosures/packet_detail.html", context, status=status)
 
@@ -161,15 +179,51 @@ def packet_referred_view(request: StaffRequest, case_id: uuid.UUID, packet_id: u
     return redirect(_packet_url(packet))
 
 
+def _file(produced: bytes) -> HttpResponse:
+    response = HttpResponse(produced, content_type="application/octet-stream")
+    response["Content-Disposition"] = 'attachment; filename="packet.zip.age"'
+    return response
+
+
+@never_cache
+@require_POST
+@staff_view(page=_packet_page)
+def packet_file_view(request: StaffRequest, case_id: uuid.UUID, packet_id: uuid.UUID) -> HttpResponse:
+    """The packet's encrypted file, to hand over out of band: counted as a download (packets.do_take_file)."""
+    packet = access_case_packet(access_case(request.member, case_id).case, packet_id)
+    return _file(packets.do_take_file(actor=request.member, packet=packet))
+
+
+@require_POST
+@staff_view(page=_packet_page)
+def packet_received_view(request: StaffRequest, case_id: uuid.UUID, packet_id: uuid.UUID) -> HttpResponse:
+    """The partner's confirmation code typed in: the packet is marked received (acknowledgements.py)."""
+    packet = access_case_packet(access_case(request.member, case_id).case, packet_id)
+    form = AcknowledgementForm(request.POST, prefix="receipt")
+    act = lambda data: do_confirm_receipt(actor=request.member, packet=packet, code=data["code"])  # noqa: E731
+    if submit(form, act) is None:
+        page = open_case_packet(request.member, request.keyring, case_id, packet_id)
+        return _render_packet(request, page, receipt_form=form, status=400)
+    messages.success(request, _("The partner's receipt is confirmed."))
+    return redirect(_packet_url(packet))
+
+
 # --- a coordinator's review ----------------------------------------------------------------------
 
 
 def _render_review(
-    request: StaffRequest, page: PacketPage, *, form: ApproveForm | None = None, status: int = 200
+    request: StaffRequest,
+    page: PacketPage,
+    *,
+    form: ApproveForm | None = None,
+    receipt_form: AcknowledgementForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     context = _shown(page) | {
         "same_member": page.packet.prepared_by_id == request.member.pk,
         "approve_form": form or ApproveForm(),
+        "receipt_form": receipt_form or AcknowledgementForm(prefix="receipt"),
+        "receipt_url": reverse("workspace:packet_review_received", args=[page.packet.pk]),
     }
     return render(request, "workspace/disclosures/packet_review.html", context, status=status)
 
@@ -212,3 +266,25 @@ def packet_approve_view(request: StaffRequest, packet_id: uuid.UUID) -> HttpResp
     context = {"packet": produced.packet, "link": link, "passphrase": produced.passphrase}
     # Shown once: the link and the password are in no row and in no later page.
     return render(request, "workspace/disclosures/packet_produced.html", context)
+
+
+@never_cache
+@require_POST
+@staff_view(page=_review_page)
+def packet_review_file_view(request: StaffRequest, packet_id: uuid.UUID) -> HttpResponse:
+    """The approving coordinator's way to the same file (they need not be on the case's team)."""
+    packet = access_packet_to_approve(request.member, packet_id)
+    return _file(packets.do_take_file(actor=request.member, packet=packet))
+
+
+@require_POST
+@staff_view(page=_review_page)
+def packet_review_received_view(request: StaffRequest, packet_id: uuid.UUID) -> HttpResponse:
+    packet = access_packet_to_approve(request.member, packet_id)
+    form = AcknowledgementForm(request.POST, prefix="receipt")
+    act = lambda data: do_confirm_receipt(actor=request.member, packet=packet, code=data["code"])  # noqa: E731
+    if submit(form, act) is None:
+        page = open_packet_to_approve(request.member, request.keyring, packet_id)
+        return _render_review(request, page, receipt_form=form, status=400)
+    messages.success(request, _("The partner's receipt is confirmed."))
+    return redirect("workspace:packet_review", packet.pk)

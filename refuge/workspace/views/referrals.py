@@ -35,10 +35,20 @@ def referral_import_view(request: StaffRequest) -> HttpResponse:
         )
         done = submit(form, act)
         if done is not None:
+            case, code = done.value.case, done.value.acknowledgement
             messages.success(
-                request, _("The referral is imported as case %(reference)s.") % {"reference": done.value.reference}
+                request, _("The referral is imported as case %(reference)s.") % {"reference": case.reference}
             )
-            return redirect("workspace:case_detail", done.value.pk)
+            if code:
+                # The sender marks the packet received with it (refuge/disclosures/acknowledgements.py).
+                messages.info(
+                    request,
+                    _(
+                        "Give the sending organisation this confirmation code, so that they know the packet arrived: %(code)s"
+                    )
+                    % {"code": code},
+                )
+            return redirect("workspace:case_detail", case.pk)
     return render(
         request, "workspace/disclosures/referral_import.html", {"form": form}, status=400 if form.errors else 200
     )

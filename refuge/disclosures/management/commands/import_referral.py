@@ -55,7 +55,10 @@ class Command(BaseCommand):
         sealed = _read(options["file"], MAX_REFERRAL_BYTES, "packet")
         try:
             identity = identity_in_key_file(key_file)
-            case = do_import_referral(coordinator=coordinator, referral=read_referral(sealed, identity))
+            referral = read_referral(sealed, identity)
+            case = do_import_referral(coordinator=coordinator, referral=referral)
         except UserError as error:
             raise CommandError(str(error.message)) from None
         self.stdout.write(f"Imported as case {case.reference}, led by {coordinator.username}.")
+        if referral.acknowledgement:
+            self.stdout.write(f"Confirmation code to give the sending organisation: {referral.acknowledgement}")
