@@ -41,7 +41,8 @@ from refuge.disclosures.letter_templates import do_save_letter_template
 from refuge.disclosures.letters import PARTS, TEMPLATES
 from refuge.disclosures.models import Packet
 from refuge.disclosures.packet_documents import document_key
-from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent, selection_key
+from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent
+from refuge.disclosures.selection import selection_key
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.intake.uploads import sanitise_upload
 from refuge.keyring.keyring import Keyring
