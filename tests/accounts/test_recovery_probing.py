@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
 import statistics
 import time
 from datetime import timedelta
@@ -10,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from refuge.accounts import login
 from refuge.accounts.actions import recovery
 from refuge.accounts.actions.base import RECOVERY_WRAP_AD
 from refuge.accounts.actions.recovery import do_recover_account
@@ -41,32 +45,92 @@ def _seconds(org: str, username: str, code: str) -> float:
     return time.perf_counter() - started
 
 
+PROBES = {
+    "member, wrong key": ("north", "bob", WRONG_KEY),
+    "member, unreadable key": ("north", "bob", "not a key"),
+    "no such member": ("north", "ghost", WRONG_KEY),
+    "no such organisation": ("nowhere", "bob", WRONG_KEY),
+}
+# Two kinds of probe are told apart if their answers differ by more than this (issue #16 measured
+# 11.5 ms between a member and nobody without the floor), or by more than the run's own noise
+# allows (_within_noise).
+TOLD_APART_SECONDS = 0.008
+
+
 def test_a_failed_recovery_takes_as_long_for_a_member_as_for_nobody(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0.15)
     # Enough failures to lock: counted ones (a write) and uncounted ones alike are measured.
     monkeypatch.setattr("django.conf.settings.LOGIN_MAX_FAILURES", 1000)
-    trials = 11
-    probes = {
-        "member, wrong key": ("north", "bob", WRONG_KEY),
-        "member, unreadable key": ("north", "bob", "not a key"),
-        "no such member": ("north", "ghost", WRONG_KEY),
-        "no such organisation": ("nowhere", "bob", WRONG_KEY),
-    }
-    for probe in probes.values():
+    rounds = 15
+    for probe in PROBES.values():
         _seconds(*probe)  # warm up
-    # Interleaved, one of each kind per round, so that the machine's drift (other tests, other
-    # processes) falls on every kind alike instead of on whichever block it happened to hit.
-    times: dict[str, list[float]] = {name: [] for name in probes}
-    for _ in range(trials):
-        for name, probe in probes.items():
-            times[name].append(_seconds(*probe))
-    medians = {name: statistics.median(measured) for name, measured in times.items()}
-    assert min(medians.values()) >= 0.15, medians
+    # Interleaved, one of each kind per round in a shuffled order, so that the machine's drift
+    # (other tests, other processes) falls on every kind alike instead of on whichever block it
+    # happened to hit, and each kind is compared with the others round by round.
+    times: dict[str, list[float]] = {name: [] for name in PROBES}
+    order, shuffle = list(PROBES), random.Random(16).shuffle
+    for _ in range(rounds):
+        shuffle(order)
+        for name in order:
+            times[name].append(_seconds(*PROBES[name]))
+    assert min(min(measured) for measured in times.values()) >= 0.15, times
     # Without the floor, counting the member's failure made it 2.4 times slower (issue #16).
-    assert max(medians.values()) - min(medians.values()) < 0.008, medians
-    assert User.objects.get(pk=world.bob.user.pk).failed_logins == 2 * (trials + 1)
+    for one, other in itertools.combinations(PROBES, 2):
+        gaps = [this - that for this, that in zip(times[one], times[other], strict=True)]
+        gap, allowed = _within_noise(gaps)
+        assert abs(gap) < allowed, f"{one} against {other}: {gap * 1000:+.1f} ms (allowed {allowed * 1000:.1f} ms)"
+    assert User.objects.get(pk=world.bob.user.pk).failed_logins == 2 * (rounds + 1)
+
+
+def _within_noise(gaps: list[float]) -> tuple[float, float]:
+    """The median of per-round gaps, and how far from zero it may be: TOLD_APART_SECONDS, or
+    four standard errors of that median where the machine is noisier than that.
+
+    On a quiet machine the standard error is a fraction of a millisecond and the bound stays
+    TOLD_APART_SECONDS; at a load of 16-19 on 2 cores every answer's wake-up from the floor's
+    sleep is late by a different few milliseconds, which no property of the account causes.
+    The standard error comes from the gaps' median absolute deviation (robust to the few answers
+    a busy machine delays by far more).
+    """
+    gap = statistics.median(gaps)
+    spread = 1.4826 * statistics.median(abs(each - gap) for each in gaps)
+    standard_error = 1.2533 * spread / math.sqrt(len(gaps))
+    return gap, max(TOLD_APART_SECONDS, 4 * standard_error)
+
+
+def test_a_failed_recovery_answers_at_the_floor_however_long_counting_the_member_took(
+    monkeypatch: pytest.MonkeyPatch, world: World
+) -> None:
+    """The floor's arithmetic on a clock the test moves: slow counting (a loaded disk) is hidden."""
+    clock = _Clock()
+    monkeypatch.setattr(recovery, "time", clock)
+    real_note_failure = login.note_failure
+
+    def slow_note_failure(user: User) -> None:
+        clock.now += 0.2  # the database write on a loaded disk, still below the floor
+        real_note_failure(user)
+
+    monkeypatch.setattr(login, "note_failure", slow_note_failure)
+    for name, probe in PROBES.items():
+        started = clock.now
+        assert not _recover(*probe)
+        assert clock.now == pytest.approx(started + recovery.RECOVERY_ANSWER_SECONDS), name
+    assert User.objects.get(pk=world.bob.user.pk).failed_logins == 2
+
+
+class _Clock:
+    """Stands in for the `time` module in refuge.accounts.actions.recovery: sleeping moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def test_the_same_unwrap_is_done_for_a_member_and_for_nobody(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
