@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 import statistics
 import time
@@ -52,52 +50,66 @@ PROBES = {
     "no such organisation": ("nowhere", "bob", WRONG_KEY),
 }
 # Two kinds of probe are told apart if their answers differ by more than this (issue #16 measured
-# 11.5 ms between a member and nobody without the floor), or by more than the run's own noise
-# allows (_within_noise).
+# 11.5 ms between a member and nobody without the floor).
 TOLD_APART_SECONDS = 0.008
 
 
 def test_a_failed_recovery_takes_as_long_for_a_member_as_for_nobody(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0.15)
     # Enough failures to lock: counted ones (a write) and uncounted ones alike are measured.
     monkeypatch.setattr("django.conf.settings.LOGIN_MAX_FAILURES", 1000)
+    # The floor hides the work only where it is longer than the work, which is what production's
+    # RECOVERY_ANSWER_SECONDS is chosen for ("well above the write's worst case on a loaded
+    # disk"). Here it is 150 ms, or three times the work as this machine does it now where it
+    # is busier than that (at a load of 11-12 on 2 cores, answers took 170-190 ms against 150).
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", 0)
+    work = [_seconds(*probe) for _ in range(2) for probe in PROBES.values()]  # and a warm-up
+    floor = min(max(0.15, 3 * statistics.median(work)), 1.0)
+    monkeypatch.setattr(recovery, "RECOVERY_ANSWER_SECONDS", floor)
     rounds = 15
-    for probe in PROBES.values():
-        _seconds(*probe)  # warm up
     # Interleaved, one of each kind per round in a shuffled order, so that the machine's drift
     # (other tests, other processes) falls on every kind alike instead of on whichever block it
-    # happened to hit, and each kind is compared with the others round by round.
+    # happened to hit.
     times: dict[str, list[float]] = {name: [] for name in PROBES}
     order, shuffle = list(PROBES), random.Random(16).shuffle
     for _ in range(rounds):
         shuffle(order)
         for name in order:
             times[name].append(_seconds(*PROBES[name]))
-    assert min(min(measured) for measured in times.values()) >= 0.15, times
-    # Without the floor, counting the member's failure made it 2.4 times slower (issue #16).
-    for one, other in itertools.combinations(PROBES, 2):
-        gaps = [this - that for this, that in zip(times[one], times[other], strict=True)]
-        gap, allowed = _within_noise(gaps)
-        assert abs(gap) < allowed, f"{one} against {other}: {gap * 1000:+.1f} ms (allowed {allowed * 1000:.1f} ms)"
-    assert User.objects.get(pk=world.bob.user.pk).failed_logins == 2 * (rounds + 1)
+    assert min(min(measured) for measured in times.values()) >= floor, times
+    # Without the floor, counting the member's failure made it 2.4 times slower (issue #16): the
+    # medians of the kinds lie within TOLD_APART_SECONDS of each other, or no further apart than
+    # the same answers give with the kinds' names shuffled within each round (the machine's own
+    # noise: at a load of 11-12 on 2 cores a late wake-up from the floor's sleep differs by more
+    # than 8 ms from one answer to the next, whatever the account).
+    spread = _spread(times)
+    noise = _spread_with_names_shuffled(times, rounds)
+    assert spread < max(TOLD_APART_SECONDS, noise), (
+        f"floor {floor}: {spread * 1000:.1f} ms apart, noise {noise * 1000:.1f} ms; {times}"
+    )
+    assert User.objects.get(pk=world.bob.user.pk).failed_logins == 2 * (rounds + 2)
 
 
-def _within_noise(gaps: list[float]) -> tuple[float, float]:
-    """The median of per-round gaps, and how far from zero it may be: TOLD_APART_SECONDS, or
-    four standard errors of that median where the machine is noisier than that.
+def _spread(times: dict[str, list[float]]) -> float:
+    """How far apart the kinds' medians are: the slowest kind's median minus the fastest's."""
+    medians = [statistics.median(measured) for measured in times.values()]
+    return max(medians) - min(medians)
 
-    On a quiet machine the standard error is a fraction of a millisecond and the bound stays
-    TOLD_APART_SECONDS; at a load of 16-19 on 2 cores every answer's wake-up from the floor's
-    sleep is late by a different few milliseconds, which no property of the account causes.
-    The standard error comes from the gaps' median absolute deviation (robust to the few answers
-    a busy machine delays by far more).
-    """
-    gap = statistics.median(gaps)
-    spread = 1.4826 * statistics.median(abs(each - gap) for each in gaps)
-    standard_error = 1.2533 * spread / math.sqrt(len(gaps))
-    return gap, max(TOLD_APART_SECONDS, 4 * standard_error)
+
+def _spread_with_names_shuffled(times: dict[str, list[float]], rounds: int) -> float:
+    """The spread that 999 in 1000 shufflings of the kinds' names within each round stay under."""
+    rng = random.Random(17)
+    spreads = []
+    for _ in range(1000):
+        shuffled: dict[str, list[float]] = {name: [] for name in times}
+        for round_ in range(rounds):
+            answers = [measured[round_] for measured in times.values()]
+            rng.shuffle(answers)
+            for name, answer in zip(shuffled, answers, strict=True):
+                shuffled[name].append(answer)
+        spreads.append(_spread(shuffled))
+    return sorted(spreads)[998]
 
 
 def test_a_failed_recovery_answers_at_the_floor_however_long_counting_the_member_took(
