@@ -16,7 +16,6 @@ from refuge.core.errors import UserError
 from refuge.crypto import (
     CryptoError,
     generate_keypair,
-    recover_private_key,
     split_secret,
 )
 from refuge.keyring.actions.keys import do_create_key, do_ensure_blind_index_key
@@ -93,14 +92,11 @@ def do_create_organisation(
     return OrganisationSetup(organisation=organisation, recovery_shares=recovery_shares, coordinator=enrolment)
 
 
-# More shares, or longer ones, than any set of SLIP-39 shares: refused before any work is done.
-MAX_SHARES = 32
-MAX_SHARE_CHARS = 1000
+def do_verify_recovery_shares(*, organisation: Organisation, shares: list[str]) -> None:
+    """Check that shares rebuild the organisation recovery key; the key is then forgotten."""
+    from refuge.crypto import recover_private_key
 
-
-def check_recovery_shares(organisation: Organisation, shares: list[str]) -> None:
-    """UserError unless the shares rebuild the organisation recovery key; the rebuilt key is forgotten."""
-    if len(shares) > MAX_SHARES or any(len(share) > MAX_SHARE_CHARS for share in shares):
+    if len(shares) > 32 or any(len(share) > 1000 for share in shares):
         raise UserError("bad_shares", _("That is more than any set of shares can be."))
     try:
         # recover_private_key compares the rebuilt key with the stored public half.
@@ -112,11 +108,6 @@ def check_recovery_shares(organisation: Organisation, shares: list[str]) -> None
                 "These shares do not rebuild this organisation's recovery key (too few, mistyped, or from another organisation)."
             ),
         ) from None
-
-
-def do_verify_recovery_shares(*, organisation: Organisation, shares: list[str]) -> None:
-    """Check that shares rebuild the organisation recovery key; the key is then forgotten."""
-    check_recovery_shares(organisation, shares)
     with transaction.atomic():
         record(
             AuditEvent.RECOVERY_KEY_VERIFIED,
