@@ -311,6 +311,31 @@ def test_a_stage_a_status_and_an_expense_that_share_an_english_word_are_told_apa
         assert choice_label(Stage, "travel") == choice_label(ExpenseCategory, "travel") == "Travel"
 
 
+def test_a_due_date_is_not_called_a_destruction_date_in_russian() -> None:
+    """The case list, the case header, tasks and the home panels head their dates "Due": a deadline.
+
+    The retention page once shared that word for its count of records to shred, and the Russian
+    "К уничтожению" ("to be destroyed") then stood over every emergency case's deadline.
+    """
+    from django.template.loader import get_template
+
+    pages = (
+        "workspace/cases/list.html",
+        "workspace/cases/_header.html",
+        "workspace/cases/_tasks.html",
+        "workspace/cases/_home_emergencies.html",
+        "workspace/cases/_home_tasks.html",
+    )
+    for name in pages:
+        source = get_template(name).template.source
+        assert '{% translate "Due" %}' in source or '{% translate "Due" as' in source, name
+    retention = get_template("workspace/retention/page.html").template.source
+    assert '{% translate "Due" %}' not in retention
+    with translation.override("ru"):
+        assert translation.gettext("Due") == "Срок"
+        assert translation.gettext("Records to shred") == "Записей к уничтожению"
+
+
 def test_a_limit_in_an_error_is_written_the_readers_way() -> None:
     from refuge.core.errors import too_long
 
