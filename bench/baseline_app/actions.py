@@ -16,7 +16,6 @@ import json
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 
 from bench.baseline_app.models import PlainRequest
 from refuge.accounts.models import Organisation
@@ -30,7 +29,7 @@ from refuge.intake import notify
 from refuge.intake.actions.common import this_hour
 from refuge.intake.actions.submissions import _normalised_identifiers
 from refuge.keyring.records import blind_index_secrets
-from refuge.requester.actions import ALREADY_SENT_REQUEST, _spend_form_token
+from refuge.requester.actions import ALREADY_SENT_REQUEST, BUSY, _spend_form_token
 from refuge.requester.limits import submissions
 
 
@@ -38,8 +37,8 @@ def do_send_plain_request(
     *, organisation: Organisation, token_digest: str, answers: dict[str, Any], urgency: str, language: str
 ) -> str:
     """Store the answers in clear in one row plus an audit entry, in one transaction; return the receipt."""
-    if not submissions.allow(organisation.pk):
-        raise UserError("busy", _("We are receiving many requests right now. Please try again in a minute."))
+    if not submissions.allow_before(organisation.pk):
+        raise UserError("busy", BUSY)
     # The same random code as the portal shows (100 random bits), used as it is: nothing is derived from it.
     receipt = new_receipt()
     wanted = _normalised_identifiers(answers)
@@ -55,6 +54,8 @@ def do_send_plain_request(
         indexes=indexes,
     )
     with queued_write(), transaction.atomic():
+        if not submissions.allow_within(organisation.pk):
+            raise UserError("busy", BUSY)
         _spend_form_token(token_digest, ALREADY_SENT_REQUEST)
         insert_new_rows([request])
         record_requester_act(

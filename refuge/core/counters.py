@@ -18,7 +18,8 @@ queue (refuge/core/write_queue.py). A count lost to a crash only gives a brake b
 little of its minute. Measured in BENCHMARKS.md ("Shared brakes").
 
 Inside a transaction (`transaction.atomic`), the statement joins it instead: it then
-commits, or not, with the caller's writes.
+commits, or not, with the caller's writes. The flood brake counts that way on SQLite, in
+the transaction that stores the request (refuge/requester/limits.py, `allow_within`).
 """
 
 from __future__ import annotations

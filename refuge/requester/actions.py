@@ -32,6 +32,7 @@ ALREADY_SENT_REQUEST = _(
     "This form was already sent, and your receipt was shown then. If you did not see it or did not write it "
     "down, send the form again now: the team will see that both requests belong together."
 )
+BUSY = _("We are receiving many requests right now. Please try again in a minute.")
 ALREADY_SENT_MESSAGE = _("This message was already sent. You can see it in the conversation below.")
 
 
@@ -72,14 +73,17 @@ def do_send_request(
     uploads: Sequence[CleanUpload] = (),
 ) -> Submission:
     """A request from the portal form, refused if this form was already sent or the portal is flooded."""
-    if not submissions.allow(organisation.pk):
-        raise UserError("busy", _("We are receiving many requests right now. Please try again in a minute."))
+    if not submissions.allow_before(organisation.pk):
+        raise UserError("busy", BUSY)
     # The crypto and the reads first: the transaction below only writes (refuge/intake/actions/submissions.py).
     prepared = prepare_submission(
         organisation=organisation, answers=answers, urgency=urgency, language=language, uploads=uploads
     )
     # In line for SQLite's write lock (refuge/core/write_queue.py), then a transaction of INSERTs.
     with queued_write(), transaction.atomic():
+        # The flood brake's count on SQLite (limits.py): one turn of the write lock per submission.
+        if not submissions.allow_within(organisation.pk):
+            raise UserError("busy", BUSY)
         _spend_form_token(token_digest, ALREADY_SENT_REQUEST)
         return store_submission(prepared)
 

@@ -87,3 +87,55 @@ def test_inside_a_transaction_it_takes_no_turn(db: None, database_file: Path) ->
     lock = Path(str(database_file) + "-writers.lock")
     with queued_write():
         assert not lock.exists()
+
+
+def _autocheckpoint() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_in_a_turn_leaves_the_checkpoint_to_after_the_turn(
+    database_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "sqlite":
+        return  # test_on_postgresql_no_turn_is_taken
+    from django.test.utils import CaptureQueriesContext
+
+    lock = Path(str(database_file) + "-writers.lock")
+    held_at_checkpoint: list[bool] = []
+    monkeypatch.setattr(
+        write_queue,
+        "_pages_not_checkpointed",
+        lambda: held_at_checkpoint.append(not _another_process_gets_the_lock(lock)) or write_queue.CHECKPOINT_PAGES,
+    )
+    with CaptureQueriesContext(connection) as queries, queued_write():
+        assert _autocheckpoint() == 0  # no checkpoint in this turn's commit
+    # Every other write checkpoints as SQLite does by default; this one ran it once the turn was given back.
+    assert _autocheckpoint() == write_queue.CHECKPOINT_PAGES
+    assert held_at_checkpoint == [False]
+    assert queries.captured_queries[-1]["sql"] == "PRAGMA wal_checkpoint(PASSIVE)"
+
+
+def test_the_pages_waiting_for_a_checkpoint_are_read_from_the_wal_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    database = tmp_path / "other.sqlite3"
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(database))
+    assert write_queue._pages_not_checkpointed() == 0  # no WAL yet
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("CREATE TABLE t (x BLOB)")
+        for _ in range(40):
+            writer.execute("INSERT INTO t VALUES (randomblob(3000))")
+        waiting = write_queue._pages_not_checkpointed()
+        busy, frames, copied = writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and waiting == frames == copied > 40
+        assert write_queue._pages_not_checkpointed() == 0
+    finally:
+        writer.close()

@@ -7,9 +7,11 @@ import io
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
 from PIL import Image
 
+from refuge.core import counters
 from refuge.intake.models import HelpRequest, IntakeQuestion
 from refuge.intake.queries import read_answers, read_file_content, read_files
 from tests.personas import World
@@ -345,6 +347,26 @@ def test_a_flood_is_slowed_and_the_answers_kept(world: World, language: str, mes
     from tests.personas import make_member  # noqa: F401  (south needs no members to receive)
 
     assert receipt_in(send_request(Client(), org="south").content.decode())
+
+
+@override_settings(REFUGE_SUBMISSIONS_PER_MINUTE=2)
+def test_the_flood_brake_counts_what_is_stored_not_what_is_refused(world: World) -> None:
+    # On SQLite the count is added in the transaction that stores the request (requester/limits.py):
+    # a replayed form, refused and rolled back, uses none of the minute's budget. On PostgreSQL it is
+    # counted in its own statement before the work, as every form sent.
+    client = Client()
+    token = form_token(page(client, "/r/north/ask/"))
+    assert receipt_in(client.post("/r/north/ask/", {**ANSWERS, "form_token": token}).content.decode())
+    _refused(client.post("/r/north/ask/", {**ANSWERS, "form_token": token}), "This form was already sent")
+    in_transaction = connection.vendor == "sqlite"
+    assert counters.highest("submissions", [str(world.north.pk)]) == (1 if in_transaction else 2)
+    if in_transaction:
+        assert receipt_in(send_request(Client()).content.decode())
+    before = rows()
+    _refused(send_request(Client()), "We are receiving many requests right now.")
+    assert rows() == before
+    # A refusal before the work writes nothing on SQLite (a read); PostgreSQL counts it.
+    assert counters.highest("submissions", [str(world.north.pk)]) == (2 if in_transaction else 3)
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
