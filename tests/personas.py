@@ -44,7 +44,8 @@ class Persona:
         return self
 
 
-def _persona(enrolment: Enrolment, password: str) -> Persona:
+def persona_of(enrolment: Enrolment, password: str) -> Persona:
+    """The persona of a new member, from what their enrolment showed them once."""
     return Persona(
         user=enrolment.user,
         password=password,
@@ -59,13 +60,13 @@ def make_organisation(slug: str, coordinator: str) -> tuple[Organisation, Person
     setup = do_create_organisation(
         name=f"{slug.title()} Rainbow", slug=slug, coordinator_username=coordinator, coordinator_password=password
     )
-    return setup.organisation, _persona(setup.coordinator, password), setup.recovery_shares
+    return setup.organisation, persona_of(setup.coordinator, password), setup.recovery_shares
 
 
 def make_member(organisation: Organisation, username: str, role: str) -> Persona:
     password = f"{username}-correct-horse"
     enrolment = do_create_member(actor=None, organisation=organisation, username=username, role=role, password=password)
-    return _persona(enrolment, password)
+    return persona_of(enrolment, password)
 
 
 @dataclass
