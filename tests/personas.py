@@ -86,8 +86,8 @@ class World:
         return [self.alice, self.bob, self.bella, self.ivan, self.audrey, self.adam, self.charlie]
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def build_world() -> World:
+    """Both organisations and a member of every role, with Ivan's intake key approved."""
     north, alice, shares = make_organisation("north", "alice")
     south, charlie, _ = make_organisation("south", "charlie")
     world = World(
@@ -105,6 +105,11 @@ def world(db: None) -> World:
     # Alice approves the intake key owed to Ivan (refuge/accounts/grants.py).
     approve_owed_grants(world)
     return world
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
 
 
 def approve_owed_grants(world: World) -> None:
