@@ -44,7 +44,8 @@ class Persona:
         return self
 
 
-def _persona(enrolment: Enrolment, password: str) -> Persona:
+def persona_of(enrolment: Enrolment, password: str) -> Persona:
+    """The persona of a new member, from what their enrolment showed them once."""
     return Persona(
         user=enrolment.user,
         password=password,
@@ -59,13 +60,13 @@ def make_organisation(slug: str, coordinator: str) -> tuple[Organisation, Person
     setup = do_create_organisation(
         name=f"{slug.title()} Rainbow", slug=slug, coordinator_username=coordinator, coordinator_password=password
     )
-    return setup.organisation, _persona(setup.coordinator, password), setup.recovery_shares
+    return setup.organisation, persona_of(setup.coordinator, password), setup.recovery_shares
 
 
 def make_member(organisation: Organisation, username: str, role: str) -> Persona:
     password = f"{username}-correct-horse"
     enrolment = do_create_member(actor=None, organisation=organisation, username=username, role=role, password=password)
-    return _persona(enrolment, password)
+    return persona_of(enrolment, password)
 
 
 @dataclass
@@ -85,8 +86,8 @@ class World:
         return [self.alice, self.bob, self.bella, self.ivan, self.audrey, self.adam, self.charlie]
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def build_world() -> World:
+    """Both organisations and a member of every role, with Ivan's intake key approved."""
     north, alice, shares = make_organisation("north", "alice")
     south, charlie, _ = make_organisation("south", "charlie")
     world = World(
@@ -104,6 +105,11 @@ def world(db: None) -> World:
     # Alice approves the intake key owed to Ivan (refuge/accounts/grants.py).
     approve_owed_grants(world)
     return world
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
 
 
 def approve_owed_grants(world: World) -> None:

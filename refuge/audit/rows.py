@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db.models import Max
 
 from refuge.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 
 CHUNK = 1000
+
+Row = TypeVar("Row")
 
 
 class EntryRow(NamedTuple):
@@ -40,33 +42,33 @@ class CheckpointRow(NamedTuple):
 
 def iter_entries(after_seq: int | None = None, upto_seq: int | None = None) -> Iterator[EntryRow]:
     """Yield entries with after_seq < seq <= upto_seq (None: no bound) in seq order."""
-    # Keyset pagination rather than one cursor: same memory on SQLite and
-    # PostgreSQL, and no long-lived read transaction on a busy log.
-    while True:
-        query = AuditEntry.objects.order_by("seq")
-        if after_seq is not None:
-            query = query.filter(seq__gt=after_seq)
-        if upto_seq is not None:
-            query = query.filter(seq__lte=upto_seq)
-        rows = list(query.values_list(*EntryRow._fields)[:CHUNK])
-        for row in rows:
-            yield _entry(row)
-        if len(rows) < CHUNK:
-            return
-        after_seq = rows[-1][0]
+    yield from _in_seq_order(AuditEntry, EntryRow._fields, _entry, after_seq, upto_seq)
 
 
 def iter_checkpoints(after_seq: int | None = None, upto_seq: int | None = None) -> Iterator[CheckpointRow]:
     """Yield checkpoints with after_seq < seq <= upto_seq (None: no bound) in seq order."""
+    yield from _in_seq_order(AuditCheckpoint, CheckpointRow._fields, _checkpoint, after_seq, upto_seq)
+
+
+def _in_seq_order(
+    model: type[AuditEntry] | type[AuditCheckpoint],
+    fields: tuple[str, ...],
+    make: Callable[[tuple[Any, ...]], Row],
+    after_seq: int | None,
+    upto_seq: int | None,
+) -> Iterator[Row]:
+    """Yield the model's rows with after_seq < seq <= upto_seq in seq order, CHUNK at a time."""
+    # Keyset pagination rather than one cursor: same memory on SQLite and
+    # PostgreSQL, and no long-lived read transaction on a busy log.
     while True:
-        query = AuditCheckpoint.objects.order_by("seq")
+        query = model.objects.order_by("seq")
         if after_seq is not None:
             query = query.filter(seq__gt=after_seq)
         if upto_seq is not None:
             query = query.filter(seq__lte=upto_seq)
-        rows = list(query.values_list(*CheckpointRow._fields)[:CHUNK])
+        rows = list(query.values_list(*fields)[:CHUNK])
         for row in rows:
-            yield _checkpoint(row)
+            yield make(row)
         if len(rows) < CHUNK:
             return
         after_seq = rows[-1][0]

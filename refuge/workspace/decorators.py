@@ -7,7 +7,8 @@ view could not do becomes a page (docs/architecture.md, "How a staff view is wri
 - `KeyNotHeld` (a key the member does not hold, or not yet) and `CryptoError` (stored data
   that does not open: altered in the database) become a 403 and `UserError` a 400 (409 for
   a conflict), rendered by the view's `page` (the page the act belongs to, showing why), or
-  by a plain refusal page. Nothing was written: actions run in one transaction.
+  by a plain refusal page (also when that page itself needs a key the member does not
+  hold). Nothing was written: actions run in one transaction.
 - A view keeps its happy path; a form's own refusals are shown next to their field by
   `refuge.workspace.submit.submit`, before they reach this boundary.
 
@@ -64,7 +65,12 @@ def _refused(request: StaffRequest, error: Exception, page: Page | None, kwargs:
         ids = ", ".join(str(value) for value in kwargs.values())
         log.error("%s (%s) did not decrypt; it may have been tampered with", view_name, ids)
     if page is not None:
-        return page(request, refusal, **kwargs)
+        try:
+            return page(request, refusal, **kwargs)
+        except (KeyNotHeld, CryptoError):
+            # The page the act belongs to needs a key the member lacks too (a packet prepared
+            # before a coordinator joined): the plain refusal says why, never a 500.
+            pass
     return render(request, "workspace/refused.html", {"refusal": refusal}, status=refusal.status)
 
 

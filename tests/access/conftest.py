@@ -27,9 +27,9 @@ from refuge.api.limits import SCOPE as API_CALLS
 from refuge.intake import access as intake_access
 from refuge.intake.receipt_brake import ReceiptBrake
 from tests.access.cells import ACTORS, OWN, Cell, all_cells
-from tests.access.objects import Objects, build_world
+from tests.access.objects import Objects
 from tests.access.spec import ROUTES
-from tests.personas import World, log_in, make_member, without_tokens
+from tests.personas import World, build_world, log_in, make_member, without_tokens
 from tests.support.api_tokens import Token, make_token
 
 DURESS_PASSWORD = "under-pressure-pass-99"

@@ -54,7 +54,7 @@ from refuge.safety.actions.escalation import do_add_escalation_step
 from refuge.safety.models import Alarm, AlarmTask, EscalationStep
 from refuge.shelter import actions as shelter_actions
 from refuge.shelter.models import Placement, Shelter
-from tests.personas import Persona, World, approve_owed_grants, make_member, make_organisation
+from tests.personas import Persona, World, make_member
 from tests.support.api_tokens import make_token
 
 T = TypeVar("T")
@@ -78,26 +78,6 @@ CASE_ANSWERS = {
 OWN_CASE = "own"
 OTHER_TEAM_CASE = "other-team"
 STAY_ENDED = "stay-ended"
-
-
-def build_world() -> World:
-    """The personas of tests/personas.py (`world` fixture), built outside a test function."""
-    north, alice, shares = make_organisation("north", "alice")
-    south, charlie, _ = make_organisation("south", "charlie")
-    world = World(
-        north=north,
-        south=south,
-        north_shares=shares,
-        alice=alice,
-        bob=make_member(north, "bob", Role.CASEWORKER),
-        bella=make_member(north, "bella", Role.CASEWORKER),
-        ivan=make_member(north, "ivan", Role.INTAKE),
-        audrey=make_member(north, "audrey", Role.AUDITOR),
-        adam=make_member(north, "adam", Role.ADMINISTRATOR),
-        charlie=charlie,
-    )
-    approve_owed_grants(world)
-    return world
 
 
 class Objects:

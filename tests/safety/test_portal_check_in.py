@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from refuge.intake.access import RECEIPT_NOT_FOUND
 from refuge.safety.models import Alarm, AlarmKind, CheckIn
@@ -87,6 +89,25 @@ def test_flooding_the_check_in_gets_the_same_refusal_with_or_without_a_schedule(
         answers.append(check_in(Client(), requester.receipt, "ping"))
     assert answers[0] == answers[1]
     assert answers[0][0] == 400 and "many times this hour" in answers[0][1]
+
+
+def test_the_hourly_limit_is_counted_by_the_safety_clock_not_the_wall_clock(
+    world: World, fake_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The flood test above once failed on a loaded machine: the hour was read from the wall
+    # clock, and an hour turning mid-flood let the 13th check-in in. Here the wall clock turns
+    # an hour after the 6th check-in, on purpose; the safety clock stands still.
+    requester = accepted_case(world)
+    an_hour_on = timezone.now() + timedelta(hours=1)
+    for n in range(12):
+        if n == 6:
+            monkeypatch.setattr(timezone, "now", lambda: an_hour_on)
+        assert check_in(Client(), requester.receipt, "ping")[0] == 200
+    code, page = check_in(Client(), requester.receipt, "ping")
+    assert code == 400 and "many times this hour" in page
+    # The safety clock's hour turning does start a new hour.
+    fake_clock.move(hours=1)
+    assert check_in(Client(), requester.receipt, "ping")[0] == 200
 
 
 def test_help_now_raises_an_alarm_openly(world: World, fake_clock: Clock) -> None:

@@ -28,6 +28,11 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 # Portal paths under /r/ that an organisation's short name would shadow.
 RESERVED_SLUGS = frozenset({"status", "leave", "leave-quickly", "request", "ask", "static", "i18n"})
 
+# Shares typed to rebuild the recovery key (verifying them, lifting an emergency lock):
+# more than any set can be is refused before any work (docs/limits.md).
+MAX_TYPED_SHARES = 32
+MAX_SHARE_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class OrganisationSetup:
@@ -92,11 +97,11 @@ def do_create_organisation(
     return OrganisationSetup(organisation=organisation, recovery_shares=recovery_shares, coordinator=enrolment)
 
 
-def do_verify_recovery_shares(*, organisation: Organisation, shares: list[str]) -> None:
-    """Check that shares rebuild the organisation recovery key; the key is then forgotten."""
+def check_recovery_shares(organisation: Organisation, shares: list[str]) -> None:
+    """Refuse shares that do not rebuild the organisation's recovery key; the rebuilt key is forgotten."""
     from refuge.crypto import recover_private_key
 
-    if len(shares) > 32 or any(len(share) > 1000 for share in shares):
+    if len(shares) > MAX_TYPED_SHARES or any(len(share) > MAX_SHARE_CHARS for share in shares):
         raise UserError("bad_shares", _("That is more than any set of shares can be."))
     try:
         # recover_private_key compares the rebuilt key with the stored public half.
@@ -108,6 +113,11 @@ def do_verify_recovery_shares(*, organisation: Organisation, shares: list[str]) 
                 "These shares do not rebuild this organisation's recovery key (too few, mistyped, or from another organisation)."
             ),
         ) from None
+
+
+def do_verify_recovery_shares(*, organisation: Organisation, shares: list[str]) -> None:
+    """Check that shares rebuild the organisation recovery key; the key is then forgotten."""
+    check_recovery_shares(organisation, shares)
     with transaction.atomic():
         record(
             AuditEvent.RECOVERY_KEY_VERIFIED,

@@ -14,7 +14,12 @@ from refuge.keyring.models import Key
 
 def this_hour() -> datetime:
     """Now, rounded down to the hour: requester times are never kept more exactly."""
-    return timezone.now().replace(minute=0, second=0, microsecond=0)
+    return hour_of(timezone.now())
+
+
+def hour_of(moment: datetime) -> datetime:
+    """A moment rounded down to the hour, as every requester time is kept."""
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def encrypted_file(

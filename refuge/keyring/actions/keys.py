@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
+from typing import Required, TypedDict, Unpack
 
 from django.db import transaction
 
@@ -28,27 +29,32 @@ class NewKey:
     wraps: list[KeyWrap] = dataclasses.field(repr=False)
 
 
-def prepare_key(
-    *,
-    actor: Member | None,
-    organisation: Organisation,
-    purpose: Purpose | str,
-    label: str = "",
-    members: Iterable[Member] = (),
-    keypair: bool = False,
-    groups: Iterable[Key] = (),
-    requester_public_key: bytes | None = None,
-) -> NewKey:
+class KeySpec(TypedDict, total=False):
+    """A new key: who makes it, of which organisation, for what, and whom it is wrapped for besides recovery."""
+
+    actor: Required[Member | None]
+    organisation: Required[Organisation]
+    purpose: Required[Purpose | str]
+    label: str
+    members: Iterable[Member]
+    # An X25519 keypair (intake-group keys are always one), not a 32-byte secret.
+    keypair: bool
+    groups: Iterable[Key]
+    requester_public_key: bytes | None
+
+
+def prepare_key(**spec: Unpack[KeySpec]) -> NewKey:
     """Check the holders, make the secret and seal its wraps, without touching the database.
 
     The crypto runs before the caller's transaction begins, so that a transaction that
     holds a lock (SQLite's one write lock, PostgreSQL's row locks) spends its time on
     INSERTs only. `do_store_key` writes the result.
     """
-    purpose = Purpose(purpose)
-    check_actor(actor, organisation.pk)
-    holders = unique_members(members)
-    groups = list(groups)
+    organisation, purpose = spec["organisation"], Purpose(spec["purpose"])
+    keypair, requester_public_key = spec.get("keypair", False), spec.get("requester_public_key")
+    check_actor(spec["actor"], organisation.pk)
+    holders = unique_members(spec.get("members", ()))
+    groups = list(spec.get("groups", ()))
     if purpose == Purpose.BLIND_INDEX and (holders or keypair or groups or requester_public_key):
         # The server computes every blind index; a member holding the key could only
         # use it to test guesses against a seized dump ("is Ivan Petrov a requester?").
@@ -61,7 +67,7 @@ def prepare_key(
     else:
         secret, public = random_key(), None
     # The id is made here (uuid4), so the wraps can name their key before it is saved.
-    key = new_key(organisation, purpose=purpose, label=label, public_key=public)
+    key = new_key(organisation, purpose=purpose, label=spec.get("label", ""), public_key=public)
     return NewKey(key, secret, all_wraps(key, secret, holders, groups, requester_public_key))
 
 
@@ -81,30 +87,10 @@ def do_store_key(new: NewKey, *, actor: Member | None, audited_by_caller: bool =
     return new.key
 
 
-def do_create_key(
-    *,
-    actor: Member | None,
-    organisation: Organisation,
-    purpose: Purpose | str,
-    label: str = "",
-    members: Iterable[Member] = (),
-    keypair: bool = False,
-    groups: Iterable[Key] = (),
-    requester_public_key: bytes | None = None,
-    audited_by_caller: bool = False,
-) -> tuple[Key, bytes]:
+def do_create_key(*, audited_by_caller: bool = False, **spec: Unpack[KeySpec]) -> tuple[Key, bytes]:
     """Create a key wrapped for members, groups, a requester and recovery (and the server for blind indexes)."""
-    new = prepare_key(
-        actor=actor,
-        organisation=organisation,
-        purpose=purpose,
-        label=label,
-        members=members,
-        keypair=keypair,
-        groups=groups,
-        requester_public_key=requester_public_key,
-    )
-    do_store_key(new, actor=actor, audited_by_caller=audited_by_caller)
+    new = prepare_key(**spec)
+    do_store_key(new, actor=spec["actor"], audited_by_caller=audited_by_caller)
     return new.key, new.secret
 
 

@@ -72,13 +72,7 @@ def raise_alarm(
     )
     # Counted as "an alert" in the next content-free notice (refuge/accounts/notices.py).
     owe_notice(organisation_id, Kind.ALERT)
-    record(
-        SafetyEvent.ALARM_RAISED,
-        actor_id=None,
-        organisation_id=organisation_id,
-        object_type="alarm",
-        object_id=alarm.pk,
-    )
+    _audit_alarm(SafetyEvent.ALARM_RAISED, None, organisation_id, alarm.pk)
     return alarm
 
 
@@ -93,13 +87,7 @@ def do_acknowledge_alarm(*, actor: User, alarm: Alarm) -> Alarm:
         )
         if not taken:
             raise UserError("alarm_acknowledged", _("Someone has already taken this alarm on."))
-        record(
-            SafetyEvent.ALARM_ACKNOWLEDGED,
-            actor_id=actor.pk,
-            organisation_id=alarm.organisation_id,
-            object_type="alarm",
-            object_id=alarm.pk,
-        )
+        _audit_alarm(SafetyEvent.ALARM_ACKNOWLEDGED, actor, alarm.organisation_id, alarm.pk)
     alarm.refresh_from_db()
     return alarm
 
@@ -123,13 +111,7 @@ def do_record_outcome(*, actor: User, alarm: Alarm, outcome: str) -> Alarm:
             raise UserError("alarm_closed", _("An outcome was already recorded for this alarm."))
         if alarm.case_id is not None and outcome in {"contact_back", "false_alarm"} and not _open_on(alarm.case_id):
             Case.objects.filter(pk=alarm.case_id).update(lost_contact_since=None, version=F("version") + 1)
-        record(
-            SafetyEvent.ALARM_OUTCOME,
-            actor_id=actor.pk,
-            organisation_id=alarm.organisation_id,
-            object_type="alarm",
-            object_id=alarm.pk,
-        )
+        _audit_alarm(SafetyEvent.ALARM_OUTCOME, actor, alarm.organisation_id, alarm.pk)
     alarm.refresh_from_db()
     return alarm
 
@@ -140,13 +122,18 @@ def do_finish_alarm_task(*, actor: User, task: AlarmTask) -> None:
         done = AlarmTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=clock.now(), done_by=actor)
         if not done:
             raise UserError("alarm_task_done", _("This step is already done."))
-        record(
-            SafetyEvent.ALARM_TASK_DONE,
-            actor_id=actor.pk,
-            organisation_id=actor.organisation_id,
-            object_type="alarm",
-            object_id=task.alarm_id,
-        )
+        _audit_alarm(SafetyEvent.ALARM_TASK_DONE, actor, actor.organisation_id, task.alarm_id)
+
+
+def _audit_alarm(event: SafetyEvent, actor: User | None, organisation_id: uuid.UUID, alarm_id: uuid.UUID) -> None:
+    """Record an act on an alarm: who (None: the scheduler), which alarm; never the case or the person."""
+    record(
+        event,
+        actor_id=actor.pk if actor is not None else None,
+        organisation_id=organisation_id,
+        object_type="alarm",
+        object_id=alarm_id,
+    )
 
 
 def _open_on(case_id: uuid.UUID) -> bool:

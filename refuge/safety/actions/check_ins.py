@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.audit.actions import record_requester_act
 from refuge.cases.models import Case
 from refuge.core.errors import UserError
-from refuge.intake.actions.common import this_hour
+from refuge.intake.actions.common import hour_of
 from refuge.intake.models import HelpRequest
 from refuge.keyring.records import decrypt_column, encrypt_column
 from refuge.safety import clock
@@ -73,15 +73,18 @@ def do_check_in(*, access: Requester, message: str, help_now: bool = False) -> C
     found = CheckInSchedule.objects.select_related("key").filter(request=request, active=True).first()
     # The slow hash runs for every check-in, scheduled or not, message or not.
     duress = is_duress_word(message, _bytes(found, "word_salt"), _bytes(found, "word_digest"))
+    # One reading of the safety clock (refuge/safety/clock.py) for the time, the hour counted
+    # and the schedule's step: an hour turning between two readings would let a 13th in.
     now = clock.now()
+    hour = hour_of(now)
     with transaction.atomic():
-        if CheckIn.objects.filter(request=request, received_hour__gte=this_hour()).count() >= MAX_CHECK_INS_PER_HOUR:
+        if CheckIn.objects.filter(request=request, received_hour__gte=hour).count() >= MAX_CHECK_INS_PER_HOUR:
             raise UserError(
                 "check_in_busy", _("You have checked in many times this hour. Your check-ins were received.")
             )
         signal = Signal.HELP if help_now else Signal.DURESS if duress else Signal.NONE
         check_in = CheckIn(
-            organisation_id=request.organisation_id, request=request, key=request.key, received_hour=this_hour()
+            organisation_id=request.organisation_id, request=request, key=request.key, received_hour=hour
         )
         # The duress word itself is not kept: the team knows it, and the signal says enough.
         body = {"at": now.isoformat(timespec="seconds"), "message": "" if duress else message, "signal": signal}

@@ -13,17 +13,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from refuge.accounts.actions.organisation import check_recovery_shares
 from refuge.accounts.models import Organisation, StaffSession, User
 from refuge.accounts.notices import Kind, owe_notice
 from refuge.audit.actions import record
 from refuge.core.errors import UserError
-from refuge.crypto import CryptoError, recover_private_key
 from refuge.safety import clock
 from refuge.safety.audit_events import SafetyEvent
 from refuge.safety.models import EmergencyLock
-
-MAX_SHARES = 32
-MAX_SHARE_CHARS = 1000
 
 
 def do_lock_myself_out(*, actor: User) -> int:
@@ -72,18 +69,8 @@ def do_emergency_lock(*, actor: User) -> EmergencyLock:
 
 def do_lift_emergency_lock(*, organisation: Organisation, shares: list[str]) -> int:
     """With enough recovery shares, unlock the accounts the emergency lock locked; returns how many."""
-    if len(shares) > MAX_SHARES or any(len(share) > MAX_SHARE_CHARS for share in shares):
-        raise UserError("bad_shares", _("That is more than any set of shares can be."))
-    try:
-        # The rebuilt key is checked against the organisation's public half, then forgotten.
-        recover_private_key(shares, bytes(organisation.recovery_public_key))
-    except CryptoError:
-        raise UserError(
-            "shares_do_not_match",
-            _(
-                "These shares do not rebuild this organisation's recovery key (too few, mistyped, or from another organisation)."
-            ),
-        ) from None
+    # The rebuilt key is checked against the organisation's public half, then forgotten.
+    check_recovery_shares(organisation, shares)
     with transaction.atomic():
         lock = (
             EmergencyLock.objects.select_for_update().filter(organisation=organisation, lifted_at__isnull=True).first()

@@ -229,11 +229,11 @@ def _render_review(
 
 
 def _review_page(request: StaffRequest, refusal: Refusal, packet_id: uuid.UUID, **_rest: Any) -> HttpResponse:
-    if refusal.code not in {LOCKED, UNREADABLE}:
-        messages.error(request, refusal.message)
-    return _render_review(
-        request, open_packet_to_approve(request.member, request.keyring, packet_id), status=refusal.status
-    )
+    """The packet again, saying why nothing was approved (also a key not held: the partner's, the letter wording's)."""
+    # Opened first: a packet whose own key the member does not hold is the boundary's plain refusal.
+    page = open_packet_to_approve(request.member, request.keyring, packet_id)
+    messages.error(request, refusal.message)
+    return _render_review(request, page, status=refusal.status)
 
 
 @never_cache
