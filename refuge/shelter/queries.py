@@ -167,8 +167,9 @@ def grant_subjects(viewer: User, grants: list[KeyGrant]) -> tuple[dict[Any, str]
     (the case's team, or a coordinator)."""
     shelters = {s.key_id: s.code_name for s in Shelter.objects.filter(key_id__in={g.key_id for g in grants})}
     case_ids = {g.case_id for g in grants if g.case_id is not None}
-    visible = set(TeamMember.objects.filter(user=viewer, case_id__in=case_ids).values_list("case_id", flat=True))
-    if viewer.role == Role.COORDINATOR:
-        visible = case_ids
+    if viewer.role == Role.COORDINATOR or not case_ids:
+        visible = case_ids  # a coordinator sees every case's reference: no team to ask about
+    else:
+        visible = set(TeamMember.objects.filter(user=viewer, case_id__in=case_ids).values_list("case_id", flat=True))
     references = dict(Case.objects.filter(pk__in=visible).values_list("pk", "reference"))
     return shelters, references

@@ -38,13 +38,15 @@ def _keys_due(view: HomeView) -> dict[str, Any] | None:
 def _keys(view: HomeView) -> dict[str, Any] | None:
     # Keys owed to colleagues that this member holds, and this member's own pending access.
     waiting = grants_to_approve(view.member)
-    grants_waiting = waiting.count()
+    first = list(waiting[:GRANTS_SHOWN])
+    # Counted only when the first few do not already say how many there are.
+    grants_waiting = len(first) if len(first) < GRANTS_SHOWN else waiting.count()
     my_pending_keys = grants_awaiting(view.member).count()
     if not grants_waiting and not my_pending_keys:
         return None
     return {
         "grants_waiting": grants_waiting,
-        "grants_shown": shown_grants(view.member, list(waiting[:GRANTS_SHOWN])),
+        "grants_shown": shown_grants(view.member, first),
         "my_pending_keys": my_pending_keys,
     }
 
