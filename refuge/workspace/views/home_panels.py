@@ -38,15 +38,14 @@ def _keys_due(view: HomeView) -> dict[str, Any] | None:
 def _keys(view: HomeView) -> dict[str, Any] | None:
     # Keys owed to colleagues that this member holds, and this member's own pending access.
     waiting = grants_to_approve(view.member)
-    first = list(waiting[:GRANTS_SHOWN])
-    # Counted only when the first few do not already say how many there are.
-    grants_waiting = len(first) if len(first) < GRANTS_SHOWN else waiting.count()
+    grants_waiting = waiting.count()
     my_pending_keys = grants_awaiting(view.member).count()
     if not grants_waiting and not my_pending_keys:
         return None
     return {
         "grants_waiting": grants_waiting,
-        "grants_shown": shown_grants(view.member, first),
+        # Read only when some wait: a member whose own access is pending has none to list.
+        "grants_shown": shown_grants(view.member, list(waiting[:GRANTS_SHOWN])) if grants_waiting else [],
         "my_pending_keys": my_pending_keys,
     }
 
