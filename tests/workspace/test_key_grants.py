@@ -199,3 +199,12 @@ def test_the_home_page_counts_every_key_owed_and_names_the_first_five(world: Wor
 
     assert f"{newcomers} keys you hold are owed to colleagues" in home
     assert sum(f"<strong>nina{number}</strong>" in home for number in range(newcomers)) == min(newcomers, 5)
+
+
+def test_a_shelter_key_owed_is_named_by_the_shelters_code_name(world: World, client_for) -> None:
+    case = open_case(world, team=[world.bob])
+    shelter = new_shelter(world)
+    place(world.bob, requester_of(case), shelter)
+
+    for page in (client_for(world.alice).get("/grants/"), client_for(world.alice).get("/")):
+        assert f"The key of shelter {shelter.code_name}: its city and house rules" in page.content.decode()
