@@ -18,7 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy
 
-from refuge.accounts.models import Role, User
+from refuge.accounts.models import Organisation, Role, User
 from refuge.cases import compartments as schema
 from refuge.cases.access import visible_cases
 from refuge.cases.compartments import generated_task_title
@@ -38,8 +38,8 @@ from refuge.crypto import blind_index
 from refuge.intake.actions.submissions import INDEXED_FIELDS
 from refuge.keyring.files import decrypt_file_content
 from refuge.keyring.keyring import KeyNotHeld, Keyring
-from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
-from refuge.keyring.records import decrypt_text, server_secret_for
+from refuge.keyring.models import HolderKind, Key, KeyWrap
+from refuge.keyring.records import blind_index_secrets_held, decrypt_text
 
 MAX_SEARCH_CHARS = 200
 SEARCH_UNAVAILABLE = gettext_lazy("Searching by name, phone or document number is not available right now.")
@@ -223,63 +223,78 @@ def search_cases(user: User, text: str, keyring: Keyring | None = None) -> Searc
     else:
         people = people.filter(pseudonym=prefix)
     found.update(people.values_list("case_id", flat=True)[:MAX_SEARCH_MATCHES])
+    digests = index_digests(user.organisation, text)
+    if not digests:
+        return SearchResult(sorted(found, key=str)[:MAX_SEARCH_MATCHES], set())
+    # Only the cases the searcher may list are worth opening. A correlated EXISTS probes each
+    # match (a handful) on the case's primary key; `case__in=visible_cases(user)` made SQLite
+    # list every case a coordinator may see first (60-100 ms at 100,000 cases).
+    visible = Exists(visible_cases(user).filter(pk=OuterRef("case_id")))
+    searched: dict[str, str] = {}
+    candidates: dict[str, list[tuple[Any, Any]]] = {}
+    for field_name, normalised, digest in digests:
+        matches = CaseIndex.objects.filter(visible, organisation_id=organisation_id, field=field_name, digest=digest)
+        searched[field_name] = normalised
+        candidates[field_name] = list(matches.values_list("case_id", "person_id")[:MAX_SEARCH_MATCHES])
     keyring = keyring if keyring is not None else Keyring.locked(user)
-    possible: set[Any] = set()
-    for field_name, normalised, digest in index_digests(organisation_id, text):
-        # Only the cases the searcher may list are worth opening. A correlated EXISTS probes each
-        # match (a handful) on the case's primary key; `case__in=visible_cases(user)` made SQLite
-        # list every case a coordinator may see first (60-100 ms at 100,000 cases).
-        visible = visible_cases(user).filter(pk=OuterRef("case_id"))
-        matches = CaseIndex.objects.filter(
-            Exists(visible), organisation_id=organisation_id, field=field_name, digest=digest
-        )
-        candidates = list(matches.values_list("case_id", "person_id")[:MAX_SEARCH_MATCHES])
-        confirmed, unconfirmed = _confirm_identity(keyring, field_name, normalised, candidates)
-        found.update(confirmed)
-        possible.update(unconfirmed - confirmed)
-    possible -= found
+    confirmed, unconfirmed = _confirm_identity(keyring, searched, candidates)
+    found |= confirmed
+    possible = unconfirmed - found
     ids = sorted(found | possible, key=str)[:MAX_SEARCH_MATCHES]
     return SearchResult(ids, possible & set(ids))
 
 
 def _confirm_identity(
-    keyring: Keyring, field_name: str, normalised: str, candidates: list[tuple[Any, Any]]
+    keyring: Keyring, searched: dict[str, str], candidates: dict[str, list[tuple[Any, Any]]]
 ) -> tuple[set[Any], set[Any]]:
-    """(case ids whose person has this value, case ids that the keyring cannot check)."""
-    if not candidates:
+    """(case ids whose person has the value searched in a field they matched on, case ids the keyring cannot check).
+
+    `searched`: field → the normalised search text; `candidates`: field → (case id, person id)
+    of its index matches. Each compartment that may hold a matched field is read once, in one
+    query, however many fields its person matched on.
+    """
+    case_of: dict[Any, Any] = {}
+    matched_on: dict[Any, set[str]] = {}
+    for field_name, pairs in candidates.items():
+        for case_id, person_id in pairs:
+            case_of[person_id] = case_id
+            matched_on.setdefault(person_id, set()).add(field_name)
+    if not case_of:
         return set(), set()
-    case_of = {person_id: case_id for case_id, person_id in candidates}
-    kinds = [kind for kind, fields in schema.FIELDS.items() if any(f.index == field_name for f in fields)]
+    feeds = {kind: {f.index for f in fields if f.index in candidates} for kind, fields in schema.FIELDS.items()}
+    kinds = [kind for kind, fed in feeds.items() if fed]
     confirmed: set[Any] = set()
     unconfirmed: set[Any] = set()
     compartments = Compartment.objects.filter(person_id__in=case_of, kind__in=kinds).select_related("key")
     for compartment in compartments:
+        wanted = feeds[compartment.kind] & matched_on[compartment.person_id]
+        if not wanted:
+            continue  # it holds none of the fields this person's indexes matched on
         try:
             content = read_compartment(compartment, keyring)
         except KeyNotHeld:
             unconfirmed.add(case_of[compartment.person_id])
             continue
         # Decrypted in memory to compare only: nothing of it is shown or kept.
-        values = {INDEXED_FIELDS[f](v) for f, v in schema.index_values(compartment.kind, content) if f == field_name}
-        if normalised in values:
+        values = schema.index_values(compartment.kind, content)
+        if any(f in wanted and INDEXED_FIELDS[f](v) == searched[f] for f, v in values):
             confirmed.add(case_of[compartment.person_id])
     return confirmed, unconfirmed
 
 
-def index_digests(organisation_id: Any, text: str) -> list[tuple[str, str, str]]:
-    """(field, normalised text, blind index) for every indexed field the search text normalises for."""
-    keys = {
-        key.label.removeprefix("blind-index:"): key
-        for key in Key.objects.filter(organisation_id=organisation_id, purpose=Purpose.BLIND_INDEX)
-    }
-    found = []
-    for field_name, normalise in INDEXED_FIELDS.items():
-        key = keys.get(field_name)
-        normalised = normalise(text)
-        if key is None or not normalised:
-            continue
-        found.append((field_name, normalised, blind_index(server_secret_for(key), field_name, normalised)))
-    return found
+def index_digests(organisation: Organisation, text: str) -> list[tuple[str, str, str]]:
+    """(field, normalised text, blind index) for every indexed field with a key that the search text normalises for.
+
+    Each is stretched once (Argon2id, refuge/crypto/blind.py): what #16 makes every guess cost.
+    The fields' keys and server wraps are read in one statement.
+    """
+    normalised = {name: value for name, normalise in INDEXED_FIELDS.items() if (value := normalise(text))}
+    secrets = blind_index_secrets_held(organisation, normalised)
+    return [
+        (field_name, value, blind_index(secrets[field_name], field_name, value))
+        for field_name, value in normalised.items()
+        if field_name in secrets
+    ]
 
 
 def compartments_held_only_by(case: Case, member: User) -> list[Compartment]:

@@ -32,6 +32,7 @@ from refuge.keyring.wraps import open_requester_wrap, open_server_wrap
 __all__ = [
     "blind_index_key",
     "blind_index_secrets",
+    "blind_index_secrets_held",
     "decrypt_column",
     "decrypt_text",
     "do_ensure_blind_index_key",
@@ -94,6 +95,26 @@ def blind_index_secrets(organisation: Organisation, fields: Iterable[str]) -> di
     without a current server wrap raises KeyNotHeld, as `server_secret_for` does.
     """
     return _blind_index_secrets(organisation, fields, _organisation_keys(organisation))
+
+
+def blind_index_secrets_held(organisation: Organisation, fields: Iterable[str]) -> dict[str, bytes]:
+    """The blind-index secrets of those of these fields that have a key, in one query; no key is made.
+
+    For reading (a search): a field without a key has nothing indexed, so it is left out, where
+    `blind_index_secrets` (for writing) makes the key. A key without its current server wrap
+    raises KeyNotHeld, as `server_secret_for` does. One statement for every field, where a
+    `server_secret_for` per key read its wrap on its own.
+    """
+    labels = {f"blind-index:{name}": name for name in fields}
+    found: dict[str, bytes] = {}
+    for row in _organisation_keys(organisation):
+        name = labels.get(row.label)
+        if row.purpose != Purpose.BLIND_INDEX or name is None:
+            continue
+        if row.wrapped is None or row.wrap_version != row.version:
+            raise KeyNotHeld(row.id)
+        found[name] = _opened_server_wrap(row.wrapped, row.id, row.version, functools.partial(row.key, organisation))
+    return found
 
 
 def _blind_index_secrets(organisation: Organisation, fields: Iterable[str], rows: list[_KeyRow]) -> dict[str, bytes]:

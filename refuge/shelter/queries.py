@@ -165,10 +165,11 @@ def grant_subjects(viewer: User, grants: list[KeyGrant]) -> tuple[dict[Any, str]
     """What owed key grants are about, by metadata only (nothing is decrypted): the code names of
     the shelters whose keys they are, and the references of their cases that the viewer may see
     (the case's team, or a coordinator)."""
-    shelters = {s.key_id: s.code_name for s in Shelter.objects.filter(key_id__in={g.key_id for g in grants})}
+    shelters = dict(Shelter.objects.filter(key_id__in={g.key_id for g in grants}).values_list("key_id", "code_name"))
     case_ids = {g.case_id for g in grants if g.case_id is not None}
-    visible = set(TeamMember.objects.filter(user=viewer, case_id__in=case_ids).values_list("case_id", flat=True))
-    if viewer.role == Role.COORDINATOR:
-        visible = case_ids
+    if viewer.role == Role.COORDINATOR or not case_ids:
+        visible = case_ids  # a coordinator sees every case's reference: no team to ask about
+    else:
+        visible = set(TeamMember.objects.filter(user=viewer, case_id__in=case_ids).values_list("case_id", flat=True))
     references = dict(Case.objects.filter(pk__in=visible).values_list("pk", "reference"))
     return shelters, references

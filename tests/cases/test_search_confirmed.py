@@ -11,6 +11,7 @@ import datetime
 
 import pytest
 
+from refuge.cases import queries
 from refuge.cases.actions.compartments import do_grant_compartment
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.team import do_add_team_member
@@ -103,3 +104,52 @@ def test_a_member_given_the_identity_sees_a_confirmed_match(world: World, collid
     do_grant_compartment(actor=world.bob.user, keyring=ring(world.bob), compartment=identity, member=world.alice.user)
     result = search_cases(world.alice.user, PHONE, ring(world.alice))
     assert first.pk in result.ids and first.pk not in result.possible
+
+
+def test_a_person_found_through_two_fields_is_confirmed_by_reading_their_compartment_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "AB 123" is this person's name (ab) and their document number (AB123): one text, two indexes.
+    case = _identity(world, name="Ab", document_number="AB 123")
+    assert set(CaseIndex.objects.filter(case=case).values_list("field", flat=True)) == {"name", "document_number"}
+    reads: list[str] = []
+    real = queries.read_compartment
+    monkeypatch.setattr(queries, "read_compartment", lambda c, k: reads.append(c.kind) or real(c, k))
+
+    result = search_cases(world.bob.user, "AB 123", ring(world.bob))
+
+    assert result.ids == [case.pk] and result.possible == set()
+    assert reads == ["identity"]
+
+
+def test_a_collision_in_one_field_is_dropped_while_the_other_field_confirms_its_own_match(world: World) -> None:
+    case = _identity(world, name="Ab", document_number="XY 999")
+    other = _open(world, [world.bob], "Oleg Sidorov", PHONE)
+    # "AB 123" names Ab (the name index); the document index of "AB 123" meets the other case by chance.
+    digests = {field: digest for field, _text, digest in queries.index_digests(world.north, "AB 123")}
+    CaseIndex.objects.create(
+        organisation=world.north,
+        case=other,
+        person=Person.objects.get(case=other),
+        field="document_number",
+        digest=digests["document_number"],
+    )
+
+    result = search_cases(world.bob.user, "AB 123", ring(world.bob))
+    assert result.ids == [case.pk] and result.possible == set()
+    # Alice coordinates and was given neither identity: both are possible matches for her.
+    result = search_cases(world.alice.user, "AB 123", ring(world.alice))
+    assert set(result.ids) == {case.pk, other.pk} and result.possible == {case.pk, other.pk}
+
+
+def _identity(world: World, **answers: str) -> Case:
+    submission = do_submit_request(
+        organisation=world.north, answers={"what_happened": "x", **answers}, urgency="now", language="en"
+    )
+    return do_accept_request(
+        actor=world.ivan.user,
+        keyring=ring(world.ivan),
+        request=submission.request,
+        team=[world.bob.user],
+        priority=Priority.NORMAL,
+    )

@@ -18,6 +18,7 @@ from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
 from refuge.keyring.records import (
     blind_index_key,
     blind_index_secrets,
+    blind_index_secrets_held,
     do_ensure_blind_index_key,
     group_key_unchanged,
     intake_group_key,
@@ -121,6 +122,34 @@ def test_a_missing_key_is_made_on_first_use_and_an_existing_one_takes_no_lock(no
     assert len(queries) == 1
     assert "FOR UPDATE" not in queries[0]["sql"].upper()
     assert Key.objects.filter(purpose=Purpose.BLIND_INDEX).count() == 1
+
+
+def test_a_search_reads_the_held_secrets_in_one_statement_and_makes_no_key(north: Org) -> None:
+    keys = {
+        field: do_ensure_blind_index_key(actor=None, organisation=north.organisation, field=field)
+        for field in ["name", "phone"]
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        held = blind_index_secrets_held(north.organisation, FIELDS)
+
+    assert held == {field: server_secret_for(key) for field, key in keys.items()}
+    assert len(queries) == 1
+    # A field without a key has nothing indexed: it is left out, and no key is made by reading.
+    assert not Key.objects.filter(label="blind-index:document_number").exists()
+    assert blind_index_secrets_held(north.organisation, ["phone"]) == {"phone": held["phone"]}
+
+
+def test_a_held_secret_whose_key_lost_its_server_wrap_is_not_held(north: Org) -> None:
+    key = do_ensure_blind_index_key(actor=None, organisation=north.organisation, field="phone")
+    blind_index_secrets_held(north.organisation, ["phone"])  # now remembered
+
+    KeyWrap.objects.filter(key=key, holder_kind=HolderKind.SERVER).delete()
+
+    with pytest.raises(KeyNotHeld):
+        blind_index_secrets_held(north.organisation, ["phone"])
+    # A field whose key was not asked for does not refuse the others.
+    assert blind_index_secrets_held(north.organisation, ["name"]) == {}
 
 
 def test_intake_keys_answer_what_the_orm_does(north: Org, group: Key) -> None:

@@ -188,3 +188,23 @@ def test_rotating_the_keys_of_a_case_gives_no_key_to_anyone_new(world: World, cl
     request_key.refresh_from_db()
     assert request_key.version == 2 and not request_key.rotation_due
     assert _holds(world.alice, request_key) and not _holds(world.bob, request_key)
+
+
+@pytest.mark.parametrize("newcomers", [4, 5, 7])
+def test_the_home_page_counts_every_key_owed_and_names_the_first_five(world: World, client_for, newcomers: int) -> None:
+    for number in range(newcomers):
+        make_member(world.north, f"nina{number}", Role.INTAKE)
+
+    home = client_for(world.alice).get("/").content.decode()
+
+    assert f"{newcomers} keys you hold are owed to colleagues" in home
+    assert sum(f"<strong>nina{number}</strong>" in home for number in range(newcomers)) == min(newcomers, 5)
+
+
+def test_a_shelter_key_owed_is_named_by_the_shelters_code_name(world: World, client_for) -> None:
+    case = open_case(world, team=[world.bob])
+    shelter = new_shelter(world)
+    place(world.bob, requester_of(case), shelter)
+
+    for page in (client_for(world.alice).get("/grants/"), client_for(world.alice).get("/")):
+        assert f"The key of shelter {shelter.code_name}: its city and house rules" in page.content.decode()

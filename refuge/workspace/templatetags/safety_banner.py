@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from refuge.accounts.session_keys import SESSION_DURESS
-from refuge.safety.queries import open_alarms_for
+from refuge.safety.queries import LISTED_COLUMNS, open_alarms_for
 
 register = template.Library()
 
@@ -22,5 +22,5 @@ def alarm_banner(context: dict[str, Any]) -> dict[str, Any]:
     session = getattr(request, "session", None)
     if user is None or not user.is_authenticated or session is None or session.get(SESSION_DURESS):
         return {"alarms": []}
-    alarms = list(open_alarms_for(user).order_by("raised_at")[: MAX_SHOWN + 1])
+    alarms = list(open_alarms_for(user).only(*LISTED_COLUMNS).order_by("raised_at")[: MAX_SHOWN + 1])
     return {"alarms": alarms[:MAX_SHOWN], "more": len(alarms) > MAX_SHOWN}

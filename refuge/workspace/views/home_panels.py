@@ -44,7 +44,8 @@ def _keys(view: HomeView) -> dict[str, Any] | None:
         return None
     return {
         "grants_waiting": grants_waiting,
-        "grants_shown": shown_grants(view.member, list(waiting[:GRANTS_SHOWN])),
+        # Read only when some wait: a member whose own access is pending has none to list.
+        "grants_shown": shown_grants(view.member, list(waiting[:GRANTS_SHOWN])) if grants_waiting else [],
         "my_pending_keys": my_pending_keys,
     }
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
 from refuge.safety import clock
-from refuge.safety.queries import case_safety, open_alarms_for
+from refuge.safety.queries import LISTED_COLUMNS, case_safety, open_alarms_for
 from refuge.workspace.forms_safety import StopScheduleForm
 from refuge.workspace.panels import (
     CasePanel,
@@ -39,7 +39,12 @@ def _answers_alarms(member: User) -> bool:
 
 
 def _alarms(view: HomeView) -> dict[str, Any] | None:
-    listed = open_alarms_for(view.member).select_related("acknowledged_by").order_by("raised_at", "pk")
+    listed = (
+        open_alarms_for(view.member)
+        .select_related("acknowledged_by")
+        .only(*LISTED_COLUMNS, "acknowledged_by__username")
+        .order_by("raised_at", "pk")
+    )
     alarms = list(listed[: ALARMS_SHOWN + 1])
     return {"alarms": alarms[:ALARMS_SHOWN], "alarms_more": len(alarms) > ALARMS_SHOWN} if alarms else None
 
