@@ -34,7 +34,7 @@ from refuge.disclosures.archive import packet_archive
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.letter_templates import wording_for
 from refuge.disclosures.letters import LetterKind, LetterLanguage
-from refuge.disclosures.models import ConsentWay, Delivery, Packet, PacketDocument, Partner
+from refuge.disclosures.models import ConsentQuestion, ConsentWay, Delivery, Packet, PacketDocument, Partner
 from refuge.disclosures.packet_documents import chosen_documents, copy_into_packet, packet_files
 from refuge.disclosures.reads import read_packet_content, read_partner
 from refuge.disclosures.selection import selected_fields
@@ -48,6 +48,10 @@ MAX_CONSENT_TEXT_CHARS = 1_000
 MAX_EXPIRY_DAYS = 30
 MAX_DOWNLOADS = 5
 MAX_TOKEN_CHARS = 100
+SAID_NO = _(
+    "The requester said no on their portal page: this packet cannot go. If they change their mind, "
+    "prepare a new packet and ask them again."
+)
 
 
 def _text(value: str, limit: int, field: str, required: Any) -> str:
@@ -155,6 +159,9 @@ def do_record_consent(
         locked = Packet.objects.select_for_update().select_related("key").get(pk=packet.pk)
         if locked.approved_by_id is not None or locked.revoked_on is not None:
             raise UserError("closed", _("This packet is already approved or revoked: consent cannot change now."))
+        # The person's own "no" on the portal is final for this packet: nobody records a "yes" over it.
+        if ConsentQuestion.objects.filter(packet=locked, agreed=False).exists():
+            raise UserError("said_no", SAID_NO)
         consent = {
             "who": who,
             "given_on": given_on.isoformat(),
