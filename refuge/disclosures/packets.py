@@ -40,7 +40,7 @@ from refuge.disclosures.reads import read_packet_content, read_partner
 from refuge.disclosures.selection import selected_fields
 from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import Purpose
+from refuge.keyring.models import Key, Purpose
 from refuge.keyring.records import encrypt_column
 
 MAX_PURPOSE_CHARS = 1_000
@@ -70,6 +70,17 @@ def _holders(case: Case) -> list[User]:
     people = User.objects.filter(organisation_id=case.organisation_id, is_active=True)
     chosen = people.filter(role=Role.COORDINATOR) | people.filter(case_teams__case=case)
     return [user for user in chosen.distinct() if len(bytes(user.public_key)) == 32]
+
+
+def packet_keys_of_team(case: Case, member: User | None) -> list[Key]:
+    """The keys of the case's packets a member leaving its team loses (refuge.cases.actions.team).
+
+    Wrapped for the team when each packet was prepared: a caseworker taken off the case must not
+    keep the chosen fields, documents and consent. A coordinator keeps them (the coordinators review
+    and approve every packet of the organisation); `member` None: every packet key, to rotate."""
+    if member is not None and member.role == Role.COORDINATOR and member.is_active:
+        return []
+    return [packet.key for packet in Packet.objects.filter(case=case).select_related("key")]
 
 
 def _letter(kind: str, language: str) -> dict[str, str] | None:
