@@ -268,7 +268,10 @@ def token_digest(token: str) -> str:
 
 def do_revoke_packet(*, actor: User, packet: Packet) -> None:
     """Revoke a packet before anyone has opened it; its encrypted file is deleted."""
-    if not is_team_member(actor, packet.case) and not can_approve_packets(actor):
+    # The organisation's own coordinators only: the action holds no key that would stop another's.
+    if not is_team_member(actor, packet.case) and not (
+        can_approve_packets(actor) and packet.organisation_id == actor.organisation_id
+    ):
         raise UserError("not_allowed", _("Only the case's team or a coordinator revokes a disclosure."))
     with transaction.atomic():
         changed = Packet.objects.filter(pk=packet.pk, downloads=0, revoked_on__isnull=True).update(
