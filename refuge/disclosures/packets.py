@@ -341,6 +341,8 @@ def do_take_download(*, token: str) -> bytes | None:
         if not taken:
             return None
         packet = Packet.objects.get(token_digest=digest)
+        produced = bytes(packet.produced)
+        _spend_if_used_up(packet.pk)
         record(
             DisclosureEvent.PACKET_DOWNLOADED,
             actor_id=None,
@@ -348,7 +350,7 @@ def do_take_download(*, token: str) -> bytes | None:
             object_type="packet",
             object_id=packet.pk,
         )
-        return bytes(packet.produced)
+        return produced
 
 
 def do_take_file(*, actor: User, packet: Packet) -> bytes:
@@ -375,7 +377,14 @@ def do_take_file(*, actor: User, packet: Packet) -> bytes:
                 ),
             )
         _audit(DisclosureEvent.PACKET_TAKEN_AS_FILE, actor, packet)
-        return bytes(Packet.objects.values_list("produced", flat=True).get(pk=packet.pk))
+        produced = bytes(Packet.objects.values_list("produced", flat=True).get(pk=packet.pk))
+        _spend_if_used_up(packet.pk)
+        return produced
+
+
+def _spend_if_used_up(packet_id: Any) -> None:
+    """The last download deletes the file: nothing can take it again (jobs.py says why)."""
+    Packet.objects.filter(pk=packet_id, downloads__gte=F("download_limit")).update(produced=b"")
 
 
 def _audit(event: DisclosureEvent, actor: User, packet: Packet) -> None:
