@@ -34,13 +34,13 @@ from refuge.disclosures.archive import packet_archive
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.letter_templates import wording_for
 from refuge.disclosures.letters import LetterKind, LetterLanguage
-from refuge.disclosures.models import ConsentWay, Delivery, Packet, PacketDocument, Partner
+from refuge.disclosures.models import ConsentQuestion, ConsentWay, Delivery, Packet, PacketDocument, Partner
 from refuge.disclosures.packet_documents import chosen_documents, copy_into_packet, packet_files
 from refuge.disclosures.reads import read_packet_content, read_partner
 from refuge.disclosures.selection import selected_fields
 from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
-from refuge.keyring.models import Purpose
+from refuge.keyring.models import Key, Purpose
 from refuge.keyring.records import encrypt_column
 
 MAX_PURPOSE_CHARS = 1_000
@@ -48,6 +48,10 @@ MAX_CONSENT_TEXT_CHARS = 1_000
 MAX_EXPIRY_DAYS = 30
 MAX_DOWNLOADS = 5
 MAX_TOKEN_CHARS = 100
+SAID_NO = _(
+    "The requester said no on their portal page: this packet cannot go. If they change their mind, "
+    "prepare a new packet and ask them again."
+)
 
 
 def _text(value: str, limit: int, field: str, required: Any) -> str:
@@ -66,6 +70,17 @@ def _holders(case: Case) -> list[User]:
     people = User.objects.filter(organisation_id=case.organisation_id, is_active=True)
     chosen = people.filter(role=Role.COORDINATOR) | people.filter(case_teams__case=case)
     return [user for user in chosen.distinct() if len(bytes(user.public_key)) == 32]
+
+
+def packet_keys_of_team(case: Case, member: User | None) -> list[Key]:
+    """The keys of the case's packets a member leaving its team loses (refuge.cases.actions.team).
+
+    Wrapped for the team when each packet was prepared: a caseworker taken off the case must not
+    keep the chosen fields, documents and consent. A coordinator keeps them (the coordinators review
+    and approve every packet of the organisation); `member` None: every packet key, to rotate."""
+    if member is not None and member.role == Role.COORDINATOR and member.is_active:
+        return []
+    return [packet.key for packet in Packet.objects.filter(case=case).select_related("key")]
 
 
 def _letter(kind: str, language: str) -> dict[str, str] | None:
@@ -155,6 +170,9 @@ def do_record_consent(
         locked = Packet.objects.select_for_update().select_related("key").get(pk=packet.pk)
         if locked.approved_by_id is not None or locked.revoked_on is not None:
             raise UserError("closed", _("This packet is already approved or revoked: consent cannot change now."))
+        # The person's own "no" on the portal is final for this packet: nobody records a "yes" over it.
+        if ConsentQuestion.objects.filter(packet=locked, agreed=False).exists():
+            raise UserError("said_no", SAID_NO)
         consent = {
             "who": who,
             "given_on": given_on.isoformat(),
@@ -250,7 +268,10 @@ def token_digest(token: str) -> str:
 
 def do_revoke_packet(*, actor: User, packet: Packet) -> None:
     """Revoke a packet before anyone has opened it; its encrypted file is deleted."""
-    if not is_team_member(actor, packet.case) and not can_approve_packets(actor):
+    # The organisation's own coordinators only: the action holds no key that would stop another's.
+    if not is_team_member(actor, packet.case) and not (
+        can_approve_packets(actor) and packet.organisation_id == actor.organisation_id
+    ):
         raise UserError("not_allowed", _("Only the case's team or a coordinator revokes a disclosure."))
     with transaction.atomic():
         changed = Packet.objects.filter(pk=packet.pk, downloads=0, revoked_on__isnull=True).update(
@@ -320,6 +341,8 @@ def do_take_download(*, token: str) -> bytes | None:
         if not taken:
             return None
         packet = Packet.objects.get(token_digest=digest)
+        produced = bytes(packet.produced)
+        _spend_if_used_up(packet.pk)
         record(
             DisclosureEvent.PACKET_DOWNLOADED,
             actor_id=None,
@@ -327,7 +350,7 @@ def do_take_download(*, token: str) -> bytes | None:
             object_type="packet",
             object_id=packet.pk,
         )
-        return bytes(packet.produced)
+        return produced
 
 
 def do_take_file(*, actor: User, packet: Packet) -> bytes:
@@ -354,7 +377,14 @@ def do_take_file(*, actor: User, packet: Packet) -> bytes:
                 ),
             )
         _audit(DisclosureEvent.PACKET_TAKEN_AS_FILE, actor, packet)
-        return bytes(Packet.objects.values_list("produced", flat=True).get(pk=packet.pk))
+        produced = bytes(Packet.objects.values_list("produced", flat=True).get(pk=packet.pk))
+        _spend_if_used_up(packet.pk)
+        return produced
+
+
+def _spend_if_used_up(packet_id: Any) -> None:
+    """The last download deletes the file: nothing can take it again (jobs.py says why)."""
+    Packet.objects.filter(pk=packet_id, downloads__gte=F("download_limit")).update(produced=b"")
 
 
 def _audit(event: DisclosureEvent, actor: User, packet: Packet) -> None:

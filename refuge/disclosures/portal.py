@@ -110,8 +110,8 @@ def do_answer_consent(*, request: HelpRequest, question_id: uuid.UUID | str, agr
             raise UserError("no_question", _("This question is no longer open."))
         question.answered_on, question.agreed = timezone.localdate(), agreed
         question.save(update_fields=["answered_on", "agreed"])
-        if agreed:
-            Packet.objects.filter(pk=packet.pk).update(consent_recorded=True)
+        # A "no" is the last word, over a consent the team recorded by hand meanwhile (packets.SAID_NO).
+        Packet.objects.filter(pk=packet.pk).update(consent_recorded=agreed)
         record_requester_act(
             DisclosureEvent.CONSENT_ANSWERED,
             organisation_id=request.organisation_id,

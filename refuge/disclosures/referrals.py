@@ -17,6 +17,7 @@ import datetime
 import io
 import json
 import secrets
+import stat
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ MAX_REFERRAL_DOCUMENTS = 10
 MAX_KEY_FILE_BYTES = 10_000
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _KNOWN = {(kind, field.name) for kind, fields in FIELDS.items() for field in fields}
+# Shown to staff (the provenance note, the compartments): C0 controls but tab and line breaks, and the
+# bidirectional embeddings, overrides and isolates, which make text read differently from what it holds.
+_HIDING = frozenset([chr(c) for c in range(32) if chr(c) not in "\t\r\n"] + ["\x7f"])
+_HIDING |= frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ def read_referral(sealed: bytes, identity: str) -> Referral:
         ) from None
     try:
         with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+            _check_members(archive)
             info = archive.getinfo("packet.json")
             if info.file_size > MAX_PACKET_JSON_BYTES:
                 raise _refused(_("The packet's data is larger than any packet's can be."))
@@ -117,6 +123,28 @@ def read_referral(sealed: bytes, identity: str) -> Referral:
     )
 
 
+def _check_members(archive: zipfile.ZipFile) -> None:
+    """Refuse names Refuge never writes: nothing here is extracted, but an operator who unpacks the
+    archive by hand must see what was imported (one packet.json, not two) and nothing outside its folder."""
+    names = archive.namelist()
+    for info in archive.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if (
+            names.count(name) > 1
+            or name.startswith("/")
+            or ".." in parts
+            or ":" in parts[0]
+            or stat.S_ISLNK(info.external_attr >> 16)
+        ):
+            raise _refused(
+                _(
+                    "The packet's archive holds a file name Refuge never writes (twice the same name, a path "
+                    "outside the archive or a link)."
+                )
+            )
+
+
 def _documents(archive: zipfile.ZipFile, listed: Any) -> list[CleanUpload]:
     """The documents packet.json lists, each as big and as hashed as it says, rebuilt as an upload is."""
     if listed is None:
@@ -124,12 +152,16 @@ def _documents(archive: zipfile.ZipFile, listed: Any) -> list[CleanUpload]:
     if not isinstance(listed, list) or len(listed) > MAX_REFERRAL_DOCUMENTS:
         raise _refused(_("The packet's data is not in the format Refuge writes."))
     documents = []
+    seen: set[str] = set()
     for item in listed:
         if not isinstance(item, dict):
             raise _refused(_("The packet's data is not in the format Refuge writes."))
         file = _text(item.get("file"), 200)
         if not file.startswith(DOCUMENTS_FOLDER):
             raise _refused(_("The packet's data is not in the format Refuge writes."))
+        if file in seen:
+            raise _refused(_("The packet lists the same field or document twice: Refuge never writes that."))
+        seen.add(file)
         try:
             info = archive.getinfo(file)
         except KeyError:
@@ -137,7 +169,8 @@ def _documents(archive: zipfile.ZipFile, listed: Any) -> list[CleanUpload]:
         if info.file_size > MAX_FILE_BYTES:
             raise _refused(_("A document in the packet is larger than any document can be."))
         data = archive.read(info)
-        if sha256_hex(data) != item.get("sha256"):
+        size = item.get("size")
+        if type(size) is not int or size != len(data) or sha256_hex(data) != item.get("sha256"):
             raise _refused(_("A document in the packet is not the one its list describes: the packet was altered."))
         try:
             documents.append(sanitise_upload(_text(item.get("name"), 200), io.BytesIO(data), len(data)))
@@ -149,6 +182,17 @@ def _documents(archive: zipfile.ZipFile, listed: Any) -> list[CleanUpload]:
 def _text(value: Any, limit: int) -> str:
     if not isinstance(value, str) or len(value) > limit:
         raise _refused(_("The packet's data is not in the format Refuge writes."))
+    try:
+        value.encode("utf-8")  # a lone surrogate ("\\ud800" in JSON) is valid JSON but no text
+    except UnicodeEncodeError:
+        raise _refused(_("The packet's data is not in the format Refuge writes.")) from None
+    if not _HIDING.isdisjoint(value):
+        raise _refused(
+            _(
+                "The packet holds control or text-direction characters that would make it read differently "
+                "from what it holds."
+            )
+        )
     return value.strip()
 
 
@@ -176,6 +220,8 @@ def _checked(data: Any) -> Referral:
             kind, _dot, field = name.partition(".")
             if (kind, field) not in _KNOWN or count > MAX_REFERRAL_FIELDS:
                 raise _refused(_("The packet holds a field this installation does not know."))
+            if field in by_kind.get(kind, {}):  # which of two values did the person consent to?
+                raise _refused(_("The packet lists the same field or document twice: Refuge never writes that."))
             by_kind.setdefault(kind, {})[field] = _text(item.get("value"), 5_000)
         for kind, content in by_kind.items():
             clean_content(kind, content)  # the limits and formats of this installation's compartments

@@ -67,3 +67,25 @@ def test_a_replayed_packet_is_refused_and_writes_nothing(world: World, tmp_path:
     with pytest.raises(CommandError, match="already been imported"):
         _import(world, path, receiving)
     assert rows() == before
+
+
+@pytest.mark.parametrize(
+    ("hostile", "reason"),
+    [
+        ("bidi-override-in-sender", "text-direction characters"),
+        ("surrogate-in-sender", "not in the format Refuge writes"),
+        ("duplicate-field", "the same field or document twice"),
+        ("document-listed-twice", "the same field or document twice"),
+        ("document-size-wrong", "not the one its list describes"),
+        ("duplicate-member", "a file name Refuge never writes"),
+        ("member-symlink", "a file name Refuge never writes"),
+    ],
+)
+def test_the_operator_is_told_why_a_crafted_packet_is_refused(
+    world: World, tmp_path: Path, hostile: str, reason: str
+) -> None:
+    receiving = age_key(tmp_path)
+    path = tmp_path / "hostile.age"
+    path.write_bytes(hostile_packet(world, tmp_path, receiving, hostile))
+    with pytest.raises(CommandError, match=reason):
+        _import(world, path, receiving)

@@ -155,3 +155,13 @@ def test_each_step_is_audited_by_ids_only(world: World, produced_setup) -> None:
         DisclosureEvent.PACKET_APPROVED,
         DisclosureEvent.PACKET_DOWNLOADED,
     } <= codes
+
+
+def test_a_coordinator_of_another_organisation_cannot_revoke_a_packet(world: World, produced_setup) -> None:  # type: ignore[no-untyped-def]
+    _key, packet = produced_setup
+    produced = approve(world, packet)
+    with pytest.raises(UserError) as refused:
+        packets.do_revoke_packet(actor=world.charlie.refresh().user, packet=packet)
+    assert refused.value.code == "not_allowed"
+    assert Packet.objects.get(pk=packet.pk).revoked_on is None
+    assert packets.do_take_download(token=produced.token), "north's partner still gets north's packet"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case, Person
@@ -15,7 +16,7 @@ from refuge.disclosures.models import ConsentQuestion, Packet
 from refuge.disclosures.packets import do_approve_packet
 from refuge.disclosures.portal import do_ask_consent
 from refuge.intake.actions.submissions import do_submit_request
-from tests.disclosures.support import add_partner, age_key, prepare
+from tests.disclosures.support import add_partner, age_key, consent, prepare
 from tests.personas import World
 from tests.requester.helpers import open_request
 from tests.workspace.people_support import ANSWERS, ring
@@ -124,3 +125,53 @@ def test_after_a_yes_on_the_portal_the_coordinator_reviews_and_approves_the_pack
     )
     assert approved.status_code == 200 and 'id="packet-link"' in approved.content.decode()
     assert Packet.objects.get(pk=packet.pk).approved_by_id == world.alice.user.pk
+
+
+def _approve(world: World, packet: Packet) -> None:
+    do_approve_packet(
+        actor=world.alice.refresh().user,
+        keyring=ring(world.alice),
+        packet=Packet.objects.select_related("key", "partner__key", "case").get(pk=packet.pk),
+        expires_in_days=3,
+        download_limit=1,
+    )
+
+
+def test_the_requesters_no_on_the_portal_cannot_be_overridden_by_consent_recorded_by_hand(
+    world: World, client_for, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    packet, receipt = _ask(world, tmp_path)
+    requester = Client()
+    open_request(requester, receipt)
+    question = ConsentQuestion.objects.get(packet=packet)
+    requester.post(reverse("requester:consent"), {"question": question.pk, "answer": "no"})
+    # The team types "in person, yes" on the packet page after the requester said no on theirs.
+    answer = client_for(world.bob).post(
+        reverse("workspace:packet_consent", args=[packet.case_id, packet.pk]),
+        {
+            "consent-who": "The requester",
+            "consent-given_on": timezone.localdate().isoformat(),
+            "consent-way": "in_person",
+            "consent-consent_purpose": "Resettlement referral",
+        },
+    )
+    assert answer.status_code == 400 and "The requester said no on their portal page" in answer.content.decode()
+    assert not Packet.objects.get(pk=packet.pk).consent_recorded
+    with pytest.raises(UserError) as refused:
+        _approve(world, packet)
+    assert refused.value.code == "no_consent"
+
+
+def test_a_no_on_the_portal_after_consent_recorded_by_hand_leaves_the_packet_unapprovable(
+    world: World, tmp_path: Path
+) -> None:
+    packet, receipt = _ask(world, tmp_path)
+    consent(world, packet)  # the team recorded a "yes by phone" while the question waited on the portal
+    requester = Client()
+    open_request(requester, receipt)
+    question = ConsentQuestion.objects.get(packet=packet)
+    assert requester.post(reverse("requester:consent"), {"question": question.pk, "answer": "no"}).status_code == 302
+    assert not Packet.objects.get(pk=packet.pk).consent_recorded, "the person's own answer is the last word"
+    with pytest.raises(UserError) as refused:
+        _approve(world, packet)
+    assert refused.value.code == "no_consent"

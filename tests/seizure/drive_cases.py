@@ -12,6 +12,8 @@ import datetime
 import io
 import json
 import os
+import uuid
+import zipfile
 
 import pikepdf
 
@@ -30,13 +32,15 @@ from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.actions.team import do_remove_team_member
 from refuge.cases.models import Compartment, Person, Priority, Stage
-from refuge.crypto import new_age_identity
+from refuge.crypto import encrypt_for_age_recipient, new_age_identity
 from refuge.disclosures.actions import PartnerDetails, do_add_partner
 from refuge.disclosures.letter_templates import do_save_letter_template
 from refuge.disclosures.letters import PARTS, TEMPLATES
 from refuge.disclosures.models import Packet
 from refuge.disclosures.packet_documents import document_key
 from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent
+from refuge.disclosures.portal import do_ask_consent
+from refuge.disclosures.referrals import do_import_referral, read_referral
 from refuge.disclosures.selection import selection_key
 from refuge.intake.uploads import sanitise_upload
 from refuge.relocation.models import Pathway
@@ -86,6 +90,10 @@ CANARIES = {
     "packet purpose": "CANARY-purpose-humanitarian-visa-LT-90c1",
     "consent who": "CANARY-consented-with-sister-present-41b2",
     "letter wording": "CANARY-letter-call-Maria-+7-900-555-5e2b",
+    "asked purpose": "CANARY-asked-purpose-Canada-GAR-0d9e",
+    "referral sender": "CANARY-sender-Rainbow-Minsk-3f8a",
+    "referral purpose": "CANARY-referral-purpose-Germany-22-b1d4",
+    "referral name": "CANARY Руслан Referral-7c2e",
 }
 
 
@@ -96,6 +104,23 @@ def _pdf(text: str) -> bytes:
     out = io.BytesIO()
     pdf.save(out, compress_streams=False)
     return out.getvalue()
+
+
+def _import_referral(coordinator: User) -> None:
+    identity, recipient = new_age_identity()
+    packet = {
+        "schema": "refuge-disclosure/1",
+        "packet": str(uuid.uuid4()),
+        "from": CANARIES["referral sender"],
+        "purpose": CANARIES["referral purpose"],
+        "prepared_on": datetime.date.today().isoformat(),
+        "people": [{"fields": [{"name": "identity.legal_name", "value": CANARIES["referral name"]}]}],
+    }
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w") as archive:
+        archive.writestr("packet.json", json.dumps(packet, ensure_ascii=False))
+    sealed = encrypt_for_age_recipient(sink.getvalue(), recipient)
+    do_import_referral(coordinator=coordinator, referral=read_referral(sealed, identity))
 
 
 def main() -> None:
@@ -319,6 +344,18 @@ def main() -> None:
     )
     # Bob leaves the team: every key he held is rotated, re-encrypting all of the above.
     do_remove_team_member(actor=coordinator, keyring=coord, case=case, member=worker.user)
+    # Consent asked on the requester's portal page: the question (purpose, fields) under the request's key.
+    asked = do_prepare_packet(
+        actor=coordinator,
+        keyring=coord,
+        case=case,
+        partner=embassy,
+        purpose=CANARIES["asked purpose"],
+        selection=[selection_key(person, "identity", "nationality")],
+    )
+    do_ask_consent(actor=coordinator, keyring=coord, packet=asked)
+    # Another installation's referral imported here: its sender, purpose and fields under the new case's keys.
+    _import_referral(coordinator)
     # The test logs the coordinator in again within the same 30 s step: let the code count once more.
     User.objects.filter(pk=coordinator.pk).update(totp_last_step=0)
     print(  # noqa: T201 - the test reads this line from the output

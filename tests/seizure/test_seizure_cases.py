@@ -7,7 +7,8 @@ in the contact graph, a passport scan's name and content inside the identity com
 notes, tasks, expenses, a document's name and content, a message to the requester, a
 shelter's city, rules and address, a partner's name and contact notes, a disclosure
 packet's purpose, content, consent and its copy of the case's document (and the packet
-produced for the partner, with a support letter); an
+produced for the partner, with a support letter), a consent question asked on the portal, a
+referral from another installation imported as a case (its sender, purpose and fields); an
 application's embassy, city, reference numbers, fees, an appointment, a status note and a
 refusal reason; a travel route, transit country, exit risk, receiving partner and first
 address after arrival; then a team member is removed, which rotates every key. A real

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,6 +22,22 @@ from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import GrantReason, HolderKind, Key, KeyWrap
 
 MAX_TEAM = 30
+
+# Keys of a case that apps above cases keep (refuge.disclosures: its packets' keys), for a member who
+# leaves the team: given the case and that member (None: every such key, to rotate), the keys to take
+# from them and rotate. Registered when Django starts, so that cases imports none of those apps
+# (docs/architecture.md, "Layers").
+_CONTRIBUTED_KEYS: list[Callable[[Case, User | None], list[Key]]] = []
+
+
+def register_team_keys(keys_for: Callable[[Case, User | None], list[Key]]) -> None:
+    """Let another app name keys of a case that a member leaving its team must lose (and that are rotated)."""
+    if keys_for not in _CONTRIBUTED_KEYS:
+        _CONTRIBUTED_KEYS.append(keys_for)
+
+
+def _contributed_keys(case: Case, member: User | None) -> list[Key]:
+    return [key for keys_for in _CONTRIBUTED_KEYS for key in keys_for(case, member)]
 
 
 def check_team_candidate(actor: User, member: User) -> None:
@@ -108,6 +125,7 @@ def do_remove_team_member(*, actor: User, keyring: Keyring, case: Case, member: 
         leaving = member.pk == actor.pk
         keys = [locked.key, *request_keys(locked)]
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
+        keys += _contributed_keys(locked, member)
         for key in keys:
             if not KeyWrap.objects.filter(key=key, holder_kind=HolderKind.USER, holder=member).exists():
                 continue
@@ -145,6 +163,7 @@ def do_rotate_pending_keys(*, actor: User, keyring: Keyring, case: Case) -> int:
         locked = lock_case(case)
         keys = [locked.key, *request_keys(locked)]
         keys += [c.key for c in Compartment.objects.filter(person__case=locked).select_related("key")]
+        keys += _contributed_keys(locked, None)
         for key in keys:
             if key.rotation_due and holds_key(actor, key):
                 do_rotate_key(actor=actor, keyring=keyring, key=key)
