@@ -99,7 +99,8 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     a conversation, an audit entry goes missing; in the cases, a note loses its row, a
     compartment goes back a version, a case key loses a team member's wrap, a person
     loses their blind indexes, a timeline loses an entry; the advisor's decision counts gain one
-    no application accounts for. Each must be named.
+    no application accounts for; an approved packet loses its file and is counted past its
+    download limit. Each must be named.
     """
     suite = CrashSuite(tmp_path, CrashConfig("sqlite", cycles=2, seconds=4.0, seed=20261125))
     report = suite.run()
@@ -158,9 +159,21 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             [organisation, pathway],
         )
 
+        # An approved packet whose file is gone and which was counted once more than its limit allows.
+        approved = db.execute(
+            "SELECT id FROM disclosures_packet WHERE approved_by_id IS NOT NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+        assert approved is not None, "the run approved no packet"
+        db.execute(
+            "UPDATE disclosures_packet SET produced = X'', downloads = download_limit + 1 WHERE id = ?", [approved[0]]
+        )
+        packet = uuid.UUID(approved[0])
+
     verified = suite.verify(SqliteDatabase(unsafe=False))
     found = "\n".join(f"[{p['kind']}] {p['message']}" for p in verified["problems"])
     record_property("crash-damage", found)
+    assert f"packet {packet}: approved without its file" in found, found
+    assert f"packet {packet}: " in found and "download audit entries" in found, found
     assert f"request {unwrapped} does not open with the team's key: ValueError: its key has wraps" in found, found
     assert f"request {truncated} does not open with the team's key: CryptoError" in found, found
     assert f"request {cut}: message positions [1" in found, found

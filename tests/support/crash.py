@@ -391,6 +391,12 @@ class CrashSuite:
             self.clients.append(
                 CrashClient(number, random.Random(f"{config.seed}-{number}"), KEEP_ORG, coordinator=True)
             )
+            # The crash organisation's coordinator, on every case's team: it approves and downloads
+            # the packets the caseworkers prepare (crash_ops_disclosures.py).
+            number = len(self.clients)
+            self.clients.append(
+                CrashClient(number, random.Random(f"{config.seed}-{number}"), ORGANISATION, coordinator=True)
+            )
         self.runner: ShredRunner | None = None
         self.password = secrets.token_urlsafe(18)
         self.shares: list[str] = []
@@ -451,8 +457,10 @@ class CrashSuite:
         keeper_secret = re.search(r"TOTP secret:\s+(\S+)", kept.stdout)
         assert keeper_secret is not None, kept.stdout
         for client in self.clients:
-            if client.coordinator:
+            if client.coordinator and client.org_slug == KEEP_ORG:
                 client.staff = StaffAccount(KEEPER, self.password, keeper_secret.group(1))
+            elif client.coordinator:
+                client.staff = StaffAccount(COORDINATOR, self.password, self.totp_secret)
         run_refuge(self.data_dir, "retention", "set", "--org", KEEP_ORG, "unused_receipt", "0", **env)
         # The caseworkers and their cases: made while the first server starts (see _finish_set_up).
         spec = {
@@ -496,6 +504,9 @@ class CrashSuite:
             )
             for number in case["workers"]:
                 self.clients[number].cases.append(target)
+            for client in self.clients:
+                if client.coordinator and client.org_slug == ORGANISATION and case["partner"]:
+                    client.cases.append(target)  # on every case's team: it approves their packets
         for journey in opened.get("journeys", []):
             self.clients[journey["worker"]].journeys.append(JourneyTarget.from_set_up(journey))
         self.case_baseline = opened["baseline"]

@@ -183,6 +183,9 @@ class CrashClient:
     journeys: list[Any] = field(default_factory=list)
     # The coordinator of the retention organisation (crash_ops_retention.py): it sets rules and holds.
     coordinator: bool = False
+    # The crash organisation's coordinator (crash_ops_disclosures.py): packet ids it tried to
+    # approve are in `touched`; the download links it was shown, (packet id, the link's path).
+    links: list[tuple[str, str]] = field(default_factory=list)
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -270,7 +273,7 @@ def choose_operation(client: CrashClient) -> Operation:
     ]
     if client.coordinator:
         # While logged out with no fresh TOTP step: an attempt that stays unsent.
-        ready = ready or [OPERATIONS["retention_rules"]]
+        ready = ready or [OPERATIONS["retention_rules" if client.org_slug != "crash" else "packet_approve"]]
     if client.intake:
         # In turn, not by weight: the intake acts use up the requests the requesters send, and
         # a run of one act must not leave the others none (the test wants each once per cycle).
@@ -1112,10 +1115,11 @@ class PreparePacket(_CaseInsert):
     Sometimes with the case's document (copied, byte for byte, under the packet's key) and a
     support letter. Its row, its own key (wrapped for the team and recovery), the copies of its
     documents and its audit entry are one transaction; acknowledged by the redirect to the new
-    packet's page."""
+    packet's page. Then the person's consent is recorded there (not ledgered: see _record_consent)."""
 
     name = "packet"
-    weight = 0.15
+    # Enough for the coordinator client to approve and download some in every cycle (crash_ops_disclosures.py).
+    weight = 0.3
     stores = "packet"
     compared = ("case", "purpose", "fields", "documents", "letter")
 
@@ -1157,9 +1161,29 @@ class PreparePacket(_CaseInsert):
             answers.append(browser.request("POST", path, posted))
             return answers[-1]
 
-        attempt.send(call, lambda r: r.status == 302 and _where_to(r).startswith(prefix))
+        done = attempt.send(call, lambda r: r.status == 302 and _where_to(r).startswith(prefix))
         if answers:
             _notice_logout(client, answers[-1])
+        if done is not None:
+            _record_consent(client, browser, _where_to(done), attempt.serial)
+
+
+def _record_consent(client: CrashClient, browser: LoopbackClient, packet_path: str, serial: str) -> None:
+    """The person's consent recorded on the new packet's page, so the coordinator client can approve it
+    (crash_ops_disclosures.py). Not a ledgered write: lost to a kill, the packet stays unconsented,
+    and the scan checks the consent and its audit entries agree either way."""
+    assert client.staff is not None
+    fields = {
+        "csrfmiddlewaretoken": client.staff.csrf,
+        "consent-who": "The requester",
+        "consent-given_on": "2026-01-15",
+        "consent-way": client.rng.choice(["in_person", "phone"]),
+        "consent-consent_purpose": f"Consent for {serial}",
+    }
+    try:
+        _notice_logout(client, browser.request("POST", f"{packet_path}consent/", fields))
+    except TRANSPORT_ERRORS:
+        return
 
 
 # --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
@@ -1197,6 +1221,7 @@ def set_up_cases(
     from refuge.cases.actions.documents import do_add_document
     from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.models import Compartment, Person, Priority
+    from refuge.crypto.packets import new_age_identity
     from refuge.disclosures.actions import PartnerDetails, do_add_partner
     from refuge.disclosures.packet_documents import document_key
     from refuge.intake.actions.submissions import do_submit_request
@@ -1206,10 +1231,12 @@ def set_up_cases(
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
     with transaction.atomic():
-        # The partner packets are prepared for (delivery by password: nothing is produced here).
+        # The partner packets are prepared for.
         partner_row = do_add_partner(
             actor=coordinator,
-            details=PartnerDetails("crash-ngo", "Receiving NGO", "ngo", "Canada", "password", "", ""),
+            # Delivery to an age key: approval (crash_ops_disclosures.py) then encrypts in milliseconds,
+            # where a password's scrypt took seconds of a loaded machine and the kills cut most off.
+            details=PartnerDetails("crash-ngo", "Receiving NGO", "ngo", "Canada", "age", new_age_identity()[1], ""),
         )
         if connection.vendor == "postgresql":
             # Flushed before the answer even on the negative control's cluster (synchronous_commit
@@ -1664,6 +1691,7 @@ def _case_serial(kind: str, text: str, where: str) -> str:
 # Other apps' operations register themselves here, after everything they build on.
 from tests.support import (  # noqa: E402, F401
     crash_ops_applications,
+    crash_ops_disclosures,
     crash_ops_intake,
     crash_ops_retention,
     crash_ops_safety,
