@@ -21,67 +21,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.backup import REFUGE, _env  # noqa: E402
+from bench.backup import REFUGE, _env, filled_installation, run_measured  # noqa: E402
 from bench.compare import export_tree  # noqa: E402
-
-
-def _prepare(root: Path, megabytes: int) -> tuple[Path, str, Path]:
-    """A filled installation, a backup key file and its public key."""
-    old = root / "old" / "var"
-    subprocess.run([REFUGE, "demo", "--no-serve"], env=_env(old), check=True, capture_output=True)
-    subprocess.run(
-        [sys.executable, "-m", "bench._backup_child", "fill", str(megabytes)],
-        env=_env(old),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    key = root / "backup.key"
-    subprocess.run([REFUGE, "backup", "--new-key", str(key)], env=_env(old), check=True, capture_output=True)
-    public = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import base64,sys; from refuge.crypto import public_key_of; "
-            f"print(base64.b64encode(public_key_of(base64.b64decode(open({str(key)!r}).read()))).decode())",
-        ],
-        env=_env(old),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return old, public, key
-
-
-def _run_timed(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system, of the process and its children) and peak MiB."""
-    started = time.monotonic()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{command} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _backup_with(tree: Path, data: Path, output: Path, public: str) -> tuple[float, float, float]:
     """`refuge backup` run with `tree`'s code (its refuge package first on the path)."""
     env = _env(data) | {"PYTHONPATH": str(tree)}
     command = [sys.executable, "-c", "from refuge.cli import main; main()", "backup", "--output", str(output)]
-    return _run_timed([*command, "--to", public], env)
+    return run_measured([*command, "--to", public], env)
 
 
 def _baseline_timed(data: Path, output: Path) -> tuple[float, float, float]:
     """The baseline through a shell, so that wait4 counts tar's and zstd's CPU time."""
     command = ["sh", "-c", f"tar -cf - -C {data} refuge.sqlite3 | zstd -3 -T0 -q -f -o {output}"]
-    return _run_timed(command, dict(os.environ))
+    return run_measured(command, dict(os.environ))
 
 
 def _code_of(tree: Path, data: Path) -> str:
@@ -120,7 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="refuge-bench-backup-ab-") as scratch:
         root = Path(scratch)
-        data, public, key = _prepare(root, args.megabytes)
+        data, public, key = filled_installation(root, args.megabytes)
         size = (data / "refuge.sqlite3").stat().st_size / 1024 / 1024
         sha, before_tree = export_tree(args.against)
         if args.profile:

@@ -14,16 +14,11 @@ Wall-clock time (`time.perf_counter`): on PostgreSQL part of the work is the ser
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import _machine
+from bench._child import run_child
 from bench._results import BenchOptions, BenchResult, Check, Row, tables_from_json
 
 NAME = "brakes"
@@ -34,7 +29,6 @@ TARGET = (
 )
 ITERATIONS = 2000
 LIMIT_MS = 1.0
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(options: BenchOptions) -> BenchResult:
@@ -85,28 +79,4 @@ def _checks(label: str, rows: list[Row]) -> list[Check]:
 
 def _measure(database_url: str | None, iterations: int) -> dict[str, Any]:
     """Run the child in a fresh data directory; return what it measured."""
-    from tests.support.server import refuge_env
-
-    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-brakes-")) / "var"
-    data_dir.mkdir(mode=0o700)
-    try:
-        output = data_dir / "measured.json"
-        env = refuge_env(data_dir, **({"DATABASE_URL": database_url} if database_url else {}))
-        command = [
-            sys.executable,
-            "-m",
-            "bench._brakes_child",
-            "--iterations",
-            str(iterations),
-            "--output",
-            str(output),
-        ]
-        completed = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"the brakes benchmark failed:\n{completed.stdout}\n{completed.stderr}")
-        data: dict[str, Any] = json.loads(output.read_text())
-        return data
-    finally:
-        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    return run_child("brakes", "bench._brakes_child", ["--iterations", str(iterations)], database_url, timeout=1800)

@@ -137,6 +137,16 @@ def compare(name: str, before: list[dict], after: list[dict]) -> list[Pair]:
     ]
 
 
+# What a whole comparison names; it writes the `regression` section. A comparison of fewer
+# benchmarks writes a section of its own (`regression_casepage`, ...), so that a later, narrower
+# run never replaces the rows of the benchmarks it did not measure.
+FULL = ["casepage", "workspace", "login", "intake"]
+
+
+def section_name(names: list[str]) -> str:
+    return "regression" if names == FULL else "regression_" + "_".join(names)
+
+
 def render(pairs: list[Pair], sha: str, rounds: int) -> Table:
     rows = [Row(f"{p.table} · {p.measurement}", "ms", rounds, p.after, p.before, None, sha, p.ratio) for p in pairs]
     return Table(
@@ -183,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     slower = [pair for pair in pairs if pair.ratio > NOISE]
     words = ["bench/compare.py", "--against", args.against, "--rounds", str(args.rounds)]
     result = BenchResult(
-        name="regression",
-        title="No regression from the restructuring",
+        name=section_name(args.names),
+        title="No regression from the restructuring" + ("" if args.names == FULL else f": {', '.join(args.names)}"),
         target=f"Every median within {NOISE:.1f}× of the same benchmark on the earlier code, measured in the same run.",
         command=" ".join([".venv/bin/python", *words, *(["--postgres"] if args.postgres else []), *args.names]),
         tables=[render(pairs, sha, args.rounds)],

@@ -13,16 +13,11 @@ creates an organisation with the `refuge` command, then measures:
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import _machine
+from bench._child import run_child
 from bench._login_child import THREADS
 from bench._results import BenchOptions, BenchResult, Check, Row, Table, tables_from_json
 
@@ -33,7 +28,6 @@ ITERATIONS = 20
 LIMIT_MS = 500.0
 # "150 MB" read strictly as 150 × 10⁶ bytes; /proc reports KiB, shown here in MiB.
 LIMIT_MIB = 150e6 / (1024 * 1024)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(options: BenchOptions) -> BenchResult:
@@ -64,26 +58,7 @@ def run(options: BenchOptions) -> BenchResult:
 
 def _measure(database_url: str | None, iterations: int) -> dict[str, Any]:
     """Run the child in a fresh data directory; return what it measured."""
-    from tests.support.server import refuge_env
-
-    # The secrets go beside the data directory (var-secrets/): both inside one scratch directory.
-    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-login-")) / "var"
-    data_dir.mkdir(mode=0o700)
-    try:
-        output = data_dir / "measured.json"
-        env = refuge_env(data_dir, **({"DATABASE_URL": database_url} if database_url else {}))
-        command = [sys.executable, "-m", "bench._login_child", "--iterations", str(iterations), "--output", str(output)]
-        completed = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-        )
-        if completed.returncode != 0:
-            log = data_dir / "server.log"
-            server_log = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-            raise RuntimeError(f"the login benchmark failed:\n{completed.stdout}\n{completed.stderr}\n{server_log}")
-        data: dict[str, Any] = json.loads(output.read_text())
-        return data
-    finally:
-        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    return run_child("login", "bench._login_child", ["--iterations", str(iterations)], database_url, timeout=1800)
 
 
 def _report(label: str, detail: str, data: dict[str, Any], iterations: int) -> tuple[list[Table], list[Check]]:

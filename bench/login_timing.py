@@ -18,17 +18,12 @@ normal logins of odd rounds against those of even rounds are the noise: what an 
 
 from __future__ import annotations
 
-import json
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import _machine
+from bench._child import run_child
 from bench._results import BenchOptions, BenchResult, Check, Row, Table
 
 NAME = "login_timing"
@@ -42,7 +37,6 @@ ROUNDS = 60
 MEDIAN_TOLERANCE = 0.05
 # ...and an observer guessing from one login's time right at most this often (50 % is a coin toss).
 MAX_GUESS = 0.65
-ROOT = Path(__file__).resolve().parent.parent
 KINDS = {
     "normal": "normal login (right password and code)",
     "duress": "duress password (opens the empty workspace, locks the account)",
@@ -83,27 +77,7 @@ def run(options: BenchOptions) -> BenchResult:
 
 def _measure(database_url: str | None, rounds: int) -> dict[str, Any]:
     """Run the child in a fresh data directory; return what it measured."""
-    from tests.support.server import refuge_env
-
-    data_dir = Path(tempfile.mkdtemp(prefix="refuge-bench-login-timing-")) / "var"
-    data_dir.mkdir(mode=0o700)
-    try:
-        output = data_dir / "measured.json"
-        env = refuge_env(data_dir, **({"DATABASE_URL": database_url} if database_url else {}))
-        command = [sys.executable, "-m", "bench._login_timing_child", "--rounds", str(rounds), "--output", str(output)]
-        completed = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False
-        )
-        if completed.returncode != 0:
-            log = data_dir / "server.log"
-            server_log = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-            raise RuntimeError(
-                f"the login timing benchmark failed:\n{completed.stdout}\n{completed.stderr}\n{server_log}"
-            )
-        data: dict[str, Any] = json.loads(output.read_text())
-        return data
-    finally:
-        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    return run_child("login timing", "bench._login_timing_child", ["--rounds", str(rounds)], database_url, timeout=3600)
 
 
 def slower_share(these: list[float], others: list[float]) -> float:

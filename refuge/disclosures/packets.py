@@ -18,16 +18,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.models import Role, User
 from refuge.audit.actions import record
-from refuge.cases.access import holds_key, is_team_member
+from refuge.cases.access import is_team_member
 from refuge.cases.actions.details import do_change_stage
-from refuge.cases.compartments import FIELDS
-from refuge.cases.models import Case, ClosingReason, Compartment, CompartmentKind, Person, Stage
-from refuge.cases.queries import read_compartment
+from refuge.cases.models import Case, ClosingReason, Stage
 from refuge.core.errors import UserError
 from refuge.crypto import encrypt_for_age_recipient, encrypt_with_passphrase, new_packet_passphrase, sha256_hex
 from refuge.disclosures.access import can_approve_packets
@@ -39,6 +37,7 @@ from refuge.disclosures.letters import LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentWay, Delivery, Packet, PacketDocument, Partner
 from refuge.disclosures.packet_documents import chosen_documents, copy_into_packet, packet_files
 from refuge.disclosures.reads import read_packet_content, read_partner
+from refuge.disclosures.selection import selected_fields
 from refuge.keyring.actions.keys import do_create_key
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Purpose
@@ -46,49 +45,9 @@ from refuge.keyring.records import encrypt_column
 
 MAX_PURPOSE_CHARS = 1_000
 MAX_CONSENT_TEXT_CHARS = 1_000
-MAX_SELECTED = 200
 MAX_EXPIRY_DAYS = 30
 MAX_DOWNLOADS = 5
 MAX_TOKEN_CHARS = 100
-
-
-def selection_key(person: Person, kind: str, field: str) -> str:
-    """How one field of one person is named in a packet's checklist."""
-    return f"{person.pk}:{kind}:{field}"
-
-
-@dataclass(frozen=True)
-class Choice:
-    key: str
-    label: str
-
-
-@dataclass(frozen=True)
-class CompartmentChoices:
-    kind: str
-    label: str
-    choices: list[Choice]
-
-
-@dataclass(frozen=True)
-class PersonChoices:
-    person: Person
-    compartments: list[CompartmentChoices]  # the compartments the member holds, with their fields
-
-
-def checklist(member: User, case: Case) -> list[PersonChoices]:
-    """What a team member may put in a packet: the fields of each compartment they hold (nothing decrypted)."""
-    rows: list[PersonChoices] = []
-    for person in Person.objects.filter(case=case).order_by("added_on", "pseudonym"):
-        compartments: list[CompartmentChoices] = []
-        for compartment in Compartment.objects.filter(person=person).select_related("key").order_by("kind"):
-            fields = FIELDS.get(compartment.kind, ())
-            if fields and holds_key(member, compartment.key):
-                choices = [Choice(selection_key(person, compartment.kind, f.name), str(f.label)) for f in fields]
-                label = str(CompartmentKind(compartment.kind).label)
-                compartments.append(CompartmentChoices(compartment.kind, label, choices))
-        rows.append(PersonChoices(person, compartments))
-    return rows
 
 
 def _text(value: str, limit: int, field: str, required: Any) -> str:
@@ -100,41 +59,6 @@ def _text(value: str, limit: int, field: str, required: Any) -> str:
             "too_long", _("This is too long: at most %(count)d characters.") % {"count": limit}, field=field
         )
     return text
-
-
-def _selected_fields(
-    member: User, keyring: Keyring, case: Case, selection: list[str], documents: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The chosen fields, decrypted, grouped by person in the case's order; UserError for a bad choice."""
-    if not selection and not documents:
-        raise UserError("nothing_chosen", _("Choose at least one field or document to disclose."), field="chosen")
-    if len(selection) > MAX_SELECTED:
-        raise UserError("too_many", _("Choose at most 200 fields."), field="chosen")
-    offered = {c.key for row in checklist(member, case) for group in row.compartments for c in group.choices}
-    if any(key not in offered for key in selection):
-        raise UserError("bad_choice", _("One of the chosen fields is not on this case."), field="chosen")
-    chosen = set(selection)
-    people: list[dict[str, Any]] = []
-    with translation.override("en"):  # the partner's copy is in English (docs/disclosures.md)
-        for number, row in enumerate(checklist(member, case), start=1):
-            items: list[dict[str, Any]] = []
-            for group in row.compartments:
-                kind = group.kind
-                if not any(c.key in chosen for c in group.choices):
-                    continue
-                compartment = Compartment.objects.select_related("key").get(person=row.person, kind=kind)
-                content = read_compartment(compartment, keyring)
-                for field in FIELDS[kind]:
-                    value = str(content.get(field.name, "")).strip()
-                    if selection_key(row.person, kind, field.name) in chosen and value:
-                        items.append({"name": f"{kind}.{field.name}", "label": str(field.label), "value": value})
-            if items:
-                people.append({"label": f"Person {number}", "fields": items})
-    if not people and not documents:
-        raise UserError(
-            "all_empty", _("The chosen fields are all empty: there is nothing to disclose."), field="chosen"
-        )
-    return people
 
 
 def _holders(case: Case) -> list[User]:
@@ -177,7 +101,7 @@ def do_prepare_packet(
     if partner.organisation_id != actor.organisation_id or not partner.active:
         raise UserError("bad_partner", _("Choose one of your organisation's partners."), field="partner")
     purpose = _text(purpose, MAX_PURPOSE_CHARS, "purpose", _("Say what the partner needs this for."))
-    people = _selected_fields(actor, keyring, case, selection, documents)
+    people = selected_fields(actor, keyring, case, selection, documents)
     files = chosen_documents(case, keyring, documents)
     chosen_letter = _letter(letter, letter_language)
     if chosen_letter and not people:

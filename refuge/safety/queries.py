@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from refuge.accounts.models import Role, User
 from refuge.cases.models import Case, TeamMember
@@ -35,9 +35,20 @@ class CaseSafety:
 
 
 def case_safety(case: Case) -> CaseSafety:
-    schedule = CheckInSchedule.objects.filter(case=case).first()
-    alarms = list(Alarm.objects.filter(case=case).prefetch_related("tasks")[:20])
-    count = CheckIn.objects.filter(request_id=case.request_id).count() if case.request_id else 0
+    # Most cases have no schedule, alarm or check-in: one statement says which there are, and
+    # only those are read (three statements on every case page before).
+    has_schedule, has_alarms, has_check_ins = (
+        Case.objects.filter(pk=case.pk)
+        .values_list(
+            Exists(CheckInSchedule.objects.filter(case_id=OuterRef("pk"))),
+            Exists(Alarm.objects.filter(case_id=OuterRef("pk"))),
+            Exists(CheckIn.objects.filter(request_id=OuterRef("request_id"))),
+        )
+        .get()
+    )
+    schedule = CheckInSchedule.objects.filter(case=case).first() if has_schedule else None
+    alarms = list(Alarm.objects.filter(case=case).prefetch_related("tasks")[:20]) if has_alarms else []
+    count = CheckIn.objects.filter(request_id=case.request_id).count() if has_check_ins and case.request_id else 0
     return CaseSafety(schedule=schedule, alarms=alarms, check_ins=count, can_schedule=case.request_id is not None)
 
 

@@ -17,9 +17,9 @@ from refuge.disclosures.packets import (
     MAX_DOWNLOADS,
     MAX_EXPIRY_DAYS,
     MAX_PURPOSE_CHARS,
-    PersonChoices,
 )
 from refuge.disclosures.referrals import MAX_KEY_FILE_BYTES
+from refuge.disclosures.selection import PersonChoices
 from refuge.intake.uploads import MAX_FILE_BYTES
 from refuge.workspace.fields import interpolated
 from refuge.workspace.forms_people import OneOfField, date_field, text_field, version_field

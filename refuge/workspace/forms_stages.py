@@ -13,8 +13,8 @@ from refuge.workspace.fields import VersionField, choice_field
 
 class StageForm(forms.Form):
     version = VersionField()
-    # Any stage parses; only the allowed ones are offered. Whether a move is allowed
-    # is the action's decision (after the version check, so a stale form is a conflict).
+    # Any stage (and closing reason) parses; only the allowed ones are offered. Whether a move is
+    # allowed is the action's decision (after the version check, so a stale form is a conflict).
     stage = choice_field(_("New stage"), Stage.choices)
     closing_reason = choice_field(
         _("Reason for closing"),
@@ -25,7 +25,14 @@ class StageForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, current: str, allowed: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         offered = [("", _("Choose a stage"))] + [(stage, Stage(stage).label) for stage in allowed]
         self.fields["stage"].widget.choices = offered
+        if current != Stage.ARRIVED:
+            # Closing as relocated follows the arrival record (issue #12): not offered before it;
+            # do_change_stage refuses it posted.
+            reasons = self.fields["closing_reason"].widget.choices
+            self.fields["closing_reason"].widget.choices = [
+                (value, label) for value, label in reasons if value != ClosingReason.RELOCATED
+            ]

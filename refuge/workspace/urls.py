@@ -215,7 +215,7 @@ urlpatterns += [
 # Applications and the advisor (refuge/workspace/views/applications.py).
 _application = "cases/<uuid:case_id>/applications/<uuid:application_id>/"
 urlpatterns += [
-    path("cases/<uuid:case_id>/applications/", applications.application_start_view, name="application_start"),
+    path("cases/<uuid:case_id>/applications/new/", applications.application_start_view, name="application_start"),
     path("cases/<uuid:case_id>/advisor/", applications.advisor_view, name="advisor"),
     path(_application, applications.application_detail_view, name="application_detail"),
     path(_application + "folder/", applications.application_folder_view, name="application_folder"),

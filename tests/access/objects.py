@@ -38,7 +38,7 @@ from refuge.cases.models import (
     Task,
 )
 from refuge.disclosures import actions as disclosure_actions
-from refuge.disclosures import packets
+from refuge.disclosures import packets, selection
 from refuge.disclosures.models import Packet, Partner
 from refuge.intake.access import access_by_receipt
 from refuge.intake.actions.submissions import Submission, do_submit_request
@@ -397,7 +397,7 @@ class Objects:
                 case=case,
                 partner=self.partner(org),
                 purpose="Resettlement referral",
-                selection=[packets.selection_key(person, "identity", "legal_name")],
+                selection=[selection.selection_key(person, "identity", "legal_name")],
             )
 
         return self.once(f"packet:{org}:{which}", make)

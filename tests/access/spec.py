@@ -514,7 +514,7 @@ ROUTES: dict[str, Spec] = {
     "workspace:case_document_upload": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
     "workspace:case_document": Staff(CASE_ROLES, args={**CASE, "document_id": DOCUMENT_ID}),
     # Applications and the advisor (applications.py): the case's team only, like its content.
-    "workspace:application_start": Staff(CASE_ROLES, args=CASE, methods=("POST",)),
+    "workspace:application_start": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
     "workspace:advisor": Staff(CASE_ROLES, args=CASE, methods=("GET", "POST")),
     "workspace:application_detail": Staff(CASE_ROLES, args={**CASE, "application_id": APPLICATION_ID}),
     "workspace:application_folder": Staff(

@@ -30,3 +30,9 @@ def test_a_measurement_missing_on_one_side_is_not_compared():
     before = [compare.medians(section({"GET": 10, "only before": 5}))]
     after = [compare.medians(section({"GET": 10}))]
     assert [pair.measurement for pair in compare.compare("login", before, after)] == ["GET"]
+
+
+def test_a_narrower_comparison_writes_its_own_section_and_keeps_the_whole_ones_rows() -> None:
+    assert compare.section_name(["casepage", "workspace", "login", "intake"]) == "regression"
+    assert compare.section_name(["casepage"]) == "regression_casepage"
+    assert compare.section_name(["login", "intake"]) == "regression_login_intake"

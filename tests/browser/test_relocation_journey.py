@@ -2,9 +2,9 @@
 
 A caseworker asks the advisor about a person hiding inside their country of origin with an
 international passport and no ties abroad: the pathways that need the person outside the
-country are left out, with that reason. Two applications are started from the advisor, an
-appointment is recorded (its task shows on the home page), one application is refused and
-the other granted; the journey is planned with a transit country, the departure and the
+country are left out, with that reason. Two applications are started, one from the advisor and
+one from the case page's link to the start page; an appointment is recorded (its task shows
+on the home page), one application is refused and the other granted; the journey is planned with a transit country, the departure and the
 arrival recorded, and the case closed as relocated. The outcomes page and its CSV show the
 two applications with the right counts and days. Every page is checked by axe and vnu in both
 languages (conftest.py), and with REFUGE_SCREENSHOT_DIR the advisor, an application, the
@@ -25,6 +25,7 @@ from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.models import Case, Person, Priority
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
+from refuge.relocation.models import Pathway
 from refuge.relocation.seed import do_seed_pathways
 from tests.browser.test_day_of_work import _log_in, _shot
 from tests.personas import World, world  # noqa: F401
@@ -95,6 +96,18 @@ def _start(page: Page, pathway: str) -> str:
     return page.url
 
 
+def _start_from_the_case(page: Page, base: str, case: Case, pathway: str) -> str:
+    page.goto(f"{base}/cases/{case.pk}/")
+    page.locator("#applications").get_by_role("link", name="Начать заявление").click()
+    country, name = pathway.split(": ", 1)
+    chosen = Pathway.objects.filter(country=country, name__startswith=name).values_list("pk", flat=True)[0]
+    page.locator("#id_application-person").select_option(label=Person.objects.get(case=case).pseudonym)
+    page.locator("#id_application-pathway").select_option(str(chosen))
+    page.locator("form[action$='/applications/new/'] button[type=submit]").click()
+    expect(page.locator("#status-heading")).to_be_visible()
+    return page.url
+
+
 def _status(page: Page, status: str, days_ago: int, **fields: str) -> None:
     page.locator("#id_status-status").select_option(status)
     page.locator("#id_status-on").fill(_day(days_ago))
@@ -127,7 +140,8 @@ def test_a_relocation_from_the_advisor_to_the_outcomes_partly_in_russian(
     assert page.url == refused_url
     expect(page.get_by_role("heading", name="История статусов")).to_be_visible()
     _ask_the_advisor(page, base, case, "ru")
-    granted_url = _start(page, GRANTED)
+    # The second application is started from the case page's link, on the start page of its own.
+    granted_url = _start_from_the_case(page, base, case, GRANTED)
 
     # An appointment becomes a task on the home page.
     page.locator("#id_appointment-on").fill((TODAY + datetime.timedelta(days=5)).isoformat())

@@ -13,7 +13,7 @@ from typing import Any
 
 from refuge.cases.actions.compartments import do_save_compartment
 from refuge.cases.models import Case, Person
-from refuge.disclosures import actions, packets
+from refuge.disclosures import actions, packets, selection
 from refuge.disclosures.models import Delivery, Packet, Partner, PartnerKind
 from tests.personas import Persona, World
 from tests.workspace.people_support import open_case, requester_of, ring
@@ -81,7 +81,7 @@ def prepare(
 ) -> Packet:
     """Bob (or `by`) prepares a packet of the legal name and date of birth; `extra`: documents, letter..."""
     persona = by or world.bob
-    chosen = [packets.selection_key(person, "identity", name) for name in ("legal_name", "date_of_birth")]
+    chosen = [selection.selection_key(person, "identity", name) for name in ("legal_name", "date_of_birth")]
     return packets.do_prepare_packet(
         actor=persona.refresh().user,
         keyring=ring(persona),

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from refuge.disclosures.models import Packet, Partner
-from refuge.disclosures.packets import selection_key
+from refuge.disclosures.selection import selection_key
 from tests.disclosures.support import (
     CANARIES,
     LEGAL_NAME,

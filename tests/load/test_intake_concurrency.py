@@ -22,11 +22,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.harness import requested_database
+from tests.support.fresh_database import fresh_database_env
 from tests.support.load import LoadReport, run_load, write_sent
 from tests.support.server import refuge_env, run_refuge, running_server
 
@@ -46,22 +45,8 @@ logger = logging.getLogger(__name__)
 @pytest.fixture
 def database_env() -> Iterator[dict[str, str]]:
     """{} for SQLite in the data directory; on the PostgreSQL layer, a fresh database of the cluster."""
-    if requested_database() != "postgres":
-        yield {}
-        return
-    import psycopg
-    from psycopg import sql
-
-    cluster_url = os.environ["DATABASE_URL"]  # set by tests/harness.py for the PostgreSQL layer
-    name = f"load_{secrets.token_hex(4)}"
-    admin_url = urlsplit(cluster_url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield {"DATABASE_URL": urlsplit(cluster_url)._replace(path=f"/{name}").geturl()}
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with fresh_database_env("load") as env:
+        yield env
 
 
 def _summary(report: LoadReport) -> str:

@@ -1,4 +1,4 @@
-"""The workspace side: the schedule on the case page, the banner on every page, answering an alarm."""
+"""The workspace side: the schedule on the check-ins page (linked from the case page), the banner on every page, answering an alarm."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def test_a_caseworker_sets_a_schedule_on_the_case_page(world: World, client_for,
     bob = client_for(world.bob)
     page = bob.get(f"/cases/{requester.case.pk}/").content.decode()
     assert 'id="safety"' in page and "Set a check-in schedule" in page
+    # The form (597 time zones) is on the check-ins page, which the panel links to, not on every case page.
+    assert 'name="schedule-zone"' not in page
+    assert f'href="/cases/{requester.case.pk}/check-ins/#schedule-form"' in page
+    form_page = bob.get(f"/cases/{requester.case.pk}/check-ins/").content.decode()
+    assert 'id="schedule-form"' in form_page and 'name="schedule-zone"' in form_page
     response = bob.post(
         f"/cases/{requester.case.pk}/check-ins/schedule/",
         {
@@ -44,7 +49,9 @@ def test_a_schedule_with_both_hours_and_times_is_refused_next_to_the_field(world
         {"schedule-every_hours": "6", "schedule-times": "09:00", "schedule-zone": "UTC", "schedule-grace_minutes": "5"},
     )
     assert response.status_code == 400
+    # Shown again where it was typed: the check-ins page's schedule form, with the error next to the field.
     assert "not both" in response.content.decode()
+    assert 'id="schedule-form"' in response.content.decode()
     assert not CheckInSchedule.objects.exists()
     assert not AuditEntry.objects.filter(code=SafetyEvent.SCHEDULE_SET).exists()
 

@@ -15,11 +15,7 @@ import os
 
 import pikepdf
 
-from refuge.accounts import totp
-from refuge.accounts.actions.members import do_create_member
-from refuge.accounts.grants import do_approve_grants_owed_to
-from refuge.accounts.login import check_login
-from refuge.accounts.models import Organisation, Role, User
+from refuge.accounts.models import Organisation, User
 from refuge.applications import actions as applications
 from refuge.applications import travel
 from refuge.applications.details import Decision
@@ -30,7 +26,6 @@ from refuge.cases.actions.documents import do_add_document
 from refuge.cases.actions.expenses import do_add_expense
 from refuge.cases.actions.messages import do_message_requester
 from refuge.cases.actions.notes import do_add_note
-from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.people import do_add_person
 from refuge.cases.actions.tasks import do_add_task
 from refuge.cases.actions.team import do_remove_team_member
@@ -41,12 +36,12 @@ from refuge.disclosures.letter_templates import do_save_letter_template
 from refuge.disclosures.letters import PARTS, TEMPLATES
 from refuge.disclosures.models import Packet
 from refuge.disclosures.packet_documents import document_key
-from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent, selection_key
-from refuge.intake.actions.submissions import do_submit_request
+from refuge.disclosures.packets import do_approve_packet, do_prepare_packet, do_record_consent
+from refuge.disclosures.selection import selection_key
 from refuge.intake.uploads import sanitise_upload
-from refuge.keyring.keyring import Keyring
 from refuge.relocation.models import Pathway
 from refuge.shelter.actions import ShelterDetails, do_create_shelter, do_place_person
+from tests.support.team_case import log_in_coordinator, open_case_with_team
 
 CANARIES = {
     "narrative": "CANARY-case-narrative-beaten-at-checkpoint-61f0",
@@ -105,40 +100,23 @@ def _pdf(text: str) -> bytes:
 
 def main() -> None:
     organisation = Organisation.objects.get(slug="canary")
-    login = check_login(
-        organisation_slug="canary",
-        username="coord",
-        password=os.environ["SEIZURE_PASSWORD"],
-        code=totp.code_at(os.environ["SEIZURE_TOTP"]),
+    coordinator, coord = log_in_coordinator(
+        "canary", password=os.environ["SEIZURE_PASSWORD"], totp_secret=os.environ["SEIZURE_TOTP"]
     )
-    assert login.private_key is not None
-    coordinator = login.user
-    intake = do_create_member(
-        actor=None, organisation=organisation, username="ivan", role=Role.INTAKE, password="ivan-canary-pass"
-    )
-    worker = do_create_member(
-        actor=None, organisation=organisation, username="bob", role=Role.CASEWORKER, password="bob-canary-pass"
-    )
-    do_approve_grants_owed_to(actor=coordinator, keyring=Keyring(coordinator, login.private_key), members=[intake.user])
-    submission = do_submit_request(
-        organisation=organisation,
+    team = open_case_with_team(
+        organisation,
+        coordinator,
+        coord,
+        tag="canary",
+        language="ru",
         answers={
             "what_happened": CANARIES["narrative"],
             "name": CANARIES["request name"],
             "phone": CANARIES["request phone"],
         },
-        urgency="now",
-        language="ru",
-    )
-    bob = Keyring(worker.user, worker.private_key)
-    coord = Keyring(coordinator, login.private_key)
-    case = do_accept_request(
-        actor=intake.user,
-        keyring=Keyring(intake.user, intake.private_key),
-        request=submission.request,
-        team=[coordinator, worker.user],
         priority=Priority.EMERGENCY,
     )
+    case, worker, bob = team.case, team.worker, team.worker_keyring
     person = Person.objects.get(case=case)
     identity = Compartment.objects.get(person=person, kind="identity")
     do_save_compartment(

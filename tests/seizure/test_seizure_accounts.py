@@ -9,7 +9,6 @@ as a seizure would stop it — and every file it left is searched.
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from refuge.accounts import totp
 from refuge.crypto import unwrap_with_password
 from tests.support.http import LoopbackClient
-from tests.support.seizure import find_canaries, seized_files
+from tests.support.seizure import find_canaries, hold_the_wal, log_in, seize, seized_files
 from tests.support.server import initialised_organisation, running_server
 
 pytestmark = pytest.mark.slow
@@ -29,24 +28,14 @@ DURESS_PASSWORD = "CANARY-duress-pass-77be"
 ENROL_PASSWORD = "CANARY-enrol-pass-31f0"
 
 
-def _login(client: LoopbackClient, username: str, password: str, secret: str) -> None:
-    response = client.post_form(
-        "/login/", {"organisation": "canary", "username": username, "password": password, "code": totp.code_at(secret)}
-    )
-    assert response.status == 302, response.text[:500]
-
-
 def test_nothing_secret_is_readable_in_what_a_seizure_yields(tmp_path: Path) -> None:
     org = initialised_organisation(tmp_path, slug="canary", coordinator="coord", password=FIRST_PASSWORD)
     data_dir, secret, recovery_code, shares = org.data_dir, org.totp_secret, org.recovery_code, org.shares
 
-    # Another open connection (a backup tool, a second process) keeps SQLite from
-    # folding the WAL back and deleting it, so the seizure always includes a WAL.
-    holder = sqlite3.connect(data_dir / "refuge.sqlite3")
-    holder.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    holder = hold_the_wal(data_dir)
     with running_server(data_dir) as server:
         client = LoopbackClient("127.0.0.1", server.port)
-        _login(client, "coord", FIRST_PASSWORD, secret)
+        log_in(client, "coord", FIRST_PASSWORD, secret)
         token = client.get("/account/").csrf_token()
         response = client.request(
             "POST",
@@ -78,14 +67,7 @@ def test_nothing_secret_is_readable_in_what_a_seizure_yields(tmp_path: Path) -> 
         assert confirm.status == 302
         assert newcomer.get("/").status == 200
         server.kill()
-    # Copy before anything opens the database again: a clean close would
-    # checkpoint and delete the WAL, which is exactly what a seizure keeps.
-    seized = tmp_path / "seized"
-    shutil.copytree(data_dir, seized)
-    holder.close()
-
-    database = seized / "refuge.sqlite3"
-    assert Path(f"{database}-wal").exists(), "the WAL must be part of what is searched"
+    seized = seize(data_dir, holder, tmp_path / "seized")
     private_keys = _private_keys(data_dir / "refuge.sqlite3", {"coord": SECOND_PASSWORD, "newcomer": ENROL_PASSWORD})
     canaries: dict[str, str | bytes] = {
         "first password": FIRST_PASSWORD,

@@ -20,9 +20,8 @@ from urllib.parse import urlencode
 import pytest
 
 from refuge.crypto import generate_keypair, unwrap_with_password
-from tests.seizure.test_seizure_accounts import _login
 from tests.support.http import LoopbackClient
-from tests.support.seizure import find_canaries, seized_files
+from tests.support.seizure import find_canaries, log_in, seized_files
 from tests.support.server import initialised_organisation, running_server
 
 pytestmark = pytest.mark.slow
@@ -41,7 +40,7 @@ def test_nothing_the_api_is_sent_is_readable_in_what_a_seizure_yields(tmp_path: 
     script_private = base64.b64encode(script.private).decode()
     with running_server(data_dir) as server:
         client = LoopbackClient("127.0.0.1", server.port)
-        _login(client, "coord", PASSWORD, org.totp_secret)
+        log_in(client, "coord", PASSWORD, org.totp_secret)
         csrf = client.get("/account/tokens/").csrf_token()
         form = {
             "csrfmiddlewaretoken": csrf,

@@ -18,57 +18,31 @@ with SIGKILL. Every file left is searched for every canary.
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from refuge.accounts import totp
 from refuge.intake.uploads import sanitise_upload
 from tests.seizure.drive_cases import CANARIES, _pdf
 from tests.support.http import LoopbackClient
-from tests.support.seizure import find_canaries, seized_files
-from tests.support.server import initialised_organisation, run_refuge, running_server
+from tests.support.seizure import drive, find_canaries, hold_the_wal, log_in, seize, seized_files
+from tests.support.server import initialised_organisation, running_server
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "canary-org-coordinator-pass"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
     org = initialised_organisation(tmp_path, slug="canary", coordinator="coord", password=PASSWORD)
     data_dir = org.data_dir
-    holder = sqlite3.connect(data_dir / "refuge.sqlite3")
-    holder.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    driven = run_refuge(
-        data_dir,
-        "manage",
-        "shell",
-        "-c",
-        "from tests.seizure.drive_cases import main; main()",
-        SEIZURE_PASSWORD=PASSWORD,
-        SEIZURE_TOTP=org.totp_secret,
-        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    )
-    ids = json.loads(driven.stdout.strip().splitlines()[-1])
+    holder = hold_the_wal(data_dir)
+    ids = drive(org, PASSWORD, "tests.seizure.drive_cases")
     with running_server(data_dir) as server:
         staff = LoopbackClient("127.0.0.1", server.port)
-        login = staff.post_form(
-            "/login/",
-            {
-                "organisation": "canary",
-                "username": "coord",
-                "password": PASSWORD,
-                "code": totp.code_at(org.totp_secret),
-            },
-        )
-        assert login.status == 302
+        log_in(staff, "coord", PASSWORD, org.totp_secret)
         case_page = staff.get(reverse("workspace:case_detail", args=[ids["case"]]))
         assert case_page.status == 200
         assert CANARIES["note"] in case_page.text, "the coordinator on the team reads the case decrypted"
@@ -102,10 +76,7 @@ def test_nothing_of_a_case_is_readable_after_a_seizure(tmp_path: Path) -> None:
         letter = staff.get(reverse("workspace:letter_template_edit", args=["visa", "ru"]))
         assert CANARIES["letter wording"] in letter.text
         server.kill()
-    seized = tmp_path / "seized"
-    shutil.copytree(data_dir, seized)
-    holder.close()
-    assert Path(f"{seized / 'refuge.sqlite3'}-wal").exists(), "the WAL must be part of what is searched"
+    seized = seize(data_dir, holder, tmp_path / "seized")
     canaries: dict[str, str | bytes] = dict(CANARIES)
     # The scan is stored as sanitised (its page text deflated): its deflated page is searched for too.
     canaries["compartment file stream"] = _deflated_page(CANARIES["compartment file content"])

@@ -21,7 +21,6 @@ seized database (with its WAL), and a text dump of it, are searched:
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 import time
 import uuid
@@ -31,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from refuge.accounts import totp
 from tests.seizure.test_seizure_intake import PASSWORD, _submit
 from tests.support.http import LoopbackClient
+from tests.support.seizure import log_in, seize
 from tests.support.seizure_times import (
     Act,
     Snapshot,
@@ -112,13 +111,6 @@ class Scenario:
         return rows
 
 
-def _log_in(staff: LoopbackClient, secret: str) -> None:
-    login = staff.post_form(
-        "/login/", {"organisation": "canary", "username": "coord", "password": PASSWORD, "code": totp.code_at(secret)}
-    )
-    assert login.status == 302
-
-
 def _add_shelter(staff: LoopbackClient, code_name: str) -> None:
     added = staff.post_form(
         "/shelters/new/", {"code_name": code_name, "capacity": "3", "city": "Somewhere", "rules": "", "address": ""}
@@ -154,17 +146,14 @@ def test_nothing_in_a_seized_database_dates_a_requester_act_more_precisely_than_
     with running_server(org.data_dir) as server:
         staff = LoopbackClient("127.0.0.1", server.port)
         requester = LoopbackClient("127.0.0.1", server.port)
-        scenario.staff(lambda: _log_in(staff, org.totp_secret), lambda: _add_shelter(staff, "Alder"))
+        scenario.staff(lambda: log_in(staff, "coord", PASSWORD, org.totp_secret), lambda: _add_shelter(staff, "Alder"))
         scenario.requester("the submission", lambda: receipts.append(_submit(requester)))
         scenario.staff(lambda: _add_shelter(staff, "Birch"), lambda: _read_and_reply(staff, "Are you safe?"))
         scenario.requester("the message", lambda: _answer(LoopbackClient("127.0.0.1", server.port), receipts[0]))
         scenario.staff(lambda: _read_and_reply(staff, "We will call you"), lambda: _add_shelter(staff, "Cedar"))
         request_ids = [row[0] for row in scenario.reader.execute("SELECT id FROM intake_helprequest")]
         server.kill()
-    seized = tmp_path / "seized"
-    shutil.copytree(org.data_dir, seized)
-    scenario.reader.close()
-    assert Path(f"{seized / 'refuge.sqlite3'}-wal").exists(), "the WAL must be part of what is searched"
+    seized = seize(org.data_dir, scenario.reader, tmp_path / "seized")
 
     copy = sqlite3.connect(seized / "refuge.sqlite3")
     acts = [act for _index, act in scenario.requester_acts]

@@ -101,7 +101,7 @@ def _journeys(client: CrashClient, wanted: Any) -> list[JourneyTarget]:
 
 @register
 class StartApplication(_CaseInsert):
-    """POST /cases/<id>/applications/ for the requester on a pathway not started on this journey yet."""
+    """POST /cases/<id>/applications/new/ for the requester on a pathway not started on this journey yet."""
 
     name = "application_start"
     weight = 0.08
@@ -120,7 +120,7 @@ class StartApplication(_CaseInsert):
         if browser is None:
             return
         assert client.staff is not None
-        path = f"/cases/{target.case}/applications/"
+        path = f"/cases/{target.case}/applications/new/"
         posted = {
             "csrfmiddlewaretoken": client.staff.csrf,
             "application-person": target.person,

@@ -65,7 +65,7 @@ def test_application_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_wri
     person = requester_of(case)
     lithuania = Pathway.objects.get(country="Lithuania")
     alice.post(
-        f"/cases/{case.pk}/applications/",
+        f"/cases/{case.pk}/applications/new/",
         {"application-person": str(person.pk), "application-pathway": str(lithuania.pk)},
     )
     application = Application.objects.get(case=case)
@@ -81,7 +81,7 @@ def test_application_forms_refuse_arbitrary_input_without_a_5xx_or_a_partial_wri
         route = data.draw(st.sampled_from(routes), label="route")
         target = data.draw(mostly(st.sampled_from([str(case.pk)] * 5 + [str(other.pk)])), label="case")
         if route == "start":
-            path = f"/cases/{target}/applications/"
+            path = f"/cases/{target}/applications/new/"
             fields = [one_of_ids("application-person", people), one_of_ids("application-pathway", pathways)]
         elif route == "folder":
             path = base + "folder/"

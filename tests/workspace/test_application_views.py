@@ -35,7 +35,7 @@ def case(world: World) -> Case:
 def _start(client: Client, case: Case, pathway: Pathway) -> Application:
     person = requester_of(case)
     response = client.post(
-        f"/cases/{case.pk}/applications/",
+        f"/cases/{case.pk}/applications/new/",
         {"application-person": str(person.pk), "application-pathway": str(pathway.pk)},
     )
     application = Application.objects.get(case=case, pathway=pathway)
@@ -74,6 +74,26 @@ def test_an_application_started_from_the_advisor_gets_the_pathways_checklist(
     assert "International passport (valid at least 6 months)" in page
     assert AuditEntry.objects.filter(code=RelocationEvent.APPLICATION_READ, object_id=str(application.pk)).exists()
     assert "Lithuania: Humanitarian visa" in alice.get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_an_application_is_started_on_its_own_page_linked_from_the_case(world: World, client_for, case: Case) -> None:
+    alice = client_for(world.alice)
+    start = f"/cases/{case.pk}/applications/new/"
+    # The case page links to the start page and does not build the pathway list itself.
+    case_page = alice.get(f"/cases/{case.pk}/").content.decode()
+    assert f'href="{start}"' in case_page and "application-pathway" not in case_page
+    page = alice.get(start)
+    assert page.status_code == 200
+    assert (
+        "Lithuania: Humanitarian visa" in page.content.decode()
+        and requester_of(case).pseudonym in page.content.decode()
+    )
+    # A pathway that is not offered: the page again, saying why, and nothing started.
+    refused = alice.post(start, {"application-person": str(requester_of(case).pk), "application-pathway": "x"})
+    assert refused.status_code == 400 and 'id="id_application-pathway"' in refused.content.decode()
+    assert "aria-invalid" in refused.content.decode() and Application.objects.count() == 0
+    application = _start(alice, case, Pathway.objects.get(country="Lithuania"))
+    assert application.status == Status.PREPARING
 
 
 def test_the_folder_is_saved_encrypted_and_a_stale_form_is_refused(world: World, client_for, case: Case) -> None:

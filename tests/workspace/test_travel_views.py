@@ -183,6 +183,33 @@ def test_closing_as_relocated_by_hand_waits_for_the_arrival_record(world: World,
     assert (case.stage, case.closing_reason) == ("closed", "relocated")
 
 
+def test_the_stage_form_offers_closing_as_relocated_only_once_arrived(world: World, client_for, case: Case) -> None:
+    alice = client_for(world.alice)
+
+    def reasons() -> str:
+        page = alice.get(f"/cases/{case.pk}/").content.decode()
+        offered = re.search(r'<select name="stage-closing_reason".*?</select>', page, re.S)
+        assert offered is not None and 'value="self_relocated"' in offered.group(0)
+        return offered.group(0)
+
+    case.refresh_from_db()
+    assert case.stage == "accepted" and 'value="relocated"' not in reasons()
+    assert _leg(alice, case) == 302
+    departed = {"departure-departed_on": (TODAY - datetime.timedelta(days=2)).isoformat(), **CHECKS}
+    assert alice.post(f"/cases/{case.pk}/travel/departure/", departed).status_code == 302
+    case.refresh_from_db()
+    assert case.stage == "travel" and 'value="relocated"' not in reasons()
+    # Refused posted anyway, the form shown again with the refusal still does not offer it.
+    data = {"stage-version": case.version, "stage-stage": "closed", "stage-closing_reason": "relocated"}
+    refused = alice.post(f"/cases/{case.pk}/stage/", data).content.decode()
+    shown = re.search(r'<select name="stage-closing_reason".*?</select>', refused, re.S)
+    assert shown is not None and 'value="relocated"' not in shown.group(0)
+    arrival = {"arrival-arrived_on": TODAY.isoformat(), "arrival-owner": str(world.bob.user.pk)}
+    assert alice.post(f"/cases/{case.pk}/travel/arrival/", arrival).status_code == 302
+    case.refresh_from_db()
+    assert case.stage == "arrived" and 'value="relocated"' in reasons()
+
+
 def test_other_closing_reasons_need_no_arrival(world: World, client_for, case: Case) -> None:
     alice = client_for(world.alice)
     data = {"stage-version": case.version, "stage-stage": "closed", "stage-closing_reason": "self_relocated"}

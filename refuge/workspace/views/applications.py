@@ -38,7 +38,7 @@ from refuge.workspace.forms_applications import (
     offered_pathways,
 )
 from refuge.workspace.submit import submit
-from refuge.workspace.views.cases import case_page, render_case
+from refuge.workspace.views.cases import case_page
 from refuge.workspace.views.team import team_users
 
 
@@ -87,21 +87,22 @@ def application_detail_view(request: StaffRequest, case_id: uuid.UUID, applicati
     return render_application(request, case_id, application_id)
 
 
-@require_POST
 @staff_view(page=case_page)
 @sensitive_post_parameters()
 def application_start_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    """GET: the start form on its own page; POST: start the application (a refusal is shown there again)."""
     case = access_case(request.member, case_id).case
-    form = StartApplicationForm(request.POST, case=case)
+    form = StartApplicationForm(request.POST if request.method == "POST" else None, case=case)
 
     def act(data: dict[str, Any]) -> Any:
         return actions.do_start_application(
             actor=request.member, keyring=request.keyring, case=case, person=data["person"], pathway=data["pathway"]
         )
 
-    done = submit(form, act)
+    done = submit(form, act) if request.method == "POST" else None
     if done is None:
-        return render_case(request, case.pk, status=400, failed="applications", application_start_form=form)
+        status = 400 if request.method == "POST" else 200
+        return render(request, "workspace/applications/start.html", {"case": case, "form": form}, status=status)
     messages.success(request, _("The application is started; its checklist comes from the pathway."))
     return redirect(application_url(case.pk, done.value.pk))
 

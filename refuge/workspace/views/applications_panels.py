@@ -11,7 +11,6 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from refuge.applications.queries import applications_of_case, journey_of, legs_count
-from refuge.workspace.forms_applications import StartApplicationForm
 from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
 
 
@@ -31,8 +30,8 @@ def register() -> None:
             order=35,
             title=_("Applications"),
             template="workspace/applications/panel.html",
+            # The start form (people and the pathway catalogue) is on its own page, linked from here.
             context=_applications,
-            forms={"application_start_form": lambda case: StartApplicationForm(case=case)},
         )
     )
     register_case_panel(

@@ -106,7 +106,10 @@ PANELS = (
         "workspace/cases/_stage.html",
         forms={
             "stage_form": lambda case: StageForm(
-                prefix="stage", initial={"version": case.version}, allowed=allowed_by_hand(case.stage)
+                prefix="stage",
+                initial={"version": case.version},
+                current=case.stage,
+                allowed=allowed_by_hand(case.stage),
             )
         },
     ),

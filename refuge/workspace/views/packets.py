@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from refuge.cases.access import access_case
-from refuge.disclosures import packets, portal
+from refuge.disclosures import packets, portal, selection
 from refuge.disclosures.access import (
     access_case_packet,
     access_packet_to_approve,
@@ -49,7 +49,7 @@ def packet_new_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     form = PacketForm(
         request.POST if request.method == "POST" else None,
         partners=choosable_partners(user),
-        checklist=packets.checklist(user, case),
+        checklist=selection.checklist(user, case),
         documents=document_choices(case, request.keyring),
     )
     if request.method == "POST":

@@ -1,6 +1,8 @@
 """Safety in the workspace: a case's check-in schedule and check-ins, alarms, the escalation checklist.
 
-The schedule is set on the case page's safety panel (safety_panels.py) and posts here; an
+The case page's safety panel (safety_panels.py) says how the schedule stands and links to the
+check-ins page, where the schedule is set (its form's 597 time zones are rendered there only,
+not on every case page: BENCHMARKS.md, "No regression from the restructuring"); an
 alarm has a page of its own (reached from the banner on every page) where the team and the
 coordinators take it on, tick off the checklist and record what happened.
 """
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from refuge.accounts.models import User
+from refuge.cases.access import access_case
 from refuge.cases.models import Case
 from refuge.safety.access import access_alarm, access_alarm_task, access_escalation_checklist, access_escalation_step
 from refuge.safety.actions import alarms as alarm_actions
@@ -27,18 +30,21 @@ from refuge.safety.reads import open_check_ins_page
 from refuge.workspace.decorators import Refusal, StaffRequest, staff_view
 from refuge.workspace.forms_safety import EscalationStepForm, OutcomeForm, ScheduleForm, StopScheduleForm
 from refuge.workspace.submit import submit
-from refuge.workspace.views.cases import act_on_case, case_post
+from refuge.workspace.views.cases import act_on_case, case_post, case_url
 
 
 @case_post
 def case_schedule_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
-    def act(user: User, case: Case, data: dict[str, Any]) -> None:
-        schedules.do_set_schedule(actor=user, keyring=request.keyring, case=case, data=form.schedule_input())
-
+    """Set the schedule from the check-ins page; a refused schedule is shown there again, as typed."""
+    case = access_case(request.member, case_id).case
     form = ScheduleForm(request.POST, prefix="schedule")
-    return act_on_case(
-        request, case_id, "schedule_form", lambda case: form, act, _("The check-in schedule is set."), "safety"
+    act = lambda data: schedules.do_set_schedule(  # noqa: E731
+        actor=request.member, keyring=request.keyring, case=case, data=form.schedule_input()
     )
+    if submit(form, act) is None:
+        return _render_check_ins(request, case_id, status=400, schedule_form=form)
+    messages.success(request, _("The check-in schedule is set."))
+    return redirect(case_url(case, "safety"))
 
 
 @case_post
@@ -59,8 +65,18 @@ def case_schedule_stop_view(request: StaffRequest, case_id: uuid.UUID) -> HttpRe
 
 @staff_view()
 def case_check_ins_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    return _render_check_ins(request, case_id)
+
+
+def _render_check_ins(
+    request: StaffRequest, case_id: uuid.UUID, *, status: int = 200, schedule_form: ScheduleForm | None = None
+) -> HttpResponse:
+    """The check-ins page: the rule and the check-ins (decrypted, audited), and the schedule form if one may be set."""
     page = open_check_ins_page(request.member, request.keyring, case_id)
-    return render(request, "workspace/safety/check_ins.html", {"page": page, "case": page.case})
+    context: dict[str, Any] = {"page": page, "case": page.case}
+    if page.case.request_id is not None:  # check-ins come from the requester the case was opened from
+        context["schedule_form"] = schedule_form or ScheduleForm(prefix="schedule")
+    return render(request, "workspace/safety/check_ins.html", context, status=status)
 
 
 # --- alarms ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The case page's safety panel (the check-in schedule, its form, the case's alarms) and the home page's open alarms.
+"""The case page's safety panel (the check-in schedule, a link to set it, the case's alarms) and the home page's open alarms.
 
 It shows what is in clear (the next check-in owed, the grace period, alarms and their
 tasks); the rule and the check-ins themselves are decrypted on the check-ins page
@@ -15,7 +15,7 @@ from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
 from refuge.safety import clock
 from refuge.safety.queries import case_safety, open_alarms_for
-from refuge.workspace.forms_safety import ScheduleForm, StopScheduleForm
+from refuge.workspace.forms_safety import StopScheduleForm
 from refuge.workspace.panels import (
     CasePanel,
     CaseView,
@@ -52,10 +52,8 @@ def register() -> None:
             title=_("Safety check-ins"),
             template="workspace/safety/_panel.html",
             context=_safety,
-            forms={
-                "schedule_form": lambda case: ScheduleForm(prefix="schedule"),
-                "schedule_stop_form": lambda case: StopScheduleForm(),
-            },
+            # The schedule form (597 time zones) is on the check-ins page, which the panel links to.
+            forms={"schedule_stop_form": lambda case: StopScheduleForm()},
         )
     )
     # Above everything else on "what needs me today": someone may be in danger now.

@@ -21,7 +21,7 @@ from refuge.workspace.views.cases import act_on_case, case_post
 @case_post
 def case_stage_view(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
     def build(case: Case) -> forms.Form:
-        return StageForm(request.POST, prefix="stage", allowed=allowed_by_hand(case.stage))
+        return StageForm(request.POST, prefix="stage", current=case.stage, allowed=allowed_by_hand(case.stage))
 
     def act(user: User, case: Case, data: dict[str, Any]) -> None:
         do_change_stage(
