@@ -155,7 +155,7 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
 
         # The advisor's decision counts: one no application accounts for (a status change counted, then lost).
         organisation, pathway = db.execute(
-            "SELECT c.organisation_id, (SELECT MIN(id) FROM relocation_pathway) FROM cases_case c LIMIT 1"
+            "SELECT id, (SELECT MIN(id) FROM relocation_pathway) FROM accounts_organisation WHERE slug = 'crash'"
         ).fetchone()
         db.execute(
             "INSERT INTO applications_decisioncount (organisation_id, pathway_id, days, granted, refused) "
@@ -263,9 +263,13 @@ def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]
     assert row is not None, "the run edited no compartment"
     rolled, kind = str(row[0]), str(row[1])
     db.execute("UPDATE cases_compartment SET version = version - 1 WHERE id = ?", [row[2]])
+    # The crash organisation's: the receiving organisation's cases (imports) have no timeline of their own.
     others = [
         str(reference)
-        for (reference,) in db.execute("SELECT reference FROM cases_case ORDER BY reference")
+        for (reference,) in db.execute(
+            "SELECT reference FROM cases_case WHERE organisation_id = "
+            "(SELECT id FROM accounts_organisation WHERE slug = 'crash') ORDER BY reference"
+        )
         if reference not in {noted, rolled}
     ]
     unwrapped, unindexed, unopened = others[:3]
