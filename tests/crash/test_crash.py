@@ -34,10 +34,12 @@ logger = logging.getLogger(__name__)
 
 
 def _time_limit() -> float:
-    """A minute per cycle besides its load (which may run twice its length until every operation
-    is covered): a hung cycle fails the test, a long run (make crash) has time."""
+    """A minute per cycle besides its load (which may run longer until every operation is covered:
+    by its length, or by `patience` times it for a slow one): a hung cycle fails the test, a long
+    run (make crash) has time."""
     config = CrashConfig.from_env("sqlite")
-    return max(config.cycles, CONTROL_CYCLES) * (60.0 + 2 * config.seconds)
+    patience = max(operation.patience for operation in OPERATIONS.values())
+    return max(config.cycles, CONTROL_CYCLES) * (60.0 + (1 + patience) * config.seconds)
 
 
 TIME_LIMIT = _time_limit()
@@ -99,7 +101,10 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     a conversation, an audit entry goes missing; in the cases, a note loses its row, a
     compartment goes back a version, a case key loses a team member's wrap, a person
     loses their blind indexes, a timeline loses an entry; the advisor's decision counts gain one
-    no application accounts for. Each must be named.
+    no application accounts for; an approved packet loses its file, is counted past its
+    download limit and its receipt changes without its audit entry; a letter's wording goes a
+    version past its saves; the receiving organisation gets an import's row without its case.
+    Each must be named.
     """
     suite = CrashSuite(tmp_path, CrashConfig("sqlite", cycles=2, seconds=4.0, seed=20261125))
     report = suite.run()
@@ -150,7 +155,7 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
 
         # The advisor's decision counts: one no application accounts for (a status change counted, then lost).
         organisation, pathway = db.execute(
-            "SELECT c.organisation_id, (SELECT MIN(id) FROM relocation_pathway) FROM cases_case c LIMIT 1"
+            "SELECT id, (SELECT MIN(id) FROM relocation_pathway) FROM accounts_organisation WHERE slug = 'crash'"
         ).fetchone()
         db.execute(
             "INSERT INTO applications_decisioncount (organisation_id, pathway_id, days, granted, refused) "
@@ -158,9 +163,43 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             [organisation, pathway],
         )
 
+        # An approved packet whose file is gone and which was counted once more than its limit allows.
+        approved = db.execute(
+            "SELECT id FROM disclosures_packet WHERE approved_by_id IS NOT NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+        assert approved is not None, "the run approved no packet"
+        db.execute(
+            "UPDATE disclosures_packet SET produced = X'', downloads = download_limit + 1 WHERE id = ?", [approved[0]]
+        )
+        packet = uuid.UUID(approved[0])
+        # Its receipt changed without its audit entry: confirmed, or no longer (a confirmation half-undone).
+        db.execute(
+            "UPDATE disclosures_packet SET received_on = CASE WHEN received_on IS NULL THEN date('now') END "
+            "WHERE id = ?",
+            [approved[0]],
+        )
+        # A letter's wording a version ahead of its saves (a save's row without its audit entry).
+        letter = db.execute("SELECT kind, language FROM disclosures_lettertemplate ORDER BY id LIMIT 1").fetchone()
+        assert letter is not None, "the run saved no letter wording"
+        db.execute(
+            "UPDATE disclosures_lettertemplate SET version = version + 1 WHERE kind = ? AND language = ?", list(letter)
+        )
+        # An import's row in the receiving organisation whose case is not there (an import cut in half).
+        db.execute(
+            "INSERT INTO disclosures_importedreferral (id, organisation_id, packet_id, case_id, imported_on) "
+            "SELECT ?, (SELECT id FROM accounts_organisation WHERE slug = 'receive'), ?, MIN(id), date('now') "
+            "FROM cases_case",
+            [uuid.uuid4().hex, uuid.uuid4().hex],
+        )
+
     verified = suite.verify(SqliteDatabase(unsafe=False))
     found = "\n".join(f"[{p['kind']}] {p['message']}" for p in verified["problems"])
     record_property("crash-damage", found)
+    assert f"packet {packet}: approved without its file" in found, found
+    assert f"packet {packet}: " in found and "download audit entries" in found, found
+    assert f"packet {packet}: received " in found and " receipt audit entries" in found, found
+    assert f"letter {letter[0]}/{letter[1]}: version " in found and "'letter changed' audit entries" in found, found
+    assert "receive: " in found and "imported referrals, not one for each" in found, found
     assert f"request {unwrapped} does not open with the team's key: ValueError: its key has wraps" in found, found
     assert f"request {truncated} does not open with the team's key: CryptoError" in found, found
     assert f"request {cut}: message positions [1" in found, found
@@ -224,9 +263,13 @@ def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]
     assert row is not None, "the run edited no compartment"
     rolled, kind = str(row[0]), str(row[1])
     db.execute("UPDATE cases_compartment SET version = version - 1 WHERE id = ?", [row[2]])
+    # The crash organisation's: the receiving organisation's cases (imports) have no timeline of their own.
     others = [
         str(reference)
-        for (reference,) in db.execute("SELECT reference FROM cases_case ORDER BY reference")
+        for (reference,) in db.execute(
+            "SELECT reference FROM cases_case WHERE organisation_id = "
+            "(SELECT id FROM accounts_organisation WHERE slug = 'crash') ORDER BY reference"
+        )
         if reference not in {noted, rolled}
     ]
     unwrapped, unindexed, unopened = others[:3]

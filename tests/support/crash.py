@@ -60,6 +60,7 @@ from tests.support.crash_ops import (
     log_in,
 )
 from tests.support.crash_ops_applications import JourneyTarget
+from tests.support.crash_ops_disclosures import RECEIVING_ORG
 from tests.support.crash_ops_retention import KEEP_ORG, KEEPER, ShredRunner
 from tests.support.http import LoopbackClient
 from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, running_server
@@ -375,8 +376,10 @@ class CrashSuite:
         self.data_dir = workdir / "var"
         self.rng = random.Random(config.seed)
         self.ledger = Ledger()
+        # Packets consented, passed from the caseworkers to the approving coordinator (crash_ops_disclosures.py).
+        consented: list[tuple[str, bool]] = []
         self.clients = [
-            CrashClient(number, random.Random(f"{config.seed}-{number}"), ORGANISATION)
+            CrashClient(number, random.Random(f"{config.seed}-{number}"), ORGANISATION, consented=consented)
             for number in range(config.clients)
         ]
         # Intake members working the inbox (crash_ops_intake.py), when there are cases: they share the
@@ -391,12 +394,27 @@ class CrashSuite:
             self.clients.append(
                 CrashClient(number, random.Random(f"{config.seed}-{number}"), KEEP_ORG, coordinator=True)
             )
+            # The crash organisation's coordinator, on every case's team: it approves and downloads
+            # the packets the caseworkers prepare (crash_ops_disclosures.py); the receiving
+            # organisation's imports them (crash_ops_referrals.py). The packets downloaded are theirs.
+            delivered: list[tuple[str, bytes]] = []
+            links: list[tuple[str, str]] = []
+            for org in (ORGANISATION, ORGANISATION, RECEIVING_ORG):
+                number = len(self.clients)
+                rng = random.Random(f"{config.seed}-{number}")
+                self.clients.append(
+                    CrashClient(
+                        number, rng, org, coordinator=True, delivered=delivered, consented=consented, links=links
+                    )
+                )
         self.runner: ShredRunner | None = None
         self.password = secrets.token_urlsafe(18)
         self.shares: list[str] = []
         self.totp_secret = ""
         # What the set-up of the cases wrote (crash_ops.case_baseline), for the verifier.
         self.case_baseline: dict[str, Any] = {}
+        # The receiving organisation the set-up made (crash_ops_disclosures.set_up_receiving), for the verifier.
+        self.receiving: dict[str, Any] = {}
         self._setting_up: _VerifierRun | None = None
         self.portal_problems: list[dict[str, str]] = []
         self.database_kills = 0
@@ -451,8 +469,12 @@ class CrashSuite:
         keeper_secret = re.search(r"TOTP secret:\s+(\S+)", kept.stdout)
         assert keeper_secret is not None, kept.stdout
         for client in self.clients:
-            if client.coordinator:
+            if client.coordinator and client.org_slug == KEEP_ORG:
                 client.staff = StaffAccount(KEEPER, self.password, keeper_secret.group(1))
+            elif client.coordinator and client.org_slug == ORGANISATION and client.staff is None:
+                # The first of the two (createorg's); the second's account is the set-up's (_finish_set_up).
+                client.staff = StaffAccount(COORDINATOR, self.password, self.totp_secret)
+                break
         run_refuge(self.data_dir, "retention", "set", "--org", KEEP_ORG, "unused_receipt", "0", **env)
         # The caseworkers and their cases: made while the first server starts (see _finish_set_up).
         spec = {
@@ -484,6 +506,9 @@ class CrashSuite:
         for client, account in zip(intake, opened["intake"], strict=True):
             client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
             client.attach_to = [(case_id, reference) for case_id, reference in opened["attach_to"]]
+        second = [c for c in self.clients if c.coordinator and c.org_slug == ORGANISATION and c.staff is None]
+        for client, account in zip(second, opened["coordinators"], strict=True):
+            client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
         for case in opened["cases"]:
             target = CaseTarget(
                 case["case"],
@@ -496,8 +521,18 @@ class CrashSuite:
             )
             for number in case["workers"]:
                 self.clients[number].cases.append(target)
+            for client in self.clients:
+                if client.coordinator and client.staff is not None and client.staff.username == COORDINATOR:
+                    client.cases.append(target)  # on every case's team: it approves their packets
         for journey in opened.get("journeys", []):
             self.clients[journey["worker"]].journeys.append(JourneyTarget.from_set_up(journey))
+        self.receiving = opened["receiving"]
+        for client in self.clients:
+            if client.coordinator and client.org_slug in (ORGANISATION, RECEIVING_ORG):
+                client.identity = self.receiving["identity"]
+            if client.coordinator and client.org_slug == RECEIVING_ORG:
+                account = self.receiving
+                client.staff = StaffAccount(account["username"], account["password"], account["totp_secret"])
         self.case_baseline = opened["baseline"]
         failures = []
 
@@ -584,7 +619,8 @@ class CrashSuite:
 
     def _until_covered(self, number: int) -> float:
         """Seconds the load went on past its random length, until every operation has been
-        acknowledged at least once per cycle so far (at most `seconds` more).
+        acknowledged at least once per cycle so far (at most `seconds` more, or `patience` times
+        that while an operation that has some is behind: crash_ops.Operation.patience).
 
         The test holds the suite to that floor: without it, a machine busy with other work
         (or a new operation of low weight) made a clean run fail on coverage, not on a loss.
@@ -593,9 +629,10 @@ class CrashSuite:
         if self.config.unsafe or not self.config.cases:
             return 0.0
         started = time.monotonic()
-        while time.monotonic() - started < self.config.seconds:
+        while True:
             acked = Counter(attempt.op for attempt in self.ledger.acknowledged())
-            if all(acked[name] >= number for name in OPERATIONS):
+            behind = [op.patience for name, op in OPERATIONS.items() if acked[name] < number]
+            if not behind or time.monotonic() - started >= self.config.seconds * max(behind):
                 break
             time.sleep(0.1)
         return time.monotonic() - started
@@ -724,6 +761,7 @@ class CrashSuite:
             "shares": self.shares,
             "setup": self.case_baseline,
             "keep": self.runner.spec() if self.runner is not None else {},
+            "receiving": {k: v for k, v in self.receiving.items() if k in ("org", "username", "shares")},
             "attempts": [asdict(attempt) for attempt in self.ledger.attempts],
         }
         return self._finish_verifier(self._start_verifier(database, spec, "verify"))

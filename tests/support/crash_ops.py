@@ -183,6 +183,15 @@ class CrashClient:
     journeys: list[Any] = field(default_factory=list)
     # The coordinator of the retention organisation (crash_ops_retention.py): it sets rules and holds.
     coordinator: bool = False
+    # The crash organisation's coordinator (crash_ops_disclosures.py): packet ids it tried to
+    # approve are in `touched`; the download links it was shown, (packet id, the link's path).
+    links: list[tuple[str, str]] = field(default_factory=list)
+    # The packets downloaded (packet id, the age file), shared with the receiving organisation's
+    # coordinator, and the partner's age identity that opens them (crash_ops_disclosures.py).
+    delivered: list[tuple[str, bytes]] = field(default_factory=list)
+    identity: str = ""
+    # The packets whose consent a caseworker had acknowledged, shared with the approving coordinator.
+    consented: list[tuple[str, bool]] = field(default_factory=list)  # (packet id, with a support letter)
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -230,6 +239,10 @@ class Operation(abc.ABC):
     intake: ClassVar[bool] = False
     # True for a coordinator's act (crash_ops_retention.py): the coordinator client makes those and nothing else.
     coordinator: ClassVar[bool] = False
+    # How long a cycle's load may go on past its random length while this operation is below its
+    # coverage floor, in multiples of the longest load (crash.CrashSuite._until_covered). More than
+    # 1 only for a write whose first run in a freshly started server is slow on a busy machine.
+    patience: ClassVar[float] = 1.0
 
     def ready(self, client: CrashClient) -> bool:
         return True
@@ -262,6 +275,11 @@ def scanner(function: Callable[[World], Iterator[Stored | str]]) -> Callable[[Wo
     return function
 
 
+# The coordinators of disclosures (crash_ops_disclosures.py, crash_ops_referrals.py), by username,
+# and what each tries while it cannot act.
+COORDINATOR_FALLBACK = {"coord": "packet_approve", "coord2": "letter_wording", "receiver": "referral_import"}
+
+
 def choose_operation(client: CrashClient) -> Operation:
     ready = [
         op
@@ -270,7 +288,13 @@ def choose_operation(client: CrashClient) -> Operation:
     ]
     if client.coordinator:
         # While logged out with no fresh TOTP step: an attempt that stays unsent.
-        ready = ready or [OPERATIONS["retention_rules"]]
+        username = client.staff.username if client.staff else ""
+        ready = ready or [OPERATIONS[COORDINATOR_FALLBACK.get(username, "retention_rules")]]
+    if client.coordinator and client.staff and client.staff.username in COORDINATOR_FALLBACK:
+        # In turn, not by weight, as the intake acts: one client makes every act of the disclosures'
+        # chain (approve, download, confirm the receipt, the letters' wording), each once per cycle.
+        client.turns += 1
+        return ready[client.turns % len(ready)]
     if client.intake:
         # In turn, not by weight: the intake acts use up the requests the requesters send, and
         # a run of one act must not leave the others none (the test wants each once per cycle).
@@ -1112,10 +1136,11 @@ class PreparePacket(_CaseInsert):
     Sometimes with the case's document (copied, byte for byte, under the packet's key) and a
     support letter. Its row, its own key (wrapped for the team and recovery), the copies of its
     documents and its audit entry are one transaction; acknowledged by the redirect to the new
-    packet's page."""
+    packet's page. Then the person's consent is recorded there (not ledgered: see _record_consent)."""
 
     name = "packet"
-    weight = 0.15
+    # Enough for the coordinator client to approve and download some in every cycle (crash_ops_disclosures.py).
+    weight = 0.3
     stores = "packet"
     compared = ("case", "purpose", "fields", "documents", "letter")
 
@@ -1157,16 +1182,46 @@ class PreparePacket(_CaseInsert):
             answers.append(browser.request("POST", path, posted))
             return answers[-1]
 
-        attempt.send(call, lambda r: r.status == 302 and _where_to(r).startswith(prefix))
+        done = attempt.send(call, lambda r: r.status == 302 and _where_to(r).startswith(prefix))
         if answers:
             _notice_logout(client, answers[-1])
+        if done is not None:
+            _record_consent(client, browser, _where_to(done), attempt.serial, letter=letter is not None)
+
+
+def _record_consent(
+    client: CrashClient, browser: LoopbackClient, packet_path: str, serial: str, *, letter: bool
+) -> None:
+    """The person's consent recorded on the new packet's page, so the coordinator client can approve it
+    (crash_ops_disclosures.py: acknowledged, the packet's id goes into `consented`). Not a ledgered
+    write: lost to a kill, the packet stays unconsented, and the scan checks the consent and its
+    audit entries agree either way."""
+    assert client.staff is not None
+    fields = {
+        "csrfmiddlewaretoken": client.staff.csrf,
+        "consent-who": "The requester",
+        "consent-given_on": "2026-01-15",
+        "consent-way": client.rng.choice(["in_person", "phone"]),
+        "consent-consent_purpose": f"Consent for {serial}",
+    }
+    try:
+        answer = browser.request("POST", f"{packet_path}consent/", fields)
+    except TRANSPORT_ERRORS:
+        return
+    _notice_logout(client, answer)
+    if answer.status == 302 and _where_to(answer) == packet_path:
+        client.consented.append((packet_path.rstrip("/").rsplit("/", 1)[-1], letter))
 
 
 # --- cases, set-up side (a production-settings process: python -m tests.support.crash_verify --set-up) ---
 
 
 def set_up_cases(
-    world: World, workers: list[str], intake: list[str] | None = None, journeys: int = 0
+    world: World,
+    workers: list[str],
+    intake: list[str] | None = None,
+    journeys: int = 0,
+    receiving_password: str = "",
 ) -> dict[str, Any]:
     """Create the caseworkers and open one case for each, with the coordinator's keys; what the clients and checks need.
 
@@ -1183,8 +1238,9 @@ def set_up_cases(
     refuge/accounts/grants.py requires), on the teams of the first two cases: the clients of
     crash_ops_intake.py, which decline, merge and attach the clients' requests.
     Then `journeys` cases per worker for applications and travel, whose stage the clients'
-    records move (crash_ops_applications.set_up_journeys). One transaction, so one flush to
-    disk instead of a hundred.
+    records move (crash_ops_applications.set_up_journeys). With `receiving_password` (the
+    coordinators' password), the organisation that receives the packets too (crash_ops_disclosures.set_up_receiving). One transaction,
+    so one flush to disk instead of a hundred.
     """
     import secrets
 
@@ -1197,19 +1253,35 @@ def set_up_cases(
     from refuge.cases.actions.documents import do_add_document
     from refuge.cases.actions.opening import do_accept_request
     from refuge.cases.models import Compartment, Person, Priority
+    from refuge.crypto.packets import new_age_identity
     from refuge.disclosures.actions import PartnerDetails, do_add_partner
     from refuge.disclosures.packet_documents import document_key
     from refuge.intake.actions.submissions import do_submit_request
     from refuge.intake.uploads import sanitise_upload
     from tests.support.crash_ops_applications import set_up_journeys
+    from tests.support.crash_ops_disclosures import set_up_receiving
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
+    # The partner's age identity: the receiving organisation's key file (crash_ops_disclosures.py
+    # reads the acknowledgement code from the packets downloaded, and imports them there).
+    identity, recipient = new_age_identity()
     with transaction.atomic():
-        # The partner packets are prepared for (delivery by password: nothing is produced here).
+        # The second coordinator (crash_ops_disclosures.py), before the partner: its key, and every
+        # packet's, is then wrapped for both coordinators (disclosures.actions.coordinators_of).
+        coordinators = []
+        if receiving_password:
+            password = secrets.token_urlsafe(18)
+            enrolment = do_create_member(
+                actor=None, organisation=organisation, username="coord2", role=Role.COORDINATOR, password=password
+            )
+            coordinators.append({"username": "coord2", "password": password, "totp_secret": enrolment.totp_secret})
+        # The partner packets are prepared for: another Refuge installation, which imports them.
         partner_row = do_add_partner(
             actor=coordinator,
-            details=PartnerDetails("crash-ngo", "Receiving NGO", "ngo", "Canada", "password", "", ""),
+            # Delivery to an age key: approval (crash_ops_disclosures.py) then encrypts in milliseconds,
+            # where a password's scrypt took seconds of a loaded machine and the kills cut most off.
+            details=PartnerDetails("crash-ngo", "Receiving NGO", "refuge", "Canada", "age", recipient, ""),
         )
         if connection.vendor == "postgresql":
             # Flushed before the answer even on the negative control's cluster (synchronous_commit
@@ -1283,6 +1355,7 @@ def set_up_cases(
                 }
             )
         journey_cases = set_up_journeys(world, users, journeys)
+        receiving = set_up_receiving(receiving_password, identity) if receiving_password else {}
     baseline = case_baseline(world) | {"journeys": {journey["case"]: journey for journey in journey_cases}}
     return {
         "accounts": accounts,
@@ -1291,6 +1364,8 @@ def set_up_cases(
         "baseline": baseline,
         "intake": intake_accounts,
         "attach_to": attach_to,
+        "receiving": receiving,
+        "coordinators": coordinators,
     }
 
 
@@ -1599,6 +1674,7 @@ def scan_packets(world: World) -> Iterator[Stored | str]:
     """Every disclosure packet: its key wrapped for the case's team and recovery, its content
     decrypting, its audit entry there; yielded as Stored writes for PreparePacket."""
     from refuge.cases.models import TeamMember
+    from refuge.disclosures.actions import coordinators_of
     from refuge.disclosures.audit_events import DisclosureEvent
     from refuge.disclosures.models import Packet
     from refuge.keyring.models import HolderKind
@@ -1606,9 +1682,11 @@ def scan_packets(world: World) -> Iterator[Stored | str]:
 
     found = list(Packet.objects.filter(organisation=world.organisation).select_related("key", "case"))
     wraps = world.wraps_of([packet.key_id for packet in found])
+    # Its key is the case team's and the coordinators' (who approve it), and recovery's.
+    coordinators = {user.pk for user in coordinators_of(world.organisation.pk)}
     for packet in found:
         where = f"case {packet.case.reference}, packet {packet.pk}"
-        team = set(TeamMember.objects.filter(case_id=packet.case_id).values_list("user_id", flat=True))
+        team = coordinators | set(TeamMember.objects.filter(case_id=packet.case_id).values_list("user_id", flat=True))
         try:
             secret = world.team_secret(
                 packet.key, {HolderKind.USER, HolderKind.RECOVERY}, wraps.get(packet.key_id, []), team
@@ -1664,7 +1742,9 @@ def _case_serial(kind: str, text: str, where: str) -> str:
 # Other apps' operations register themselves here, after everything they build on.
 from tests.support import (  # noqa: E402, F401
     crash_ops_applications,
+    crash_ops_disclosures,
     crash_ops_intake,
+    crash_ops_referrals,
     crash_ops_retention,
     crash_ops_safety,
 )

@@ -78,7 +78,12 @@ SHREDDED, RULE_SET, HOLD_SET, HOLD_LIFTED = 7002, 7003, 7004, 7005
 
 def coordinator_ready(client: CrashClient) -> bool:
     account = client.staff
-    return client.coordinator and account is not None and (bool(account.csrf) or _free_step(account) is not None)
+    return (
+        client.coordinator
+        and client.org_slug == KEEP_ORG
+        and account is not None
+        and (bool(account.csrf) or _free_step(account) is not None)
+    )
 
 
 class _RetentionAct(Operation):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,9 @@ class World:
         self.attempts: list[Attempt] = []
         # Retention's organisation: requests its runner sent and had acknowledged (crash_ops_retention.py).
         self.keep: dict[str, int] = {}
+        # The organisation that imports packets: its slug, coordinator and recovery shares (crash_ops_referrals.py).
+        self.receiving: dict[str, Any] = {}
+        self.password = password
 
     def lookup_id(self, receipt: str) -> str:
         from django.conf import settings
@@ -264,17 +268,24 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"], spec.get("setup"))
         world.keep = spec.get("keep", {})
+        world.receiving = spec.get("receiving", {})
         check_writes(findings, world, attempts)
         check_decision_counts(findings, world)
     except Exception as error:  # noqa: BLE001 - as above
-        findings.add("error", f"checking the writes failed: {type(error).__name__}: {error}")
+        # Where in the checks (the innermost frame of tests/support/), not in a library they called.
+        frames = traceback.extract_tb(error.__traceback__)
+        where = next((f for f in reversed(frames) if "/tests/support/" in f.filename), frames[-1])
+        findings.add(
+            "error",
+            f"checking the writes failed: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})",
+        )
     return {"problems": findings.problems, "counts": dict(findings.counts)}
 
 
 def set_up(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the cases the clients' caseworkers edit (crash_ops.set_up_cases), before the first cycle."""
     world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"])
-    return set_up_cases(world, spec["workers"], spec.get("intake", []), spec.get("journeys", 0))
+    return set_up_cases(world, spec["workers"], spec.get("intake", []), spec.get("journeys", 0), spec["password"])
 
 
 def main(argv: list[str]) -> None:
