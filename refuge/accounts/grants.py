@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refuge.accounts.models import Role, User
+from refuge.accounts.models import Organisation, Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
@@ -67,10 +67,41 @@ def queue_grant(
     return grant
 
 
+def coordinator_key_holders(organisation_id: uuid.UUID) -> list[User]:
+    """The active coordinators with keys, to wrap a new coordinator key for (shelter, partner, letter).
+
+    Inside the transaction that creates the key: the organisation's row is locked first, as
+    `queue_role_grants` locks it, so that a coordinator enrolling at the same moment is either
+    listed here or, enrolling after this transaction, owed the new key. Without the lock, on
+    PostgreSQL each transaction missed the other's uncommitted row, and the new coordinator got
+    neither the key nor a grant for it.
+    """
+    lock_members_of(organisation_id)
+    return [
+        user
+        for user in User.objects.filter(organisation_id=organisation_id, role=Role.COORDINATOR, is_active=True)
+        if len(bytes(user.public_key)) == 32
+    ]
+
+
+def lock_members_of(organisation_id: uuid.UUID) -> None:
+    """Lock the organisation's row until the transaction ends, as creating a key does (keyring.holders).
+
+    An enrolment takes it before it inserts the member: a row that refers to the organisation
+    holds a share lock on it, and waiting for this lock while holding that one deadlocked
+    against a key being created.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("the organisation's members are locked inside the transaction that uses them")
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+
+
 def queue_role_grants(*, member: User, requested_by: User | None) -> list[KeyGrant]:
     """Owe a new member of a content role the keys of that role: intake key; a coordinator's shelter, partner and letter keys."""
     if member.role not in GROUP_KEY_ROLES:
         return []
+    # After every key created before this member could be listed (`coordinator_key_holders`).
+    lock_members_of(member.organisation_id)
     keys = Key.objects.filter(organisation_id=member.organisation_id)
     owed = [(key, GrantReason.INTAKE) for key in keys.filter(purpose=Purpose.INTAKE_GROUP, public_key__isnull=False)]
     if member.role == Role.COORDINATOR:

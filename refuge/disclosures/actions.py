@@ -8,14 +8,14 @@ key are encrypted under it; the code name and the way packets reach it are in cl
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refuge.accounts.models import Role, User
+from refuge.accounts.grants import coordinator_key_holders
+from refuge.accounts.models import User
 from refuge.audit.actions import record
 from refuge.core.errors import UserError
 from refuge.crypto import normalise_age_recipient
@@ -79,15 +79,6 @@ def clean_partner(details: PartnerDetails) -> PartnerDetails:
     )
 
 
-def coordinators_of(organisation_id: uuid.UUID) -> list[User]:
-    """The organisation's active coordinators with keys: the holders of partner and letter keys."""
-    return [
-        user
-        for user in User.objects.filter(organisation_id=organisation_id, role=Role.COORDINATOR, is_active=True)
-        if len(bytes(user.public_key)) == 32
-    ]
-
-
 def _encrypt_details(partner: Partner, details: PartnerDetails, secret: bytes) -> None:
     text = {"name": details.name, "kind": details.kind, "country": details.country, "contact": details.contact_notes}
     encrypt_column(partner, "details", json.dumps(text, ensure_ascii=False), secret, partner.key)
@@ -105,7 +96,7 @@ def do_add_partner(*, actor: User, details: PartnerDetails) -> Partner:
             organisation=actor.organisation,
             purpose=Purpose.RECORD,
             label="partner",
-            members=coordinators_of(actor.organisation_id),
+            members=coordinator_key_holders(actor.organisation_id),
         )
         partner = Partner(
             organisation=actor.organisation,

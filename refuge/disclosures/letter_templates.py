@@ -19,11 +19,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refuge.accounts.grants import coordinator_key_holders
 from refuge.accounts.models import User
 from refuge.audit.actions import record
 from refuge.core.errors import UserError
 from refuge.disclosures.access import can_manage_partners
-from refuge.disclosures.actions import coordinators_of
 from refuge.disclosures.audit_events import DisclosureEvent
 from refuge.disclosures.letters import PARTS, TEMPLATES, LetterKind, LetterLanguage, Template, checked_template
 from refuge.disclosures.models import LetterTemplate
@@ -152,7 +152,7 @@ def _new_row(actor: User, kind: str, language: str, text: str) -> LetterTemplate
         organisation=actor.organisation,
         purpose=Purpose.RECORD,
         label="letter-template",
-        members=coordinators_of(actor.organisation_id),
+        members=coordinator_key_holders(actor.organisation_id),
     )
     row = LetterTemplate(
         organisation=actor.organisation, kind=kind, language=language, key=key, changed_on=timezone.localdate()

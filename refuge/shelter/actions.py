@@ -11,14 +11,13 @@ key (refuge/accounts/grants.py) until a holder approves each grant.
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from refuge.accounts.grants import queue_grants, withdraw_grants
-from refuge.accounts.models import Role, User
+from refuge.accounts.grants import coordinator_key_holders, queue_grants, withdraw_grants
+from refuge.accounts.models import User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
 from refuge.cases.access import holds_key, is_team_member
@@ -63,21 +62,13 @@ def _clean(details: ShelterDetails) -> ShelterDetails:
     )
 
 
-def _coordinators(organisation_id: uuid.UUID) -> list[User]:
-    return [
-        user
-        for user in User.objects.filter(organisation_id=organisation_id, role=Role.COORDINATOR, is_active=True)
-        if len(bytes(user.public_key)) == 32
-    ]
-
-
 def do_create_shelter(*, actor: User, details: ShelterDetails) -> Shelter:
     """Add a safe house; its keys are wrapped for every coordinator and recovery."""
     if not can_manage_shelters(actor):
         raise UserError("not_allowed", _("Only coordinators manage shelters."))
     details = _clean(details)
-    holders = _coordinators(actor.organisation_id)
     with transaction.atomic():
+        holders = coordinator_key_holders(actor.organisation_id)
         key, secret = do_create_key(
             actor=actor, organisation=actor.organisation, purpose=Purpose.RECORD, label="shelter", members=holders
         )

@@ -6,9 +6,14 @@ wording, nor approve a packet with that letter. The keys are owed, not given: a 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from refuge.accounts import totp
@@ -19,6 +24,7 @@ from refuge.accounts.grants import do_approve_grant
 from refuge.accounts.models import Role, User
 from refuge.audit.events import AuditEvent
 from refuge.audit.models import AuditEntry
+from refuge.disclosures import actions as partner_actions
 from refuge.disclosures.letter_templates import do_save_letter_template, wording_for
 from refuge.disclosures.letters import TEMPLATES
 from refuge.disclosures.models import Packet
@@ -151,3 +157,53 @@ def test_a_coordinator_who_joins_after_a_packet_was_prepared_is_told_they_do_not
         assert answer.status_code == 403 and "You do not hold the key this needs" in answer.content.decode()
         assert "Иван" not in answer.content.decode()
     assert Packet.objects.get(pk=packet.pk).approved_by_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_coordinator_enrolling_while_a_partner_is_added_is_given_its_key_or_owed_it(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The partner's transaction lists the coordinators, then waits; the enrolment runs meanwhile.
+
+    Without the organisation's row locked on both sides, PostgreSQL let each transaction miss
+    the other's uncommitted row: the partner key was wrapped for the coordinators listed
+    before, and the enrolment owed the new coordinator only the keys it could already see.
+    """
+    listed, go = threading.Event(), threading.Event()
+    create_key = partner_actions.do_create_key
+
+    def create_key_after_a_pause(**arguments: Any) -> Any:
+        listed.set()
+        go.wait(30)
+        return create_key(**arguments)
+
+    monkeypatch.setattr(partner_actions, "do_create_key", create_key_after_a_pause)
+    recipient = age_key(tmp_path).recipient
+    alice = world.alice.refresh().user
+
+    def in_own_connection(act: Callable[[], Any]) -> Any:
+        try:
+            return act()
+        finally:
+            connection.close()  # each thread's own connection, so that the database can be flushed
+
+    def enrol() -> Any:
+        return do_create_member(
+            actor=alice,
+            organisation=world.north,
+            username="cora",
+            role=Role.COORDINATOR,
+            password="cora-a-long-password-2026",
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        adding = pool.submit(in_own_connection, lambda: add_partner(world, recipient))
+        assert listed.wait(30)
+        enrolling = pool.submit(in_own_connection, enrol)
+        # Unlocked, the enrolment commits within this second; locked, it waits for the partner.
+        wait([enrolling], timeout=1)
+        go.set()
+        partner, enrolment = adding.result(timeout=60), enrolling.result(timeout=60)
+    wrapped = KeyWrap.objects.filter(key_id=partner.key_id, holder=enrolment.user).exists()
+    owed = KeyGrant.objects.filter(key_id=partner.key_id, member=enrolment.user, status=GrantStatus.PENDING).exists()
+    assert wrapped or owed

@@ -1268,7 +1268,7 @@ def set_up_cases(
     identity, recipient = new_age_identity()
     with transaction.atomic():
         # The second coordinator (crash_ops_disclosures.py), before the partner: its key, and every
-        # packet's, is then wrapped for both coordinators (disclosures.actions.coordinators_of).
+        # packet's, is then wrapped for both coordinators (accounts.grants.coordinator_key_holders).
         coordinators = []
         if receiving_password:
             password = secrets.token_urlsafe(18)
@@ -1673,8 +1673,8 @@ def _check_indexes(
 def scan_packets(world: World) -> Iterator[Stored | str]:
     """Every disclosure packet: its key wrapped for the case's team and recovery, its content
     decrypting, its audit entry there; yielded as Stored writes for PreparePacket."""
+    from refuge.accounts.models import Role, User
     from refuge.cases.models import TeamMember
-    from refuge.disclosures.actions import coordinators_of
     from refuge.disclosures.audit_events import DisclosureEvent
     from refuge.disclosures.models import Packet
     from refuge.keyring.models import HolderKind
@@ -1683,7 +1683,11 @@ def scan_packets(world: World) -> Iterator[Stored | str]:
     found = list(Packet.objects.filter(organisation=world.organisation).select_related("key", "case"))
     wraps = world.wraps_of([packet.key_id for packet in found])
     # Its key is the case team's and the coordinators' (who approve it), and recovery's.
-    coordinators = {user.pk for user in coordinators_of(world.organisation.pk)}
+    coordinators = {
+        user.pk
+        for user in User.objects.filter(organisation=world.organisation, role=Role.COORDINATOR, is_active=True)
+        if len(bytes(user.public_key)) == 32
+    }
     for packet in found:
         where = f"case {packet.case.reference}, packet {packet.pk}"
         team = coordinators | set(TeamMember.objects.filter(case_id=packet.case_id).values_list("user_id", flat=True))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.actions.base import Enrolment, audit_member, check_username, new_member
-from refuge.accounts.grants import queue_role_grants
+from refuge.accounts.grants import lock_members_of, queue_role_grants
 from refuge.accounts.models import CONTENT_ROLES, Invitation, InvitationApproval, Role, User
 from refuge.audit.actions import record
 from refuge.audit.events import AuditEvent
@@ -93,6 +93,8 @@ def do_enrol(*, token: str, password: str) -> Enrolment:
         # Mark used first: a replayed form cannot create a second account.
         if Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True) != 1:
             raise UserError("bad_invitation", _("This enrolment link is not valid. Ask for a new one."))
+        # Before the member's row: see lock_members_of.
+        lock_members_of(invitation.organisation_id)
         enrolment = new_member(invitation.organisation, invitation.username, invitation.role, password)
         audit_member(
             AuditEvent.MEMBER_ENROLLED,

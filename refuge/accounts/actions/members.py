@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from refuge.accounts.actions.base import Enrolment, audit_member, new_member
-from refuge.accounts.grants import queue_role_grants, withdraw_grants
+from refuge.accounts.grants import lock_members_of, queue_role_grants, withdraw_grants
 from refuge.accounts.models import Organisation, Role, User
 from refuge.audit.events import AuditEvent
 from refuge.core.errors import UserError
@@ -19,6 +19,8 @@ def do_create_member(
 ) -> Enrolment:
     """Create an enrolled member directly (the `refuge createuser` command)."""
     with transaction.atomic():
+        # Before the member's row: see lock_members_of.
+        lock_members_of(organisation.id)
         enrolment = new_member(organisation, username, role, password)
         enrolment.user.totp_confirmed = True
         enrolment.user.save(update_fields=["totp_confirmed"])
