@@ -10,9 +10,22 @@ from refuge.accounts.models import Role, User
 from refuge.cases.models import Case, TeamMember
 from refuge.safety.models import Alarm, CheckIn, CheckInSchedule, EscalationStep
 
+# The name under which the member loaded for a request carries `any_alarm_open` (refuge/safety/apps.py).
+ANY_ALARM_OPEN = "organisation_has_open_alarm"
+
+
+def any_alarm_open() -> Exists:
+    """Whether the member's organisation has an open alarm, asked with the member (through alarm_open_idx)."""
+    return Exists(Alarm.objects.filter(organisation_id=OuterRef("organisation_id"), outcome=""))
+
 
 def open_alarms_for(user: User) -> QuerySet[Alarm]:
     """The open alarms this member answers (the banner on every workspace page)."""
+    # The member of a request was loaded with whether any alarm of the organisation is open, in
+    # the same statement and anew for every request (refuge/accounts/backends.py): when none is,
+    # there is nothing to look up. A member loaded any other way has no answer and looks them up.
+    if not getattr(user, ANY_ALARM_OPEN, True):
+        return Alarm.objects.none()
     alarms = Alarm.objects.filter(organisation_id=user.organisation_id, outcome="").select_related("case")
     if user.role == Role.COORDINATOR:
         return alarms
