@@ -1,14 +1,16 @@
 from django.urls import include, path, re_path
 
-from refuge.api.main import not_found_view
-from refuge.api.main import urls as api_urls
+from refuge.api.bodies import missing_address
+from refuge.core.lazy_urls import lazy_include
 from refuge.core.views import health
 
 urlpatterns = [
     path("health/", health, name="health"),
-    path("api/v1/", api_urls),
+    # The JSON API (django-ninja, pydantic, its endpoints) is imported by the first request to it,
+    # not by every worker at start (refuge/core/lazy_urls.py).
+    lazy_include("api/v1/", "refuge.api.main", namespace="api"),
     # Every other address under /api/ answers the API's 404 body, not the workspace's page.
-    re_path(r"^api/", not_found_view, name="api_not_found"),
+    re_path(r"^api/", missing_address, name="api_not_found"),
     # The portal before the workspace: its pages take most of the traffic (every submission
     # is two requests), and after the workspace's ~120 routes each of its requests was tried
     # against them all first (0.04 ms of 0.05 ms of URL resolution). No workspace route

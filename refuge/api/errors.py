@@ -19,13 +19,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 
+from refuge.api.bodies import error_response, not_found
 from refuge.core.errors import UserError
 from refuge.core.refusals import refusal_of
 from refuge.crypto import CryptoError
@@ -55,30 +56,6 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(code)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: str | Promise,
-    fields: Iterable[tuple[str, str]] = (),
-    headers: dict[str, str] | None = None,
-) -> HttpResponse:
-    body = {"code": code, "message": str(message), "fields": [{"field": f, "message": m} for f, m in fields]}
-    response = JsonResponse(body, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
-def not_found() -> HttpResponse:
-    # The same words as the workspace's 404 page: it must not reveal what exists.
-    return error_response(404, "not_found", _("There is nothing here, or you do not have access to it."))
-
-
-def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Every address under /api/ that is no endpoint: the same body as an object not found."""
-    return not_found()
 
 
 # The errors each kind of endpoint may answer, for the OpenAPI document (one body for all).

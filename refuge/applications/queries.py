@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -11,7 +13,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from refuge.applications.advisor import History
-from refuge.applications.models import UNKNOWN_DAYS, Application, DecisionCount, Journey, TravelLeg
+from refuge.applications.models import UNKNOWN_DAYS, Application, DecisionCount
 from refuge.cases.models import Case
 
 
@@ -74,10 +76,34 @@ def history_by_pathway(organisation_id: uuid.UUID) -> dict[int, History]:
     }
 
 
-def journey_of(case: Case) -> Journey | None:
-    """The case's departure and arrival months (clear columns), if any is recorded."""
-    return Journey.objects.filter(case=case).only("case_id", "departed_month", "arrived_month").first()
+@dataclass(frozen=True)
+class CaseTravel:
+    """The case page's outline of applications and travel (clear columns): what the two panels show."""
+
+    has_applications: bool
+    departed_month: datetime.date | None  # of the Journey, when one is recorded
+    arrived_month: datetime.date | None
+    legs: int
 
 
-def legs_count(case: Case) -> int:
-    return TravelLeg.objects.filter(case=case).count()
+# Asked on every case page, where most cases have no application, journey or leg yet: one
+# statement, written once (the ORM's three queries cost 3,500 Python calls to compile each time).
+_CASE_TRAVEL_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM applications_application WHERE case_id = %s), "
+    "j.departed_month, j.arrived_month, "
+    "(SELECT COUNT(*) FROM applications_travelleg WHERE case_id = %s) "
+    "FROM (SELECT 1 AS one) AS outline LEFT JOIN applications_journey j ON j.case_id = %s"
+)
+
+
+def case_travel(case: Case) -> CaseTravel:
+    case_id = Case._meta.get_field("id").get_db_prep_value(case.pk, connections["default"])
+    with connections["default"].cursor() as cursor:
+        cursor.execute(_CASE_TRAVEL_SQL, [case_id, case_id, case_id])
+        has_applications, departed, arrived, legs = cursor.fetchone()
+    return CaseTravel(bool(has_applications), _month(departed), _month(arrived), int(legs))
+
+
+def _month(value: datetime.date | str | None) -> datetime.date | None:
+    # A DateField as the driver returns it: a date (psycopg) or its ISO text (sqlite3).
+    return value if value is None or isinstance(value, datetime.date) else datetime.date.fromisoformat(value)

@@ -52,7 +52,7 @@ def _is_loopback(host: str) -> bool:
     return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
-@register()
+@register(Tags.security)
 def check_kdf_parameters(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
     """refuge.E001, refuge.E002: no test-strength key derivation or password hashing outside tests."""
     if _is_test_settings():
@@ -128,7 +128,7 @@ def check_secrets_strength(app_configs: AppConfigs = None, **kwargs: Any) -> lis
     return errors
 
 
-@register()
+@register(Tags.security)
 def check_allowed_hosts(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
     """refuge.E008: a wildcard host lets anyone put their own domain into generated links."""
     if "*" in settings.ALLOWED_HOSTS:
@@ -142,7 +142,7 @@ def check_allowed_hosts(app_configs: AppConfigs = None, **kwargs: Any) -> list[C
     return []
 
 
-@register()
+@register(Tags.security)
 def check_surface_hosts(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
     """refuge.E010: the portal's and the staff's host names must be separate, known and both given."""
     portal, staff = set(settings.REFUGE_PORTAL_HOSTS), set(settings.REFUGE_STAFF_HOSTS)
@@ -189,7 +189,7 @@ def check_csrf_middleware(app_configs: AppConfigs = None, **kwargs: Any) -> list
     ]
 
 
-@register()
+@register(Tags.files)
 def check_sqlite_writable(app_configs: AppConfigs = None, **kwargs: Any) -> list[CheckMessage]:
     """refuge.E006: the SQLite file and its directory (WAL needs -wal and -shm files beside it) are writable."""
     errors: list[CheckMessage] = []

@@ -23,4 +23,14 @@ class TeamAddForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = candidates  # type: ignore[attr-defined]
+        member = self.fields["member"]
+        member.queryset = candidates  # type: ignore[attr-defined]
+        # On the case page (unbound): the candidates read once, for both "is there anyone to add"
+        # (the team card shows the form only then) and the options, one statement where `.exists()`
+        # and the options were two. A posted form checks its member against the queryset.
+        self.candidates: list[User] = []
+        if not self.is_bound:
+            self.candidates = list(candidates)
+            label = member.label_from_instance  # type: ignore[attr-defined]
+            choices = [(person.pk, label(person)) for person in self.candidates]
+            member.choices = [("", member.empty_label), *choices]  # type: ignore[attr-defined]

@@ -254,7 +254,7 @@ def test_list_parameters_are_bounded_and_unknown_ones_refused(world: World, api:
 
 
 def test_a_body_over_the_limit_is_refused_unread(world: World, case: Case, api: Call) -> None:
-    from refuge.api.main import MAX_API_BODY_BYTES
+    from refuge.api.bodies import MAX_API_BODY_BYTES
 
     token = make_token(world.bob)
     huge = '{"title": "' + "x" * MAX_API_BODY_BYTES + '"}'

@@ -13,8 +13,8 @@ from pathlib import Path
 from tests.support.server import refuge_env, run_refuge
 
 ROOT = Path(__file__).resolve().parents[2]
-# Loaded only by the act that needs them.
-RARE = ("fpdf", "fontTools.subset", "matplotlib")
+# Loaded only by the act that needs them; the JSON API's by the first request to /api/v1/ (refuge/core/lazy_urls.py).
+RARE = ("fpdf", "fontTools.subset", "matplotlib", "ninja", "pydantic", "refuge.api.main")
 # A worker as granian starts it: the WSGI application, then the first request resolves every route.
 PROBE = """
 import sys
@@ -42,3 +42,38 @@ def test_a_worker_starts_without_the_libraries_only_rare_acts_need(tmp_path: Pat
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "", f"imported at a worker's start: {result.stdout.strip()}"
+
+
+# The API's addresses are still in the tree: reversed and resolved, then answered, the first time they are asked for.
+API_PROBE = """
+import sys
+from refuge.wsgi import application
+from django.urls import resolve, reverse
+from django.test import Client
+Client().get("/login/")
+assert "ninja" not in sys.modules
+assert reverse("api:cases") == "/api/v1/cases", reverse("api:cases")
+assert resolve("/api/v1/cases").url_name == "cases"
+answer = Client().get("/api/v1/cases")
+assert answer.status_code == 401 and answer.json()["code"] == "unauthenticated", answer.content
+missing = Client().get("/api/v2/anything")
+assert missing.status_code == 404 and missing.json()["code"] == "not_found", missing.content
+print("ninja" in sys.modules)
+"""
+
+
+def test_the_api_loads_on_its_first_request_with_its_addresses_in_place(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o700)
+    run_refuge(data_dir, "init")
+    result = subprocess.run(
+        [sys.executable, "-c", API_PROBE],
+        cwd=ROOT,
+        env=refuge_env(data_dir, REFUGE_ALLOWED_HOSTS="testserver"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "True"

@@ -154,3 +154,38 @@ def test_the_alarms_card_costs_the_same_with_one_alarm_or_many(world: World, cli
     assert alarms >= 5
     assert _alarms_card(alice.get("/").content.decode()).count("I am taking this on") == alarms
     assert queries() == one
+
+
+def test_a_new_alarm_shows_on_the_very_next_page_and_none_is_looked_up_while_none_is_open(  # type: ignore[no-untyped-def]
+    world: World, client_for, fake_clock: Clock
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    requester = accepted_case(world)
+    set_schedule(world, requester)
+    bob = client_for(world.bob)
+    pages = ("/", "/cases/", "/account/", f"/cases/{requester.case.pk}/")
+
+    def alarm_lookups(url: str) -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = bob.get(url)
+        assert response.status_code == 200, url
+        return response.content.decode(), sum(q["sql"].startswith('SELECT "safety_alarm"."id"') for q in captured)
+
+    for url in pages:
+        page, lookups = alarm_lookups(url)
+        assert 'class="alarm-banner"' not in page and lookups == 0, url
+    fake_clock.move(hours=7)
+    raise_missed_check_in_alarms()
+    # Asked anew with the member on every request: the very next page shows it, on every page.
+    for url in pages:
+        page, lookups = alarm_lookups(url)
+        assert 'class="alarm-banner"' in page and "1 alarm is open" in page and lookups >= 1, url
+    alarm = Alarm.objects.get()
+    assert bob.post(f"/alarms/{alarm.pk}/outcome/", {"outcome": "contact_back"}).status_code == 302
+    for url in pages:
+        page, lookups = alarm_lookups(url)
+        assert 'class="alarm-banner"' not in page, url
+    # The case page's safety panel lists the case's closed alarm; every other page looks none up.
+    assert [alarm_lookups(url)[1] for url in pages[:3]] == [0, 0, 0]

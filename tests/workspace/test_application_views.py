@@ -170,3 +170,18 @@ def test_applications_are_the_teams_only(world: World, client_for, case: Case) -
     assert client_for(world.charlie).get(f"/cases/{case.pk}/applications/{application.pk}/").status_code == 404
     assert client_for(world.bella).get(f"/cases/{case.pk}/applications/{application.pk}/").status_code == 404
     assert client_for(world.bella).post(f"/cases/{case.pk}/advisor/", INSIDE).status_code == 404
+
+
+def test_the_case_page_lists_the_applications_once_there_are_some(world: World, client_for, case: Case) -> None:  # type: ignore[no-untyped-def]
+    alice = client_for(world.alice)
+
+    def panel() -> str:
+        page = alice.get(f"/cases/{case.pk}/").content.decode()
+        start = page.index('id="applications"')
+        return page[start : page.index("</section>", start)]
+
+    assert "No applications yet." in panel()
+    application = _start(alice, case, Pathway.objects.get(country="Lithuania"))
+    shown = panel()
+    assert "No applications yet." not in shown and f'href="/cases/{case.pk}/applications/{application.pk}/"' in shown
+    assert requester_of(case).pseudonym in shown and "Lithuania: " in shown

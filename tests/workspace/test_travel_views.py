@@ -216,3 +216,31 @@ def test_other_closing_reasons_need_no_arrival(world: World, client_for, case: C
     assert alice.post(f"/cases/{case.pk}/stage/", data).status_code == 302
     case.refresh_from_db()
     assert (case.stage, case.closing_reason) == ("closed", "self_relocated")
+
+
+def _journey_panel(client, case: Case) -> str:  # type: ignore[no-untyped-def]
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    start = page.index('id="journey"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_case_page_says_where_the_journey_stands(world: World, client_for, case: Case) -> None:  # type: ignore[no-untyped-def]
+    alice = client_for(world.alice)
+    assert "0 legs planned." in _journey_panel(alice, case)
+    assert "No applications yet." in alice.get(f"/cases/{case.pk}/").content.decode()
+    assert _leg(alice, case) == 302
+    assert "1 leg planned." in _journey_panel(alice, case)
+    departed = TODAY - datetime.timedelta(days=2)
+    data = {"departure-departed_on": departed.isoformat(), **CHECKS}
+    assert alice.post(f"/cases/{case.pk}/travel/departure/", data).status_code == 302
+    left = f"Left in {departed:%Y-%m}; arrival not recorded yet."
+    assert left in _journey_panel(alice, case)
+    arrival = {
+        "arrival-arrived_on": TODAY.isoformat(),
+        "arrival-status_at_destination": "asylum claimed",
+        "arrival-receiving_partner": "LGL",
+        "arrival-first_address": "Gedimino pr. 1-5",
+        "arrival-owner": str(world.bob.user.pk),
+    }
+    assert alice.post(f"/cases/{case.pk}/travel/arrival/", arrival).status_code == 302
+    assert f"Arrived in {TODAY:%Y-%m}." in _journey_panel(alice, case)

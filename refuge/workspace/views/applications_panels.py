@@ -10,16 +10,16 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from refuge.applications.queries import applications_of_case, journey_of, legs_count
+from refuge.applications.queries import applications_of_case, case_travel
 from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
 
 
-def _applications(view: CaseView) -> dict[str, Any]:
-    return {"applications": list(applications_of_case(view.case))}
-
-
-def _journey(view: CaseView) -> dict[str, Any]:
-    return {"journey": journey_of(view.case), "legs_count": legs_count(view.case)}
+def _applications_and_journey(view: CaseView) -> dict[str, Any]:
+    # Both panels' context in one statement (`case_travel`); the applications themselves are read
+    # only when there are some. The journey panel, right after this one, shows `journey` and `legs_count`.
+    travel = case_travel(view.case)
+    applications = list(applications_of_case(view.case)) if travel.has_applications else []
+    return {"applications": applications, "journey": travel, "legs_count": travel.legs}
 
 
 def register() -> None:
@@ -31,7 +31,7 @@ def register() -> None:
             title=_("Applications"),
             template="workspace/applications/panel.html",
             # The start form (people and the pathway catalogue) is on its own page, linked from here.
-            context=_applications,
+            context=_applications_and_journey,
         )
     )
     register_case_panel(
@@ -40,6 +40,6 @@ def register() -> None:
             order=36,
             title=_("Travel and arrival"),
             template="workspace/applications/journey_panel.html",
-            context=_journey,
+            # Its context (`journey`: the months of departure and arrival; `legs_count`) comes with the applications panel's.
         )
     )

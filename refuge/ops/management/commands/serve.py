@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.checks import Tags
+from django.core.checks.registry import registry
 from django.core.management.base import BaseCommand, CommandParser
 
 from refuge.core.checks import MIGRATIONS_TAG
@@ -12,6 +14,11 @@ from refuge.ops.server import SERVERS, serve
 
 class Command(BaseCommand):
     help = "Run the web server (granian, or gunicorn) on REFUGE_HOST:REFUGE_PORT (default 127.0.0.1:8000)."
+    # Run in `handle`, without the URL patterns' checks: walking the patterns imports every included
+    # URLconf into this process, which the server's workers are forked from, and the JSON API's is
+    # imported by its first request instead (refuge/core/lazy_urls.py: 11 MiB a worker).
+    # `refuge check`, `make check` and the tests check the URL patterns.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=env_str("REFUGE_HOST", "127.0.0.1"))
@@ -25,6 +32,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.check(tags=sorted(registry.tags_available() - {Tags.urls}))
         # Never serve a schema this release's code does not match (refuge.E011, docs/operations.md "Upgrades").
         self.check(tags=[MIGRATIONS_TAG], include_deployment_checks=True, databases=["default"])
         # Before the workers start: the planner's statistics (docs/operations.md).
