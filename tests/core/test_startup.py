@@ -44,6 +44,35 @@ def test_a_worker_starts_without_the_libraries_only_rare_acts_need(tmp_path: Pat
     assert result.stdout.strip() == "", f"imported at a worker's start: {result.stdout.strip()}"
 
 
+WARM_PROBE = """
+import sys
+import django
+django.setup()
+from django.urls import get_resolver
+from refuge.ops.management.commands.serve import warm_url_patterns
+warm_url_patterns()
+print(sorted(name for name in {rare!r} if name in sys.modules), "refuge.workspace.views.cases" in sys.modules, get_resolver()._populated)
+"""
+
+
+def test_refuge_serve_loads_the_url_patterns_before_forking_its_workers_but_not_the_api(tmp_path: Path) -> None:
+    """What the workers inherit: the patterns and the views (their first request does not pay for them), no API."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o700)
+    run_refuge(data_dir, "init")
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_PROBE.format(rare=RARE)],
+        cwd=ROOT,
+        env=refuge_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["[]", "True", "True"], result.stdout
+
+
 # The API's addresses are still in the tree: reversed and resolved, then answered, the first time they are asked for.
 API_PROBE = """
 import sys

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.checks import Tags
 from django.core.checks.registry import registry
 from django.core.management.base import BaseCommand, CommandParser
+from django.urls import get_resolver
 
 from refuge.core.checks import MIGRATIONS_TAG
 from refuge.core.env import env_bool, env_int, env_str
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         self.check(tags=[MIGRATIONS_TAG], include_deployment_checks=True, databases=["default"])
         # Before the workers start: the planner's statistics (docs/operations.md).
         refresh_planner_statistics()
+        warm_url_patterns()
         self.stdout.write(f"Refuge is serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops it)")
         self.stdout.flush()
         serve(
@@ -47,3 +49,13 @@ class Command(BaseCommand):
             scheduler=options["scheduler"],
             server=options["server"],
         )
+
+
+def warm_url_patterns() -> None:
+    """Load the URL patterns, and the views they import, once in the process the workers fork from.
+
+    Otherwise every worker's first request pays for it (about 60 ms: bench/login.py's "first page
+    after the server started"), as it did once the URL checks stopped running here. The JSON API's
+    patterns stay out: the lazy include is not walked to fill the reverse table.
+    """
+    get_resolver().reverse_dict  # noqa: B018 (filled on first access)
