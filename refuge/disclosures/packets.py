@@ -32,6 +32,7 @@ from refuge.disclosures.access import can_approve_packets
 from refuge.disclosures.acknowledgements import new_acknowledgement
 from refuge.disclosures.archive import packet_archive
 from refuge.disclosures.audit_events import DisclosureEvent
+from refuge.disclosures.hidden_text import holds_hidden_text
 from refuge.disclosures.letter_templates import wording_for
 from refuge.disclosures.letters import LetterKind, LetterLanguage
 from refuge.disclosures.models import ConsentQuestion, ConsentWay, Delivery, Packet, PacketDocument, Partner
@@ -61,6 +62,10 @@ def _text(value: str, limit: int, field: str, required: Any) -> str:
     if len(text) > limit:
         raise UserError(
             "too_long", _("This is too long: at most %(count)d characters.") % {"count": limit}, field=field
+        )
+    if holds_hidden_text(text):
+        raise UserError(
+            "hidden_text", _("Remove the control or text-direction characters from this text."), field=field
         )
     return text
 

@@ -38,6 +38,7 @@ from refuge.crypto import CryptoError, decrypt_with_age_identity, sha256_hex
 from refuge.disclosures.acknowledgements import MAX_CODE_CHARS, normalised_acknowledgement
 from refuge.disclosures.archive import DOCUMENTS_FOLDER, SCHEMA
 from refuge.disclosures.audit_events import DisclosureEvent
+from refuge.disclosures.hidden_text import holds_hidden_text
 from refuge.disclosures.models import ImportedReferral
 from refuge.intake.uploads import MAX_FILE_BYTES, CleanUpload, sanitise_upload
 from refuge.keyring.actions.keys import do_create_key
@@ -54,10 +55,6 @@ MAX_REFERRAL_DOCUMENTS = 10
 MAX_KEY_FILE_BYTES = 10_000
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _KNOWN = {(kind, field.name) for kind, fields in FIELDS.items() for field in fields}
-# Shown to staff (the provenance note, the compartments): C0 controls but tab and line breaks, and the
-# bidirectional embeddings, overrides and isolates, which make text read differently from what it holds.
-_HIDING = frozenset([chr(c) for c in range(32) if chr(c) not in "\t\r\n"] + ["\x7f"])
-_HIDING |= frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -186,7 +183,8 @@ def _text(value: Any, limit: int) -> str:
         value.encode("utf-8")  # a lone surrogate ("\\ud800" in JSON) is valid JSON but no text
     except UnicodeEncodeError:
         raise _refused(_("The packet's data is not in the format Refuge writes.")) from None
-    if not _HIDING.isdisjoint(value):
+    # Shown to staff (the provenance note, the compartments).
+    if holds_hidden_text(value):
         raise _refused(
             _(
                 "The packet holds control or text-direction characters that would make it read differently "

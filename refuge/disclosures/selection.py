@@ -19,6 +19,7 @@ from refuge.cases.compartments import FIELDS
 from refuge.cases.models import Case, Compartment, CompartmentKind, Person
 from refuge.cases.queries import read_compartment
 from refuge.core.errors import UserError
+from refuge.disclosures.hidden_text import holds_hidden_text
 from refuge.keyring.keyring import Keyring
 
 MAX_SELECTED = 200
@@ -94,5 +95,15 @@ def selected_fields(
     if not people and not documents:
         raise UserError(
             "all_empty", _("The chosen fields are all empty: there is nothing to disclose."), field="chosen"
+        )
+    if any(holds_hidden_text(item["value"]) for person in people for item in person["fields"]):
+        # The partner's Refuge would refuse the packet whole (referrals.py).
+        raise UserError(
+            "hidden_text_chosen",
+            _(
+                "A chosen field holds control or text-direction characters, which a partner's Refuge refuses. "
+                "Correct the field in the case first."
+            ),
+            field="chosen",
         )
     return people
