@@ -163,7 +163,10 @@ def do_record_consent(
     *, actor: User, keyring: Keyring, packet: Packet, who: str, given_on: datetime.date, way: str, purpose: str
 ) -> None:
     """Record the person's consent to this packet: who, when, how and for what (before approval)."""
-    if not is_team_member(actor, packet.case) and not can_approve_packets(actor):
+    # The organisation's own coordinators only, refused here rather than by the key they lack.
+    if not is_team_member(actor, packet.case) and not (
+        can_approve_packets(actor) and packet.organisation_id == actor.organisation_id
+    ):
         raise UserError("not_allowed", _("Only the case's team records consent."))
     who = _text(who, MAX_CONSENT_TEXT_CHARS, "who", _("Say who consented."))
     purpose = _text(purpose, MAX_CONSENT_TEXT_CHARS, "consent_purpose", _("Say what they consented to."))

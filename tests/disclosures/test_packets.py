@@ -29,6 +29,7 @@ from tests.disclosures.support import (
     prepare,
 )
 from tests.personas import World
+from tests.workspace.people_support import ring
 
 
 @pytest.fixture
@@ -165,3 +166,22 @@ def test_a_coordinator_of_another_organisation_cannot_revoke_a_packet(world: Wor
     assert refused.value.code == "not_allowed"
     assert Packet.objects.get(pk=packet.pk).revoked_on is None
     assert packets.do_take_download(token=produced.token), "north's partner still gets north's packet"
+
+
+def test_a_coordinator_of_another_organisation_cannot_record_consent(world: World, tmp_path: Path) -> None:
+    case, person = case_with_identity(world)
+    packet = prepare(world, case, person, add_partner(world, age_key(tmp_path).recipient))
+    charlie = world.charlie.refresh().user
+    with pytest.raises(UserError) as refused:
+        packets.do_record_consent(
+            actor=charlie,
+            keyring=ring(world.charlie),
+            packet=packet,
+            who="The requester",
+            given_on=datetime.date.today(),
+            way="in_person",
+            purpose="Resettlement referral",
+        )
+    assert refused.value.code == "not_allowed"
+    stored = Packet.objects.get(pk=packet.pk)
+    assert not stored.consent_recorded and bytes(stored.consent) == b""
