@@ -28,20 +28,8 @@ print(" ".join(sorted(name for name in {rare!r} if name in sys.modules)))
 
 
 def test_a_worker_starts_without_the_libraries_only_rare_acts_need(tmp_path: Path) -> None:
-    data_dir = tmp_path / "var"
-    data_dir.mkdir(mode=0o700)
-    run_refuge(data_dir, "init")
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(rare=RARE)],
-        cwd=ROOT,
-        env=refuge_env(data_dir, REFUGE_ALLOWED_HOSTS="testserver"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "", f"imported at a worker's start: {result.stdout.strip()}"
+    imported = _probe(tmp_path, PROBE.format(rare=RARE))
+    assert imported == "", f"imported at a worker's start: {imported}"
 
 
 WARM_PROBE = """
@@ -57,20 +45,8 @@ print(sorted(name for name in {rare!r} if name in sys.modules), "refuge.workspac
 
 def test_refuge_serve_loads_the_url_patterns_before_forking_its_workers_but_not_the_api(tmp_path: Path) -> None:
     """What the workers inherit: the patterns and the views (their first request does not pay for them), no API."""
-    data_dir = tmp_path / "var"
-    data_dir.mkdir(mode=0o700)
-    run_refuge(data_dir, "init")
-    result = subprocess.run(
-        [sys.executable, "-c", WARM_PROBE.format(rare=RARE)],
-        cwd=ROOT,
-        env=refuge_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["[]", "True", "True"], result.stdout
+    loaded = _probe(tmp_path, WARM_PROBE.format(rare=RARE))
+    assert loaded.split() == ["[]", "True", "True"], loaded
 
 
 # The API's addresses are still in the tree: reversed and resolved, then answered, the first time they are asked for.
@@ -92,11 +68,16 @@ print("ninja" in sys.modules)
 
 
 def test_the_api_loads_on_its_first_request_with_its_addresses_in_place(tmp_path: Path) -> None:
+    assert _probe(tmp_path, API_PROBE) == "True"
+
+
+def _probe(tmp_path: Path, code: str) -> str:
+    """Run `code` in a fresh interpreter against an initialised installation; its output."""
     data_dir = tmp_path / "var"
     data_dir.mkdir(mode=0o700)
     run_refuge(data_dir, "init")
     result = subprocess.run(
-        [sys.executable, "-c", API_PROBE],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=refuge_env(data_dir, REFUGE_ALLOWED_HOSTS="testserver"),
         capture_output=True,
@@ -105,4 +86,4 @@ def test_the_api_loads_on_its_first_request_with_its_addresses_in_place(tmp_path
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "True"
+    return result.stdout.strip()
