@@ -163,13 +163,16 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             [organisation, pathway],
         )
 
-        # An approved packet whose file is gone and which was counted once more than its limit allows.
+        # An approved packet whose file is gone before it was spent (the last download deletes it), and
+        # whose count is one more than its download audit entries (its limit raised to keep it unspent).
         approved = db.execute(
             "SELECT id FROM disclosures_packet WHERE approved_by_id IS NOT NULL ORDER BY id LIMIT 1"
         ).fetchone()
         assert approved is not None, "the run approved no packet"
         db.execute(
-            "UPDATE disclosures_packet SET produced = X'', downloads = download_limit + 1 WHERE id = ?", [approved[0]]
+            "UPDATE disclosures_packet SET produced = X'', downloads = download_limit + 1, "
+            "download_limit = download_limit + 2 WHERE id = ?",
+            [approved[0]],
         )
         packet = uuid.UUID(approved[0])
         # Its receipt changed without its audit entry: confirmed, or no longer (a confirmation half-undone).

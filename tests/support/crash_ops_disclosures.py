@@ -248,8 +248,12 @@ def scan_disclosure_states(world: World) -> Iterator[Stored | str]:
             if produced or digest or expires or limit:
                 yield f"{where}: not approved, yet with a file, a link, an expiry or a limit"
             continue
-        if not produced or not digest or expires is None or not 1 <= limit <= 3 or not acknowledgement:
+        # The last download deletes the file in its own transaction (packets.py, _spend_if_used_up).
+        spent = downloads >= limit
+        if (not produced and not spent) or not digest or expires is None or not 1 <= limit <= 3 or not acknowledgement:
             yield f"{where}: approved without its file, link, expiry, limit or receipt code"
+        if produced and spent:
+            yield f"{where}: downloaded {downloads} times of {limit}, yet its file is still kept"
         approving = [a for a in world.attempts if a.op == ApprovePacket.name and a.payload.get("packet") == packet]
         sent = [a for a in approving if a.status not in (UNSENT, REFUSED)] or approving
         if not sent:
