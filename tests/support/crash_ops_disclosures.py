@@ -324,11 +324,7 @@ def _receipt_of(world: World, packet: str, received: Any, *, approved: bool) -> 
         return
     if not approved:
         yield f"{where}: received, but not approved"
-    sent = [
-        a
-        for a in world.attempts
-        if a.op == ConfirmReceipt.name and a.payload.get("packet") == packet and a.status not in (UNSENT, REFUSED)
-    ]
+    sent = sent_for_packet(world, ConfirmReceipt.name, packet)
     if len(sent) != 1:
         yield f"{where}: received, but {len(sent)} confirmations of it were sent"
         return
@@ -459,3 +455,12 @@ def scan_letter_wordings(world: World) -> Iterator[Stored | str]:
         world.cache[("letter", row.kind, row.language)] = found.group(1)
         content = {"kind": row.kind, "language": row.language, "title": text["title"]}
         yield Stored(found.group(1), LetterWording.stores, content, where)
+
+
+def sent_for_packet(world: World, op: str, packet: str) -> list[Any]:
+    """The attempts of one operation on one packet that reached the server (acknowledged or cut off)."""
+    return [
+        a
+        for a in world.attempts
+        if a.op == op and a.payload.get("packet") == packet and a.status not in (UNSENT, REFUSED)
+    ]

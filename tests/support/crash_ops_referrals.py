@@ -30,8 +30,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tests.support.crash_ops import (
-    REFUSED,
-    UNSENT,
     Attempt,
     CrashClient,
     Operation,
@@ -43,7 +41,7 @@ from tests.support.crash_ops import (
     scanner,
     staff_session,
 )
-from tests.support.crash_ops_disclosures import CHAIN_PATIENCE, RECEIVING_ORG, packet_json_of
+from tests.support.crash_ops_disclosures import CHAIN_PATIENCE, RECEIVING_ORG, packet_json_of, sent_for_packet
 from tests.support.http import Response
 
 if TYPE_CHECKING:
@@ -174,11 +172,7 @@ def scan_referrals(world: World) -> Iterator[Stored | str]:
         packet = str(row.packet_id)
         if f"(packet {packet})" not in found.pop("summary"):
             yield f"{where}: its summary does not name the packet {packet} its import row names"
-        sent = [
-            a
-            for a in world.attempts
-            if a.op == ImportReferral.name and a.payload.get("packet") == packet and a.status not in (UNSENT, REFUSED)
-        ]
+        sent = sent_for_packet(world, ImportReferral.name, packet)
         if len(sent) != 1:
             yield f"{where}: imported from packet {packet}, which {len(sent)} imports sent"
             continue
