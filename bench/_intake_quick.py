@@ -4,6 +4,7 @@
     .venv/bin/python -m bench._intake_quick --flows encrypted --configs 4x1 --seconds 6 --rounds 3
     .venv/bin/python -m bench._intake_quick --code before=/tmp/refuge-head --code after=.
     .venv/bin/python -m bench._intake_quick --postgres
+    .venv/bin/python -m bench._intake_quick --stored 100000     # as bench/intake.py: 100,000 requests there first
 
 The full benchmark (bench/intake.py, `bench/run.py intake`) measures every configuration,
 profiles and verifies; it takes minutes per database. This one only loads `refuge serve`
@@ -83,7 +84,9 @@ def _postmaster(url: str | None) -> int | None:
         return None
 
 
-def _set_up(variant: Variant, flow: str, database_url: str | None, base: Path) -> Setup:
+def _set_up(variant: Variant, flow: str, database_url: str | None, base: Path, stored: int = 0) -> Setup:
+    if stored:
+        return _set_up_stored(variant, flow, database_url, base, stored)
     data_dir = Path(tempfile.mkdtemp(prefix=f"quick-{variant.name}-{flow}-", dir=base))
     env = {"PYTHONPATH": str(variant.code), **variant.env}
     if database_url:
@@ -102,6 +105,21 @@ def _set_up(variant: Variant, flow: str, database_url: str | None, base: Path) -
     # The benchmark lifts the flood brake (bench/_intake_child.py SERVER_ENV) unless a variant sets it.
     env.setdefault("REFUGE_SUBMISSIONS_PER_MINUTE", "1000000")
     return Setup(data_dir, env)
+
+
+def _set_up_stored(variant: Variant, flow: str, database_url: str | None, base: Path, stored: int) -> Setup:
+    """As `_set_up`, with `stored` requests already there (bench/_intake_cpu.py's pre-fill, as bench/intake.py)."""
+    from bench._intake_cpu import Variant as Prefilled
+    from bench._intake_cpu import prepare
+
+    prepared = prepare(Prefilled(variant.name, variant.code, baseline=flow == "baseline"), stored, base, database_url)
+    env = {"PYTHONPATH": str(variant.code), **variant.env}
+    if flow == "baseline":
+        env["DJANGO_SETTINGS_MODULE"] = "bench.baseline_settings"
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.setdefault("REFUGE_SUBMISSIONS_PER_MINUTE", "1000000")
+    return Setup(prepared.data_dir, env)
 
 
 def _one_run(
@@ -166,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL cluster instead of SQLite")
     parser.add_argument("--code", action="append", default=[], metavar="NAME=DIR")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=KEY=VALUE")
+    parser.add_argument("--stored", type=int, default=0, help="requests stored before the runs (default 0)")
     args = parser.parse_args(argv)
     os.environ.pop("DATABASE_URL", None)
     variants: dict[str, Variant] = {}
@@ -191,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             setups = {}
             for (db, fresh), variant, flow in itertools.product(databases, variants.values(), flows):
                 url = fresh()  # type: ignore[operator]
-                setups[(db, variant.name, flow)] = (_set_up(variant, flow, url, base), _postmaster(url))
+                setups[(db, variant.name, flow)] = (_set_up(variant, flow, url, base, args.stored), _postmaster(url))
             for round_number in range(args.rounds):
                 for (db, variant_name, flow), (setup, postmaster) in setups.items():
                     # The clients' order alternates round by round, as the benchmark's variants do.
