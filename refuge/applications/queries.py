@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,22 +87,26 @@ class CaseTravel:
     legs: int
 
 
-# Asked on every case page, where most cases have no application, journey or leg yet: one
-# statement, written once (the ORM's three queries cost 3,500 Python calls to compile each time).
-_CASE_TRAVEL_SQL = (
-    "SELECT EXISTS (SELECT 1 FROM applications_application WHERE case_id = %s), "
-    "j.departed_month, j.arrived_month, "
-    "(SELECT COUNT(*) FROM applications_travelleg WHERE case_id = %s) "
-    "FROM (SELECT 1 AS one) AS outline LEFT JOIN applications_journey j ON j.case_id = %s"
-)
+# The applications panel's questions (refuge/workspace/panels.py, `CasePanel.asks`), for it and the
+# journey panel: asked on every case page, where most cases have no application, journey or leg yet,
+# in the one statement of every panel's questions (the ORM's three queries cost 3,500 Python calls
+# to compile each time).
+CASE_QUESTIONS = {
+    "applications_any": "EXISTS (SELECT 1 FROM applications_application WHERE case_id = %(case)s)",
+    "journey_departed": "SELECT departed_month FROM applications_journey WHERE case_id = %(case)s",
+    "journey_arrived": "SELECT arrived_month FROM applications_journey WHERE case_id = %(case)s",
+    "journey_legs": "SELECT COUNT(*) FROM applications_travelleg WHERE case_id = %(case)s",
+}
 
 
-def case_travel(case: Case) -> CaseTravel:
-    case_id = Case._meta.get_field("id").get_db_prep_value(case.pk, connections["default"])
-    with connections["default"].cursor() as cursor:
-        cursor.execute(_CASE_TRAVEL_SQL, [case_id, case_id, case_id])
-        has_applications, departed, arrived, legs = cursor.fetchone()
-    return CaseTravel(bool(has_applications), _month(departed), _month(arrived), int(legs))
+def case_travel(answers: Mapping[str, Any]) -> CaseTravel:
+    """The outline the two panels show, from `CASE_QUESTIONS` answered."""
+    return CaseTravel(
+        bool(answers["applications_any"]),
+        _month(answers["journey_departed"]),
+        _month(answers["journey_arrived"]),
+        int(answers["journey_legs"]),
+    )
 
 
 def _month(value: datetime.date | str | None) -> datetime.date | None:

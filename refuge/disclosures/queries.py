@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -58,13 +60,15 @@ def _rows(packets: QuerySet[Packet]) -> list[PacketRow]:
     return rows
 
 
-def case_packets(case: Case) -> list[PacketRow]:
-    # Most cases have no packet: a one-column look first spares them the four-join query (7.6k
-    # Python calls to build on every case page, against 0.8k for this look).
-    packets = Packet.objects.filter(case_id=case.pk)
-    if not packets.values_list("pk", flat=True)[:1]:
-        return []
-    return _rows(packets)
+# The disclosures panel's question (refuge/workspace/panels.py, `CasePanel.asks`): most cases have no
+# packet, and asking with every panel's question spares them the four-join query (7.6k Python calls
+# to build on every case page) and a look of their own.
+CASE_QUESTIONS = {"disclosures_any": "EXISTS (SELECT 1 FROM disclosures_packet WHERE case_id = %(case)s)"}
+
+
+def case_packets(case: Case, answers: Mapping[str, Any]) -> list[PacketRow]:
+    """The case's packets, read only when `CASE_QUESTIONS`, answered, says there are some."""
+    return _rows(Packet.objects.filter(case_id=case.pk)) if answers["disclosures_any"] else []
 
 
 def organisation_packets(organisation_id: uuid.UUID) -> list[PacketRow]:

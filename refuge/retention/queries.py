@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -176,12 +178,27 @@ class CaseRetention:
     due_on: datetime.date | None  # None: no rule applies to it now (open, or no rule for its stage)
 
 
-def case_retention(case: Case) -> CaseRetention:
-    """The case's hold, or when its stage's rule makes it due (its documents may go sooner: see the plan)."""
-    held_since = LegalHold.objects.filter(case=case).values_list("held_since", flat=True).first()
+# The retention panel's question (refuge/workspace/panels.py, `CasePanel.asks`): the day the case's
+# hold began (NULL: not held), asked with every panel's question in one statement of the case page.
+CASE_QUESTIONS = {"retention_held_since": "SELECT held_since FROM retention_legalhold WHERE case_id = %(case)s"}
+
+
+def case_retention(case: Case, answers: Mapping[str, Any] | None = None) -> CaseRetention:
+    """The case's hold, or when its stage's rule makes it due (its documents may go sooner: see the plan).
+
+    `answers`: `CASE_QUESTIONS` answered already (the case page's panel); else the hold is looked up."""
+    if answers is None:
+        held_since = LegalHold.objects.filter(case=case).values_list("held_since", flat=True).first()
+    else:
+        held_since = _day(answers["retention_held_since"])
     if held_since is not None:
         return CaseRetention(held_since=held_since, due_on=None)
     return CaseRetention(held_since=None, due_on=_due_by_stage_rule(case))
+
+
+def _day(value: datetime.date | str | None) -> datetime.date | None:
+    # A DateField as the driver returns it from raw SQL: a date (psycopg) or its ISO text (sqlite3).
+    return value if value is None or isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
 def _due_by_stage_rule(case: Case) -> datetime.date | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from refuge.accounts.models import Role, User
@@ -54,25 +55,22 @@ class CaseSafety:
     can_schedule: bool
 
 
-# Whether the case has a schedule, an alarm, a check-in: asked on every case page, where most cases
-# have none of them, so only what there is gets read. Written as SQL once: the ORM's three EXISTS
-# subqueries cost 3,000 Python calls to compile each time, most of the panel's cost on a case page.
-_WHAT_THERE_IS_SQL = (
-    "SELECT EXISTS (SELECT 1 FROM safety_checkinschedule WHERE case_id = %s), "
-    "EXISTS (SELECT 1 FROM safety_alarm WHERE case_id = %s), "
-    "EXISTS (SELECT 1 FROM safety_checkin WHERE request_id = %s)"
-)
+# The safety panel's questions (refuge/workspace/panels.py, `CasePanel.asks`): whether the case has a
+# schedule, an alarm, a check-in. Asked on every case page, where most cases have none of them, in
+# the one statement of every panel's questions, so that only what there is gets read.
+CASE_QUESTIONS = {
+    "safety_schedule": "EXISTS (SELECT 1 FROM safety_checkinschedule WHERE case_id = %(case)s)",
+    "safety_alarms": "EXISTS (SELECT 1 FROM safety_alarm WHERE case_id = %(case)s)",
+    "safety_check_ins": "EXISTS (SELECT 1 FROM safety_checkin WHERE request_id = %(request)s)",
+}
 
 
-def case_safety(case: Case) -> CaseSafety:
-    case_id = Case._meta.get_field("id").get_db_prep_value(case.pk, connection)
-    request_id = Case._meta.get_field("request").get_db_prep_value(case.request_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_WHAT_THERE_IS_SQL, [case_id, case_id, request_id])
-        has_schedule, has_alarms, has_check_ins = (bool(value) for value in cursor.fetchone())
-    schedule = CheckInSchedule.objects.filter(case=case).first() if has_schedule else None
-    alarms = list(Alarm.objects.filter(case=case).prefetch_related("tasks")[:20]) if has_alarms else []
-    count = CheckIn.objects.filter(request_id=case.request_id).count() if has_check_ins and case.request_id else 0
+def case_safety(case: Case, answers: Mapping[str, Any]) -> CaseSafety:
+    """The safety panel's facts, reading only what `CASE_QUESTIONS`, answered, says there is."""
+    schedule = CheckInSchedule.objects.filter(case=case).first() if answers["safety_schedule"] else None
+    alarms = list(Alarm.objects.filter(case=case).prefetch_related("tasks")[:20]) if answers["safety_alarms"] else []
+    has_check_ins = answers["safety_check_ins"] and case.request_id
+    count = CheckIn.objects.filter(request_id=case.request_id).count() if has_check_ins else 0
     return CaseSafety(schedule=schedule, alarms=alarms, check_ins=count, can_schedule=case.request_id is not None)
 
 

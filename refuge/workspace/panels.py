@@ -7,8 +7,16 @@ that renders the page (docs/development.md, "How to add a capability", step 8).
 A case panel is a name (the section's anchor, `#notes`), an order on the page, a title (its
 section link), a template, a function that builds its context from the opened case
 (`CaseView`: what `open_case_page` decrypted, the member), the forms it shows (the one that
-failed is kept as typed by `render_case`), and optionally when it is shown. `render_case`
-composes the panels in order and lists them as section links at the top of the page.
+failed is kept as typed by `render_case`), optionally when it is shown, and what it asks the
+database before it builds its context ("is there anything to show?"). `render_case` composes
+the panels in order and lists them as section links at the top of the page.
+
+A panel's questions (`asks`) are SQL expressions of one case, such as
+`EXISTS (SELECT 1 FROM safety_alarm WHERE case_id = %(case)s)`; the questions of every shown
+panel are answered together in one statement per page (`answer_case_questions`), and each panel
+reads its answers from `view.answers`, so that a panel with nothing to show reads nothing more,
+and a new panel adds no statement of its own to every case page. They are written as SQL once
+rather than as ORM querysets, which cost thousands of Python calls to compile on every page.
 A person panel is the same for one person of a case (`PersonView`: what `open_person_page`
 decrypted). A home panel (`HomePanel`) is one card of "what needs me today": who it is for,
 and what it shows now, or nothing (then it is left out; a home page with no panel that
@@ -24,11 +32,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.utils.functional import Promise
 
 from refuge.accounts.models import User
@@ -77,6 +86,8 @@ class CaseView:
     conversation: Conversation | None
     # Requests attached to the case later, decrypted by open_case_page (refuge/cases/attach.py).
     attached: list[RequestPage] = field(default_factory=list)
+    # The shown panels' questions answered (`CasePanel.asks`), by name: filled by compose_case_panels.
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
 
 FormFactory = Callable[[Case], forms.Form]
@@ -99,12 +110,19 @@ class CasePanel:
     context: Callable[[CaseView], dict[str, Any]] = _nothing
     forms: Mapping[str, FormFactory] = field(default_factory=dict)
     shown: Callable[[CaseView], bool] = _always
+    # What the panel asks before building its context: a name (unique on the page) for each SQL
+    # expression of the case, with the parameters %(case)s (its id) and %(request)s (the request it
+    # was opened from, or NULL). Answered for the shown panels in one statement; read from `view.answers`.
+    asks: Mapping[str, str] = field(default_factory=dict)
 
 
 _case_panels: dict[str, CasePanel] = {}
 
 
 def register_case_panel(panel: CasePanel) -> CasePanel:
+    asked = {name for other in _case_panels.values() for name in other.asks}
+    if panel.name not in _case_panels and (clash := asked & set(panel.asks)):
+        raise ImproperlyConfigured(f"Case panel {panel.name!r}: question names already taken: {sorted(clash)}.")
     return _register(_case_panels, panel, "case", lambda panel: panel.forms)
 
 
@@ -112,9 +130,27 @@ def case_panels() -> list[CasePanel]:
     return _in_order(_case_panels)
 
 
+def answer_case_questions(case: Case, panels: list[CasePanel]) -> dict[str, Any]:
+    """Every question of `panels` about `case`, answered in one statement (none when none asks)."""
+    names = [name for panel in panels for name in panel.asks]
+    if not names:
+        return {}
+    # The expressions are the panels' own constant SQL; the only values are the two ids, passed as parameters.
+    expressions = ", ".join(f"({sql})" for panel in panels for sql in panel.asks.values())
+    fields = Case._meta
+    parameters = {
+        "case": fields.get_field("id").get_db_prep_value(case.pk, connection),
+        "request": fields.get_field("request").get_db_prep_value(case.request_id, connection),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {expressions}", parameters)
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
 def compose_case_panels(view: CaseView, bound: Mapping[str, forms.Form]) -> dict[str, Any]:
     """The shown panels' context and forms (the one in `bound`, as typed; the others fresh), and the panels."""
     shown = [panel for panel in case_panels() if panel.shown(view)]
+    view = replace(view, answers=answer_case_questions(view.case, shown))
     context: dict[str, Any] = {"panels": shown}
     for panel in shown:
         context |= panel.context(view)

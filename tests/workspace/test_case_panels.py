@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
 import pytest
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from refuge.cases.models import Case
+from refuge.retention.actions import do_set_legal_hold
+from refuge.retention.queries import case_retention
 from refuge.workspace import panels
-from refuge.workspace.panels import CasePanel, CaseView, case_panels, compose_case_panels, register_case_panel
+from refuge.workspace.panels import (
+    CasePanel,
+    CaseView,
+    answer_case_questions,
+    case_panels,
+    compose_case_panels,
+    register_case_panel,
+)
 from tests.personas import World
 from tests.workspace.test_cases_views import _case, _open_case
 
@@ -106,3 +118,76 @@ def test_a_second_panel_or_form_under_a_taken_name_is_refused_at_startup(registr
         register_case_panel(CasePanel("notes", 20, "Notes again", "n.html"))
     with pytest.raises(ImproperlyConfigured, match="note_form"):
         register_case_panel(CasePanel("other", 20, "Other", "o.html", forms={"note_form": lambda case: _Form()}))
+
+
+def test_a_second_question_under_a_taken_name_is_refused_at_startup(registry) -> None:
+    register_case_panel(CasePanel("safety", 10, "Safety", "s.html", asks={"any_alarm": "EXISTS (SELECT 1)"}))
+    with pytest.raises(ImproperlyConfigured, match="any_alarm"):
+        register_case_panel(CasePanel("other", 20, "Other", "o.html", asks={"any_alarm": "EXISTS (SELECT 1)"}))
+
+
+def _statements_of_case_page(client: Any, case: Case) -> int:
+    with CaptureQueriesContext(connection) as statements:
+        assert client.get(f"/cases/{case.pk}/").status_code == 200
+    return len(statements)
+
+
+NOTES_ASKED = "EXISTS (SELECT 1 FROM cases_note WHERE case_id = %(case)s)"
+
+
+def test_a_panel_that_asks_adds_no_statement_to_the_case_page(
+    world: World, client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every shown panel's question is answered in the one statement of the page, however many panels ask."""
+    case = _case(_open_case(world, [world.alice]))
+    client = client_for(world.alice)  # a coordinator: the retention panel asks too
+    client.get(f"/cases/{case.pk}/")
+    before = _statements_of_case_page(client, case)
+    seen: list[Any] = []
+
+    def _asked(view: CaseView) -> dict[str, Any]:
+        seen.append(view.answers["extra_notes"])
+        return {}
+
+    extra = CasePanel(
+        "extra", 200, "Extra", "includes/messages.html", context=_asked, asks={"extra_notes": NOTES_ASKED}
+    )
+    monkeypatch.setattr(panels, "_case_panels", dict(panels._case_panels))
+    register_case_panel(extra)
+    assert _statements_of_case_page(client, case) == before
+    assert seen == [0] or seen == [False]  # the case has no note yet (SQLite answers 0, PostgreSQL false)
+
+
+def test_no_statement_is_made_when_no_shown_panel_asks(world: World, registry) -> None:
+    register_case_panel(CasePanel("plain", 10, "Plain", "p.html"))
+    register_case_panel(CasePanel("hidden", 20, "Hidden", "h.html", shown=lambda view: False, asks={"x": "1"}))
+    with CaptureQueriesContext(connection) as statements:
+        context = compose_case_panels(_view(world), {})
+    assert len(statements) == 0
+    assert [panel.name for panel in context["panels"]] == ["plain"]
+
+
+def test_the_questions_of_todays_panels_answer_nothing_there_for_a_new_case(world: World) -> None:
+    case = _case(_open_case(world, [world.bob]))
+    answers = answer_case_questions(case, case_panels())
+    assert set(answers) == {
+        "safety_schedule",
+        "safety_alarms",
+        "safety_check_ins",
+        "applications_any",
+        "journey_departed",
+        "journey_arrived",
+        "journey_legs",
+        "disclosures_any",
+        "retention_held_since",
+    }
+    assert not any(answers.values())
+
+
+def test_the_retention_question_answers_the_day_the_hold_began(world: World) -> None:
+    case = _case(_open_case(world, [world.bob]))
+    held_on = datetime.date(2026, 3, 4)
+    do_set_legal_hold(actor=world.alice.user, record_=case, today=held_on)
+    answers = answer_case_questions(case, case_panels())
+    assert case_retention(case, answers).held_since == held_on == case_retention(case).held_since
+    assert not answers["disclosures_any"] and not answers["safety_alarms"]

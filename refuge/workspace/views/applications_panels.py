@@ -10,14 +10,15 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from refuge.applications.queries import applications_of_case, case_travel
+from refuge.applications.queries import CASE_QUESTIONS, applications_of_case, case_travel
 from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
 
 
 def _applications_and_journey(view: CaseView) -> dict[str, Any]:
-    # Both panels' context in one statement (`case_travel`); the applications themselves are read
-    # only when there are some. The journey panel, right after this one, shows `journey` and `legs_count`.
-    travel = case_travel(view.case)
+    # Both panels' context from this panel's questions, answered with every panel's; the applications
+    # themselves are read only when there are some. The journey panel, right after this one, shows
+    # `journey` and `legs_count`.
+    travel = case_travel(view.answers)
     applications = list(applications_of_case(view.case)) if travel.has_applications else []
     return {"applications": applications, "journey": travel, "legs_count": travel.legs}
 
@@ -32,6 +33,7 @@ def register() -> None:
             template="workspace/applications/panel.html",
             # The start form (people and the pathway catalogue) is on its own page, linked from here.
             context=_applications_and_journey,
+            asks=CASE_QUESTIONS,
         )
     )
     register_case_panel(

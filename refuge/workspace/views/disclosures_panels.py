@@ -6,15 +6,24 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from refuge.disclosures.queries import case_packets
+from refuge.disclosures.queries import CASE_QUESTIONS, case_packets
 from refuge.workspace.panels import CasePanel, CaseView, register_case_panel
 
 
 def _disclosures(view: CaseView) -> dict[str, Any]:
-    return {"disclosures": case_packets(view.case)}
+    return {"disclosures": case_packets(view.case, view.answers)}
 
 
-PANELS = (CasePanel("disclosures", 85, _("Disclosures"), "workspace/disclosures/_panel.html", context=_disclosures),)
+PANELS = (
+    CasePanel(
+        "disclosures",
+        85,
+        _("Disclosures"),
+        "workspace/disclosures/_panel.html",
+        context=_disclosures,
+        asks=CASE_QUESTIONS,
+    ),
+)
 
 
 def register() -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from refuge.accounts.models import User
 from refuge.cases.access import CASE_ROLES
 from refuge.safety import clock
-from refuge.safety.queries import LISTED_COLUMNS, case_safety, open_alarms_for
+from refuge.safety.queries import CASE_QUESTIONS, LISTED_COLUMNS, case_safety, open_alarms_for
 from refuge.workspace.forms_safety import StopScheduleForm
 from refuge.workspace.panels import (
     CasePanel,
@@ -30,7 +30,7 @@ ALARMS_SHOWN = 20
 
 
 def _safety(view: CaseView) -> dict[str, Any]:
-    return {"safety": case_safety(view.case), "safety_now": clock.now()}
+    return {"safety": case_safety(view.case, view.answers), "safety_now": clock.now()}
 
 
 def _answers_alarms(member: User) -> bool:
@@ -57,6 +57,7 @@ def register() -> None:
             title=_("Safety check-ins"),
             template="workspace/safety/_panel.html",
             context=_safety,
+            asks=CASE_QUESTIONS,
             # The schedule form (597 time zones) is on the check-ins page, which the panel links to.
             forms={"schedule_stop_form": lambda case: StopScheduleForm()},
         )
