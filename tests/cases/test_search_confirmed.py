@@ -174,3 +174,29 @@ def test_a_coordinators_search_asks_the_same_statements_for_one_namesake_or_four
     with django_assert_max_num_queries(len(one.captured_queries) + 1):
         result = search_cases(world.bob.user, "Ivan Petrov", ring(world.bob))
     assert len(result.ids) == 4 and result.possible == set()
+
+
+def test_a_name_is_not_searched_as_a_document_number(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every document number has digits; a name's letters ("IVANPETROV") would cost an Argon2id
+    # and meet a stranger's 22-bit document index by chance.
+    assert [field for field, _text, _digest in search.index_digests(world.north, "Иван Петров")] == ["name"]
+    assert {field for field, _text, _digest in search.index_digests(world.north, "AB 123")} == {
+        "name",
+        "phone",
+        "document_number",
+    }
+    case = _identity(world, name="Ab", document_number="XY 999")
+    other = _open(world, [world.bob], "Oleg Sidorov", PHONE)
+    # Were "Oleg Sidorov" searched as a document number, this row would be one of its candidates.
+    stretched = search.blind_index(
+        search.blind_index_secrets_held(world.north, ["document_number"])["document_number"],
+        "document_number",
+        "OLEGSIDOROV",
+    )
+    CaseIndex.objects.filter(case=case, field="document_number").update(digest=stretched)
+    reads: list[str] = []
+    real = search._read_compartment
+    monkeypatch.setattr(search, "_read_compartment", lambda c, k: reads.append(str(c.person_id)) or real(c, k))
+
+    assert search_cases(world.bob.user, "Oleg Sidorov", ring(world.bob)).ids == [other.pk]
+    assert reads == [str(Person.objects.get(case=other).pk)]
