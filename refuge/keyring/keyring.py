@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import uuid
 
+from django.db.models import BooleanField, Exists, OuterRef, Q, Value
+
 from refuge.crypto import KEY_BYTES, CryptoError, open_sealed, public_key_of
 from refuge.keyring.holders import Member
 from refuge.keyring.models import HolderKind, Key, KeyWrap
@@ -92,6 +94,23 @@ class Keyring:
             key = wanted[wrap.key_id]
             if wrap.key_version == key.version:
                 self._open(key, wrap)
+
+    def may_open(self, key_field: str = "key") -> Exists | Value:
+        """SQL true on rows whose key (the foreign key `key_field`) secret_for might open; false where it would refuse.
+
+        Lets a query that reads many rows learn in its own statement which keys are not
+        held, where secret_for spends one or two statements on each (search confirming its
+        candidates). False is exact: no wrap of the key's current version for this member or
+        for a group, so secret_for would raise KeyNotHeld. True is a maybe: a group wrap
+        opens only for the group's members, and secret_for still decides.
+        """
+        if self._private_key is None or not self.user.is_active:
+            return Value(False, output_field=BooleanField())
+        wraps = KeyWrap.objects.filter(
+            key_id=OuterRef(f"{key_field}_id"), key_version=OuterRef(f"{key_field}__version")
+        )
+        own_or_group = Q(holder_kind=HolderKind.USER, holder_id=self.user.pk) | Q(holder_kind=HolderKind.GROUP)
+        return Exists(wraps.filter(own_or_group))
 
     def _open(self, key: Key, wrap: KeyWrap | None) -> bytes:
         if self._private_key is None:

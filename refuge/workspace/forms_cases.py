@@ -15,7 +15,7 @@ from refuge.accounts.models import User
 from refuge.cases.actions.details import MAX_SUMMARY_CHARS
 from refuge.cases.models import Currency, Priority, Stage
 from refuge.cases.money import MAX_TYPED_CHARS, parse_amount
-from refuge.cases.queries import MAX_SEARCH_CHARS
+from refuge.cases.search import MAX_SEARCH_CHARS
 from refuge.core.errors import UserError
 from refuge.relocation.models import Pathway
 from refuge.shelter.models import Shelter

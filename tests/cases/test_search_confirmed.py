@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from refuge.cases import queries
+from refuge.cases import search
 from refuge.cases.actions.compartments import do_grant_compartment
 from refuge.cases.actions.opening import do_accept_request
 from refuge.cases.actions.team import do_add_team_member
 from refuge.cases.models import Case, CaseIndex, Person, Priority
-from refuge.cases.queries import CaseFilters, case_list, search_cases
+from refuge.cases.queries import CaseFilters, case_list
+from refuge.cases.search import search_cases
 from refuge.intake.actions.submissions import do_submit_request
 from refuge.keyring.keyring import Keyring
 from tests.personas import Persona, World
@@ -113,8 +116,8 @@ def test_a_person_found_through_two_fields_is_confirmed_by_reading_their_compart
     case = _identity(world, name="Ab", document_number="AB 123")
     assert set(CaseIndex.objects.filter(case=case).values_list("field", flat=True)) == {"name", "document_number"}
     reads: list[str] = []
-    real = queries.read_compartment
-    monkeypatch.setattr(queries, "read_compartment", lambda c, k: reads.append(c.kind) or real(c, k))
+    real = search._read_compartment
+    monkeypatch.setattr(search, "_read_compartment", lambda c, k: reads.append(c.kind) or real(c, k))
 
     result = search_cases(world.bob.user, "AB 123", ring(world.bob))
 
@@ -126,7 +129,7 @@ def test_a_collision_in_one_field_is_dropped_while_the_other_field_confirms_its_
     case = _identity(world, name="Ab", document_number="XY 999")
     other = _open(world, [world.bob], "Oleg Sidorov", PHONE)
     # "AB 123" names Ab (the name index); the document index of "AB 123" meets the other case by chance.
-    digests = {field: digest for field, _text, digest in queries.index_digests(world.north, "AB 123")}
+    digests = {field: digest for field, _text, digest in search.index_digests(world.north, "AB 123")}
     CaseIndex.objects.create(
         organisation=world.north,
         case=other,
@@ -153,3 +156,47 @@ def _identity(world: World, **answers: str) -> Case:
         team=[world.bob.user],
         priority=Priority.NORMAL,
     )
+
+
+def test_a_coordinators_search_asks_the_same_statements_for_one_namesake_or_four(
+    world: World, django_assert_max_num_queries
+) -> None:
+    # Alice lists every case but holds no identity: each candidate is a possible match, and
+    # whether she holds its key is asked with the candidates, not once or twice per candidate.
+    _open(world, [world.bob], "Ivan Petrov", PHONE)
+    with CaptureQueriesContext(connection) as one:
+        assert len(search_cases(world.alice.user, "Ivan Petrov", ring(world.alice)).possible) == 1
+    for _ in range(3):
+        _open(world, [world.bob], "Ivan Petrov", PHONE)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(search_cases(world.alice.user, "Ivan Petrov", ring(world.alice)).possible) == 4
+    # Bob holds all four identities: their wraps are opened together, and each is confirmed.
+    with django_assert_max_num_queries(len(one.captured_queries) + 1):
+        result = search_cases(world.bob.user, "Ivan Petrov", ring(world.bob))
+    assert len(result.ids) == 4 and result.possible == set()
+
+
+def test_a_name_is_not_searched_as_a_document_number(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every document number has digits; a name's letters ("IVANPETROV") would cost an Argon2id
+    # and meet a stranger's 22-bit document index by chance.
+    assert [field for field, _text, _digest in search.index_digests(world.north, "Иван Петров")] == ["name"]
+    assert {field for field, _text, _digest in search.index_digests(world.north, "AB 123")} == {
+        "name",
+        "phone",
+        "document_number",
+    }
+    case = _identity(world, name="Ab", document_number="XY 999")
+    other = _open(world, [world.bob], "Oleg Sidorov", PHONE)
+    # Were "Oleg Sidorov" searched as a document number, this row would be one of its candidates.
+    stretched = search.blind_index(
+        search.blind_index_secrets_held(world.north, ["document_number"])["document_number"],
+        "document_number",
+        "OLEGSIDOROV",
+    )
+    CaseIndex.objects.filter(case=case, field="document_number").update(digest=stretched)
+    reads: list[str] = []
+    real = search._read_compartment
+    monkeypatch.setattr(search, "_read_compartment", lambda c, k: reads.append(str(c.person_id)) or real(c, k))
+
+    assert search_cases(world.bob.user, "Oleg Sidorov", ring(world.bob)).ids == [other.pk]
+    assert reads == [str(Person.objects.get(case=other).pk)]
