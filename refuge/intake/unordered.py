@@ -7,7 +7,9 @@ the submission between them. So in the tables both write, a requester's rows tak
 random negative id (SQLite: rowid) that no sequence ever reaches and that consumes no
 sequence number (a gap in the staff rows' numbers would show where they went):
 
-- `keyring_keywrap`: the record key's wraps, given their id before the INSERT;
+- `keyring_keywrap`: the record key's wraps, given their ids before the INSERT: consecutive
+  ids from one random start, so that they share a page of the table and of its indexes
+  ordered by id (they belong together anyway: they name the same key);
 - `keyring_key` and `intake_requestmessage` have UUID keys, but on SQLite each row
   also has a hidden rowid, which SQLite would assign max + 1: the INSERT gives it a
   random negative one instead, so the row never holds a rowid in the sequence, not
@@ -39,6 +41,11 @@ def unordered_id() -> int:
     return -1 - secrets.randbelow(_SPAN)
 
 
+def unordered_ids(count: int) -> range:
+    """`count` consecutive negative ids from a random start, all as likely as any other start."""
+    return range(-count - secrets.randbelow(_SPAN - count + 1), 0)[:count]
+
+
 def store_key_unordered(new: NewKey) -> Key:
     """Write a requester's new key and its wraps (what `do_store_key` writes), placed to order nothing.
 
@@ -47,8 +54,8 @@ def store_key_unordered(new: NewKey) -> Key:
     # No savepoint inside the caller's transaction: a failure here fails the whole act.
     with transaction.atomic(savepoint=False):
         insert_unordered(new.key)
-        for wrap in new.wraps:
-            wrap.id = unordered_id()
+        for wrap, wrap_id in zip(new.wraps, unordered_ids(len(new.wraps)), strict=True):
+            wrap.id = wrap_id
         # bulk_create INSERTs ids that are set as given: no sequence number is drawn.
         KeyWrap.objects.bulk_create(new.wraps)
     return new.key

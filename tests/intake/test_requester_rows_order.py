@@ -46,6 +46,8 @@ def test_the_record_keys_wraps_take_random_ids_below_the_sequence_and_leave_no_g
 
     requester_wraps = list(KeyWrap.objects.filter(key=submission.request.key_id).values_list("id", flat=True))
     assert len(requester_wraps) == 3 and all(wrap_id < 0 for wrap_id in requester_wraps)
+    # One random start for the three (they share pages): consecutive ids.
+    assert sorted(requester_wraps) == list(range(min(requester_wraps), min(requester_wraps) + 3))
     staff_wraps = sorted(KeyWrap.objects.filter(key=after).values_list("id", flat=True))
     # The next staff wrap follows the last one before the submission: no sequence number was spent.
     assert staff_wraps[0] == before + 1  # type: ignore[operator]

@@ -37,7 +37,7 @@ def store_requests(
     from refuge.audit.models import HeldEntry
     from refuge.core.rows import insert_new_rows
     from refuge.intake.models import HelpRequest, RequestIndex
-    from refuge.intake.unordered import unordered_id
+    from refuge.intake.unordered import unordered_id, unordered_ids
     from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
     from refuge.keyring.records import intake_group_key
     from refuge.requester.models import UsedFormNonce
@@ -55,10 +55,11 @@ def store_requests(
         for _ in range(batch):
             key = Key(organisation=organisation, purpose=Purpose.RECORD, label="request")
             keys.append(key)
-            for kind in (HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY):
+            kinds = (HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY)
+            for kind, wrap_id in zip(kinds, unordered_ids(len(kinds)), strict=True):
                 wraps.append(
                     KeyWrap(
-                        id=unordered_id(),
+                        id=wrap_id,
                         key=key,
                         holder_kind=kind,
                         holder_key=group if kind == HolderKind.GROUP else None,
