@@ -17,7 +17,9 @@ from django.db.models.sql.compiler import SQLCompiler
 M = TypeVar("M", bound=models.Model)
 
 
-def insert_new_rows(rows: Sequence[models.Model], *, unless_taken: str | None = None) -> int:
+def insert_new_rows(
+    rows: Sequence[models.Model], *, unless_taken: str | None = None, rowids: Sequence[int] | None = None
+) -> int:
     """INSERT new rows of one model in one statement: what `bulk_create` does, for the submission path.
 
     Every field's value is prepared exactly as Django's own INSERT prepares it (`pre_save`,
@@ -31,6 +33,10 @@ def insert_new_rows(rows: Sequence[models.Model], *, unless_taken: str | None = 
     written (`ON CONFLICT (field) DO NOTHING`, no savepoint needed; on PostgreSQL a value an
     uncommitted transaction holds waits for its end). Returns how many rows were written;
     only for one row at a time, so the caller knows which.
+
+    `rowids` (SQLite only, for a table whose primary key is not an INTEGER PRIMARY KEY):
+    the hidden rowid each row takes, written in the INSERT itself, so the row is never
+    anywhere else (SQLite would otherwise give it the largest rowid + 1).
     """
     if not rows:
         return 0
@@ -40,12 +46,18 @@ def insert_new_rows(rows: Sequence[models.Model], *, unless_taken: str | None = 
     if unless_taken is not None and len(rows) != 1:
         raise ValueError("insert_new_rows(unless_taken=...) takes one row")
     fields, sql = _insert_statement(model)
+    if rowids is not None:
+        if connection.vendor != "sqlite" or len(rowids) != len(rows):
+            raise ValueError("insert_new_rows(rowids=...) takes one rowid per row, on SQLite")
+        sql = _with_rowid(model, sql)
     if unless_taken is not None:
         unique = model._meta.get_field(unless_taken)
         if not isinstance(unique, models.Field) or not unique.unique or unique.column is None:
             raise ValueError(f"{unless_taken} is not a unique column of {model.__name__}")
         sql += f" ON CONFLICT ({connection.ops.quote_name(unique.column)}) DO NOTHING"
     params = [[field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields] for row in rows]
+    if rowids is not None:
+        params = [[rowid, *values] for rowid, values in zip(rowids, params, strict=True)]
     with connection.cursor() as cursor:
         if unless_taken is None:
             cursor.executemany(sql, params)
@@ -69,6 +81,16 @@ def _insert_statement(model: type[models.Model]) -> tuple[list[models.Field[Any,
     query.insert_values(fields, [model()])
     [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
     return fields, sql
+
+
+def _with_rowid(model: type[models.Model], sql: str) -> str:
+    """The model's INSERT with the hidden rowid as its first column (SQLite)."""
+    head = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ("
+    pk = model._meta.pk
+    if not sql.startswith(head) or sql.count(" VALUES (") != 1 or pk is None or isinstance(pk, models.AutoField):
+        raise ValueError(f"{model.__name__}'s INSERT cannot be given a rowid: {sql}")
+    columns, values = sql[len(head) :].split(" VALUES (")
+    return f"{head}rowid, {columns} VALUES (%s, {values}"
 
 
 class ReadyQuery(Generic[M]):

@@ -7,9 +7,13 @@ the submission between them. So in the tables both write, a requester's rows tak
 random negative id (SQLite: rowid) that no sequence ever reaches and that consumes no
 sequence number (a gap in the staff rows' numbers would show where they went):
 
-- `keyring_keywrap`: the record key's wraps, given their id before the INSERT;
+- `keyring_keywrap`: the record key's wraps, given their ids before the INSERT: consecutive
+  ids from one random start, so that they share a page of the table and of its indexes
+  ordered by id (they belong together anyway: they name the same key);
 - `keyring_key` and `intake_requestmessage` have UUID keys, but on SQLite each row
-  also has a hidden rowid, assigned max + 1: it is moved, in the same transaction.
+  also has a hidden rowid, which SQLite would assign max + 1: the INSERT gives it a
+  random negative one instead, so the row never holds a rowid in the sequence, not
+  even within its transaction (and its table's last page is not written for it).
 
 Tables only requester acts write (requests, their files and blind indexes, used form
 tokens, held audit entries) order requester acts among themselves only. What this
@@ -37,6 +41,11 @@ def unordered_id() -> int:
     return -1 - secrets.randbelow(_SPAN)
 
 
+def unordered_ids(count: int) -> range:
+    """`count` consecutive negative ids from a random start, all as likely as any other start."""
+    return range(-count - secrets.randbelow(_SPAN - count + 1), 0)[:count]
+
+
 def store_key_unordered(new: NewKey) -> Key:
     """Write a requester's new key and its wraps (what `do_store_key` writes), placed to order nothing.
 
@@ -44,28 +53,14 @@ def store_key_unordered(new: NewKey) -> Key:
     """
     # No savepoint inside the caller's transaction: a failure here fails the whole act.
     with transaction.atomic(savepoint=False):
-        insert_new_rows([new.key])
-        unorder_rowid(new.key)
-        for wrap in new.wraps:
-            wrap.id = unordered_id()
+        insert_unordered(new.key)
+        for wrap, wrap_id in zip(new.wraps, unordered_ids(len(new.wraps)), strict=True):
+            wrap.id = wrap_id
         # bulk_create INSERTs ids that are set as given: no sequence number is drawn.
         KeyWrap.objects.bulk_create(new.wraps)
     return new.key
 
 
-# The tables whose hidden rowid is moved, each with its statement written out.
-_MOVE_ROWID = {
-    Key: 'UPDATE "keyring_key" SET rowid = %s WHERE "id" = %s',
-    RequestMessage: 'UPDATE "intake_requestmessage" SET rowid = %s WHERE "id" = %s',
-}
-
-
-def unorder_rowid(row: Key | RequestMessage) -> None:
-    """On SQLite, move the hidden rowid of a row just inserted to a random negative one."""
-    if connection.vendor != "sqlite":
-        return
-    pk = type(row)._meta.pk
-    if pk is None:
-        raise ValueError(f"{type(row).__name__} has no primary key")
-    with connection.cursor() as cursor:
-        cursor.execute(_MOVE_ROWID[type(row)], [unordered_id(), pk.get_db_prep_value(row.pk, connection)])
+def insert_unordered(row: Key | RequestMessage) -> None:
+    """INSERT a new row; on SQLite with a random negative hidden rowid, given in the INSERT itself."""
+    insert_new_rows([row], rowids=[unordered_id()] if connection.vendor == "sqlite" else None)

@@ -3,7 +3,10 @@
 For the tests and benchmarks that need a large table (query plans, cost at 100,000 or
 1,000,000 stored requests): each request gets its record key, the key's three wraps
 (intake group, requester, recovery) and three blind indexes, as `store_submission`
-writes them. Nobody opens these: their ciphertexts are random bytes of plausible sizes.
+writes them, in the places it writes them: the wraps' ids and (on SQLite) the key's
+hidden rowid random and negative (refuge/intake/unordered.py), so that the b-trees a
+new submission writes into are laid out as in an installation that took that many.
+Nobody opens these: their ciphertexts are random bytes of plausible sizes.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ def store_requests(
     audit entry held until the hour ends (never for a benchmark: the next hour's first audit
     write would chain them all).
     """
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from refuge.audit.events import AuditEvent
     from refuge.audit.models import HeldEntry
     from refuge.core.rows import insert_new_rows
     from refuge.intake.models import HelpRequest, RequestIndex
+    from refuge.intake.unordered import unordered_id, unordered_ids
     from refuge.keyring.models import HolderKind, Key, KeyWrap, Purpose
     from refuge.keyring.records import intake_group_key
     from refuge.requester.models import UsedFormNonce
@@ -51,9 +55,11 @@ def store_requests(
         for _ in range(batch):
             key = Key(organisation=organisation, purpose=Purpose.RECORD, label="request")
             keys.append(key)
-            for kind in (HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY):
+            kinds = (HolderKind.GROUP, HolderKind.REQUESTER, HolderKind.RECOVERY)
+            for kind, wrap_id in zip(kinds, unordered_ids(len(kinds)), strict=True):
                 wraps.append(
                     KeyWrap(
+                        id=wrap_id,
                         key=key,
                         holder_kind=kind,
                         holder_key=group if kind == HolderKind.GROUP else None,
@@ -95,7 +101,7 @@ def store_requests(
                     )
                 )
         with transaction.atomic():
-            insert_new_rows(keys)
+            insert_new_rows(keys, rowids=[unordered_id() for _ in keys] if connection.vendor == "sqlite" else None)
             KeyWrap.objects.bulk_create(wraps, batch_size=2000)
             insert_new_rows(requests)
             insert_new_rows(indexes)

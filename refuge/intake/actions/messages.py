@@ -15,7 +15,7 @@ from refuge.intake import notify
 from refuge.intake.actions.common import store_file, this_hour
 from refuge.intake.actions.status import do_set_status
 from refuge.intake.models import HelpRequest, MergedRequest, RequesterStatus, RequestMessage
-from refuge.intake.unordered import unorder_rowid
+from refuge.intake.unordered import insert_unordered
 from refuge.intake.uploads import CleanUpload
 from refuge.keyring.keyring import Keyring
 from refuge.keyring.models import Key
@@ -48,8 +48,6 @@ def do_requester_message(
                 "too_many_files", _("This request already has as many files as it can hold."), field="files"
             )
         message = _new_message(locked, locked.key, secret, body, from_requester=True, author=None)
-        # Team replies go in this table too: the requester's row takes a place that orders nothing.
-        unorder_rowid(message)
         for upload in uploads:
             store_file(locked, locked.key, secret, upload, message=message)
         locked.awaiting_team = True
@@ -84,7 +82,11 @@ def _new_message(
         position=position,
     )
     encrypt_column(message, "body", body, secret, key)
-    message.save(force_insert=True)
+    if from_requester:
+        # Team replies go in this table too: the requester's row takes a place that orders nothing.
+        insert_unordered(message)
+    else:
+        message.save(force_insert=True)
     return message
 
 
