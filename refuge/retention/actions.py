@@ -82,6 +82,10 @@ def do_set_legal_hold(*, actor: User | None, record_: Case | HelpRequest, today:
     organisation = record_.organisation
     is_case = isinstance(record_, Case)
     with transaction.atomic():
+        # The page read the record before this transaction; the retention job may have shredded
+        # it since. Locked here (PostgreSQL; SQLite's transaction is IMMEDIATE), it stays until commit.
+        if not type(record_).objects.select_for_update().filter(pk=record_.pk).exists():
+            raise UserError("gone", _("This record no longer exists: it was shredded or deleted meanwhile."))
         LegalHold.objects.get_or_create(
             organisation=organisation,
             case=record_ if is_case else None,

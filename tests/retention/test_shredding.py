@@ -19,6 +19,7 @@ from refuge.audit.models import AuditEntry
 from refuge.audit.verify import verify_chain
 from refuge.cases.actions.details import do_change_stage
 from refuge.cases.models import Case, CaseDocument, CaseIndex, ClosingReason, Compartment, Person, Stage
+from refuge.core.errors import UserError
 from refuge.core.jobs import _registry
 from refuge.intake.models import HelpRequest, RequesterStatus, RequestIndex
 from refuge.keyring.models import Key, KeyWrap
@@ -26,7 +27,7 @@ from refuge.keyring.registry import registrations
 from refuge.ops.backup.tables import backed_up_tables, encode_row, iter_rows
 from refuge.retention.actions import do_lift_legal_hold, do_set_legal_hold, do_set_rule, shred_due
 from refuge.retention.audit_events import OperationsEvent
-from refuge.retention.models import Subject
+from refuge.retention.models import LegalHold, Subject
 from refuge.retention.queries import due_items
 from tests.ops.backup_support import Demo, make_demo, plaintexts
 
@@ -173,6 +174,25 @@ def test_a_case_on_legal_hold_is_kept_until_the_hold_is_lifted(demo: Demo) -> No
     assert Case.objects.filter(pk=demo.case.pk).exists()
     do_lift_legal_hold(actor=None, record_=demo.case)
     assert shred_due(today=_day(400)).by_subject == {Subject.CLOSED_CASE: 1}
+
+
+def test_a_hold_on_a_request_shredded_meanwhile_is_refused_and_writes_nothing(demo: Demo) -> None:
+    # The page read the request; the retention job shredded it before the hold's transaction.
+    organisation = demo.case.organisation
+    request = HelpRequest.objects.filter(organisation=organisation, case__isnull=True).order_by("reference").first()
+    assert request is not None
+    HelpRequest.objects.filter(pk=request.pk).update(status=RequesterStatus.DECLINED)
+    do_set_rule(actor=None, organisation=organisation, subject=Subject.DECLINED_REQUEST, days=10)
+    assert shred_due(today=request.last_activity_at.date() + datetime.timedelta(days=10)).by_subject == {
+        Subject.DECLINED_REQUEST: 1
+    }
+    last_entry = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    with pytest.raises(UserError) as refused:
+        do_set_legal_hold(actor=None, record_=request, today=TODAY)
+    assert refused.value.code == "gone"
+    assert not LegalHold.objects.exists()
+    assert AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() == last_entry
+    assert verify_chain().ok
 
 
 def test_evidence_goes_before_its_case(demo: Demo) -> None:
