@@ -131,22 +131,37 @@ _MODELS = {"case": Case, "request": HelpRequest, "document": CaseDocument}
 
 
 def _locked_if_still_due(item: DueItem) -> Case | HelpRequest | CaseDocument | None:
-    """The record, if nothing changed since the list was read: no hold set since, not reopened, not in or attached to a case."""
-    held_cases = LegalHold.objects.filter(case__isnull=False).values_list("case_id", flat=True)
+    """The record, if nothing changed since the list was read: no hold set since, not reopened, not in or attached to a case.
+
+    Locked first, then checked by statements of their own. On PostgreSQL a statement that
+    waited for a row lock rechecks its conditions on the locked row only, not in its
+    subqueries: a hold committed while the shred waited would go unseen, and be deleted with
+    the record. A statement begun after the lock sees every transaction committed before it.
+    The acts that make a record not due lock it too (a hold, a reopening, an attachment).
+    """
     ended = (Stage.CLOSED, Stage.DECLINED)
     if item.kind == "case":
-        return (
-            Case.objects.select_for_update(of=("self",))
-            .filter(pk=item.id, stage__in=ended)
-            .exclude(id__in=held_cases)
-            .first()
-        )
+        case = Case.objects.select_for_update(of=("self",)).filter(pk=item.id, stage__in=ended).first()
+        return case if case is not None and not _case_held(case.pk) else None
     if item.kind == "document":
-        documents = CaseDocument.objects.select_for_update(of=("self",)).filter(pk=item.id, case__stage__in=ended)
-        return documents.exclude(case_id__in=held_cases).first()
-    held_requests = LegalHold.objects.filter(request__isnull=False).values_list("request_id", flat=True)
-    requests = HelpRequest.objects.select_for_update(of=("self",)).filter(pk=item.id, case__isnull=True)
-    return requests.exclude(id__in=held_requests).exclude(id__in=attached_to_cases()).first()
+        document = CaseDocument.objects.select_for_update(of=("self",)).filter(pk=item.id).first()
+        if document is None:
+            return None
+        case = Case.objects.select_for_update(of=("self",)).filter(pk=document.case_id, stage__in=ended).first()
+        return document if case is not None and not _case_held(case.pk) else None
+    request = HelpRequest.objects.select_for_update(of=("self",)).filter(pk=item.id).first()
+    if request is None:
+        return None
+    kept = (
+        Case.objects.filter(request_id=request.pk).exists()
+        or LegalHold.objects.filter(request_id=request.pk).exists()
+        or attached_to_cases().filter(request_id=request.pk).exists()
+    )
+    return None if kept else request
+
+
+def _case_held(case_id: uuid.UUID) -> bool:
+    return LegalHold.objects.filter(case_id=case_id).exists()
 
 
 def _shred_one(organisation: Organisation, item: DueItem) -> int | None:
