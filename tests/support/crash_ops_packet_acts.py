@@ -4,8 +4,8 @@ Imported at the end of crash_ops.py, so its operations and scanners register wit
 Each act is done once to its packet, case or letter (a client holds what waits for it in
 `CrashClient.held`, by the act's name, and gives it up when it sends the act):
 
-- `consent_ask` (a caseworker): a packet the caseworker prepared (`packet`, crash_ops.py; one in
-  five is kept for the portal instead of consent recorded by hand, `after_preparing`) is put to
+- `consent_ask` (a caseworker): a packet the caseworker prepared (`packet`, crash_ops.py; three in
+  ten are kept for the portal instead of consent recorded by hand, `after_preparing`) is put to
   the requester: POST /cases/<id>/disclosures/<id>/ask/, acknowledged by the redirect to the
   packet. It writes the question (encrypted under the request's key) and one "consent asked"
   audit entry (3106) in one transaction.
@@ -32,7 +32,7 @@ Each act is done once to its packet, case or letter (a client holds what waits f
   `refuge import-referral FILE` run as its own process on a packet the second coordinator
   downloaded, into a second receiving organisation (`import-cli`, so each packet feeds both
   imports), killed with SIGKILL at a random moment of the second half of its run (where it
-  imports) a third of the time, and always with the server.
+  imports) a quarter of the time, and always with the server.
   Acknowledged by its exit status 0 and "Imported as case"; a refusal (exit 1) is `refused`.
   The scan is crash_ops_referrals.scan_referrals's, over that organisation.
 """
@@ -87,14 +87,17 @@ if TYPE_CHECKING:
 ASKED, ANSWERED, REVOKED, REFERRED, LETTER_RESET = 3106, 3107, 3105, 3108, 3004
 # Of the packets a caseworker prepares: kept for the portal's question, kept to be revoked; the rest
 # get consent recorded by hand and go to approval (crash_ops_disclosures.py).
-PORTAL_SHARE, REVOKE_SHARE = 0.2, 0.15
+PORTAL_SHARE, REVOKE_SHARE = 0.3, 0.15
+# The acts that follow a packet's preparing: below their floor, the load may go on twice as long.
+FOLLOWING_PATIENCE = 2.0
 # Of the requester's answers, a yes (the packet then goes to approval).
 YES_SHARE = 0.6
 QUESTION = re.compile(r'<section class="box" aria-labelledby="consent-([0-9a-f-]{36})">(.*?)</section>', re.DOTALL)
 # The second receiving organisation, into which `refuge import-referral` imports (ImportReferralCommand).
 COMMAND_ORG, COMMAND_COORDINATOR = "import-cli", "cli-receiver"
-# How often the command is killed at a random moment of its run (at half, it was acknowledged just at its floor).
-KILL_SHARE = 0.35
+# How often the command is killed at a random moment of its run (at a half, and at a third, it was
+# acknowledged just at its floor, and the load went on longer for it).
+KILL_SHARE = 0.25
 
 
 def after_preparing(client: CrashClient, target: CaseTarget, packet_path: str, serial: str, *, letter: bool) -> bool:
@@ -119,9 +122,12 @@ def _take(client: CrashClient, act: str) -> dict[str, Any]:
 
 
 class _HeldAct(Operation):
-    """An act of the client's caseworker on something it holds for this act."""
+    """An act of the client's caseworker on something it holds for this act: ready only then, and
+    then taken soon (a low weight left most of them waiting at the end of a run on a busy machine);
+    patient, as it follows a packet (`packet`) or another act."""
 
-    weight = 0.3
+    weight = 1.0
+    patience = FOLLOWING_PATIENCE
 
     def ready(self, client: CrashClient) -> bool:
         return staff_ready(client) and bool(client.held.get(self.name))
@@ -162,7 +168,8 @@ class AnswerConsent(Operation):
     """The requester's yes or no on the portal (POST /r/request/consent/), as the case's requester answers."""
 
     name = "consent_answer"
-    weight = 0.3
+    weight = 1.0
+    patience = FOLLOWING_PATIENCE
     stores = "consent-answer"
 
     def ready(self, client: CrashClient) -> bool:
@@ -186,7 +193,10 @@ class AnswerConsent(Operation):
             return
         asked = [q for q, body in QUESTION.findall(page.text) if f"Packet {held['serial']}:" in body]
         if not asked:
-            raise RuntimeError(f"the request page does not ask about packet {held['packet']}")
+            # Its question lost (the negative control loses acknowledged writes): the scan reports the
+            # acknowledged question missing; nothing to answer.
+            attempt.detail = "the request page does not ask about the packet"
+            return
         fields = {"csrfmiddlewaretoken": page.csrf_token(), "question": asked[0], "answer": "yes" if agreed else "no"}
         done = attempt.send(
             lambda: browser.request("POST", "/r/request/consent/", fields),
@@ -222,7 +232,8 @@ class CloseReferred(_HeldAct):
     """A case closed as referred once its packet was downloaded (POST .../referred/)."""
 
     name = "case_referred"
-    weight = 0.15
+    weight = 0.15  # the set-up's cases last the run: 1.5 × the floor
+    patience = 1.0  # it follows nothing the run does
     stores = "case-referred"
 
     def perform(self, client: CrashClient, attempt: Attempt) -> None:
@@ -363,13 +374,14 @@ def set_up_referred(
                     "version": case.version,
                     "stage": case.stage,
                     "events": CaseEvent.objects.filter(case=case, kind=EventKind.STAGE).count(),
-                    "audits": world_audits(case.pk, AuditEvent.CASE_STAGE_CHANGED),
+                    "audits": _audit_entries(case.pk, AuditEvent.CASE_STAGE_CHANGED),
                 }
             )
     return made
 
 
-def world_audits(object_id: Any, code: int) -> int:
+def _audit_entries(object_id: Any, code: int) -> int:
+    """The audit entries of this code about this object (at set-up: none is held)."""
     from refuge.audit.models import AuditEntry
 
     return AuditEntry.objects.filter(object_id=str(object_id), code=int(code)).count()
@@ -500,6 +512,9 @@ class ResetLetter(DisclosureAct):
     def check_acknowledged(self, world: World, attempt: Attempt) -> list[str]:
         """The letter has no wording of its own, or one a later save (which may have been stored) wrote."""
         kind, language = attempt.payload["kind"], attempt.payload["language"]
+        acked = sum(1 for a in world.attempts if a.op == self.name and a.status == ACKED)
+        if world.cache.get("letter resets", 0) < acked:
+            return [f"{acked} letter resets acknowledged, {world.cache.get('letter resets', 0)} stored"]
         stored = world.cache.get(("letter", kind, language))
         if stored is None:
             return []
@@ -524,7 +539,8 @@ def saved_letter(client: CrashClient, kind: str, language: str) -> None:
 @scanner
 def scan_letter_resets(world: World) -> Iterator[Stored | str]:
     """Resets whole: no letter key without its letter, no letter saved and gone without one "reset"
-    entry, no reset letter still there, and no more resets stored than were sent."""
+    entry, no reset letter still there, and no more resets stored than were sent (no fewer than
+    were acknowledged: ResetLetter.check_acknowledged)."""
     from refuge.disclosures.models import LetterTemplate
     from refuge.keyring.models import Key
 
@@ -544,10 +560,10 @@ def scan_letter_resets(world: World) -> Iterator[Stored | str]:
     for row in sorted(reset):
         if world.audit_count(LETTER_RESET, row) != 1:
             yield f"letter row {row}: {world.audit_count(LETTER_RESET, row)} 'letter reset' audit entries"
+    world.cache["letter resets"] = len(reset)
     sent = [a for a in world.attempts if a.op == ResetLetter.name and a.status not in (UNSENT, REFUSED)]
-    acked = [a for a in sent if a.status == ACKED]
-    if not len(acked) <= len(reset) <= len(sent):
-        yield f"{len(reset)} letter resets stored, {len(acked)} acknowledged and {len(sent)} sent"
+    if len(reset) > len(sent):
+        yield f"{len(reset)} letter resets stored, {len(sent)} sent"
 
 
 # --- `refuge import-referral` as its own process, into a second receiving organisation --------------
@@ -601,7 +617,7 @@ class ImportReferralCommand(ChainedAct):
         key_file.write_text(f"# created: by the crash suite\n{client.identity}\n")
         command = [REFUGE, "import-referral", str(packet_file), "--org", COMMAND_ORG]
         command += ["--coordinator", COMMAND_COORDINATOR, "--identity", str(key_file)]
-        # Killed at a random moment of its run a third of the time (else only with the server): in its
+        # Killed at a random moment of its run a quarter of the time (else only with the server): in its
         # second half, where it imports (the first starts Django and opens the packet).
         last = _LAST_SECONDS[0]
         kill_after = client.rng.uniform(0.5 * last, 1.1 * last) if client.rng.random() < KILL_SHARE else None
