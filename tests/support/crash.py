@@ -61,7 +61,6 @@ from tests.support.crash_ops import (
 )
 from tests.support.crash_ops_applications import JourneyTarget
 from tests.support.crash_ops_disclosures import RECEIVING_ORG
-from tests.support.crash_ops_packet_acts import kill_commands
 from tests.support.crash_ops_retention import KEEP_ORG, KEEPER, ShredRunner
 from tests.support.http import LoopbackClient
 from tests.support.server import REFUGE, ServerProcess, refuge_env, run_refuge, running_server
@@ -684,7 +683,6 @@ class CrashSuite:
                 time.sleep(self.rng.uniform(0.0, 0.3))
             if what == "server":
                 server.kill()
-                kill_commands()  # `refuge import-referral` processes (crash_ops_packet_acts.py) die with it
                 if self.runner is not None:
                     self.runner.kill()
             else:

@@ -15,7 +15,7 @@ Each act is done once to its packet, case or letter (a client holds what waits f
   answer, the packet's consent (a "yes") and one "consent answered" entry (3107, a requester's
   act: chained after its hour, held until then). A "yes" hands the packet to the approving
   coordinator (as consent recorded by hand does); a "no" to `packet_revoke`.
-- `packet_revoke` (a caseworker): a packet kept for it (about one in seven of those prepared, and those
+- `packet_revoke` (a caseworker): a packet kept for it (one in four of those prepared, and those
   the requester said no to), POST /cases/<id>/disclosures/<id>/revoke/. It clears the link and
   the file, deletes the copies of the case's documents and writes one "revoked" entry (3105).
 - `case_referred` (a caseworker): a case of its own opened by the set-up with a packet already
@@ -25,14 +25,15 @@ Each act is done once to its packet, case or letter (a client holds what waits f
 - `packet_file` (the second coordinator, in turn with its other acts): an approved packet's
   file taken from the review page (POST /disclosures/<id>/file/), counted as a download (the
   same conditional UPDATE, with its own entry 3109; the download scan checks the count).
-- `letter_reset` (the second coordinator): a support letter whose wording it saved goes back to
-  the built-in text: POST /disclosures/letters/<kind>/<language>/reset/. The row is deleted, its
-  key shredded (wraps and key row) and one "letter reset" entry (3004) written.
+- `letter_reset` (the second coordinator): a support letter whose wording it saved (never the
+  last one with a wording of its own) goes back to the built-in text: POST
+  /disclosures/letters/<kind>/<language>/reset/. The row is deleted, its key shredded (wraps and
+  key row) and one "letter reset" entry (3004) written.
 - `referral_import_command` (the receiving coordinator's client, in turn with the upload):
   `refuge import-referral FILE` run as its own process on a packet the second coordinator
   downloaded, into a second receiving organisation (`import-cli`, so each packet feeds both
   imports), killed with SIGKILL at a random moment of the second half of its run (where it
-  imports) a quarter of the time, and always with the server.
+  imports) a quarter of the time; on PostgreSQL its database is killed under it in most cycles.
   Acknowledged by its exit status 0 and "Imported as case"; a refusal (exit 1) is `refused`.
   The scan is crash_ops_referrals.scan_referrals's, over that organisation.
 """
@@ -43,7 +44,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +87,7 @@ if TYPE_CHECKING:
 ASKED, ANSWERED, REVOKED, REFERRED, LETTER_RESET = 3106, 3107, 3105, 3108, 3004
 # Of the packets a caseworker prepares: kept for the portal's question, kept to be revoked; the rest
 # get consent recorded by hand and go to approval (crash_ops_disclosures.py).
-PORTAL_SHARE, REVOKE_SHARE = 0.3, 0.15
+PORTAL_SHARE, REVOKE_SHARE = 0.3, 0.25
 # The acts that follow a packet's preparing: below their floor, the load may go on twice as long.
 FOLLOWING_PATIENCE = 2.0
 # Of the requester's answers, a yes (the packet then goes to approval).
@@ -140,7 +140,8 @@ class _HeldAct(Operation):
 
     def _post(self, client: CrashClient, attempt: Attempt, held: dict[str, Any], act: str) -> bool:
         """POST the act on the packet's page; True if acknowledged (the redirect back to the packet)."""
-        attempt.payload = {"packet": held["packet"], "case": held["case"]}
+        # With the serial of the packet's preparing, which its purpose carries ("Packet c3-17: …").
+        attempt.payload = {"packet": held["packet"], "case": held["case"], "serial": held.get("serial", "")}
         browser = staff_session(client, attempt)
         if browser is None:
             client.held[self.name].append(held)  # not sent: still waiting
@@ -271,7 +272,7 @@ def scan_questions(world: World) -> Iterator[Stored | str]:
         asking = sent_for_packet(world, AskConsent.name, packet)
         if len(asking) != 1:
             yield f"{where}: asked, but {len(asking)} questions about it were sent"
-        elif not str(text.get("purpose", "")).startswith(f"Packet {asking[0].payload.get('serial', '')}"):
+        elif not str(text.get("purpose", "")).startswith(f"Packet {asking[0].payload['serial']}:"):
             yield f"{where}: it does not ask about its packet's purpose"
         else:
             yield Stored(asking[0].serial, AskConsent.stores, {"packet": packet}, where)
@@ -494,7 +495,8 @@ class ResetLetter(DisclosureAct):
     overwrites = True  # nothing stored: the row and its key are gone (scan_letter_resets counts the entries)
 
     def ready(self, client: CrashClient) -> bool:
-        return disclosing_coordinator(client, SECOND_COORDINATOR) and bool(client.held.get(self.name))
+        # Never the last letter with a wording of its own: one is left for the check of the checks to damage.
+        return disclosing_coordinator(client, SECOND_COORDINATOR) and len(client.held.get(self.name, [])) >= 2
 
     def perform(self, client: CrashClient, attempt: Attempt) -> None:
         kind, language = _take(client, self.name)
@@ -568,19 +570,8 @@ def scan_letter_resets(world: World) -> Iterator[Stored | str]:
 
 # --- `refuge import-referral` as its own process, into a second receiving organisation --------------
 
-# The commands running now, killed with the server (crash.CrashSuite._crash calls kill_commands).
-_RUNNING: set[subprocess.Popen[bytes]] = set()
-_RUNNING_LOCK = threading.Lock()
 # How long the last command that was not killed took: a kill at a random moment falls within it.
 _LAST_SECONDS = [3.0]
-
-
-def kill_commands() -> None:
-    """SIGKILL every import command running now (the server dies with them)."""
-    with _RUNNING_LOCK:
-        for process in _RUNNING:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
 
 
 @register
@@ -617,8 +608,10 @@ class ImportReferralCommand(ChainedAct):
         key_file.write_text(f"# created: by the crash suite\n{client.identity}\n")
         command = [REFUGE, "import-referral", str(packet_file), "--org", COMMAND_ORG]
         command += ["--coordinator", COMMAND_COORDINATOR, "--identity", str(key_file)]
-        # Killed at a random moment of its run a quarter of the time (else only with the server): in its
-        # second half, where it imports (the first starts Django and opens the packet).
+        # Killed at a random moment of its run a quarter of the time: in its second half, where it
+        # imports (the first starts Django and opens the packet). Not with the server: a command is a
+        # process of its own, and killed with the server it was acknowledged below its floor on a busy
+        # machine; on PostgreSQL its database dies under it in most cycles.
         last = _LAST_SECONDS[0]
         kill_after = client.rng.uniform(0.5 * last, 1.1 * last) if client.rng.random() < KILL_SHARE else None
         attempt.status = "in-flight"
@@ -626,16 +619,11 @@ class ImportReferralCommand(ChainedAct):
         process = subprocess.Popen(
             command, env=client.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
         )
-        with _RUNNING_LOCK:
-            _RUNNING.add(process)
         try:
             out, err = process.communicate(timeout=kill_after)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             out, err = process.communicate()
-        finally:
-            with _RUNNING_LOCK:
-                _RUNNING.discard(process)
         if process.returncode == 0 and b"Imported as case" in out:
             attempt.status, attempt.detail = ACKED, "exit 0"
             _LAST_SECONDS[0] = time.monotonic() - started
