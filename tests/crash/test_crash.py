@@ -104,6 +104,10 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     no application accounts for; an approved packet loses its file, is counted past its
     download limit and its receipt changes without its audit entry; a letter's wording goes a
     version past its saves; the receiving organisation gets an import's row without its case.
+    The acts on a packet (crash_ops_packet_acts.py): a requester's answer loses its row but keeps its
+    audit entry, a revoked packet gets its link back, a case closed as referred goes back a stage
+    with its version, timeline and audit entries kept, a letter's key outlives its reset letter, and
+    a case imported by `refuge import-referral` names another packet than its own.
     Each must be named.
     """
     suite = CrashSuite(tmp_path, CrashConfig("sqlite", cycles=2, seconds=4.0, seed=20261125))
@@ -147,10 +151,12 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
             "SELECT ?, id, 'record', 'request', 1, 0, date('now') FROM accounts_organisation WHERE slug = 'keep'",
             [uuid.uuid4().hex],
         )
+        acts = _damage_packet_acts(db)
         _delete_an_audit_entry(
             db,
             requests=[unwrapped, truncated, cut, undeclined, unmerged],
-            cases=[noted, rolled, unwrapped_case, unindexed, unopened],
+            cases=[noted, rolled, unwrapped_case, unindexed, unopened, acts["referred"]],
+            others=[acts["answered"], acts["revoked"], acts["referred packet"]],
         )
 
         # The advisor's decision counts: one no application accounts for (a status change counted, then lost).
@@ -166,7 +172,9 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
         # An approved packet whose file is gone before it was spent (the last download deletes it), and
         # whose count is one more than its download audit entries (its limit raised to keep it unspent).
         approved = db.execute(
-            "SELECT id FROM disclosures_packet WHERE approved_by_id IS NOT NULL ORDER BY id LIMIT 1"
+            # Not one of the set-up's (prepared by `coord` for the cases closed as referred: scanned apart).
+            "SELECT id FROM disclosures_packet WHERE approved_by_id IS NOT NULL AND prepared_by_id != "
+            "(SELECT id FROM accounts_user WHERE username = 'coord') ORDER BY id LIMIT 1"
         ).fetchone()
         assert approved is not None, "the run approved no packet"
         db.execute(
@@ -203,6 +211,11 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"packet {packet}: received " in found and " receipt audit entries" in found, found
     assert f"letter {letter[0]}/{letter[1]}: version " in found and "'letter changed' audit entries" in found, found
     assert "receive: " in found and "imported referrals, not one for each" in found, found
+    assert f"packet {acts['answered']}, portal question: answered False, 1 'consent answered'" in found, found
+    assert f"packet {acts['revoked']}: revoked, yet its link, file or 0 document copies are kept" in found, found
+    assert f"case {acts['referred']} (to be referred): stage accepted; version, stage entries" in found, found
+    assert "1 letter keys belong to no letter" in found, found
+    assert f"import-cli case {acts['imported']}: its summary does not name the packet" in found, found
     assert f"request {unwrapped} does not open with the team's key: ValueError: its key has wraps" in found, found
     assert f"request {truncated} does not open with the team's key: CryptoError" in found, found
     assert f"request {cut}: message positions [1" in found, found
@@ -219,6 +232,62 @@ def test_the_checks_see_what_a_bad_crash_would_leave(
     assert f"request {unmerged}: in 0 merges but 1 'request merged' audit entries" in found, found
     assert f"[counts] pathway {pathway}, 99999 days: kept (1, 0), recounted None" in found, found
     assert "keep: 1 record keys are left that no row uses" in found, found
+
+
+def _damage_packet_acts(db: sqlite3.Connection) -> dict[str, str]:
+    """What a torn act on a packet would leave (see the test), one of each; the packets and cases damaged."""
+
+    def first(query: str, what: str, *values: str) -> str:
+        row = db.execute(query, values).fetchone()
+        assert row is not None, f"the run {what}"
+        return str(row[0])
+
+    answered = first(
+        "SELECT packet_id FROM disclosures_consentquestion WHERE answered_on IS NOT NULL ORDER BY id LIMIT 1",
+        "had no portal question answered",
+    )
+    db.execute(
+        "UPDATE disclosures_consentquestion SET answered_on = NULL, agreed = NULL WHERE packet_id = ?", [answered]
+    )
+    revoked = first(
+        "SELECT id FROM disclosures_packet WHERE revoked_on IS NOT NULL ORDER BY id LIMIT 1", "revoked no packet"
+    )
+    db.execute("UPDATE disclosures_packet SET token_digest = 'a link left behind' WHERE id = ?", [revoked])
+    referred = first(
+        "SELECT reference FROM cases_case WHERE closing_reason = 'referred' ORDER BY reference LIMIT 1",
+        "closed no case as referred",
+    )
+    referred_packet = first(
+        "SELECT p.id FROM disclosures_packet p JOIN cases_case c ON c.id = p.case_id WHERE c.reference = ?",
+        "closed a case without its packet",
+        referred,
+    )
+    db.execute(
+        "UPDATE cases_case SET stage = 'accepted', closing_reason = '', closed_on = NULL WHERE reference = ?",
+        [referred],
+    )
+    db.execute(
+        "INSERT INTO keyring_key (id, organisation_id, purpose, label, version, rotation_due, created_on) "
+        "SELECT ?, id, 'record', 'letter-template', 1, 0, date('now') FROM accounts_organisation WHERE slug = 'crash'",
+        [uuid.uuid4().hex],
+    )
+    imported = first(
+        "SELECT c.reference FROM disclosures_importedreferral i JOIN cases_case c ON c.id = i.case_id "
+        "JOIN accounts_organisation o ON o.id = i.organisation_id WHERE o.slug = 'import-cli' ORDER BY c.reference",
+        "imported nothing with the command",
+    )
+    db.execute(
+        "UPDATE disclosures_importedreferral SET packet_id = ? "
+        "WHERE case_id = (SELECT id FROM cases_case WHERE reference = ?)",
+        [uuid.uuid4().hex, imported],
+    )
+    return {
+        "answered": str(uuid.UUID(answered)),
+        "revoked": str(uuid.UUID(revoked)),
+        "referred": referred,
+        "referred packet": referred_packet,
+        "imported": imported,
+    }
 
 
 def _damage_intake_acts(db: sqlite3.Connection, *, other_than: set[str]) -> tuple[str, str]:
@@ -267,11 +336,14 @@ def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]
     rolled, kind = str(row[0]), str(row[1])
     db.execute("UPDATE cases_compartment SET version = version - 1 WHERE id = ?", [row[2]])
     # The crash organisation's: the receiving organisation's cases (imports) have no timeline of their own.
+    # Not those closed as referred (their packets the set-up's, prepared by `coord`): scanned apart.
     others = [
         str(reference)
         for (reference,) in db.execute(
             "SELECT reference FROM cases_case WHERE organisation_id = "
-            "(SELECT id FROM accounts_organisation WHERE slug = 'crash') ORDER BY reference"
+            "(SELECT id FROM accounts_organisation WHERE slug = 'crash') AND id NOT IN (SELECT case_id FROM "
+            "disclosures_packet WHERE prepared_by_id = (SELECT id FROM accounts_user WHERE username = 'coord')) "
+            "ORDER BY reference"
         )
         if reference not in {noted, rolled}
     ]
@@ -292,7 +364,7 @@ def _damage_cases(db: sqlite3.Connection) -> tuple[str, str, str, str, str, str]
     return noted, rolled, kind, unwrapped, unindexed, unopened
 
 
-def _delete_an_audit_entry(db: sqlite3.Connection, *, requests: list[str], cases: list[str]) -> None:
+def _delete_an_audit_entry(db: sqlite3.Connection, *, requests: list[str], cases: list[str], others: list[str]) -> None:
     """Delete a recent audit entry (not the last) about none of the damaged objects.
 
     An entry about a damaged object could cancel out the damage it is asked to show: the
@@ -311,7 +383,7 @@ def _delete_an_audit_entry(db: sqlite3.Connection, *, requests: list[str], cases
         )
         if row[0] in wanted_cases
     }
-    damaged = {str(value).replace("-", "") for value in damaged}
+    damaged = {str(value).replace("-", "") for value in [*damaged, *others]}
     entries = db.execute("SELECT seq, object_id FROM audit_auditentry ORDER BY seq DESC").fetchall()
     seq = next(seq for seq, object_id in entries[1:] if object_id.replace("-", "") not in damaged)
     db.execute("DELETE FROM audit_auditentry WHERE seq = ?", [seq])

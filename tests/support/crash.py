@@ -486,7 +486,12 @@ class CrashSuite:
             "intake": [f"intake{client.number}" for client in self.clients if client.intake],
             # Each journey departs and arrives once: enough for four of each per cycle (a kill can leave one unknown).
             "journeys": max(4, math.ceil(4 * self.config.cycles / len(self._caseworkers()))),
+            # Each is closed as referred once: half as many again as the floor, for the cut-off ones.
+            "referrals": math.ceil(1.5 * self.config.cycles / len(self._caseworkers())),
         }
+        for client in self.clients:
+            if client.org_slug == RECEIVING_ORG:
+                client.env = refuge_env(self.data_dir, **database.env())  # `refuge import-referral` runs in it
         self._setting_up = self._start_verifier(database, spec, "set-up", "--set-up")
 
     def _caseworkers(self) -> list[CrashClient]:
@@ -518,6 +523,7 @@ class CrashSuite:
                 case["partner"],
                 case["document"],
                 case["document_name"],
+                case["receipt"],
             )
             for number in case["workers"]:
                 self.clients[number].cases.append(target)
@@ -526,6 +532,9 @@ class CrashSuite:
                     client.cases.append(target)  # on every case's team: it approves their packets
         for journey in opened.get("journeys", []):
             self.clients[journey["worker"]].journeys.append(JourneyTarget.from_set_up(journey))
+        for referred in opened.get("referred", []):
+            held = {"case": referred["case"], "packet": referred["packet"]}
+            self.clients[referred["worker"]].held.setdefault("case_referred", []).append(held)
         self.receiving = opened["receiving"]
         for client in self.clients:
             if client.coordinator and client.org_slug in (ORGANISATION, RECEIVING_ORG):
@@ -761,7 +770,7 @@ class CrashSuite:
             "shares": self.shares,
             "setup": self.case_baseline,
             "keep": self.runner.spec() if self.runner is not None else {},
-            "receiving": {k: v for k, v in self.receiving.items() if k in ("org", "username", "shares")},
+            "receiving": {k: v for k, v in self.receiving.items() if k in ("org", "username", "shares", "command")},
             "attempts": [asdict(attempt) for attempt in self.ledger.attempts],
         }
         return self._finish_verifier(self._start_verifier(database, spec, "verify"))

@@ -157,6 +157,7 @@ class CaseTarget:
     partner: str = ""  # the organisation's partner, for disclosure packets
     document: str = ""  # a case document a packet may carry ("document:<id>", set-up's), and its name
     document_name: str = ""
+    receipt: str = ""  # the receipt of the request the case was opened from: the requester's portal
 
 
 @dataclass
@@ -192,6 +193,10 @@ class CrashClient:
     identity: str = ""
     # The packets whose consent a caseworker had acknowledged, shared with the approving coordinator.
     consented: list[tuple[str, bool]] = field(default_factory=list)  # (packet id, with a support letter)
+    # Packets and cases waiting for one of the acts of crash_ops_packet_acts.py, by the act's name.
+    held: dict[str, list[Any]] = field(default_factory=dict)
+    # The environment a command-line act runs in (crash_ops_packet_acts.ImportReferralCommand).
+    env: dict[str, str] = field(default_factory=dict)
 
     def http(self) -> LoopbackClient:
         """A fresh browser: no cookies."""
@@ -1186,7 +1191,10 @@ class PreparePacket(_CaseInsert):
         if answers:
             _notice_logout(client, answers[-1])
         if done is not None:
-            _record_consent(client, browser, _where_to(done), attempt.serial, letter=letter is not None)
+            from tests.support.crash_ops_packet_acts import after_preparing
+
+            if after_preparing(client, target, _where_to(done), attempt.serial, letter=letter is not None):
+                _record_consent(client, browser, _where_to(done), attempt.serial, letter=letter is not None)
 
 
 def _record_consent(
@@ -1222,6 +1230,7 @@ def set_up_cases(
     intake: list[str] | None = None,
     journeys: int = 0,
     receiving_password: str = "",
+    referrals: int = 0,
 ) -> dict[str, Any]:
     """Create the caseworkers and open one case for each, with the coordinator's keys; what the clients and checks need.
 
@@ -1260,6 +1269,7 @@ def set_up_cases(
     from refuge.intake.uploads import sanitise_upload
     from tests.support.crash_ops_applications import set_up_journeys
     from tests.support.crash_ops_disclosures import set_up_receiving
+    from tests.support.crash_ops_packet_acts import set_up_referred
 
     organisation, coordinator = world.organisation, world.keyring.user
     accounts, users, opened = [], [], []
@@ -1352,11 +1362,18 @@ def set_up_cases(
                     "partner": str(partner_row.pk),
                     "document": document_key(document),
                     "document_name": document_name,
+                    "receipt": submitted.receipt,
                 }
             )
         journey_cases = set_up_journeys(world, users, journeys)
         receiving = set_up_receiving(receiving_password, identity) if receiving_password else {}
-    baseline = case_baseline(world) | {"journeys": {journey["case"]: journey for journey in journey_cases}}
+        referred = (
+            set_up_referred(world, users, referrals, coordinators[0], partner_row) if coordinators and referrals else []
+        )
+    baseline = case_baseline(world) | {
+        "journeys": {journey["case"]: journey for journey in journey_cases},
+        "referred": {case["case"]: case for case in referred},
+    }
     return {
         "accounts": accounts,
         "cases": opened,
@@ -1366,6 +1383,7 @@ def set_up_cases(
         "attach_to": attach_to,
         "receiving": receiving,
         "coordinators": coordinators,
+        "referred": referred,
     }
 
 
@@ -1427,8 +1445,10 @@ def scan_cases(world: World) -> Iterator[Stored | str]:
     if {str(case.pk) for case in cases} != set(baseline):
         yield f"the cases are {len(cases)}, not the {len(baseline)} the set-up opened"
     # The journeys' cases are scanned by crash_ops_applications.scan_journeys: their records move the stage.
+    # So are the cases closed as referred (crash_ops_packet_acts.scan_referred_cases): the act moves their stage.
     journeys = world.setup.get("journeys", {})
-    cases = [case for case in cases if str(case.pk) not in journeys]
+    referred = world.setup.get("referred", {})
+    cases = [case for case in cases if str(case.pk) not in journeys and str(case.pk) not in referred]
     teams: dict[Any, set[Any]] = {}
     for case_id, user_id in TeamMember.objects.filter(case__in=cases).values_list("case_id", "user_id"):
         teams.setdefault(case_id, set()).add(user_id)
@@ -1680,7 +1700,12 @@ def scan_packets(world: World) -> Iterator[Stored | str]:
     from refuge.keyring.models import HolderKind
     from refuge.keyring.records import decrypt_text
 
-    found = list(Packet.objects.filter(organisation=world.organisation).select_related("key", "case"))
+    # The packets of the cases closed as referred are the set-up's (crash_ops_packet_acts.scan_referred_cases).
+    found = list(
+        Packet.objects.filter(organisation=world.organisation)
+        .exclude(pk__in=set_up_packets(world))
+        .select_related("key", "case")
+    )
     wraps = world.wraps_of([packet.key_id for packet in found])
     # Its key is the case team's and the coordinators' (who approve it), and recovery's.
     coordinators = {
@@ -1708,11 +1733,18 @@ def scan_packets(world: World) -> Iterator[Stored | str]:
             "documents": [document["name"] for document in content.get("documents", [])],
             "letter": {"kind": letter["kind"], "language": letter["language"]} if letter else None,
         }
-        yield from _packet_documents(packet, secret, content, where)
+        if packet.revoked_on is None:
+            yield from _packet_documents(packet, secret, content, where)
+        # A revoked packet's copies of documents are deleted with it: crash_ops_packet_acts.scan_revocations.
         world.cache.setdefault(("packet", serial), []).append(stored)
         if world.audit_count(DisclosureEvent.PACKET_PREPARED, str(packet.pk)) != 1:
             yield f"{where}: not one 'PACKET_PREPARED' audit entry"
         yield Stored(serial, "packet", stored, where)
+
+
+def set_up_packets(world: World) -> set[str]:
+    """The packets the set-up produced for the cases closed as referred (crash_ops_packet_acts.set_up_referred)."""
+    return {case["packet"] for case in world.setup.get("referred", {}).values()}
 
 
 def _packet_documents(packet: Any, secret: bytes, content: dict[str, Any], where: str) -> Iterator[str]:
@@ -1748,6 +1780,7 @@ from tests.support import (  # noqa: E402, F401
     crash_ops_applications,
     crash_ops_disclosures,
     crash_ops_intake,
+    crash_ops_packet_acts,
     crash_ops_referrals,
     crash_ops_retention,
     crash_ops_safety,

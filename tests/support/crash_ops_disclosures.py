@@ -36,7 +36,8 @@ longer while approval, or an act that can only follow it, is below its floor
 
 After every kill, `scan_disclosure_states` requires of every packet: approved exactly when it
 has one "approved" audit entry (3103), and then its file, link digest, expiry and limit set;
-consent recorded exactly when it has a "consent recorded" entry (3102); its downloads
+consent recorded exactly when it has a "consent recorded" entry (3102) or the requester said
+yes on the portal (crash_ops_packet_acts.py); its downloads
 never above its limit and equal to its download and file audit entries (3104, 3109);
 received exactly when it has one "received" entry (3110), and then approved, tied to the one
 confirmation sent for it. An acknowledged approval is stored with the limit it sent; an
@@ -97,6 +98,20 @@ PLAIN_FIRST = 0.75
 LINK = re.compile(r'<code id="packet-link">https?://[^/<]+(/[^<]*packet/[A-Za-z0-9_-]+/)</code>')
 
 
+class DisclosureAct(Operation):
+    """An act of one of the disclosures' coordinator clients: each takes its acts in turn
+    (crash_ops.choose_operation), so the weight is not used."""
+
+    coordinator = True
+    weight = 1.0
+
+
+class ChainedAct(DisclosureAct):
+    """An act that can only follow approval (and the download): patient while below its floor."""
+
+    patience = CHAIN_PATIENCE
+
+
 def disclosing_coordinator(client: CrashClient, username: str = APPROVER) -> bool:
     """The crash organisation's coordinator client of that name, logged in or able to log in."""
     account = client.staff
@@ -110,16 +125,15 @@ def disclosing_coordinator(client: CrashClient, username: str = APPROVER) -> boo
 
 
 @register
-class ApprovePacket(Operation):
-    """A consented packet of a case approved and produced by the organisation's coordinator."""
+class ApprovePacket(ChainedAct):
+    """A consented packet of a case approved and produced by the organisation's coordinator.
+
+    Patient (ChainedAct): the first approval of a new server loads fpdf2 and its fonts
+    (refuge/disclosures/pdf.py: kept out of a worker's start on purpose), seconds on a loaded
+    machine, often past the kill."""
 
     name = "packet_approve"
-    coordinator = True
-    weight = 1.0
     stores = "packet-approval"
-    # The first approval of a new server loads fpdf2 and its fonts (refuge/disclosures/pdf.py: kept
-    # out of a worker's start on purpose): seconds on a loaded machine, often past the kill.
-    patience = CHAIN_PATIENCE
 
     def ready(self, client: CrashClient) -> bool:
         return disclosing_coordinator(client) and any(packet not in client.touched for packet, _l in client.consented)
@@ -167,15 +181,16 @@ class ApprovePacket(Operation):
         return []  # the stored approval is compared with the payload
 
 
+# The operations that take a packet's file, each counted against its download limit.
+TAKEN_BY = ("packet_download", "packet_file")
+
+
 @register
-class DownloadPacket(Operation):
+class DownloadPacket(ChainedAct):
     """An approved packet downloaded through its link, as the partner does (POST /r/packet/<token>/)."""
 
     name = "packet_download"
-    coordinator = True
-    weight = 1.0
     stores = "packet-download"
-    patience = CHAIN_PATIENCE
     # No row of its own to carry a serial: checked by the count the scan found (check_acknowledged).
     overwrites = True
 
@@ -213,8 +228,9 @@ class DownloadPacket(Operation):
 
     def check_acknowledged(self, world: World, attempt: Attempt) -> list[str]:
         packet = attempt.payload["packet"]
+        # Through the link, or as a file (crash_ops_packet_acts.TakeFile): each counted as one download.
         acknowledged = sum(
-            1 for a in world.attempts if a.op == self.name and a.status == ACKED and a.payload.get("packet") == packet
+            1 for a in world.attempts if a.op in TAKEN_BY and a.status == ACKED and a.payload.get("packet") == packet
         )
         counted = world.cache.get(("packet downloads", packet), 0)
         if counted < acknowledged:
@@ -225,17 +241,27 @@ class DownloadPacket(Operation):
 @scanner
 def scan_disclosure_states(world: World) -> Iterator[Stored | str]:
     """Every packet's approval, consent and downloads whole (see the module docstring)."""
-    from refuge.disclosures.models import Packet
+    from refuge.disclosures.models import ConsentQuestion, Packet
+    from tests.support.crash_ops import set_up_packets
 
-    rows = Packet.objects.filter(organisation=world.organisation).values_list(
+    # A "yes" on the portal records consent too, with its own audit entry (crash_ops_packet_acts.scan_questions).
+    said_yes = {
+        str(pk)
+        for pk in ConsentQuestion.objects.filter(packet__organisation=world.organisation, agreed=True).values_list(
+            "packet_id", flat=True
+        )
+    }
+    columns = (
         "pk", "consent_recorded", "approved_by_id", "produced", "token_digest", "expires_at", "download_limit",
         "downloads", "acknowledgement_digest", "received_on",
     )  # fmt: skip
+    rows = Packet.objects.filter(organisation=world.organisation).exclude(pk__in=set_up_packets(world))
+    rows = rows.values_list(*columns)
     for pk, consented, approver, produced, digest, expires, limit, downloads, acknowledgement, received in rows:
         packet, where = str(pk), f"packet {pk}"
         yield from _receipt_of(world, packet, received, approved=approver is not None)
         # Consent may be recorded again (a retry after a lost answer): one entry or more.
-        if consented != (world.audit_count(CONSENTED, packet) >= 1):
+        if consented != (world.audit_count(CONSENTED, packet) >= 1 or packet in said_yes):
             yield f"{where}: consent recorded {consented}, {world.audit_count(CONSENTED, packet)} consent audit entries"
         approvals = world.audit_count(APPROVED, packet)
         if (approver is not None) != (approvals == 1) or approvals > 1:
@@ -279,14 +305,11 @@ def packet_json_of(sealed: bytes, identity: str) -> dict[str, Any]:
 
 
 @register
-class ConfirmReceipt(Operation):
+class ConfirmReceipt(ChainedAct):
     """The partner's confirmation code typed by the coordinator: the packet is received (an act done once)."""
 
     name = "packet_receipt"
-    coordinator = True
-    weight = 1.0
     stores = "packet-receipt"
-    patience = CHAIN_PATIENCE
 
     def ready(self, client: CrashClient) -> bool:
         return disclosing_coordinator(client, SECOND_COORDINATOR) and any(
@@ -317,18 +340,31 @@ class ConfirmReceipt(Operation):
 
 def _receipt_of(world: World, packet: str, received: Any, *, approved: bool) -> Iterator[Stored | str]:
     """A packet is received exactly when it has one "received" audit entry, only once approved, by one attempt."""
-    where, entries = f"packet {packet}", world.audit_count(RECEIVED, packet)
-    if (received is not None) != (entries == 1) or entries > 1:
-        yield f"{where}: received {received is not None}, {entries} receipt audit entries"
+    where = f"packet {packet}"
+    yield from once_audited(where, "received", received is not None, world.audit_count(RECEIVED, packet), "receipt")
     if received is None:
         return
     if not approved:
         yield f"{where}: received, but not approved"
-    sent = sent_for_packet(world, ConfirmReceipt.name, packet)
+    yield from tied_to_one(world, where, ConfirmReceipt, packet, {"packet": packet})
+
+
+def once_audited(where: str, act: str, done: bool, entries: int, entry: str) -> Iterator[str]:
+    """An act done once: done exactly when it has one audit entry (`entry` names them), never two."""
+    if done != (entries == 1) or entries > 1:
+        yield f"{where}: {act} {done}, {entries} {entry} audit entries"
+
+
+def tied_to_one(
+    world: World, where: str, operation: Operation, packet: str, content: dict[str, Any]
+) -> Iterator[Stored | str]:
+    """An act done once to a packet, stored: the one attempt of `operation` that named the packet and reached
+    the server (there must be exactly one), with what it wrote."""
+    sent = sent_for_packet(world, operation.name, packet)
     if len(sent) != 1:
-        yield f"{where}: received, but {len(sent)} confirmations of it were sent"
+        yield f"{where}: {operation.name} stored, but {len(sent)} attempts of it were sent"
         return
-    yield Stored(sent[0].serial, ConfirmReceipt.stores, {"packet": packet}, where)
+    yield Stored(sent[0].serial, operation.stores, content, where)
 
 
 # --- set-up: the receiving organisation (crash_ops.set_up_cases) -------------------------------
@@ -337,9 +373,14 @@ def _receipt_of(world: World, packet: str, received: Any, *, approved: bool) -> 
 def set_up_receiving(password: str, identity: str) -> dict[str, Any]:
     """The organisation the packets are imported into, with its coordinator; its age identity is the partner's."""
     from refuge.accounts.actions.organisation import do_create_organisation
+    from tests.support.crash_ops_packet_acts import COMMAND_COORDINATOR, COMMAND_ORG
 
     made = do_create_organisation(
         name="Receive", slug=RECEIVING_ORG, coordinator_username=RECEIVER, coordinator_password=password
+    )
+    # The organisation `refuge import-referral` imports into (crash_ops_packet_acts.ImportReferralCommand).
+    command = do_create_organisation(
+        name="Import CLI", slug=COMMAND_ORG, coordinator_username=COMMAND_COORDINATOR, coordinator_password=password
     )
     return {
         "org": RECEIVING_ORG,
@@ -348,6 +389,7 @@ def set_up_receiving(password: str, identity: str) -> dict[str, Any]:
         "totp_secret": made.coordinator.totp_secret,
         "shares": made.recovery_shares,
         "identity": identity,
+        "command": {"org": COMMAND_ORG, "username": COMMAND_COORDINATOR, "shares": command.recovery_shares},
     }
 
 
@@ -371,12 +413,10 @@ def _part(page: str, name: str) -> str | None:
 
 
 @register
-class LetterWording(Operation):
+class LetterWording(DisclosureAct):
     """The organisation's wording of a support letter saved, the serial in its title (an edit)."""
 
     name = "letter_wording"
-    coordinator = True
-    weight = 0.5
     stores = "letter-wording"
     overwrites = True
 
@@ -408,6 +448,10 @@ class LetterWording(Operation):
         attempt.send(call, lambda r: r.status == 302 and _where_to(r) == "/disclosures/letters/")
         if answers:
             _notice_logout(client, answers[-1])
+        if attempt.status == ACKED:
+            from tests.support.crash_ops_packet_acts import saved_letter
+
+            saved_letter(client, kind, language)
 
     def expected(self, world: World, attempt: Attempt) -> dict[str, Any]:
         return dict(attempt.payload)
@@ -416,16 +460,19 @@ class LetterWording(Operation):
         """The letter's wording is this save's or a later save's of the same letter that may have been stored."""
         key = ("letter", attempt.payload["kind"], attempt.payload["language"])
         stored = world.cache.get(key)
-        if stored is None:
-            return [f"acknowledged letter wording {attempt.serial}: the letter has no wording of its own"]
         places = {a.serial: n for n, a in enumerate(world.attempts)}
-        later = {
-            a.serial
+        later = [
+            a
             for a in world.attempts[places[attempt.serial] :]
-            if a.op == self.name and a.status not in (UNSENT, REFUSED) and a.payload.get("kind") == key[1]
+            if a.status not in (UNSENT, REFUSED) and a.payload.get("kind") == key[1]
             and a.payload.get("language") == key[2]
-        }  # fmt: skip
-        if stored not in later:
+        ]  # fmt: skip
+        if stored is None:
+            # A later reset (crash_ops_packet_acts.ResetLetter), which may have been stored, deleted it.
+            if any(a.op == "letter_reset" for a in later):
+                return []
+            return [f"acknowledged letter wording {attempt.serial}: the letter has no wording of its own"]
+        if stored not in {a.serial for a in later if a.op == self.name}:
             return [f"acknowledged letter wording {attempt.serial} is not the letter's, nor a later save's ({stored})"]
         return []
 

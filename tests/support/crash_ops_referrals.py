@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from tests.support.crash_ops import (
     Attempt,
     CrashClient,
-    Operation,
     Stored,
     _free_step,
     _notice_logout,
@@ -41,7 +40,7 @@ from tests.support.crash_ops import (
     scanner,
     staff_session,
 )
-from tests.support.crash_ops_disclosures import CHAIN_PATIENCE, RECEIVING_ORG, packet_json_of, sent_for_packet
+from tests.support.crash_ops_disclosures import RECEIVING_ORG, ChainedAct, packet_json_of, sent_for_packet
 from tests.support.http import Response
 
 if TYPE_CHECKING:
@@ -65,14 +64,11 @@ def packet_says(sealed: bytes, identity: str) -> dict[str, Any]:
 
 
 @register
-class ImportReferral(Operation):
+class ImportReferral(ChainedAct):
     """A downloaded packet imported as a new case of the receiving organisation (an act done once per packet)."""
 
     name = "referral_import"
-    coordinator = True
-    weight = 1.0
     stores = "referral"
-    patience = CHAIN_PATIENCE  # it follows approval and download
 
     def ready(self, client: CrashClient) -> bool:
         account = client.staff
@@ -116,37 +112,40 @@ class ImportReferral(Operation):
         return []  # the imported case is a stored write, tied to the attempt that sent its packet
 
 
-def _receiving_world(world: World) -> World | None:
+def _receiving_world(world: World, spec: dict[str, Any]) -> World:
     from tests.support.crash_verify import World
 
-    spec = world.receiving
-    if not spec:
-        return None
-    cached = world.cache.get("receiving world")
+    cached = world.cache.get(("receiving world", spec["org"]))
     if cached is None:
+        # The command's organisation has no login of its own: its coordinator's password is the same.
         cached = World(spec["org"], spec["username"], world.password, spec["shares"])
-        world.cache["receiving world"] = cached
+        world.cache[("receiving world", spec["org"])] = cached
     return cached  # type: ignore[no-any-return]
 
 
 @scanner
 def scan_referrals(world: World) -> Iterator[Stored | str]:
-    """Every case of the receiving organisation: imported whole, once, from a packet an attempt sent."""
+    """Every case of the receiving organisation: imported whole, once, from a packet an upload sent."""
+    if world.receiving:
+        yield from scan_imported(world, world.receiving, ImportReferral.name)
+
+
+def scan_imported(world: World, spec: dict[str, Any], op: str) -> Iterator[Stored | str]:
+    """Every case of an organisation that imports: imported whole, once, from a packet an attempt of `op` sent."""
     from refuge.cases.models import Case, Compartment, TeamMember
     from refuge.disclosures.models import ImportedReferral
     from refuge.keyring.models import HolderKind
 
-    receiving = _receiving_world(world)
-    if receiving is None:
-        return
+    receiving = _receiving_world(world, spec)
+    org = spec["org"]
     cases = {case.pk: case for case in Case.objects.filter(organisation=receiving.organisation).select_related("key")}
     rows = list(ImportedReferral.objects.filter(organisation=receiving.organisation))
     by_case = {row.case_id: row for row in rows}
     if len(by_case) != len(rows) or set(by_case) != set(cases):
-        yield f"{RECEIVING_ORG}: {len(cases)} cases, {len(rows)} imported referrals, not one for each"
+        yield f"{org}: {len(cases)} cases, {len(rows)} imported referrals, not one for each"
     missing = receiving.audited_objects(IMPORTED) - {str(pk) for pk in cases}
     if missing:
-        yield f"{RECEIVING_ORG}: {len(missing)} 'referral imported' audit entries name cases that are not stored"
+        yield f"{org}: {len(missing)} 'referral imported' audit entries name cases that are not stored"
     compartments: dict[Any, list[Compartment]] = {}
     for compartment in Compartment.objects.filter(person__case__in=list(cases)).select_related("key", "person"):
         compartments.setdefault(compartment.person.case_id, []).append(compartment)
@@ -160,7 +159,7 @@ def scan_referrals(world: World) -> Iterator[Stored | str]:
         case = cases.get(case_id)
         if case is None:
             continue
-        where = f"{RECEIVING_ORG} case {case.reference}"
+        where = f"{org} case {case.reference}"
         if receiving.audit_count(IMPORTED, case.pk) != 1:
             yield f"{where}: {receiving.audit_count(IMPORTED, case.pk)} 'referral imported' audit entries"
         try:
@@ -172,7 +171,7 @@ def scan_referrals(world: World) -> Iterator[Stored | str]:
         packet = str(row.packet_id)
         if f"(packet {packet})" not in found.pop("summary"):
             yield f"{where}: its summary does not name the packet {packet} its import row names"
-        sent = sent_for_packet(world, ImportReferral.name, packet)
+        sent = sent_for_packet(world, op, packet)
         if len(sent) != 1:
             yield f"{where}: imported from packet {packet}, which {len(sent)} imports sent"
             continue

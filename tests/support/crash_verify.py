@@ -285,7 +285,14 @@ def verify(spec: dict[str, Any]) -> dict[str, Any]:
 def set_up(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the cases the clients' caseworkers edit (crash_ops.set_up_cases), before the first cycle."""
     world = World(spec["org"], spec["coordinator"], spec["password"], spec["shares"])
-    return set_up_cases(world, spec["workers"], spec.get("intake", []), spec.get("journeys", 0), spec["password"])
+    return set_up_cases(
+        world,
+        spec["workers"],
+        spec.get("intake", []),
+        spec.get("journeys", 0),
+        spec["password"],
+        spec.get("referrals", 0),
+    )
 
 
 def main(argv: list[str]) -> None:
