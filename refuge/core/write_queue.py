@@ -21,14 +21,15 @@ back, every `COMMITS_PER_CHECKPOINT`-th queued commit of the process runs the sa
 (`PRAGMA wal_checkpoint(PASSIVE)`, which waits for no writer or reader: it copies what no
 reader still needs) through the same connection, outside any transaction, while the next
 writer already has its turn. Each process counts only its own commits, so across processes one
-checkpoint still comes every ~`COMMITS_PER_CHECKPOINT` commits. Nothing else changes: the same
-pages reach the database file, synced (synchronous=FULL), and a checkpoint cut short by a crash
-is done again from the WAL at the next start, as SQLite's own is. Every other write (staff acts,
+checkpoint still comes every ~`COMMITS_PER_CHECKPOINT` commits. The same pages reach the
+database file, synced (synchronous=FULL), and a checkpoint cut short by a crash is done again
+from the WAL at the next start, as SQLite's own is; the WAL file gets longer under load
+(`_checkpoint_after_turn`). Every other write (staff acts,
 the scheduler, the commands) keeps SQLite's automatic checkpoint, so the WAL is copied back
 even when no portal writes come. Nothing here opens any of the database's files: closing a
 descriptor of a file drops every POSIX lock the process holds on it, SQLite's included
 (sqlite.org/howtocorrupt.html, 2.2), which is how reading the WAL index by hand once corrupted
-the database (8590f9f).
+the database (681f5f5, reverted in 8590f9f).
 
 PostgreSQL queues row-lock waiters itself: nothing is done there.
 """

@@ -233,3 +233,21 @@ def test_the_wal_stays_bounded_under_a_stream_of_queued_writes(database_file: Pa
     # 11,280 pages written; the WAL was started again instead of growing with them.
     assert max(largest) < written / 2
     assert max(largest) <= (write_queue.RESTART_PAGES + 2 * write_queue.AUTOCHECKPOINT_PAGES) * PAGE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_checkpoint_that_fails_is_logged_and_fails_no_write(
+    database_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if connection.vendor != "sqlite":
+        return  # test_on_postgresql_no_turn_is_taken
+
+    def inside_a_transaction() -> tuple[int, int, int] | None:
+        _write_pages(1)
+        with transaction.atomic():
+            _write_pages(1)
+            return write_queue.checkpoint()  # SQLite refuses a checkpoint inside a transaction
+
+    with caplog.at_level("ERROR", logger="refuge.core.write_queue"):
+        assert _in_a_thread(inside_a_transaction) is None
+    assert "the WAL checkpoint after a queued write failed" in caplog.text
