@@ -51,8 +51,9 @@ _thread_lock = threading.Lock()
 _file: tuple[int, int] | None = None  # (process id, descriptor): a forked child opens its own
 # SQLite's own default for wal_autocheckpoint, which every write outside a turn keeps.
 AUTOCHECKPOINT_PAGES = 1000
-# A portal submission writes ~47 WAL pages (a fresh key, three wraps, the request and its
-# indexes), so 20 of them are about the automatic checkpoint's 1,000 pages.
+# A portal submission writes ~39 WAL pages (a fresh key, three wraps, the request and its
+# indexes; docs/architecture.md counts them by b-tree), so 20 of them are about 800 pages,
+# below the automatic checkpoint's 1,000.
 COMMITS_PER_CHECKPOINT = 20
 # The WAL's length (pages since it last started again) past which the checkpoint after a turn
 # makes sure it can start again (_checkpoint_after_turn): at 4 KiB pages an 8 MiB WAL file.
