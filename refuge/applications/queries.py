@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from refuge.applications.advisor import History
 from refuge.applications.models import UNKNOWN_DAYS, Application, DecisionCount
 from refuge.cases.models import Case
+from refuge.core.rows import date_from_sql
 
 
 def applications_of_case(case: Case) -> QuerySet[Application]:
@@ -103,12 +104,7 @@ def case_travel(answers: Mapping[str, Any]) -> CaseTravel:
     """The outline the two panels show, from `CASE_QUESTIONS` answered."""
     return CaseTravel(
         bool(answers["applications_any"]),
-        _month(answers["journey_departed"]),
-        _month(answers["journey_arrived"]),
+        date_from_sql(answers["journey_departed"]),
+        date_from_sql(answers["journey_arrived"]),
         int(answers["journey_legs"]),
     )
-
-
-def _month(value: datetime.date | str | None) -> datetime.date | None:
-    # A DateField as the driver returns it: a date (psycopg) or its ISO text (sqlite3).
-    return value if value is None or isinstance(value, datetime.date) else datetime.date.fromisoformat(value)

@@ -1,8 +1,10 @@
 """Writing new rows in one statement, and reading rows by a query compiled once, for the paths
-where building the ORM's SQL costs more than the database takes to answer (the submission path)."""
+where building the ORM's SQL costs more than the database takes to answer (the submission path
+and the case page's panel questions)."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import threading
 import weakref
@@ -15,6 +17,11 @@ from django.db.models.sql import InsertQuery
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
+
+
+def date_from_sql(value: datetime.date | str | None) -> datetime.date | None:
+    """A DateField's value as a raw statement returns it: a date (psycopg) or its ISO text (sqlite3)."""
+    return value if value is None or isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
 def insert_new_rows(

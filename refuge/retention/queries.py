@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from refuge.accounts.models import Organisation
 from refuge.cases.models import Case, CaseDocument, Stage
+from refuge.core.rows import date_from_sql
 from refuge.intake.models import HelpRequest, MergedRequest, RequesterStatus
 from refuge.retention.models import LegalHold, RetentionRule, Subject
 
@@ -190,15 +191,10 @@ def case_retention(case: Case, answers: Mapping[str, Any] | None = None) -> Case
     if answers is None:
         held_since = LegalHold.objects.filter(case=case).values_list("held_since", flat=True).first()
     else:
-        held_since = _day(answers["retention_held_since"])
+        held_since = date_from_sql(answers["retention_held_since"])
     if held_since is not None:
         return CaseRetention(held_since=held_since, due_on=None)
     return CaseRetention(held_since=None, due_on=_due_by_stage_rule(case))
-
-
-def _day(value: datetime.date | str | None) -> datetime.date | None:
-    # A DateField as the driver returns it from raw SQL: a date (psycopg) or its ISO text (sqlite3).
-    return value if value is None or isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
 def _due_by_stage_rule(case: Case) -> datetime.date | None:
