@@ -15,7 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-# A referral's longest texts, escaped as JSON (\uXXXX is six bytes a character), fit with room.
+# The largest request body the API reads: a referral's longest texts, escaped as JSON (\uXXXX is
+# six bytes a character), fit in it with room.
 MAX_API_BODY_BYTES = 1024 * 1024
 
 

@@ -93,10 +93,12 @@ def prepare(
     )
 
 
-def consent(world: World, packet: Packet) -> None:
+def consent(world: World, packet: Packet, by: Persona | None = None) -> None:
+    """The requester's consent to the packet, recorded by a coordinator (Bob unless `by`)."""
+    member = by or world.bob
     packets.do_record_consent(
-        actor=world.bob.refresh().user,
-        keyring=ring(world.bob),
+        actor=member.refresh().user,
+        keyring=ring(member),
         packet=packet,
         who="The requester",
         given_on=datetime.date.today(),

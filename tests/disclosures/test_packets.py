@@ -101,7 +101,6 @@ def test_nothing_chosen_is_refused(world: World, tmp_path: Path) -> None:
     case, _person = case_with_identity(world)
     partner = add_partner(world, age_key(tmp_path).recipient)
     bob = world.bob.refresh().user
-    from tests.workspace.people_support import ring
 
     with pytest.raises(UserError) as refused:
         packets.do_prepare_packet(
@@ -171,17 +170,8 @@ def test_a_coordinator_of_another_organisation_cannot_revoke_a_packet(world: Wor
 def test_a_coordinator_of_another_organisation_cannot_record_consent(world: World, tmp_path: Path) -> None:
     case, person = case_with_identity(world)
     packet = prepare(world, case, person, add_partner(world, age_key(tmp_path).recipient))
-    charlie = world.charlie.refresh().user
     with pytest.raises(UserError) as refused:
-        packets.do_record_consent(
-            actor=charlie,
-            keyring=ring(world.charlie),
-            packet=packet,
-            who="The requester",
-            given_on=datetime.date.today(),
-            way="in_person",
-            purpose="Resettlement referral",
-        )
+        consent(world, packet, by=world.charlie)
     assert refused.value.code == "not_allowed"
     stored = Packet.objects.get(pk=packet.pk)
     assert not stored.consent_recorded and bytes(stored.consent) == b""

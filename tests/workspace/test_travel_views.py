@@ -27,6 +27,17 @@ def case(world: World) -> Case:
     return open_case(world)  # team: Alice and Bob
 
 
+def _arrival(world: World) -> dict[str, str]:
+    """The arrival form filled in whole, today, with Bob to follow up."""
+    return {
+        "arrival-arrived_on": TODAY.isoformat(),
+        "arrival-status_at_destination": "asylum claimed",
+        "arrival-receiving_partner": "LGL",
+        "arrival-first_address": "Gedimino pr. 1-5",
+        "arrival-owner": str(world.bob.user.pk),
+    }
+
+
 def _leg(client, case: Case) -> int:  # type: ignore[no-untyped-def]
     data = {
         "leg-departs_on": (TODAY - datetime.timedelta(days=2)).isoformat(),
@@ -68,13 +79,7 @@ def test_the_journey_moves_the_case_to_travel_arrived_and_closed_relocated(
     )
     case.refresh_from_db()
     assert case.stage == "travel"
-    arrival = {
-        "arrival-arrived_on": TODAY.isoformat(),
-        "arrival-status_at_destination": "asylum claimed",
-        "arrival-receiving_partner": "LGL",
-        "arrival-first_address": "Gedimino pr. 1-5",
-        "arrival-owner": str(world.bob.user.pk),
-    }
+    arrival = _arrival(world)
     assert alice.post(f"/cases/{case.pk}/travel/arrival/", arrival).status_code == 302
     case.refresh_from_db()
     assert case.stage == "arrived"
@@ -235,12 +240,6 @@ def test_the_case_page_says_where_the_journey_stands(world: World, client_for, c
     assert alice.post(f"/cases/{case.pk}/travel/departure/", data).status_code == 302
     left = f"Left in {departed:%Y-%m}; arrival not recorded yet."
     assert left in _journey_panel(alice, case)
-    arrival = {
-        "arrival-arrived_on": TODAY.isoformat(),
-        "arrival-status_at_destination": "asylum claimed",
-        "arrival-receiving_partner": "LGL",
-        "arrival-first_address": "Gedimino pr. 1-5",
-        "arrival-owner": str(world.bob.user.pk),
-    }
+    arrival = _arrival(world)
     assert alice.post(f"/cases/{case.pk}/travel/arrival/", arrival).status_code == 302
     assert f"Arrived in {TODAY:%Y-%m}." in _journey_panel(alice, case)
